@@ -1,0 +1,1 @@
+"""openpyxl readers and writers for every Excel format the product speaks."""
