@@ -1,0 +1,55 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   install, migrate, load the demo data when the database is empty, serve on :5000
+#   make test  install everything the tests need, run the suite on SQLite and on PostgreSQL
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(PY) -m flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 4
+
+.PHONY: run test test-sqlite test-pg install install-dev system-deps lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(FLASK) kpi db-upgrade
+	$(FLASK) kpi seed-demo --if-empty
+	@echo "综合目标考核系统: http://$(HOST):$(PORT)  (Ctrl-C 结束)"
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) bash scripts/serve.sh
+
+# Debian packages the tests need: a PostgreSQL server and chromium for the browser tests.
+system-deps:
+	bash scripts/system_deps.sh
+
+test: install-dev system-deps
+	bash scripts/run_tests.sh
+
+test-sqlite: install-dev
+	$(PY) -m pytest -n 2
+
+test-pg: install-dev system-deps
+	bash scripts/with_postgres.sh $(PY) -m pytest -n 2
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+bench: install-dev
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,161 @@
+"""Extensions: sign-in, CSRF, and the database engine with its request-scoped session.
+
+One transaction per request: views and services only ``flush``; the session is committed once
+after a successful response (status < 400) and rolled back otherwise. Callbacks registered with
+:func:`after_commit` (e-mails, notices that must not precede the data) run after that commit.
+"""
+
+import os
+import sqlite3
+import threading
+
+from flask import Flask, current_app, g
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "warning"
+login_manager.session_protection = "basic"
+
+csrf = CSRFProtect()
+
+
+class Database:
+    """Holds one engine per process (created after a fork, as gunicorn needs)."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple[int, str], Engine] = {}
+        self._lock = threading.Lock()
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["kpi_db"] = self
+        app.teardown_appcontext(self._teardown)
+        app.after_request(self._commit_after_request)
+
+    def engine_for(self, url: str) -> Engine:
+        key = (os.getpid(), url)
+        engine = self._engines.get(key)
+        if engine is None:
+            with self._lock:
+                engine = self._engines.get(key)
+                if engine is None:
+                    engine = make_engine(url)
+                    self._engines[key] = engine
+        return engine
+
+    @property
+    def engine(self) -> Engine:
+        return self.engine_for(current_app.config["DATABASE_URL"])
+
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = Session(self.engine, expire_on_commit=False)
+            g.after_commit = []
+        return g.db_session
+
+    def commit(self) -> None:
+        session = g.pop("db_session", None)
+        callbacks = g.pop("after_commit", [])
+        if session is None:
+            return
+        try:
+            session.commit()
+        finally:
+            session.close()
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # a failed notification must not undo the committed work
+                current_app.logger.exception("after-commit callback failed")
+
+    def rollback(self) -> None:
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+            g.after_commit = []
+
+    def _commit_after_request(self, response):
+        if "db_session" in g:
+            if response.status_code < 400:
+                self.commit()
+            else:
+                self.rollback()
+        return response
+
+    def _teardown(self, exc) -> None:
+        session = g.pop("db_session", None)
+        g.pop("after_commit", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    def dispose_all(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+
+db = Database()
+
+
+def get_db() -> Session:
+    """The request's (or app context's) session."""
+    return db.session()
+
+
+def after_commit(callback) -> None:
+    """Run ``callback`` once the current request's transaction has been committed."""
+    db.session()
+    g.after_commit.append(callback)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        from sqlalchemy.pool import NullPool, StaticPool
+
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        else:
+            path = url.split("sqlite:///", 1)[-1]
+            if path and not path.startswith(":"):
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+                poolclass=NullPool if os.environ.get("KPI_SQLITE_NULLPOOL") else None,
+            )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys and a busy timeout on every connection; explicit BEGIN so that
+    write transactions can be opened with ``BEGIN IMMEDIATE`` (see :func:`begin_immediate`)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = conn.info.pop("begin_mode", None) or conn.get_execution_options().get("sqlite_begin")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN")
+
+
+def is_sqlite(engine_or_session) -> bool:
+    bind = getattr(engine_or_session, "bind", None) or engine_or_session
+    return bind.dialect.name == "sqlite"

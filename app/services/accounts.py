@@ -1,0 +1,240 @@
+"""Accounts: passwords (argon2id), throttled sign-in, sign-in sessions, users and roles."""
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlmodel import Session, delete, select
+
+from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
+from app.models.base import utcnow
+
+from . import PermissionDenied, ServiceError
+from .audit import record
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"], parallelism=cfg["ARGON2_PARALLELISM"]
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so timing does not reveal names.
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def _throttle_row(db: Session, key: str) -> LoginThrottle:
+    row = db.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        db.add(row)
+    return row
+
+
+def _locked(db: Session, key: str):
+    row = db.get(LoginThrottle, key)
+    if row and row.locked_until and row.locked_until > utcnow():
+        return row.locked_until
+    return None
+
+
+def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> User:
+    """Return the user or raise ServiceError. Failures are counted per name and per address;
+    past the limit the name (or address) is locked for a while, whatever the password."""
+    cfg = current_app.config
+    username = (username or "").strip()
+    keys = [f"u:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
+    for key in keys:
+        until = _locked(db, key)
+        if until:
+            minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+            raise ServiceError(f"登录失败次数过多，请 {minutes} 分钟后再试。")
+
+    user = db.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        if "h" not in _DUMMY_HASH:
+            _DUMMY_HASH["h"] = hash_password(secrets.token_hex(8))
+        verify_password(_DUMMY_HASH["h"], password or "")
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password or "") and user.active
+
+    now = utcnow()
+    if ok:
+        row = db.get(LoginThrottle, keys[0])
+        if row is not None:
+            db.delete(row)
+        db.flush()
+        return user
+
+    window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    for key in keys:
+        limit = cfg["LOGIN_MAX_FAILURES"] if key.startswith("u:") else cfg["LOGIN_MAX_FAILURES_PER_IP"]
+        row = _throttle_row(db, key)
+        if row.first_at is None or now - row.first_at > window:
+            row.failures, row.first_at, row.locked_until = 0, now, None
+        row.failures += 1
+        if row.failures >= limit:
+            row.locked_until = now + timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"])
+    db.flush()
+    if user is not None and not user.active:
+        raise ServiceError("该账号已停用，请联系目标办。")
+    raise ServiceError("用户名或密码错误。")
+
+
+def start_session(db: Session, *, user: User) -> LoginSession:
+    sess = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+    db.add(sess)
+    db.flush()
+    return sess
+
+
+def end_session(db: Session, *, session_id: str) -> None:
+    db.exec(delete(LoginSession).where(LoginSession.id == session_id))
+    db.flush()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"新密码至少 {MIN_PASSWORD_LENGTH} 位。", field="new_password")
+    if password.isdigit() or password.isalpha():
+        raise ServiceError("新密码须同时包含字母和数字。", field="new_password")
+
+
+def change_password(db: Session, *, user: User, current: str, new: str, keep_session: str | None) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise ServiceError("当前密码不正确。", field="current_password")
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    db.add(user)
+    # every other browser signed in as this user is signed out
+    db.exec(delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.id != (keep_session or "")))
+    record(db, actor_id=user.id, action="change_password", entity="user", entity_id=user.id)
+
+
+def roles_of(db: Session, user_id: int) -> list[RoleMembership]:
+    return list(db.exec(select(RoleMembership).where(RoleMembership.user_id == user_id)))
+
+
+def create_user(
+    db: Session,
+    *,
+    actor_id: int | None,
+    username: str,
+    display_name: str,
+    password: str,
+    unit_id: int | None = None,
+    email: str | None = None,
+    roles: list[dict] | None = None,
+    must_change_password: bool = True,
+) -> User:
+    username = (username or "").strip()
+    if not username:
+        raise ServiceError("请填写用户名。", field="username")
+    if db.exec(select(User).where(User.username == username)).first():
+        raise ServiceError(f"用户名「{username}」已存在。", field="username")
+    check_password_strength(password)
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        password_hash=hash_password(password),
+        unit_id=unit_id,
+        email=email or None,
+        must_change_password=must_change_password,
+    )
+    db.add(user)
+    db.flush()
+    for role in roles or []:
+        add_role(db, actor_id=actor_id, user=user, **role)
+    record(db, actor_id=actor_id, action="create", entity="user", entity_id=user.id,
+           new={"username": username, "display_name": user.display_name, "unit_id": unit_id})
+    return user
+
+
+def add_role(db: Session, *, actor_id: int | None, user: User, role: str, unit_id: int | None = None,
+             leader_rank: str | None = None) -> RoleMembership:
+    if role not in ROLE_LABELS:
+        raise ServiceError(f"未知角色「{role}」。")
+    if role in ("reporter", "scorer") and not unit_id:
+        raise ServiceError(f"「{ROLE_LABELS[role]}」须绑定一个单位。")
+    if role == "scorer" and unit_id:
+        unit = db.get(Unit, unit_id)
+        if unit is None or unit.category != "department":
+            raise ServiceError("考核评分员须绑定一个职能部门。")
+    if role == "leader" and leader_rank not in ("principal", "deputy"):
+        raise ServiceError("校领导须指定正职或副职。")
+    if role not in ("reporter", "scorer"):
+        unit_id = None
+    if role != "leader":
+        leader_rank = None
+    existing = db.exec(
+        select(RoleMembership).where(RoleMembership.user_id == user.id, RoleMembership.role == role,
+                                     RoleMembership.unit_id == unit_id)
+    ).first()
+    if existing:
+        return existing
+    membership = RoleMembership(user_id=user.id, role=role, unit_id=unit_id, leader_rank=leader_rank)
+    db.add(membership)
+    db.flush()
+    record(db, actor_id=actor_id, action="add_role", entity="user", entity_id=user.id,
+           new={"role": role, "unit_id": unit_id, "leader_rank": leader_rank})
+    return membership
+
+
+def remove_role(db: Session, *, actor_id: int, membership_id: int) -> None:
+    membership = db.get(RoleMembership, membership_id)
+    if membership is None:
+        raise ServiceError("该角色已不存在。")
+    if membership.user_id == actor_id and membership.role == "office":
+        raise PermissionDenied("不能移除自己的目标办角色。")
+    db.delete(membership)
+    record(db, actor_id=actor_id, action="remove_role", entity="user", entity_id=membership.user_id,
+           old={"role": membership.role, "unit_id": membership.unit_id, "leader_rank": membership.leader_rank})
+    db.flush()
+
+
+def reset_password(db: Session, *, actor_id: int, user_id: int, password: str) -> None:
+    user = db.get(User, user_id)
+    if user is None:
+        raise ServiceError("用户不存在。")
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    db.add(user)
+    db.exec(delete(LoginSession).where(LoginSession.user_id == user.id))
+    record(db, actor_id=actor_id, action="reset_password", entity="user", entity_id=user.id)
+
+
+def set_active(db: Session, *, actor_id: int, user_id: int, active: bool, reason: str) -> None:
+    user = db.get(User, user_id)
+    if user is None:
+        raise ServiceError("用户不存在。")
+    if user.id == actor_id and not active:
+        raise PermissionDenied("不能停用自己的账号。")
+    if not (reason or "").strip():
+        raise ServiceError("请填写原因。", field="reason")
+    if user.active != active:
+        user.active = active
+        db.add(user)
+        if not active:
+            db.exec(delete(LoginSession).where(LoginSession.user_id == user.id))
+        record(db, actor_id=actor_id, action="activate" if active else "deactivate", entity="user",
+               entity_id=user.id, old={"active": not active}, new={"active": active}, reason=reason)
+    db.flush()

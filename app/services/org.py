@@ -1,0 +1,56 @@
+"""Units of the organisation."""
+
+from sqlmodel import Session, select
+
+from app.models import SUBTYPES, Unit
+
+from . import ServiceError
+from .audit import changes, record
+
+
+def active_units(db: Session, category: str | None = None) -> list[Unit]:
+    q = select(Unit).where(Unit.active == True)  # noqa: E712
+    if category:
+        q = q.where(Unit.category == category)
+    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
+
+
+def _check(category: str, subtype: str, name: str) -> None:
+    if not name:
+        raise ServiceError("请填写单位名称。", field="name")
+    if category not in SUBTYPES:
+        raise ServiceError("单位类别须为院部或部门。", field="category")
+    if subtype not in SUBTYPES[category]:
+        raise ServiceError(f"「{subtype}」不是该类别的单位类型。", field="subtype")
+
+
+def create_unit(db: Session, *, actor_id: int | None, name: str, category: str, subtype: str,
+                short_name: str = "", position: int = 0) -> Unit:
+    name = (name or "").strip()
+    _check(category, subtype, name)
+    if db.exec(select(Unit).where(Unit.name == name)).first():
+        raise ServiceError(f"单位「{name}」已存在。", field="name")
+    unit = Unit(name=name, short_name=short_name.strip(), category=category, subtype=subtype, position=position)
+    db.add(unit)
+    db.flush()
+    record(db, actor_id=actor_id, action="create", entity="unit", entity_id=unit.id,
+           new={"name": name, "category": category, "subtype": subtype})
+    return unit
+
+
+def update_unit(db: Session, *, actor_id: int, unit: Unit, name: str, category: str, subtype: str,
+                short_name: str, position: int, active: bool, reason: str | None = None) -> None:
+    name = (name or "").strip()
+    _check(category, subtype, name)
+    clash = db.exec(select(Unit).where(Unit.name == name, Unit.id != unit.id)).first()
+    if clash:
+        raise ServiceError(f"单位「{name}」已存在。", field="name")
+    if unit.active and not active and not (reason or "").strip():
+        raise ServiceError("撤销单位须填写原因。", field="reason")
+    old, new = changes(unit, {"name": name, "category": category, "subtype": subtype,
+                              "short_name": short_name.strip(), "position": position, "active": active})
+    if new:
+        db.add(unit)
+        record(db, actor_id=actor_id, action="update", entity="unit", entity_id=unit.id, old=old, new=new,
+               reason=reason or None)
+    db.flush()

@@ -1,0 +1,153 @@
+"""Cycles and their stages.
+
+Whether a stage is open is *derived* from its planned times and the office's recorded
+overrides (:func:`stage_state`), never from a job having fired: the latest override wins
+(``reopen`` until a time, or ``close`` from its moment on); without one the stage is open
+from ``opens_at`` (inclusive) to ``closes_at`` (exclusive).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from app.models import STAGE_KINDS, Cycle, Scheme, Stage, StageOverride
+from app.models.base import utcnow
+
+from . import ServiceError, StageClosed, StaleData
+from .audit import changes, record
+
+
+@dataclass(frozen=True)
+class StageState:
+    is_open: bool
+    status: str  # planned | open | closed | unscheduled
+    label: str  # 未开始 / 进行中 / 已结束 / 未设置
+    until: datetime | None  # when an open stage closes
+    override: StageOverride | None
+
+
+STATUS_LABELS = {"planned": "未开始", "open": "进行中", "closed": "已结束", "unscheduled": "未设置时间"}
+
+
+def stage_state(stage: Stage, overrides: list[StageOverride], now: datetime | None = None) -> StageState:
+    now = now or utcnow()
+    latest = max(overrides, key=lambda o: (o.created_at, o.id or 0), default=None)
+    if latest is not None:
+        if latest.action == "close":
+            return StageState(False, "closed", STATUS_LABELS["closed"], None, latest)
+        if latest.action == "reopen" and latest.until and now < latest.until:
+            return StageState(True, "open", "已重新开放", latest.until, latest)
+        if latest.action == "reopen" and latest.until and now >= latest.until:
+            return StageState(False, "closed", STATUS_LABELS["closed"], None, latest)
+    if stage.opens_at is None or stage.closes_at is None:
+        return StageState(False, "unscheduled", STATUS_LABELS["unscheduled"], None, None)
+    if now < stage.opens_at:
+        return StageState(False, "planned", STATUS_LABELS["planned"], None, None)
+    if now < stage.closes_at:
+        return StageState(True, "open", STATUS_LABELS["open"], stage.closes_at, None)
+    return StageState(False, "closed", STATUS_LABELS["closed"], None, None)
+
+
+def overrides_for(db: Session, stage_id: int) -> list[StageOverride]:
+    return list(db.exec(select(StageOverride).where(StageOverride.stage_id == stage_id)))
+
+
+def get_stage(db: Session, cycle_id: int, kind: str) -> Stage:
+    stage = db.exec(select(Stage).where(Stage.cycle_id == cycle_id, Stage.kind == kind)).first()
+    if stage is None:
+        raise ServiceError(f"本周期没有「{STAGE_KINDS.get(kind, kind)}」阶段。")
+    return stage
+
+
+def state_of(db: Session, cycle_id: int, kind: str, now: datetime | None = None) -> StageState:
+    stage = get_stage(db, cycle_id, kind)
+    return stage_state(stage, overrides_for(db, stage.id), now)
+
+
+def require_open(db: Session, cycle_id: int, kind: str) -> Stage:
+    """Raise StageClosed unless the stage is open now. Every write of a stage's entries calls this."""
+    stage = get_stage(db, cycle_id, kind)
+    state = stage_state(stage, overrides_for(db, stage.id))
+    if not state.is_open:
+        label = STAGE_KINDS.get(kind, kind)
+        if state.status == "planned":
+            raise StageClosed(f"「{label}」阶段尚未开始，暂不能提交。")
+        raise StageClosed(f"「{label}」阶段已结束，内容已锁定。如需修改请联系目标办重新开放。")
+    return stage
+
+
+def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> list[tuple[Stage, StageState]]:
+    stages = list(db.exec(select(Stage).where(Stage.cycle_id == cycle.id)))
+    order = list(STAGE_KINDS)
+    stages.sort(key=lambda s: order.index(s.kind) if s.kind in order else 99)
+    return [(s, stage_state(s, overrides_for(db, s.id), now)) for s in stages]
+
+
+def current_cycle(db: Session) -> Cycle | None:
+    """The newest cycle that is not archived."""
+    return db.exec(select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc())).first()  # noqa: E712
+
+
+def create_cycle(db: Session, *, actor_id: int | None, name: str, period_start: date, period_end: date,
+                 scheme: Scheme | None) -> Cycle:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("请填写周期名称。", field="name")
+    if period_end <= period_start:
+        raise ServiceError("考核期间的结束日期须晚于开始日期。", field="period_end")
+    if db.exec(select(Cycle).where(Cycle.name == name)).first():
+        raise ServiceError(f"周期「{name}」已存在。", field="name")
+    cycle = Cycle(
+        name=name,
+        period_start=period_start,
+        period_end=period_end,
+        scheme_id=scheme.id if scheme else None,
+        scheme_data=dict(scheme.data) if scheme else {},
+    )
+    db.add(cycle)
+    db.flush()
+    for kind in STAGE_KINDS:
+        db.add(Stage(cycle_id=cycle.id, kind=kind, reminder_hours=[72, 24]))
+    db.flush()
+    record(db, actor_id=actor_id, action="create", entity="cycle", entity_id=cycle.id, cycle_id=cycle.id,
+           new={"name": name, "period_start": period_start, "period_end": period_end,
+                "scheme": f"{scheme.code} v{scheme.version}" if scheme else None})
+    return cycle
+
+
+def set_stage_times(db: Session, *, actor_id: int, stage: Stage, opens_at: datetime | None,
+                    closes_at: datetime | None, reminder_hours: list[int], expected_version: int) -> None:
+    if stage.version != expected_version:
+        raise StaleData()
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ServiceError(f"「{stage.label}」的结束时间须晚于开始时间。", field="closes_at")
+    if any(h <= 0 for h in reminder_hours):
+        raise ServiceError("提醒时间须为截止前的正小时数。", field="reminder_hours")
+    old, new = changes(stage, {"opens_at": opens_at, "closes_at": closes_at,
+                               "reminder_hours": sorted(set(reminder_hours), reverse=True)})
+    if new:
+        stage.version += 1
+        db.add(stage)
+        record(db, actor_id=actor_id, action="set_times", entity="stage", entity_id=stage.id,
+               cycle_id=stage.cycle_id, old=old, new=new)
+    db.flush()
+
+
+def override_stage(db: Session, *, actor_id: int, stage: Stage, action: str, reason: str,
+                   until: datetime | None = None) -> StageOverride:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("重新开放或提前结束阶段须填写原因。", field="reason")
+    if action not in ("reopen", "close"):
+        raise ServiceError("未知操作。")
+    if action == "reopen" and (until is None or until <= utcnow()):
+        raise ServiceError("请填写重新开放的截止时间（须晚于当前时间）。", field="until")
+    before = stage_state(stage, overrides_for(db, stage.id))
+    override = StageOverride(stage_id=stage.id, action=action, until=until if action == "reopen" else None,
+                             reason=reason, user_id=actor_id)
+    db.add(override)
+    db.flush()
+    record(db, actor_id=actor_id, action=action, entity="stage", entity_id=stage.id, cycle_id=stage.cycle_id,
+           old={"status": before.status}, new={"action": action, "until": until}, reason=reason)
+    return override

@@ -1,0 +1,21 @@
+"""The intranet reader's pages: no sign-in needed."""
+
+from flask import render_template
+
+from app.extensions import get_db
+from app.security import PUBLIC, allow
+from app.services import stages
+
+from . import bp
+
+# Links that later workflows add to the public front page: (label, endpoint, kwargs-builder)
+PUBLIC_LINKS: list[tuple[str, str]] = []
+
+
+@bp.route("/")
+@allow(PUBLIC)
+def index():
+    db = get_db()
+    cycle = stages.current_cycle(db)
+    timeline = stages.cycle_timeline(db, cycle) if cycle else []
+    return render_template("public/index.html", cycle=cycle, timeline=timeline, links=PUBLIC_LINKS)

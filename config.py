@@ -1,0 +1,82 @@
+"""Configuration: every value from the environment, with safe defaults.
+
+Environment variables (all optional):
+
+- ``KPI_DATABASE_URL``   SQLAlchemy URL; default ``sqlite:///<instance>/kpi.db``.
+  PostgreSQL: ``postgresql+psycopg://user:pass@host:5432/kpi``.
+- ``KPI_SECRET_KEY``     default: generated on first run and kept in ``instance/secret_key``.
+- ``KPI_UPLOAD_FOLDER``  evidence files, outside the web root; default ``instance/uploads``.
+- ``KPI_TIMEZONE``       display time zone; default ``Asia/Shanghai`` (times are stored in UTC).
+- ``KPI_SMTP_HOST`` / ``KPI_SMTP_PORT`` / ``KPI_SMTP_USER`` / ``KPI_SMTP_PASSWORD`` /
+  ``KPI_SMTP_FROM`` / ``KPI_SMTP_TLS``  e-mail for reminders; no host means in-app notices only.
+- ``KPI_MAX_UPLOAD_MB``  largest accepted upload; default 20.
+- ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips; default taken from the request.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("KPI_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env(name: str, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    INSTANCE_PATH = str(INSTANCE_DIR)
+    DATABASE_URL = _env("KPI_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kpi.db'}")
+    SECRET_KEY = _env("KPI_SECRET_KEY")  # None: generated and kept under instance/
+    UPLOAD_FOLDER = _env("KPI_UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
+    TIMEZONE = _env("KPI_TIMEZONE", "Asia/Shanghai")
+    PUBLIC_URL = _env("KPI_PUBLIC_URL")
+
+    SMTP_HOST = _env("KPI_SMTP_HOST")
+    SMTP_PORT = int(_env("KPI_SMTP_PORT", "25"))
+    SMTP_USER = _env("KPI_SMTP_USER")
+    SMTP_PASSWORD = _env("KPI_SMTP_PASSWORD")
+    SMTP_FROM = _env("KPI_SMTP_FROM", "kpi@localhost")
+    SMTP_TLS = _env_bool("KPI_SMTP_TLS", False)
+
+    MAX_CONTENT_LENGTH = int(_env("KPI_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("KPI_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_DURATION = 0
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session: a meeting may take hours
+
+    # Failed sign-ins: after LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS the name (or the
+    # address) is locked for LOGIN_LOCK_SECONDS.
+    LOGIN_MAX_FAILURES = int(_env("KPI_LOGIN_MAX_FAILURES", "5"))
+    LOGIN_WINDOW_SECONDS = int(_env("KPI_LOGIN_WINDOW_SECONDS", "900"))
+    LOGIN_LOCK_SECONDS = int(_env("KPI_LOGIN_LOCK_SECONDS", "900"))
+    LOGIN_MAX_FAILURES_PER_IP = int(_env("KPI_LOGIN_MAX_FAILURES_PER_IP", "30"))
+
+    # argon2id cost (argon2-cffi defaults)
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    # Scheduler: how often the runner wakes up to look for due reminders and windows to close.
+    SCHEDULER_TICK_SECONDS = int(_env("KPI_SCHEDULER_TICK_SECONDS", "60"))
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    DATABASE_URL = _env("KPI_TEST_DATABASE_URL", "sqlite:///:memory:")
+    SECRET_KEY = "test-secret-key"
+    WTF_CSRF_ENABLED = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    SMTP_HOST = None

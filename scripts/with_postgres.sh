@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Start a throw-away PostgreSQL server on loopback, run the given command with
+# KPI_TEST_DATABASE_URL pointing at it, then stop the server.
+set -euo pipefail
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PGPORT=${PGPORT:-55432}
+DIR=$(mktemp -d /tmp/kpi-pg.XXXXXX)
+RUNAS=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$DIR"
+  RUNAS=(runuser -u postgres --)
+fi
+"${RUNAS[@]}" "$BIN/initdb" -D "$DIR/data" -U kpi --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+"${RUNAS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w -o "-h 127.0.0.1 -p $PGPORT -k $DIR -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+cleanup() { "${RUNAS[@]}" "$BIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$DIR"; }
+trap cleanup EXIT
+"$BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U kpi kpi_test
+export KPI_TEST_DATABASE_URL="postgresql+psycopg://kpi@127.0.0.1:$PGPORT/kpi_test"
+export KPI_TEST_PG_ADMIN_URL="postgresql+psycopg://kpi@127.0.0.1:$PGPORT/postgres"
+"$@"

@@ -1,0 +1,1 @@
+"""Schemes and demo organisations as data files, with their loaders."""

@@ -1,0 +1,123 @@
+"""Test fixtures: a fresh database per test, on SQLite (default) or on the PostgreSQL server
+named by KPI_TEST_DATABASE_URL (``make test`` starts one). With pytest-xdist each worker gets
+its own database."""
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+import app.models
+from app import create_app
+from app.extensions import db as database
+from app.extensions import make_engine
+from config import TestConfig
+
+app.models.load_all()
+
+PG_URL = os.environ.get("KPI_TEST_DATABASE_URL", "")
+PG_ADMIN_URL = os.environ.get("KPI_TEST_PG_ADMIN_URL", "")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def create_pg_database(name: str) -> str:
+    """Create (afresh) a database on the test server; return its URL."""
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return re.sub(r"/[^/]+$", f"/{name}", PG_URL)
+
+
+def drop_pg_database(name: str) -> None:
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory):
+    if PG_URL:
+        if not PG_ADMIN_URL:
+            yield PG_URL
+            return
+        name = f"kpi_t_{_worker()}"
+        url = create_pg_database(name)
+        yield url
+        database.dispose_all()
+        drop_pg_database(name)
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def schema(db_url):
+    engine = make_engine(db_url)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    return db_url
+
+
+def _wipe(engine) -> None:
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(schema, tmp_path):
+    class Cfg(TestConfig):
+        DATABASE_URL = schema
+        UPLOAD_FOLDER = str(tmp_path / "uploads")
+        INSTANCE_PATH = str(tmp_path / "instance")
+
+    flask_app = create_app(Cfg)
+    _wipe(database.engine_for(schema))
+    yield flask_app
+
+
+@pytest.fixture
+def engine(app):
+    return database.engine_for(app.config["DATABASE_URL"])
+
+
+@pytest.fixture
+def session(app, engine):
+    """A session for arranging data and checking outcomes outside requests (inside an app
+    context, as the services read the configuration)."""
+    with app.app_context(), Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_app(schema, tmp_path):
+    """An app with CSRF protection on, as in production."""
+
+    class Cfg(TestConfig):
+        DATABASE_URL = schema
+        WTF_CSRF_ENABLED = True
+        UPLOAD_FOLDER = str(tmp_path / "uploads")
+        INSTANCE_PATH = str(tmp_path / "instance")
+
+    flask_app = create_app(Cfg)
+    _wipe(database.engine_for(schema))
+    return flask_app
