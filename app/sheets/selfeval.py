@@ -157,7 +157,18 @@ def _clean(value: Any) -> str:
     return "" if value is None else re.sub(r"\s+", "", str(value))
 
 
-_REAL_FORMULA = re.compile(r"[A-Za-z(]")
+_REAL_FORMULA = re.compile(r"[A-Za-z]\$?\d|\(|!")
+
+
+def _is_typed_text(text: str) -> bool:
+    """Whether a "formula" is really a typed value ("=100%", "=13套"), not Excel arithmetic."""
+    if _REAL_FORMULA.search(text[1:]):
+        return False
+    try:
+        parse_value(text)
+    except ValueParseError:
+        return False
+    return True
 
 
 class _Grid:
@@ -165,9 +176,9 @@ class _Grid:
 
     ``ws`` is the sheet loaded with formulas (the one written back), ``values`` the same sheet
     loaded with ``data_only=True`` (cached results) or None. Reporters type values like "=100%"
-    or "=13套" which Excel and openpyxl store as formulas: a "formula" with no letters and no
-    brackets is taken as the typed text; a real formula (=E12/F12, =SUM(…)) gives its cached
-    value. Merged ranges are filled from their top-left cell by ``value``.
+    or "=13套" which openpyxl (and some exports) store as formulas: a "formula" without cell
+    references or brackets that reads as an indicator value is taken as the typed text; a real
+    formula (=E12/F12, =SUM(…), =4+5) gives its cached value. Merged ranges are filled from their top-left cell by ``value``.
     """
 
     def __init__(self, ws, values=None):
@@ -189,7 +200,7 @@ class _Grid:
         text = v if isinstance(v, str) else str(getattr(v, "text", v) or "")
         if not text.startswith("="):
             text = "=" + text
-        if not _REAL_FORMULA.search(text[1:]):
+        if _is_typed_text(text):
             return text
         cached = self.values.cell(row=row, column=col).value if self.values is not None else None
         if cached is None:
