@@ -76,12 +76,22 @@ ZERO = Decimal(0)
 DEFAULT_LEVEL_SHARES: Mapping[str, Decimal] = {
     "未达到预期指标": ZERO,
     "未达到": ZERO,
+    "未达成": ZERO,
+    "未完成": ZERO,
     "基本达到预期指标": Decimal("0.8"),
     "基本达到": Decimal("0.8"),
+    "基本达成": Decimal("0.8"),
+    "基本完成": Decimal("0.8"),
     "部分达到预期指标": Decimal("0.6"),
     "部分达到": Decimal("0.6"),
+    "部分达成": Decimal("0.6"),
+    "部分完成": Decimal("0.6"),
     "达到预期指标": ONE,
     "达到": ONE,
+    "达成": ONE,
+    "完成": ONE,
+    "已完成": ONE,
+    "全部完成": ONE,
 }
 
 SATISFACTION_BELOW = ("proportional", "linear", "full", "zero")

@@ -76,6 +76,8 @@ def test_level():
     assert score_level(D(20), "基本达到预期指标").points == 16
     assert score_level(D(20), "部分达到预期指标").points == 12
     assert score_level(D(20), "未达到预期指标").points == 0
+    assert score_level(D(20), "达成预期指标").points == 20
+    assert score_level(D(20), "基本完成").points == 16
     cfg = SelfEvalConfig(level_shares={"达到预期指标": D(1), "基本达到预期指标": D("0.5")})
     assert score_level(D(20), "基本达到预期指标", config=cfg).points == 10
     fallback = score_level(D(20), "提升", rate=D(1))
