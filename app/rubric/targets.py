@@ -54,6 +54,9 @@ from app.rubric.values import TargetValue, ValueParseError, completion_rate, par
 
 __all__ = [
     "CHECKPOINTS",
+    "CHECKPOINT_LABELS",
+    "STATUS_LABELS",
+    "TOTAL_POINTS",
     "GREEN_FROM",
     "AMBER_FROM",
     "LAYOUTS",
@@ -464,13 +467,15 @@ def _rule_for(row: TargetRow, target: TargetValue | None) -> tuple[str, tuple[st
 
 
 def score_table(table: TargetTable, actuals: Mapping[int, object], *,
-                config: selfeval.SelfEvalConfig | None = None) -> TableScore:
+                config: selfeval.SelfEvalConfig | None = None, pool: Decimal = TOTAL_POINTS) -> TableScore:
     """Year-end score of a table from the full-year actuals (position → actual value or raw text).
 
-    A row whose actual is missing, unreadable, or whose rule cannot decide gets 0 points, a flag
-    saying why and ``scored=False`` (``TableScore.complete`` is then False).
+    ``pool`` is the number of points the rows share (100; 90 in a self-evaluation sheet whose
+    budget-execution line carries the other 10). A row whose actual is missing, unreadable, or
+    whose rule cannot decide gets 0 points, a flag saying why and ``scored=False``
+    (``TableScore.complete`` is then False).
     """
-    weights = row_weights(table)
+    weights = row_weights(table, total=pool)
     out: list[RowScore] = []
     for row in table.rows:
         target = row.full_year if row.full_year is not None and row.full_year.kind != "empty" else row.half_year
@@ -502,8 +507,8 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
     total = sum((r.points for r in out), Decimal("0.00")).quantize(_CENT)
     max_points = sum((r.weight for r in out), Decimal("0.00")).quantize(_CENT)
     table_flags: list[str] = []
-    if out and max_points != TOTAL_POINTS:
-        table_flags.append(f"权重合计 {max_points}，不是 100")
+    if out and max_points != Decimal(pool):
+        table_flags.append(f"权重合计 {max_points}，不是 {Decimal(pool).quantize(_CENT)}")
     unscored = [r for r in out if not r.scored]
     if unscored:
         table_flags.append(f"{len(unscored)} 个指标未能评分（计 0 分）")

@@ -48,6 +48,7 @@ from app.rubric import selfeval
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
+    TOTAL_POINTS,
     TableScore,
     TargetRow,
     TargetTable,
@@ -693,13 +694,19 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
 
     ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
-    (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (its 执行率 and 得分 are
-    then computed with ``selfeval.score_budget_execution``); without it the line has only its 分值.
-    ``goals`` is (预期目标, 实际完成情况). Indicator weights are ``targets.row_weights`` (rows
-    without weights share 100 points); 完成率 and 指标得分 are filled from ``score_table`` unless
-    ``with_scores`` is False. 职能 / 重点工作 have no column in this layout and are left out.
+    (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (分值 10; its 执行率 and
+    得分 are computed with ``selfeval.score_budget_execution``). As in the official layout the
+    indicators share 90 points and the budget line 10: weights are ``targets.row_weights(table,
+    total=90)`` (given weights kept, the rest shared). 完成率 (a number formatted as a
+    percentage, so the score-sheet reader takes it exactly) and 指标得分 come from
+    ``targets.score_table``; ``with_scores=False`` leaves 完成率, 指标得分, 得分 and 总分 empty.
+
+    ``app.sheets.selfeval.score_workbook`` reads the result; it needs the budget line (without
+    ``budget`` it reports the 执行率 as missing) and an actual for every row. 职能 / 重点工作 have no
+    column in this layout and are left out; 三级指标 holds the indicator name.
     """
-    score: TableScore = score_table(table, actuals)
+    execution_weight = selfeval.EXECUTION_WEIGHT
+    score: TableScore = score_table(table, actuals, pool=TOTAL_POINTS - execution_weight)
     evidence = evidence or {}
     reasons = reasons or {}
     wb = Workbook()
@@ -717,22 +724,32 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     ws.merge_cells("A2:N2")
     _put(ws, 3, 1, "项目名称")
     _put(ws, 3, 2, table.project or table.unit, align=_LEFT)
+    for c in range(3, ncols + 1):
+        _put(ws, 3, c, None)
     ws.merge_cells("B3:N3")
     _put(ws, 4, 1, "主管部门")
     _put(ws, 4, 2, department, align=_LEFT)
-    ws.merge_cells("B4:F4")
     _put(ws, 4, 7, "实施单位")
     _put(ws, 4, 8, table.unit, align=_LEFT)
+    for c in (3, 4, 5, 6, *range(9, ncols + 1)):
+        _put(ws, 4, c, None)
+    ws.merge_cells("B4:F4")
     ws.merge_cells("H4:N4")
 
     _put(ws, 5, 1, "项目资金（万元）")
-    ws.merge_cells("A5:A8")
+    for c in range(2, ncols + 1):
+        _put(ws, 5, c, None)
     for c, label in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
         _put(ws, 5, c, label)
+    for rr in range(6, 9):
+        for c in range(1, ncols + 1):
+            _put(ws, rr, c, None)
+    ws.merge_cells("A5:A8")
     _put(ws, 6, 2, "年度资金总额")
     _put(ws, 7, 2, "其中：当年财政拨款")
     _put(ws, 8, 2, "其他资金")
-    _put(ws, 6, 6, "10")
+    _put(ws, 6, 6, _number_cell(execution_weight))
+    execution_points: Decimal | None = None
     if budget is not None:
         start, full, spent = (None if x is None else Decimal(str(x)) for x in budget)
         for c, x in zip((3, 4, 5), (start, full, spent), strict=True):
@@ -740,25 +757,24 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
         if full and spent is not None:
             rate = spent / full
             _put(ws, 6, 7, _percent_text(rate))
+            execution_points = selfeval.score_budget_execution(rate, weight=execution_weight).points
             if with_scores:
-                _put(ws, 6, 8, str(selfeval.score_budget_execution(rate).points))
-    for rr in range(6, 9):
-        for c in range(2, ncols + 1):
-            if ws.cell(row=rr, column=c).value is None:
-                _put(ws, rr, c, None)
+                _put(ws, 6, 8, str(execution_points))
 
     _put(ws, 9, 1, "年度总体目标")
-    ws.merge_cells("A9:A10")
     _put(ws, 9, 2, "预期目标")
-    ws.merge_cells("B9:G9")
     _put(ws, 9, 8, "实际完成情况")
-    ws.merge_cells("H9:N9")
     _put(ws, 10, 2, goals[0], align=_LEFT)
-    ws.merge_cells("B10:G10")
     _put(ws, 10, 8, goals[1], align=_LEFT)
-    ws.merge_cells("H10:N10")
+    for rr in (9, 10):
+        for c in range(1, ncols + 1):
+            if ws.cell(row=rr, column=c).value is None:
+                _put(ws, rr, c, None)
+    for rng in ("A9:A10", "B9:G9", "H9:N9", "B10:G10", "H10:N10"):
+        ws.merge_cells(rng)
 
     header_row = 11
+    _put(ws, header_row, 1, None)
     for c, label in enumerate(SELFEVAL_HEADER, start=2):
         _put(ws, header_row, c, label, bold=True)
     first = header_row + 1
@@ -767,18 +783,20 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     for i, row in enumerate(rows):
         r = first + i
         s = by_pos[row.position]
-        actual = s.actual.text if s.actual is not None else None
         values = [
             row.level1, row.level2, row.name, _number_cell(s.weight),
             s.target.text if s.target is not None else None,
-            actual,
-            _percent_text(s.rate) if with_scores else None,
-            str(s.points) if with_scores and s.scored else None,
+            s.actual.text if s.actual is not None else None,
+            None, str(s.points) if with_scores and s.scored else None,
             None, None, row.rule or s.rule, evidence.get(row.position), reasons.get(row.position),
         ]
         _put(ws, r, 1, "年度绩效指标完成情况")
         for c, v in enumerate(values, start=2):
             _put(ws, r, c, v, align=_LEFT if c in (4, 14) else _CENTER)
+        if with_scores and s.rate is not None:
+            cell = ws.cell(row=r, column=8)
+            cell.value = float(s.rate)
+            cell.number_format = "0.00%"
     if rows:
         ws.merge_cells(start_row=first, start_column=1, end_row=first + len(rows) - 1, end_column=1)
         _merge_down(ws, first, 2, [(row.level1,) for row in rows])
@@ -787,7 +805,8 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     _put(ws, total_row, 1, "总分")
     for c in range(2, ncols + 1):
         _put(ws, total_row, c, None)
-    ws.cell(row=total_row, column=5).value = _number_cell(score.max_points)
-    if with_scores:
-        ws.cell(row=total_row, column=9).value = str(score.total)
+    ws.cell(row=total_row, column=5).value = _number_cell(score.max_points + execution_weight)
+    if with_scores and execution_points is not None:
+        ws.cell(row=total_row, column=9).value = str((score.total + execution_points).quantize(Decimal("0.01")))
+    ws.freeze_panes = ws.cell(row=first, column=1)
     return _to_bytes(wb)
