@@ -11,6 +11,9 @@ Rounding policy (the one documented place where scores are rounded):
 * Leader evaluation: principal part ``q2(mean ÷ rating_max × 20)`` and deputy part
   ``q2(mean ÷ rating_max × 10)`` are each rounded once; the component is their sum.
 * Component and unit totals are sums of rounded parts.
+* Exception, kept on purpose: the five self-evaluation rule types (按照完成比例赋分, 直接赋分,
+  按评判等级赋分, 满意度赋分, 预算执行率) delegate to ``selfeval``, which rounds the points LOST
+  half-up (score = weight − q2(points lost)); that is what reproduces the published tables.
 
 Intermediate values shown in explanations (rates, averages, ratios) are formatted with
 :func:`fmt` for reading only; they never feed back into a score after formatting.

@@ -746,7 +746,7 @@ class Tiers(Rule):
             e.append("最低分 floor 不能大于0")
         _validate_top_bonus(p.get("top_bonus"), mp, e, with_min=True)
         if not e and ms:
-            best = sum((max(D(t["points"]) for t in m["tiers"]) for m in ms), ZERO)
+            best = sum((max(ZERO, *(D(t["points"]) for t in m["tiers"])) for m in ms), ZERO)
             if best < min(mp, cap if cap is not None else mp) and not p.get("top_bonus"):
                 e.append(f"各档最高分合计 {fmt(best)} 达不到本项分值 {fmt(mp)}")
         return e
@@ -1419,30 +1419,33 @@ class ShortfallDeduction(Rule):
 
 
 # ----------------------------------------------------------------------------- 11 self-evaluation rules
+#
+# The four self-evaluation rules and the budget-execution line are implemented in the sibling
+# module ``selfeval`` (owned by the self-evaluation work); these rule types only wrap them so
+# that they can be used in a scheme: completion rate from target/actual via ``values``, then the
+# selfeval scoring function. NOTE: selfeval rounds the points LOST (not the score) half-up to
+# 0.01, which is what reproduces the published tables; that is the rounding point for these
+# five rule types.
 
 
-def _selfeval_impl() -> Any:
-    """The sibling selfeval module when it exists (owned by another engineer), else None."""
-    try:
-        from . import selfeval  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return selfeval
+def _selfeval_config(p: Mapping) -> Any:
+    from . import selfeval
 
-
-def proportional_points(c: Decimal, w: Decimal) -> Decimal:
-    """按照完成比例赋分 (unrounded): c ≤ 1 → w × max(0, 1 − 2.5 × (1 − c)); c > 1 → w × max(0, 1 − (c − 1))."""
-    if c <= 1:
-        return w * max(ZERO, ONE - Decimal("2.5") * (ONE - c))
-    return w * max(ZERO, ONE - (c - ONE))
+    kw: dict[str, Any] = {}
+    if p.get("levels") is not None:
+        kw["level_shares"] = {k: D(v) for k, v in p["levels"].items()}
+    if p.get("below") is not None:
+        kw["satisfaction_below"] = p["below"]
+    return selfeval.SelfEvalConfig(**kw)
 
 
 class _SelfEvalRule(Rule):
-    """Common part of the four self-evaluation rules: facts ``target`` and ``actual`` (text as
-    typed, e.g. "≥90%", "=95%", "2024年12月10日前", "明显提升") and an optional ``rate`` the reporter
+    """Common part of the self-evaluation rules: facts ``target`` and ``actual`` (text as typed,
+    e.g. "≥90%", "=95%", "2024年12月10日前", "明显提升") and an optional ``rate`` (%) the reporter
     typed (kept, and flagged when it differs from actual ÷ target by more than 0.5 point)."""
 
     params_allowed = {"year"}
+    scorer: ClassVar[str] = ""
 
     def fields(self, params):
         return [Field("target", "年度指标值", "text"), Field("actual", "实际完成值", "text"),
@@ -1476,10 +1479,26 @@ class _SelfEvalRule(Rule):
                 texts.append(f"与按实际÷目标计算的 {fmt(computed * HUNDRED)}% 不一致（已标记，按已填值计分）")
                 flags = ("rate_differs",)
             rate = tr
-        elif computed is not None:
-            texts.append(f"完成率 {fmt(computed * HUNDRED)}%")
         inputs["computed_rate"] = computed
         return rate, inputs, texts, flags
+
+    def _call(self, p, mp, rate, facts):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _score_one(self, p, mp, facts):
+        from . import selfeval
+
+        try:
+            c, inputs, texts, flags = self._rate(p, facts)
+        except FactError as exc:
+            return _fact_failure(mp, self.label, exc)
+        try:
+            sc = self._call(p, mp, c, facts)
+        except selfeval.RuleError as exc:
+            return _error(mp, self.label, str(exc), inputs)
+        return ScoreResult(points=sc.points, max_points=mp, inputs={**inputs, "rate_used": sc.rate},
+                           flags=flags + tuple(sc.flags),
+                           explanation="，".join(texts) + f"；{sc.explanation}。")
 
 
 @register
@@ -1491,19 +1510,10 @@ class Proportional(_SelfEvalRule):
         return (f"完成率c≤100%时得{fmt(max_points)}×max(0, 1−2.5×(1−c))，c>100%时得{fmt(max_points)}×max(0, 1−(c−1))："
                 "未完成每差1个百分点扣2.5%分值，超额每超1个百分点扣1%分值（目标设定不合理）。")
 
-    def _score_one(self, p, mp, facts):
-        try:
-            c, inputs, texts, flags = self._rate(p, facts)
-        except FactError as exc:
-            return _fact_failure(mp, self.label, exc)
-        if c is None:
-            return _error(mp, self.label, "无法由年度指标值和实际完成值算出完成率，请填写完成率", inputs)
-        impl = _selfeval_impl()
-        fn = getattr(impl, "proportional_score", None) if impl else None
-        raw = D(fn(c, mp)) if fn else proportional_points(c, mp)
-        pts = q2(raw)
-        return ScoreResult(points=pts, max_points=mp, inputs=inputs, flags=flags,
-                           explanation=f"{self.label}：" + "，".join(texts) + f"，权重{fmt(mp)}，得{_pts(pts)}。")
+    def _call(self, p, mp, rate, facts):
+        from . import selfeval
+
+        return selfeval.score_proportional(mp, rate)
 
 
 @register
@@ -1514,21 +1524,10 @@ class Direct(_SelfEvalRule):
     def describe(self, params, max_points):
         return f"达到年度指标值得{_pts(D(max_points))}，未达到得0分。"
 
-    def _score_one(self, p, mp, facts):
-        try:
-            c, inputs, texts, flags = self._rate(p, facts)
-        except FactError as exc:
-            return _fact_failure(mp, self.label, exc)
-        if c is None:
-            return _error(mp, self.label, "无法判断是否达到年度指标值，请填写完成率", inputs)
-        met = c >= 1
-        pts = q2(mp if met else ZERO)
-        return ScoreResult(points=pts, max_points=mp, inputs=inputs, flags=flags,
-                           explanation=f"{self.label}：" + "，".join(texts) +
-                           f"，{'达到' if met else '未达到'}指标，得{_pts(pts)}。")
+    def _call(self, p, mp, rate, facts):
+        from . import selfeval
 
-
-_DEFAULT_LEVELS = {"达到预期指标": "1", "部分达到预期指标": "0.6", "未达到预期指标": "0"}
+        return selfeval.score_direct(mp, rate)
 
 
 @register
@@ -1553,28 +1552,29 @@ class JudgedLevel(_SelfEvalRule):
         return e
 
     def _levels(self, p) -> dict[str, Decimal]:
-        return {k: D(v) for k, v in (p.get("levels") or _DEFAULT_LEVELS).items()}
+        return dict(_selfeval_config(p).level_shares)
 
     def fields(self, params):
-        return [Field("target", "年度指标值", "text"),
+        return [Field("target", "年度指标值", "text", required=False),
                 Field("level", "评判等级", "level", choices=tuple(self._levels(params)))]
 
     def describe(self, params, max_points):
         return "按评判等级赋分：" + "，".join(f"{k}得{fmt(v * 100)}%分值" for k, v in self._levels(params).items()) + "。"
 
     def _score_one(self, p, mp, facts):
+        from . import selfeval
+
         try:
             level = str(_get(facts, "level", "评判等级")).strip()
         except FactError as exc:
             return _fact_failure(mp, self.label, exc)
-        levels = self._levels(p)
         inputs = {"level": level, "target": _opt_text(facts, "target")}
-        if level not in levels:
-            return _error(mp, self.label, f"评判等级「{level}」不在可选等级（{'、'.join(levels)}）中", inputs)
-        pts = q2(mp * levels[level])
-        return ScoreResult(points=pts, max_points=mp, inputs=inputs,
-                           explanation=f"{self.label}：评判等级「{level}」，得分比例 {fmt(levels[level] * 100)}%，"
-                                       f"权重{fmt(mp)}，得{_pts(pts)}。")
+        try:
+            sc = selfeval.score_level(mp, level, config=_selfeval_config(p))
+        except selfeval.RuleError as exc:
+            return _error(mp, self.label, str(exc), inputs)
+        return ScoreResult(points=sc.points, max_points=mp, inputs=inputs, flags=tuple(sc.flags),
+                           explanation=f"评判等级「{level}」；{sc.explanation}。")
 
 
 @register
@@ -1584,36 +1584,26 @@ class Satisfaction(_SelfEvalRule):
     params_allowed = {"year", "below"}
 
     def _validate(self, p, mp):
-        if p.get("below", "proportional") not in ("proportional", "zero", "full"):
-            return ["参数 below（未达目标时的赋分方式）应为 proportional、zero 或 full"]
+        from . import selfeval
+
+        if p.get("below", "proportional") not in selfeval.SATISFACTION_BELOW:
+            return [f"参数 below（未达目标时的赋分方式）应为 {'、'.join(selfeval.SATISFACTION_BELOW)} 之一"]
         return []
 
     def describe(self, params, max_points):
-        below = {"proportional": "按照完成比例赋分", "zero": "得0分", "full": "得满分"}[params.get("below", "proportional")]
+        below = {"proportional": "按照完成比例赋分", "linear": "按权重×完成率计分", "zero": "得0分",
+                 "full": "得满分"}[params.get("below", "proportional")]
         return f"满意度达到年度指标值（完成率≥100%）得{_pts(D(max_points))}；未达到时{below}。"
 
-    def _score_one(self, p, mp, facts):
-        try:
-            c, inputs, texts, flags = self._rate(p, facts)
-        except FactError as exc:
-            return _fact_failure(mp, self.label, exc)
-        if c is None:
-            return _error(mp, self.label, "无法由年度指标值和实际完成值算出完成率，请填写完成率", inputs)
-        below = p.get("below", "proportional")
-        if c >= 1 or below == "full":
-            raw, how = mp, "达到目标得满分" if c >= 1 else "未达目标，按方案规定得满分"
-        elif below == "zero":
-            raw, how = ZERO, "未达目标得0分"
-        else:
-            raw, how = proportional_points(c, mp), "未达目标，按完成比例赋分"
-        pts = q2(raw)
-        return ScoreResult(points=pts, max_points=mp, inputs=inputs, flags=flags,
-                           explanation=f"{self.label}：" + "，".join(texts) + f"，{how}，得{_pts(pts)}。")
+    def _call(self, p, mp, rate, facts):
+        from . import selfeval
+
+        return selfeval.score_satisfaction(mp, rate, config=_selfeval_config(p))
 
 
 @register
 class BudgetExecution(Rule):
-    """预算执行率 line (分值10): rate ≥ 100 % → full; below → proportional rule on the rate."""
+    """预算执行率 line (分值10): rate ≥ 100 % → full; below → proportional rule (selfeval)."""
 
     name = "budget_execution"
     label = "预算执行率"
@@ -1628,6 +1618,8 @@ class BudgetExecution(Rule):
         return (f"执行率达到100%得{_pts(D(max_points))}；低于100%时按{fmt(max_points)}×max(0, 1−2.5×(1−执行率))计分。")
 
     def _score_one(self, p, mp, facts):
+        from . import selfeval
+
         inputs: dict[str, Any] = {}
         try:
             if facts and facts.get("rate") not in (None, ""):
@@ -1641,15 +1633,12 @@ class BudgetExecution(Rule):
                 if b == 0:
                     raise FactError("「全年预算数」为0，无法计算执行率")
                 r = s / b
-                shown = f"全年预算数 {fmt(b)}，全年执行数 {fmt(s)}，执行率 {fmt(r * HUNDRED)}%"
+                shown = f"全年预算数 {fmt(b)}，全年执行数 {fmt(s)}"
         except FactError as exc:
             return _fact_failure(mp, self.label, exc, inputs)
-        impl = _selfeval_impl()
-        fn = getattr(impl, "execution_score", None) if impl else None
-        raw = D(fn(r, mp)) if fn else (mp if r >= 1 else proportional_points(r, mp))
-        pts = q2(raw)
-        return ScoreResult(points=pts, max_points=mp, inputs={**inputs, "execution_rate": r},
-                           explanation=f"{self.label}：{shown}，分值{fmt(mp)}，得{_pts(pts)}。")
+        sc = selfeval.score_budget_execution(r, weight=mp)
+        return ScoreResult(points=sc.points, max_points=mp, inputs={**inputs, "execution_rate": r},
+                           flags=tuple(sc.flags), explanation=f"{shown}；{sc.explanation}。")
 
 
 # ----------------------------------------------------------------------------- component rules
@@ -1658,45 +1647,56 @@ class BudgetExecution(Rule):
 def democratic_score(counts_by_group: Mapping[str, Mapping[str, int]], level_values: Mapping[str, Decimal | int],
                      points: Decimal | int, group_weights: Mapping[str, Decimal | int] | None = None,
                      group_names: Mapping[str, str] | None = None) -> ScoreResult:
-    """民主测评: each ballot rates 优秀/合格/不合格 = 90/70/50; per rater group the mean value;
-    the groups' means are combined with ``group_weights`` (equal weights when not given, groups
-    without ballots are left out and the remaining weights renormalised); the mean (0–100) is
-    scaled to the component's points: ``q2(mean ÷ 100 × points)``."""
+    """民主测评: each ballot rates 优秀/合格/不合格 = 90/70/50.
+
+    Without ``group_weights`` the rating is the mean value over all ballots of all rater groups
+    (domain.md: "the mean of those values"). With weights, each rater group's mean is taken and
+    the means are combined with the weights (groups without ballots are left out, the remaining
+    weights renormalised; a group without a weight counts 0). The mean (0–100) is scaled to the
+    component's points and rounded once: ``q2(mean ÷ 100 × points)``.
+    """
     mp = D(points)
     weights = {g: D(w) for g, w in (group_weights or {}).items()}
     names = group_names or {}
     lines, inputs = [], {}
     wsum, acc = ZERO, ZERO
+    n_all, s_all = 0, ZERO
     for g, counts in counts_by_group.items():
-        n = 0
-        s = ZERO
+        n, s = 0, ZERO
         for level, c in counts.items():
             if level not in level_values:
                 return _error(mp, "民主测评", f"未知的测评等次「{level}」")
-            if c < 0:
-                return _error(mp, "民主测评", f"「{level}」票数不能为负")
+            if not isinstance(c, int) or isinstance(c, bool) or c < 0:
+                return _error(mp, "民主测评", f"「{level}」票数应为非负整数，现为「{c}」")
             n += c
             s += D(level_values[level]) * c
         inputs[g] = dict(counts)
         if n == 0:
             continue
         mean = s / n
-        w = weights.get(g, ONE) if weights else ONE
-        if weights and g not in weights:
-            w = ZERO
-        gname = names.get(g, g)
+        n_all += n
+        s_all += s
+        w = weights.get(g, ZERO)
         detail = "，".join(f"{lv}{counts.get(lv, 0)}票" for lv in level_values)
-        lines.append(f"{gname}：{detail}，平均 {fmt(mean)}" + (f"，权重 {fmt(w)}" if weights else ""))
+        lines.append(f"{names.get(g, g)}：{detail}，平均 {fmt(mean)}" + (f"，权重 {fmt(w)}" if weights else ""))
         wsum += w
         acc += w * mean
-    if wsum == 0:
+    if n_all == 0:
         return _missing(mp, "民主测评", "尚无有效测评票")
-    mean = acc / wsum
+    if weights:
+        if wsum == 0:
+            return _error(mp, "民主测评", "有票的测评人员类别权重均为0")
+        mean = acc / wsum
+        how = "按各类测评人员权重加权平均"
+    else:
+        mean = s_all / n_all
+        how = f"全部{n_all}票平均"
     pts = q2(mean / HUNDRED * mp)
     levels = "、".join(f"{k}={fmt(v)}" for k, v in level_values.items())
-    text = (f"民主测评（{levels}）：" + "；".join(lines) + f"；综合平均 {fmt(mean)}，"
+    text = (f"民主测评（{levels}）：" + "；".join(lines) + f"；{how} {fmt(mean)}，"
             f"折算为 {fmt(mean)}÷100×{fmt(mp)}，得{_pts(pts)}。")
-    return ScoreResult(points=pts, max_points=mp, explanation=text, inputs={"ballots": inputs, "mean": mean})
+    return ScoreResult(points=pts, max_points=mp, explanation=text,
+                       inputs={"ballots": inputs, "mean": mean, "count": n_all})
 
 
 def leader_score(ratings: Mapping[str, Sequence[Decimal | int | float | str]],

@@ -1,0 +1,509 @@
+"""Aggregation of a cycle: every score of every unit, ranks and grades, with Chinese reasons.
+
+``compute(scheme, units, facts, ballots, leader_ratings)`` → :class:`CycleResult`
+``grade(scheme, result, ...)`` → :class:`GradingResult`
+
+Inputs
+------
+* ``units``: :class:`Unit` (id, name, category key, sub-type).
+* ``facts``: {(unit_id, indicator_code): {field: value}} — the values of the rule's ``fields()``.
+* ``ballots``: {unit_id: {rater_group_key: {level: count}}}; a flat {level: count} is accepted
+  as one group.
+* ``leader_ratings``: {unit_id: {"principal": [ratings], "deputy": [ratings]}} (0…rating_max).
+
+Computation
+-----------
+Leaves are scored by their rule; cross-unit rules over the units of the same category to which
+the indicator applies (a unit of another sub-type that does not take part is not in the
+average). A group's raw points are the sum of its applicable children. Where a group declares a
+reduced maximum for the unit's sub-type (``max_by_subtype``), the scheme's normalisation policy
+applies: "scale" → ``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced);
+either way the result records raw and scaled values (:class:`Normalisation`). Components:
+democratic rating, target scoring (sum of the root indicators), leader evaluation; the total
+is the sum of the rounded components. See :mod:`app.rubric.numbers` for the rounding point.
+
+Ranking and tie-break (within each category)
+--------------------------------------------
+Units are ordered by total (descending); equal totals are ordered by the components named in
+the scheme's ``grading.tie_break`` (default: target score, then leader evaluation, then
+democratic rating, each descending). Units equal on all of these share the same rank
+(competition ranking: 1, 2, 2, 4) and are listed by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .numbers import ZERO, D, fmt, q2
+from .rules import ScoreResult, democratic_score, get_rule, leader_score, normalise
+from .scheme import Indicator, Scheme
+
+__all__ = [
+    "Unit",
+    "IndicatorScore",
+    "Normalisation",
+    "ComponentScore",
+    "UnitResult",
+    "CycleResult",
+    "Override",
+    "UnitGrade",
+    "GradingResult",
+    "compute",
+    "grade",
+    "award_decision",
+]
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    category: str
+    subtype: str
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """One node of a unit's indicator tree. ``points`` is what counts towards the parent
+    (scaled when normalisation applies here); ``raw_points``/``raw_max`` before scaling."""
+
+    code: str
+    name: str
+    applicable: bool
+    points: Decimal
+    max_points: Decimal
+    raw_points: Decimal
+    raw_max: Decimal
+    explanation: str
+    status: str = "ok"
+    provisional: bool = False
+    rule: str | None = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    normalised: bool = False
+    children: tuple[IndicatorScore, ...] = ()
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    code: str
+    name: str
+    policy: str
+    raw_points: Decimal
+    raw_max: Decimal
+    points: Decimal
+    full_max: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ComponentScore:
+    key: str
+    name: str
+    kind: str
+    points: Decimal
+    max_points: Decimal
+    explanation: str
+    status: str = "ok"
+    provisional: bool = False
+    indicators: tuple[IndicatorScore, ...] = ()
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    components: dict[str, ComponentScore]
+    total: Decimal
+    max_total: Decimal
+    normalisations: list[Normalisation]
+    provisional: bool
+    explanation: str
+    rank: int = 0
+    _index: dict[str, IndicatorScore] = field(default_factory=dict, repr=False)
+
+    def indicator(self, code: str) -> IndicatorScore:
+        return self._index[code]
+
+    def component(self, kind: str) -> ComponentScore | None:
+        for c in self.components.values():
+            if c.kind == kind:
+                return c
+        return None
+
+
+@dataclass
+class CycleResult:
+    scheme_key: str
+    scheme_version: int
+    normalisation: str
+    units: dict[str, UnitResult]
+    rankings: dict[str, list[str]]  # category → unit ids in rank order
+
+
+# ----------------------------------------------------------------------------- compute
+
+
+def _applicable_sets(nodes: Sequence[Indicator], units: list[Unit], out: dict[str, list[Unit]]) -> None:
+    for n in nodes:
+        mine = [u for u in units if n.applies(u.subtype, u.name)]
+        out[n.code] = mine
+        if n.children:
+            _applicable_sets(n.children, mine, out)
+
+
+def _not_applicable(n: Indicator, unit: Unit) -> IndicatorScore:
+    who = unit.subtype if n.applies_to is not None and unit.subtype not in n.applies_to else unit.name
+    note = f"（{n.notes}）" if n.notes else ""
+    return IndicatorScore(code=n.code, name=n.name, applicable=False, points=ZERO, max_points=ZERO, raw_points=ZERO,
+                          raw_max=ZERO, explanation=f"不参加：本项不适用于{who}{note}。", rule=n.rule,
+                          children=tuple(_not_applicable(c, unit) for c in n.children))
+
+
+def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_results: Mapping[str, ScoreResult],
+           policy: str, norms: list[Normalisation], index: dict[str, IndicatorScore]) -> IndicatorScore:
+    if unit.id not in applicable[n.code]:
+        node = _not_applicable(n, unit)
+        for x in node.walk():
+            index[x.code] = x
+        return node
+    if not n.is_group:
+        r = leaf_results[n.code]
+        node = IndicatorScore(code=n.code, name=n.name, applicable=True, points=r.points, max_points=n.points,
+                              raw_points=r.points, raw_max=n.points, explanation=r.explanation, status=r.status,
+                              provisional=r.provisional or r.status != "ok", rule=n.rule, inputs=r.inputs,
+                              flags=r.flags)
+        index[n.code] = node
+        return node
+    kids = tuple(_build(c, unit, applicable, leaf_results, policy, norms, index) for c in n.children)
+    raw = sum((k.points for k in kids if k.applicable), ZERO)
+    raw_max = sum((k.max_points for k in kids if k.applicable), ZERO)
+    status = "ok"
+    for k in kids:
+        if k.applicable and k.status != "ok":
+            status = "error" if k.status == "error" or status == "error" else "missing"
+    provisional = any(k.provisional for k in kids if k.applicable)
+    parts = "＋".join(f"{k.name[:12]}{fmt(k.points)}" for k in kids if k.applicable)
+    text = f"小计：{parts} = {fmt(raw)}分（本单位适用满分{fmt(raw_max)}分）。"
+    points, max_points, normalised = raw, raw_max, False
+    if unit.subtype in n.max_by_subtype and n.max_by_subtype[unit.subtype] != n.points:
+        points, why = normalise(raw, raw_max, n.points, policy)
+        if policy == "scale":
+            max_points, normalised = n.points, True
+        norms.append(Normalisation(code=n.code, name=n.name, policy=policy, raw_points=raw, raw_max=raw_max,
+                                   points=points, full_max=n.points, explanation=why))
+        text += why + "。"
+    node = IndicatorScore(code=n.code, name=n.name, applicable=True, points=points, max_points=max_points,
+                          raw_points=raw, raw_max=raw_max, explanation=text, status=status, provisional=provisional,
+                          normalised=normalised, children=kids)
+    index[n.code] = node
+    return node
+
+
+def _ballot_groups(b: Mapping | None) -> dict[str, Mapping[str, int]]:
+    if not b:
+        return {}
+    if all(isinstance(x, int) for x in b.values()):
+        return {"all": b}
+    return dict(b)
+
+
+def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str], Mapping[str, Any]],
+            ballots: Mapping[str, Mapping] | None = None,
+            leader_ratings: Mapping[str, Mapping[str, Sequence]] | None = None, *,
+            normalisation: str | None = None) -> CycleResult:
+    """Compute every score of a cycle. ``normalisation`` overrides the scheme's policy.
+
+    Raises ValueError (Chinese message) for a unit whose category or sub-type the scheme lacks,
+    or for duplicate unit ids.
+    """
+    policy = normalisation or scheme.normalisation
+    if policy not in ("scale", "raw"):
+        raise ValueError(f"折算方式应为 scale 或 raw，现为「{policy}」")
+    ballots = ballots or {}
+    leader_ratings = leader_ratings or {}
+    seen: set[str] = set()
+    by_cat: dict[str, list[Unit]] = {}
+    for u in units:
+        if u.id in seen:
+            raise ValueError(f"单位编号「{u.id}」重复")
+        seen.add(u.id)
+        try:
+            cat = scheme.category(u.category)
+        except KeyError as exc:
+            raise ValueError(f"单位「{u.name}」：{exc.args[0]}") from None
+        if u.subtype not in cat.subtypes:
+            raise ValueError(f"单位「{u.name}」的类型「{u.subtype}」不是{cat.name}的单位类型（{'、'.join(cat.subtypes)}）")
+        by_cat.setdefault(u.category, []).append(u)
+
+    results: dict[str, UnitResult] = {}
+    rankings: dict[str, list[str]] = {}
+    for cat in scheme.categories:
+        cunits = by_cat.get(cat.key, [])
+        if not cunits:
+            rankings[cat.key] = []
+            continue
+        app_lists: dict[str, list[Unit]] = {}
+        _applicable_sets(cat.indicators, cunits, app_lists)
+        applicable = {code: {u.id for u in us} for code, us in app_lists.items()}
+        leaf_scores: dict[str, dict[str, ScoreResult]] = {}  # unit id → code → result
+        for root in cat.indicators:
+            for leaf in root.leaves():
+                pop = app_lists[leaf.code]
+                if not pop:
+                    continue
+                rule = get_rule(leaf.rule)
+                if rule.is_cross(leaf.params):
+                    res = rule.score_all(leaf.params, leaf.points, {u.id: facts.get((u.id, leaf.code)) for u in pop})
+                    for uid, r in res.items():
+                        leaf_scores.setdefault(uid, {})[leaf.code] = r
+                else:
+                    for u in pop:
+                        leaf_scores.setdefault(u.id, {})[leaf.code] = rule.score(leaf.params, leaf.points,
+                                                                                 facts.get((u.id, leaf.code)))
+        for u in cunits:
+            norms: list[Normalisation] = []
+            index: dict[str, IndicatorScore] = {}
+            comps: dict[str, ComponentScore] = {}
+            for comp in cat.components:
+                if comp.kind == "target":
+                    roots = tuple(_build(r, u, applicable, leaf_scores.get(u.id, {}), policy, norms, index)
+                                  for r in cat.indicators)
+                    pts = sum((r.points for r in roots if r.applicable), ZERO)
+                    mx = sum((r.max_points for r in roots if r.applicable), ZERO)
+                    st = "ok" if all(r.status == "ok" for r in roots if r.applicable) else "incomplete"
+                    prov = any(r.provisional for r in roots if r.applicable)
+                    text = f"{comp.name}：" + "＋".join(f"{r.name}{fmt(r.points)}" for r in roots if r.applicable) + \
+                        f" = {fmt(pts)}分（满分{fmt(mx)}分）。"
+                    if norms:
+                        text += "".join(f"{n.name}：{n.explanation}。" for n in norms)
+                    if st != "ok":
+                        n_open = sum(1 for x in index.values() if x.rule and x.applicable and x.status != "ok")
+                        text += f"尚有{n_open}项指标未完成评分。"
+                    comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, pts, comp.points if policy ==
+                                                     "scale" else mx, text, st, prov or st != "ok", roots)
+                elif comp.kind == "democratic":
+                    r = democratic_score(_ballot_groups(ballots.get(u.id)), scheme.ballot.levels, comp.points,
+                                         scheme.ballot.group_weights, scheme.ballot.group_names)
+                    comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, r.points, comp.points,
+                                                     r.explanation, r.status, r.status != "ok" or r.provisional)
+                else:
+                    r = leader_score(leader_ratings.get(u.id) or {}, comp.parts, comp.rating_max)
+                    comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, r.points, comp.points,
+                                                     r.explanation, r.status, r.status != "ok" or r.provisional)
+            total = sum((c.points for c in comps.values()), ZERO)
+            max_total = sum((c.max_points for c in comps.values()), ZERO)
+            prov = any(c.provisional for c in comps.values())
+            text = f"{u.name}（{u.subtype}）总分：" + "＋".join(f"{c.name}{fmt(c.points)}" for c in comps.values()) + \
+                f" = {fmt(total)}分" + ("（暂定，尚有数据未齐）" if prov else "") + "。"
+            results[u.id] = UnitResult(unit=u, components=comps, total=total, max_total=max_total,
+                                       normalisations=norms, provisional=prov, explanation=text, _index=index)
+        rankings[cat.key] = _rank([results[u.id] for u in cunits], scheme.grading.tie_break)
+    return CycleResult(scheme_key=scheme.key, scheme_version=scheme.version, normalisation=policy, units=results,
+                       rankings=rankings)
+
+
+def _rank_key(r: UnitResult, tie_break: Sequence[str], total: Decimal | None = None) -> tuple:
+    parts = [r.total if total is None else total]
+    for kind in tie_break:
+        c = r.component(kind)
+        parts.append(c.points if c else ZERO)
+    return tuple(parts)
+
+
+def _rank(rs: list[UnitResult], tie_break: Sequence[str], totals: Mapping[str, Decimal] | None = None) -> list[str]:
+    """Sort by (total, tie-break components) descending; equal keys share a rank. Sets ``rank``."""
+    keyed = [(_rank_key(r, tie_break, (totals or {}).get(r.unit.id)), r) for r in rs]
+    keyed.sort(key=lambda kr: (tuple(-x for x in kr[0]), kr[1].unit.name, kr[1].unit.id))
+    prev = None
+    rank = 0
+    for i, (k, r) in enumerate(keyed, start=1):
+        if k != prev:
+            rank, prev = i, k
+        r.rank = rank
+    return [r.unit.id for _, r in keyed]
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+@dataclass(frozen=True)
+class Override:
+    """A deliberation's change: a new total and/or grade for a unit, with the reason (required)."""
+
+    unit_id: str
+    reason: str
+    total: Decimal | None = None
+    grade: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitGrade:
+    unit: Unit
+    total: Decimal
+    computed_total: Decimal
+    rank: int
+    grade: str
+    explanation: str
+    flags: tuple[str, ...] = ()
+    provisional: bool = False
+
+
+@dataclass
+class GradingResult:
+    units: dict[str, UnitGrade]
+    rankings: dict[str, list[str]]
+    warnings: list[str]
+
+
+def grade(scheme: Scheme, result: CycleResult, *, applications: Mapping[str, bool] | None = None,
+          vetoes: Mapping[str, Sequence[str]] | None = None, fail_decisions: Collection[str] = (),
+          previous_last: Collection[str] = (), overrides: Sequence[Override] = ()) -> GradingResult:
+    """Apply the grading policy per category, in this order:
+
+    1. score overrides (new totals, with reasons) and re-ranking with the same tie-break;
+    2. 不合格 by the scheme's fail rule (``below_score``: total < threshold;
+       ``leadership_decision``: units in ``fail_decisions``; ``none``);
+    3. 优秀 down the ranking to the category's quota, skipping units without an accepted
+       application (``applications[unit_id]`` true) and units with a veto condition
+       (``vetoes[unit_id]`` = keys of the scheme's vetoes). Units tied at the last quota place
+       are all 优秀 only if they all fit; otherwise none of them is, and they are flagged
+       ``tie_at_quota`` for the leadership group to decide (with a grade override);
+    4. 合格 for the rest;
+    5. the "last two years running" flag for units ranked last (ties included) whose id or name
+       is in ``previous_last`` (the previous cycle's last-ranked units);
+    6. grade overrides (with reasons); exceeding a quota gives a warning.
+    Every unit gets a Chinese explanation of the steps that decided its grade.
+    """
+    g = scheme.grading
+    applications = applications or {}
+    vetoes = vetoes or {}
+    fail_decisions = set(fail_decisions)
+    previous_last = set(previous_last)
+    by_unit: dict[str, list[Override]] = {}
+    for o in overrides:
+        if not o.reason or not o.reason.strip():
+            raise ValueError(f"单位「{o.unit_id}」的审议调整必须写明理由")
+        if o.unit_id not in result.units:
+            raise ValueError(f"审议调整的单位「{o.unit_id}」不在本次考核结果中")
+        if o.grade is not None and o.grade not in g.levels:
+            raise ValueError(f"等次「{o.grade}」无效，应为{'、'.join(g.levels)}之一")
+        by_unit.setdefault(o.unit_id, []).append(o)
+    out: dict[str, UnitGrade] = {}
+    rankings: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    for cat in scheme.categories:
+        rs = [result.units[uid] for uid in result.rankings.get(cat.key, [])]
+        if not rs:
+            rankings[cat.key] = []
+            continue
+        totals: dict[str, Decimal] = {}
+        notes: dict[str, list[str]] = {r.unit.id: [] for r in rs}
+        for r in rs:
+            for o in by_unit.get(r.unit.id, []):
+                if o.total is not None:
+                    totals[r.unit.id] = q2(o.total)
+                    notes[r.unit.id].append(f"审议将总分由{fmt(r.total)}分调整为{fmt(o.total)}分，理由：{o.reason}")
+        saved_ranks = {r.unit.id: r.rank for r in rs}
+        order = _rank(rs, g.tie_break, totals)
+        ranks = {r.unit.id: r.rank for r in rs}
+        for r in rs:  # keep the CycleResult's own ranks untouched
+            r.rank = saved_ranks[r.unit.id]
+        total_of = {r.unit.id: totals.get(r.unit.id, r.total) for r in rs}
+        n = len(order)
+        grades: dict[str, str] = {}
+        flags: dict[str, list[str]] = {uid: [] for uid in order}
+        fr = g.fail_rule
+        for uid in order:
+            if fr.get("type") == "below_score" and total_of[uid] < D(fr["threshold"]):
+                grades[uid] = g.failed
+                notes[uid].append(f"总分{fmt(total_of[uid])}分低于{fmt(fr['threshold'])}分，评为{g.failed}")
+            elif fr.get("type") == "leadership_decision" and uid in fail_decisions:
+                grades[uid] = g.failed
+                notes[uid].append(f"领导小组认定为{g.failed}")
+        quota = int(g.quotas.get(cat.key, 0))
+        left = quota
+        i = 0
+        while i < n:
+            # the group of units tied at this rank
+            j = i
+            while j < n and ranks[order[j]] == ranks[order[i]]:
+                j += 1
+            tied = order[i:j]
+            cands = []
+            for uid in tied:
+                if uid in grades:
+                    continue
+                why = []
+                if g.requires_accepted_application and not applications.get(uid):
+                    why.append("未申报优秀或申报未获认可（须具有创新性工作或突破性进展）")
+                for vk in vetoes.get(uid, ()):
+                    why.append(f"存在不能评为优秀的情形：{g.veto_text(vk)}")
+                if why:
+                    if left > 0:
+                        notes[uid].append(f"排名第{ranks[uid]}，" + "；".join(why) + f"，不能评为{g.excellent}")
+                else:
+                    cands.append(uid)
+            if cands and left > 0:
+                if len(cands) <= left:
+                    for uid in cands:
+                        grades[uid] = g.excellent
+                        notes[uid].append(f"排名第{ranks[uid]}，符合优秀条件，在{cat.name}优秀名额{quota}名之内，"
+                                          f"评为{g.excellent}")
+                    left -= len(cands)
+                else:
+                    for uid in cands:
+                        flags[uid].append("tie_at_quota")
+                        notes[uid].append(f"与{len(cands) - 1}个单位并列第{ranks[uid]}名，剩余优秀名额{left}名不足，"
+                                          f"暂评为{g.passed}，由领导小组审议确定")
+                    warnings.append(f"{cat.name}第{ranks[cands[0]]}名并列{len(cands)}个单位，超出剩余优秀名额{left}名")
+                    left = 0
+            i = j
+        last_rank = max(ranks.values())
+        for uid in order:
+            if uid not in grades:
+                grades[uid] = g.passed
+                notes[uid].append(f"评为{g.passed}")
+            r = result.units[uid]
+            if ranks[uid] == last_rank and n > 1:
+                flags[uid].append("last_place")
+                if uid in previous_last or r.unit.name in previous_last:
+                    flags[uid].append("last_place_consecutive")
+                    notes[uid].append(f"连续{g.last_place_years}年排在末位" +
+                                      (f"：{g.last_place_text}" if g.last_place_text else ""))
+            for o in by_unit.get(uid, []):
+                if o.grade is not None and o.grade != grades[uid]:
+                    notes[uid].append(f"审议将等次由{grades[uid]}调整为{o.grade}，理由：{o.reason}")
+                    grades[uid] = o.grade
+                    flags[uid].append("grade_overridden")
+        n_exc = sum(1 for uid in order if grades[uid] == g.excellent)
+        if n_exc > quota:
+            warnings.append(f"{cat.name}评为{g.excellent}的单位{n_exc}个，超过名额{quota}个")
+        for uid in order:
+            r = result.units[uid]
+            head = f"{r.unit.name}：总分{fmt(total_of[uid])}分，{cat.name}第{ranks[uid]}名（共{n}个）"
+            if r.provisional:
+                head += "，成绩暂定"
+            out[uid] = UnitGrade(unit=r.unit, total=total_of[uid], computed_total=r.total, rank=ranks[uid],
+                                 grade=grades[uid], explanation=head + "；" + "；".join(notes[uid]) + "。",
+                                 flags=tuple(flags[uid]) + (("score_overridden",) if uid in totals else ()),
+                                 provisional=r.provisional)
+        rankings[cat.key] = order
+    return GradingResult(units=out, rankings=rankings, warnings=warnings)
+
+
+def award_decision(scheme: Scheme, votes_for: int, members: int) -> tuple[bool, str]:
+    """突出贡献奖: granted when more than ``share`` of the leadership group's members vote for it."""
+    if members <= 0 or votes_for < 0 or votes_for > members:
+        raise ValueError("领导小组人数或赞成票数不正确")
+    share = scheme.award.share
+    ok = D(votes_for) > share * members
+    return ok, (f"领导小组{members}人，赞成{votes_for}人，{'超过' if ok else '未超过'}"
+                f"{fmt(share * 100)}%，{'授予' if ok else '不授予'}突出贡献奖。")
