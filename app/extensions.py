@@ -35,6 +35,9 @@ class Database:
     def init_app(self, app: Flask) -> None:
         app.extensions["kpi_db"] = self
         app.teardown_appcontext(self._teardown)
+        # Also at the end of every request: an app context may outlive a request (tests push
+        # one around several requests), and no request may see another's session or user.
+        app.teardown_request(self._teardown_request)
         app.after_request(self._commit_after_request)
 
     def engine_for(self, url: str) -> Engine:
@@ -86,6 +89,10 @@ class Database:
             else:
                 self.rollback()
         return response
+
+    def _teardown_request(self, exc) -> None:
+        self._teardown(exc)
+        g.pop("_login_user", None)
 
     def _teardown(self, exc) -> None:
         session = g.pop("db_session", None)
