@@ -349,25 +349,49 @@ def _cell_value(cell: Cell) -> tuple[object, str | None]:
 
 # --------------------------------------------------------------------------- reading
 
+_META_LABELS = {
+    "unit": ("单位名称", "部门名称", "预算单位名称", "预算单位", "实施单位"),
+    "project": ("项目名称",),
+}
+_YEAR_LINE = re.compile(r"[（(]?\s*(?:19|20)\d{2}\s*年度?\s*[）)]?")
+
+
 def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
-    """Unit, project, year and title from the rows above the first header."""
+    """Unit, project, year and title from the rows above the first header.
+
+    Unit and project: a 单位名称 / 项目名称 label followed by the next cell, or "单位名称：X" in one
+    cell. Year: "2026年度" anywhere above the header, else the first "2026年" there. Title: the first
+    row with a single text that is not only a year.
+    """
+    fallback_year = None
     for r in range(1, last_row + 1):
         texts = grid.row_texts(r)
         if not texts:
             continue
-        if result.title is None and len(texts) == 1 and not _YEAR.search(texts[0]):
+        if result.title is None and len(texts) == 1 and not _YEAR_LINE.fullmatch(texts[0]):
             result.title = texts[0]
         for i, t in enumerate(texts):
             label = _norm_label(t)
             nxt = texts[i + 1] if i + 1 < len(texts) else None
-            if label in ("单位名称", "部门名称", "单位", "预算单位", "实施单位") and nxt and result.unit is None:
-                result.unit = nxt
-            elif label in ("项目名称",) and nxt and result.project is None:
-                result.project = nxt
-            if result.year is None:
-                m = _YEAR.search(t.replace(" ", ""))
-                if m and ("年度" in t or len(t) <= 12):
-                    result.year = int(m.group(1))
+            for key, labels in _META_LABELS.items():
+                if getattr(result, key) is not None:
+                    continue
+                if label in labels and nxt:
+                    setattr(result, key, nxt)
+                    break
+                m = re.match(r"^(" + "|".join(labels) + r")\s*[:：]\s*(.+)$", t)
+                if m:
+                    setattr(result, key, m.group(2).strip())
+                    break
+            compact = t.replace(" ", "")
+            m = re.search(r"((?:19|20)\d{2})年度", compact)
+            if m and result.year is None:
+                result.year = int(m.group(1))
+            m = _YEAR.search(compact)
+            if m and fallback_year is None and len(compact) <= 40:
+                fallback_year = int(m.group(1))
+    if result.year is None:
+        result.year = fallback_year
 
 
 def _parse_weight(cell: Cell) -> tuple[Decimal | None, str | None]:
@@ -541,7 +565,13 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
                 errors.append(ReadError(ws.title, None, None, too_big.replace(f"工作表「{ws.title}」", "")))
                 continue
             reader = _SheetReader(_Grid(ws), ws.title, result, year)
-            if reader.read():
+            try:
+                found = reader.read()
+            except Exception as exc:  # an unforeseen cell must refuse the import, not crash the caller
+                errors.append(ReadError(ws.title, None, None, f"读取时出错：{type(exc).__name__}: {exc}"))
+                any_header = True
+                continue
+            if found:
                 any_header = True
                 rows.extend((data, RowLocation(ws.title, r)) for data, r in reader.rows)
                 errors.extend(reader.errors)

@@ -387,3 +387,50 @@ def test_selfeval_sheet_without_budget_line_is_reported_by_the_reader():
     data = write_selfeval_sheet(table, _actuals_meeting_targets(table))
     result = score_workbook(openpyxl.load_workbook(io.BytesIO(data)))
     assert result.projects == [] and "执行率为空" in str(result.errors[0])
+
+
+def test_meta_from_one_cell_labels_and_titles_with_the_year():
+    data = xlsx(lambda ws: put_rows(ws, [
+        ["常州工业职业技术学院2026年部门整体绩效目标表"],
+        ["单位名称：常州工业职业技术学院", None, "单位：万元"],
+        ["中长期目标", "到2030年，学校将聚焦高质量发展主线，累计培育国家级标志性成果不少于15个、省部级成果不少于30个……"],
+        ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
+        ["产出", "数量指标", "社会培训", "≥10000人次", "≥39000人次"],
+    ]))
+    result = read_target_workbook(data)
+    assert (result.title, result.unit, result.year) == ("常州工业职业技术学院2026年部门整体绩效目标表", "常州工业职业技术学院", 2026)
+
+
+# --------------------------------------------------------------------------- never crashes
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cell = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**9), st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(alphabet="≥≤=＝<>%％:：0123456789.万元人次个健全推进无 -/\n约", max_size=12),
+    st.dates(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["产出", None]), st.sampled_from(["数量指标", None]),
+                          st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=6)),
+                          _cell, _cell, _cell), min_size=1, max_size=6))
+def test_reader_never_raises_and_refuses_all_or_nothing(rows):
+    def build(ws):
+        ws.append(["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值", "权重"])
+        for r in rows:
+            ws.append(list(r))
+
+    result = read_target_workbook(xlsx(build))
+    assert (result.errors and not result.rows) or (result.rows and not result.errors)
+    for e in result.errors:
+        assert str(e)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=300))
+def test_reader_refuses_random_bytes(data):
+    result = read_target_workbook(data)
+    assert not result.ok and result.errors
