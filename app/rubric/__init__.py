@@ -1,1 +1,80 @@
-"""The scoring engine: pure Python, no Flask, no SQLModel, no database."""
+"""The scoring engine: pure Python, no Flask, no SQLModel, no database.
+
+Public API (everything a web app needs; see each module's docstring for details):
+
+Scheme (app.rubric.scheme)
+    load_scheme(d: dict) -> Scheme                 validate + load; raises SchemeInvalid(errors)
+    validate_scheme(d: dict) -> list[SchemeError]  each error names indicator code/name, message in Chinese
+    dump_scheme(s: Scheme) -> dict                 JSON-able snapshot (round-trips with load_scheme)
+    Scheme.category(key) / Scheme.indicator(code) / Category.indicators / Indicator.applies(...)
+
+Rules (app.rubric.rules) — one registry, ``@register`` a Rule subclass to add a rule type
+    get_rule(name) -> Rule;  rule_names() -> list[str]
+    Rule.fields(params) -> list[Field]             the facts to enter (name, label, kind, unit, choices)
+    Rule.describe(params, max_points) -> str       the rule in plain Chinese
+    Rule.score(params, max_points, facts, peers=None) -> ScoreResult
+    Rule.score_all(params, max_points, facts_by_unit) -> dict[unit_id, ScoreResult]
+    democratic_score(...), leader_score(...), normalise(...), check_ballot(...)
+
+Engine (app.rubric.engine)
+    compute(scheme, units, facts, ballots, leader_ratings, *, normalisation=None) -> CycleResult
+    grade(scheme, result, *, applications, vetoes, fail_decisions, previous_last, overrides) -> GradingResult
+    award_decision(scheme, votes_for, members) -> (bool, str)
+    Unit, Override, CycleResult, UnitResult, IndicatorScore, ComponentScore, Normalisation, UnitGrade
+
+Numbers (app.rubric.numbers)
+    D(x) -> Decimal;  q2(x) -> Decimal (ROUND_HALF_UP to 0.01, the one rounding point);  fmt(x) -> str
+
+Sibling modules owned by the self-evaluation work: values (target/actual parsing, completion
+rates) and selfeval (the four self-evaluation rules); the rule catalog wraps them as the rule
+types proportional, direct, judged_level, satisfaction and budget_execution.
+"""
+
+from .engine import (
+    ComponentScore,
+    CycleResult,
+    GradingResult,
+    IndicatorScore,
+    Normalisation,
+    Override,
+    Unit,
+    UnitGrade,
+    UnitResult,
+    award_decision,
+    compute,
+    grade,
+)
+from .numbers import D, fmt, q2
+from .rules import Field, Rule, ScoreResult, check_ballot, get_rule, register, rule_names
+from .scheme import Scheme, SchemeError, SchemeInvalid, dump_scheme, load_scheme, validate_scheme
+
+__all__ = [
+    "ComponentScore",
+    "CycleResult",
+    "D",
+    "Field",
+    "GradingResult",
+    "IndicatorScore",
+    "Normalisation",
+    "Override",
+    "Rule",
+    "Scheme",
+    "SchemeError",
+    "SchemeInvalid",
+    "ScoreResult",
+    "Unit",
+    "UnitGrade",
+    "UnitResult",
+    "award_decision",
+    "check_ballot",
+    "compute",
+    "dump_scheme",
+    "fmt",
+    "get_rule",
+    "grade",
+    "load_scheme",
+    "q2",
+    "register",
+    "rule_names",
+    "validate_scheme",
+]

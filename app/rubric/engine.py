@@ -159,12 +159,18 @@ def _applicable_sets(nodes: Sequence[Indicator], units: list[Unit], out: dict[st
             _applicable_sets(n.children, mine, out)
 
 
-def _not_applicable(n: Indicator, unit: Unit) -> IndicatorScore:
-    who = unit.subtype if n.applies_to is not None and unit.subtype not in n.applies_to else unit.name
-    note = f"（{n.notes}）" if n.notes else ""
+def _not_applicable(n: Indicator, unit: Unit, why: str | None = None) -> IndicatorScore:
+    if why is None:
+        if n.applies_to is not None and unit.subtype not in n.applies_to:
+            why = f"不参加：本项不适用于{unit.subtype}。"
+        elif n.applies_to_units is not None and unit.name not in n.applies_to_units:
+            why = f"不参加：本项是{'、'.join(n.applies_to_units)}的考核内容，不适用于{unit.name}。"
+        else:
+            why = "不参加：上级指标不适用于本单位。"
     return IndicatorScore(code=n.code, name=n.name, applicable=False, points=ZERO, max_points=ZERO, raw_points=ZERO,
-                          raw_max=ZERO, explanation=f"不参加：本项不适用于{who}{note}。", rule=n.rule,
-                          children=tuple(_not_applicable(c, unit) for c in n.children))
+                          raw_max=ZERO, explanation=why, rule=n.rule,
+                          children=tuple(_not_applicable(c, unit, "不参加：上级指标不适用于本单位。")
+                                         for c in n.children))
 
 
 def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_results: Mapping[str, ScoreResult],
