@@ -3,7 +3,7 @@
 # KPI_TEST_DATABASE_URL pointing at it, then stop the server.
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-PGPORT=${PGPORT:-55432}
+PGPORT=${PGPORT:-$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")}
 DIR=$(mktemp -d /tmp/kpi-pg.XXXXXX)
 RUNAS=()
 if [ "$(id -u)" -eq 0 ]; then
