@@ -1,0 +1,698 @@
+"""Results of a cycle: aggregation through the rubric engine, the stored snapshot, deliberation,
+fixing (定稿), publication (公示) and finalisation.
+
+How results follow their inputs (the choice, documented in docs/results.md):
+
+* While the result set is ``proposed`` it is recomputed **on demand**: whenever the office or the
+  leadership group opens the result sheet, when the office presses 重新计算, and right before the
+  office fixes the results. The inputs come from the providers (scoring, voting, leader_eval,
+  awards, eligibility); the engine's output is serialised and compared with the stored snapshot by
+  a SHA-256 fingerprint. Only when it differs are the rows rewritten, ``changed_at`` set and the
+  units whose total, rank or grade moved listed (and audited). Nothing depends on a job firing.
+* Once ``fixed`` the computed part is frozen. Opening the sheet still computes the live figures
+  and shows a warning when the inputs have changed since fixing, but never writes them.
+  Only recorded overrides (deliberation before fixing, upheld objections during publication)
+  change a fixed result, each with its reason and author, each re-graded through the engine.
+* ``final`` results never change.
+
+Grading is always :func:`app.rubric.engine.grade` over the stored computed scores, the stored
+grading inputs (accepted excellence applications, vetoes, the previous cycle's last-ranked units)
+and the recorded overrides, so the stored sheet, the published page, the workbook and the JSON are
+one and the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.models import Cycle, RoleMembership, Unit
+from app.models.base import utcnow
+from app.models.result import (
+    OBJECTION_STATUSES,
+    OVERRIDE_KINDS,
+    Objection,
+    ResultOverride,
+    ResultRow,
+    ResultSet,
+)
+from app.rubric import engine
+from app.rubric.numbers import D, fmt, q2
+from app.rubric.scheme import Scheme, load_scheme
+
+from . import PermissionDenied, ServiceError, StaleData
+from .audit import record
+from .stages import require_open, state_of
+
+ZERO = Decimal(0)
+COMPONENT_KINDS = ("democratic", "target", "leader")
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class Inputs:
+    """Everything the results are computed from, as the providers return it."""
+
+    facts: dict = field(default_factory=dict)  # {(unit_id, code): {field: value}}
+    ballots: dict = field(default_factory=dict)  # {unit_id: {group: {level: count}}}
+    group_weights: dict = field(default_factory=dict)
+    turnout: Any = None
+    leader_ratings: dict = field(default_factory=dict)  # {unit_id: {"principal": [...], "deputy": [...]}}
+    awards: list = field(default_factory=list)  # award_decisions
+    eligible: set | None = None  # unit ids with an accepted excellence application
+    vetoes: dict = field(default_factory=dict)  # {unit_id: [veto key or text]}
+    missing: list = field(default_factory=list)  # providers not available yet (Chinese)
+
+
+# (module, function, what it gives, in Chinese)
+PROVIDERS = {
+    "facts": ("app.services.scoring", "cycle_facts", "目标考核评分"),
+    "ballots": ("app.services.voting", "ballot_counts", "民主测评票数"),
+    "group_weights": ("app.services.voting", "rater_group_weights", "测评人员类别权重"),
+    "turnout": ("app.services.voting", "turnout", "民主测评参与率"),
+    "leader_ratings": ("app.services.leader_eval", "leader_ratings", "领导班子评价"),
+    "awards": ("app.services.awards", "award_decisions", "突出贡献奖评审结果"),
+    "eligible": ("app.services.eligibility", "eligible_units", "优秀申报认定"),
+    "vetoes": ("app.services.eligibility", "active_vetoes", "不能评为优秀的情形"),
+}
+
+
+def provider(name: str):
+    """The provider function for ``name`` or None when its module is not there yet."""
+    module_name, fn_name, _label = PROVIDERS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, fn_name, None)
+
+
+def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
+    """Call every provider; a provider that is not available yet gives nothing and is named in
+    ``missing`` (shown on the sheet, never silently)."""
+    inputs = Inputs()
+    for name, (_m, _f, label) in PROVIDERS.items():
+        fn = provider(name)
+        if fn is None:
+            inputs.missing.append(label)
+            continue
+        setattr(inputs, name, fn(db, cycle))
+    return inputs
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def scheme_of(cycle: Cycle) -> Scheme:
+    if not cycle.scheme_data:
+        raise ServiceError("本周期尚未指定考核方案，无法计算结果。")
+    return load_scheme(cycle.scheme_data)
+
+
+def _s(x) -> str | None:
+    return None if x is None else format(q2(x), "f")
+
+
+def _units(db: Session, scheme: Scheme) -> list[Unit]:
+    keys = [c.key for c in scheme.categories]
+    q = select(Unit).where(Unit.active == True, Unit.category.in_(keys))  # noqa: E712
+    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
+
+
+def _has_role(db: Session, user_id: int | None, role: str) -> bool:
+    if user_id is None:
+        return False
+    return db.exec(select(RoleMembership.id).where(RoleMembership.user_id == user_id,
+                                                   RoleMembership.role == role)).first() is not None
+
+
+def _require_role(db: Session, user_id: int | None, *roles: str) -> None:
+    if not any(_has_role(db, user_id, r) for r in roles):
+        raise PermissionDenied()
+
+
+def get_set(db: Session, cycle_id: int) -> ResultSet | None:
+    return db.exec(select(ResultSet).where(ResultSet.cycle_id == cycle_id)).first()
+
+
+def rows_of(db: Session, rs: ResultSet) -> list[ResultRow]:
+    """Rows in display order: category order of the scheme, then rank, then position."""
+    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    cats = rs.data.get("categories") or []
+    order = {c["key"]: i for i, c in enumerate(cats)}
+    rows.sort(key=lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name))
+    return rows
+
+
+def overrides_of(db: Session, rs: ResultSet) -> list[ResultOverride]:
+    return list(db.exec(select(ResultOverride).where(ResultOverride.result_set_id == rs.id)
+                        .order_by(ResultOverride.created_at, ResultOverride.id)))
+
+
+def objections_of(db: Session, rs: ResultSet, unit_id: int | None = None) -> list[Objection]:
+    q = select(Objection).where(Objection.result_set_id == rs.id)
+    if unit_id is not None:
+        q = q.where(Objection.unit_id == unit_id)
+    return list(db.exec(q.order_by(Objection.created_at, Objection.id)))
+
+
+# ----------------------------------------------------------------------------- computation
+
+
+def _indicator_json(n: engine.IndicatorScore) -> dict:
+    d = {"code": n.code, "name": n.name, "applicable": n.applicable, "points": _s(n.points),
+         "max_points": _s(n.max_points), "raw_points": _s(n.raw_points), "raw_max": _s(n.raw_max),
+         "explanation": n.explanation, "status": n.status, "provisional": n.provisional,
+         "normalised": n.normalised}
+    if n.flags:
+        d["flags"] = list(n.flags)
+    if n.children:
+        d["children"] = [_indicator_json(c) for c in n.children]
+    return d
+
+
+def _previous_last(db: Session, cycle: Cycle) -> list[str]:
+    """Unit ids ranked last of their category in the previous cycle that has fixed results."""
+    q = (select(ResultSet, Cycle).join(Cycle, Cycle.id == ResultSet.cycle_id)
+         .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
+         .order_by(Cycle.period_start.desc()))
+    found = db.exec(q).first()
+    if not found:
+        return []
+    prev, _c = found
+    rows = db.exec(select(ResultRow).where(ResultRow.result_set_id == prev.id))
+    return sorted(str(r.unit_id) for r in rows if "last_place" in (r.flags or []))
+
+
+def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
+    """Compute the cycle's results from the providers through the engine; return the snapshot
+    payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
+    scheme = scheme_of(cycle)
+    inputs = inputs if inputs is not None else gather_inputs(db, cycle)
+    units = _units(db, scheme)
+    eunits = [engine.Unit(str(u.id), u.name, u.category, u.subtype) for u in units]
+    facts = {(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()}
+    ballots = {str(k): v for k, v in (inputs.ballots or {}).items()}
+    ratings = {str(k): v for k, v in (inputs.leader_ratings or {}).items()}
+    try:
+        result = engine.compute(scheme, eunits, facts, ballots, ratings)
+    except ValueError as exc:
+        raise ServiceError(f"无法计算结果：{exc}") from None
+    by_id = {str(u.id): u for u in units}
+    rows = {}
+    for uid, ur in result.units.items():
+        u = by_id[uid]
+        comps = []
+        for c in ur.components.values():
+            comps.append({"key": c.key, "name": c.name, "kind": c.kind, "points": _s(c.points),
+                          "max_points": _s(c.max_points), "explanation": c.explanation, "status": c.status,
+                          "provisional": c.provisional})
+        tc = ur.component("target")
+        roots = tc.indicators if tc else ()
+        target_raw = sum((r.raw_points for r in roots if r.applicable), ZERO)
+        target_raw_max = sum((r.raw_max for r in roots if r.applicable), ZERO)
+        points = {k: (ur.component(k).points if ur.component(k) else ZERO) for k in COMPONENT_KINDS}
+        rows[uid] = {
+            "unit_id": u.id, "unit_name": u.name, "category": u.category, "subtype": u.subtype,
+            "position": u.position, "democratic": _s(points["democratic"]), "target": _s(points["target"]),
+            "target_raw": _s(target_raw), "target_raw_max": _s(target_raw_max), "leader": _s(points["leader"]),
+            "total": _s(ur.total), "max_total": _s(ur.max_total), "rank": ur.rank, "provisional": ur.provisional,
+            "explanation": ur.explanation, "components": comps,
+            "indicators": [_indicator_json(r) for r in roots],
+            "normalisations": [{"code": n.code, "name": n.name, "policy": n.policy, "raw_points": _s(n.raw_points),
+                                "raw_max": _s(n.raw_max), "points": _s(n.points), "full_max": _s(n.full_max),
+                                "explanation": n.explanation} for n in ur.normalisations],
+            "ballots": ballots.get(uid) or {},
+        }
+    eligible = inputs.eligible
+    applications = {str(u.id): (eligible is not None and u.id in eligible) for u in units}
+    vetoes = {str(k): list(v) for k, v in (inputs.vetoes or {}).items() if v and str(k) in by_id}
+    award_rows = []
+    for a in inputs.awards or []:
+        a = dict(a)
+        unit = by_id.get(str(a.get("unit_id")))
+        award_rows.append({"unit_id": a.get("unit_id"), "unit_name": unit.name if unit else a.get("unit_name", ""),
+                           "title": a.get("title", ""), "level": a.get("level", ""),
+                           "decided": a.get("decided", ""), "explanation": a.get("explanation", "")})
+    data = {
+        "scheme": {"key": scheme.key, "version": scheme.version, "name": scheme.name,
+                   "normalisation": result.normalisation},
+        "categories": [{"key": c.key, "name": c.name,
+                        "components": [{"key": m.key, "name": m.name, "kind": m.kind, "points": _s(m.points)}
+                                       for m in c.components],
+                        "quota": int(scheme.grading.quotas.get(c.key, 0))} for c in scheme.categories],
+        "grading_inputs": {"applications": applications, "vetoes": vetoes,
+                           "previous_last": _previous_last(db, cycle)},
+        "grading_policy": {"levels": list(scheme.grading.levels), "fail_rule": dict(scheme.grading.fail_rule),
+                           "tie_break": list(scheme.grading.tie_break),
+                           "vetoes": {k: t for k, t in scheme.grading.vetoes}},
+        "awards": award_rows,
+        "ballot_levels": list(scheme.ballot.levels),
+        "group_names": scheme.ballot.group_names,
+        "turnout": _jsonable(inputs.turnout),
+        "missing_inputs": list(inputs.missing),
+    }
+    return {"rows": rows, "data": data}
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | set):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, Decimal):
+        return _s(v) if v == q2(v) else str(v)
+    if isinstance(v, datetime):
+        return v.isoformat()
+    return v
+
+
+def fingerprint(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(_jsonable(payload), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- grading
+
+
+def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
+    """Rebuild the engine's CycleResult from the stored computed scores."""
+    units = {}
+    rankings: dict[str, list[str]] = {c["key"]: [] for c in rs.data.get("categories", [])}
+    for r in sorted(rows, key=lambda r: (r.computed_rank, r.unit_name)):
+        uid = str(r.unit_id)
+        comps = {}
+        for c in r.detail.get("components", []):
+            comps[c["key"]] = engine.ComponentScore(c["key"], c["name"], c["kind"], D(c["points"]),
+                                                    D(c["max_points"]), c["explanation"], c["status"],
+                                                    c["provisional"])
+        units[uid] = engine.UnitResult(unit=engine.Unit(uid, r.unit_name, r.category, r.subtype), components=comps,
+                                       total=D(r.computed_total), max_total=D(r.detail.get("max_total") or 0),
+                                       normalisations=[], provisional=r.provisional,
+                                       explanation=r.detail.get("explanation", ""), rank=r.computed_rank)
+        rankings.setdefault(r.category, []).append(uid)
+    return engine.CycleResult(scheme_key=rs.scheme_key, scheme_version=rs.scheme_version,
+                              normalisation=rs.normalisation, units=units, rankings=rankings)
+
+
+def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
+    """Apply the grading policy and every recorded override to the stored scores; update the
+    rows. Returns the list of changes (unit, field, old, new)."""
+    scheme = scheme_of(cycle)
+    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    if not rows:
+        return []
+    gi = rs.data.get("grading_inputs") or {}
+    overrides = []
+    fails = set()
+    for o in overrides_of(db, rs):
+        uid = str(o.unit_id)
+        if o.kind == "total":
+            overrides.append(engine.Override(unit_id=uid, reason=o.reason, total=D(o.new_value)))
+        elif o.kind == "grade":
+            overrides.append(engine.Override(unit_id=uid, reason=o.reason, grade=o.new_value))
+        elif o.kind == "fail":
+            fails.add(uid)
+    fail_notes = {str(o.unit_id): o.reason for o in overrides_of(db, rs) if o.kind == "fail"}
+    try:
+        graded = engine.grade(scheme, _cycle_result(rs, rows), applications=gi.get("applications") or {},
+                              vetoes=gi.get("vetoes") or {}, fail_decisions=fails,
+                              previous_last=gi.get("previous_last") or [], overrides=overrides)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+    changes = []
+    for r in rows:
+        g = graded.units[str(r.unit_id)]
+        new = {"total": q2(g.total), "rank": g.rank, "grade": g.grade}
+        for key, value in new.items():
+            old = getattr(r, key)
+            if (q2(old) if key == "total" else old) != value:
+                changes.append({"unit_id": r.unit_id, "unit_name": r.unit_name, "field": key,
+                                "old": _s(old) if key == "total" else old,
+                                "new": _s(value) if key == "total" else value})
+                setattr(r, key, value)
+        explanation = g.explanation
+        if str(r.unit_id) in fail_notes and fail_notes[str(r.unit_id)] not in explanation:
+            explanation = explanation.rstrip("。") + f"（认定理由：{fail_notes[str(r.unit_id)]}）。"
+        detail = dict(r.detail)
+        detail["grading"] = {"explanation": explanation, "flags": list(g.flags)}
+        r.detail = detail
+        r.flags = list(g.flags)
+        db.add(r)
+    data = dict(rs.data)
+    data["warnings"] = list(graded.warnings)
+    rs.data = data
+    db.add(rs)
+    db.flush()
+    return changes
+
+
+# ----------------------------------------------------------------------------- refresh
+
+
+@dataclass
+class Refresh:
+    result_set: ResultSet
+    changed: bool = False  # the stored proposed results were rewritten
+    created: bool = False
+    drift: list = field(default_factory=list)  # fixed+ only: differences between live inputs and the snapshot
+    changes: list = field(default_factory=list)
+
+
+def _write_rows(db: Session, rs: ResultSet, payload: dict) -> None:
+    existing = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
+    seen = set()
+    for uid, p in payload["rows"].items():
+        unit_id = int(uid)
+        seen.add(unit_id)
+        r = existing.get(unit_id)
+        if r is None:
+            r = ResultRow(result_set_id=rs.id, unit_id=unit_id, unit_name=p["unit_name"], category=p["category"],
+                          subtype=p["subtype"])
+        r.unit_name, r.category, r.subtype, r.position = p["unit_name"], p["category"], p["subtype"], p["position"]
+        r.democratic, r.target, r.leader = D(p["democratic"]), D(p["target"]), D(p["leader"])
+        r.target_raw, r.computed_total = D(p["target_raw"]), D(p["total"])
+        r.computed_rank, r.provisional = p["rank"], p["provisional"]
+        if r.id is None:
+            r.total, r.rank = D(p["total"]), p["rank"]
+        detail = {k: v for k, v in p.items() if k in ("explanation", "components", "indicators", "normalisations",
+                                                      "ballots", "target_raw_max", "max_total")}
+        detail["grading"] = (r.detail or {}).get("grading", {})
+        r.detail = detail
+        db.add(r)
+    for unit_id, r in existing.items():
+        if unit_id not in seen:
+            db.delete(r)
+    db.flush()
+
+
+def _row_summary(db: Session, rs: ResultSet) -> dict:
+    return {r.unit_id: (r.unit_name, _s(r.total), r.rank, r.grade)
+            for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
+
+
+def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None) -> Refresh:
+    """Bring the proposed results up to date with the inputs (see the module docstring).
+    For fixed, published or final results nothing is written; ``drift`` lists what the live
+    inputs would change."""
+    rs = get_set(db, cycle.id)
+    payload = compute(db, cycle, inputs)
+    fp = fingerprint(payload)
+    if rs is not None and rs.status != "proposed":
+        drift = []
+        if fp != rs.fingerprint:
+            stored = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
+            for uid, p in payload["rows"].items():
+                r = stored.get(int(uid))
+                if r is None:
+                    drift.append(f"{p['unit_name']}：定稿时没有该单位")
+                elif _s(r.computed_total) != p["total"]:
+                    drift.append(f"{p['unit_name']}：定稿总分{_s(r.computed_total)}，按当前数据为{p['total']}")
+            if not drift:
+                drift.append("评分依据（优秀申报、否决情形、测评明细或说明）与定稿时不同，分数未变")
+        return Refresh(rs, drift=drift)
+    created = rs is None
+    if rs is None:
+        rs = ResultSet(cycle_id=cycle.id, status="proposed", data={})
+        db.add(rs)
+        db.flush()
+    if not created and fp == rs.fingerprint:
+        return Refresh(rs)
+    before = _row_summary(db, rs)
+    data = dict(payload["data"])
+    data["warnings"] = (rs.data or {}).get("warnings", [])
+    rs.data = data
+    rs.scheme_key, rs.scheme_version = data["scheme"]["key"], data["scheme"]["version"]
+    rs.normalisation = data["scheme"]["normalisation"]
+    rs.fingerprint = fp
+    rs.computed_at = utcnow()
+    db.add(rs)
+    _write_rows(db, rs, payload)
+    regrade(db, rs, cycle)
+    after = _row_summary(db, rs)
+    changes = []
+    if not created:
+        for uid, (name, total, rank, grade) in after.items():
+            old = before.get(uid)
+            if old is None:
+                changes.append(f"{name}：新增")
+                continue
+            parts = []
+            if old[1] != total:
+                parts.append(f"总分 {old[1]} → {total}")
+            if old[2] != rank:
+                parts.append(f"名次 {old[2]} → {rank}")
+            if old[3] != grade:
+                parts.append(f"等次 {old[3]} → {grade}")
+            if parts:
+                changes.append(f"{name}：" + "，".join(parts))
+        rs.changed_at = rs.computed_at
+        data = dict(rs.data)
+        data["last_changes"] = changes or ["评分说明或评分依据有变化，总分、名次、等次未变"]
+        rs.data = data
+        db.add(rs)
+    record(db, actor_id=actor_id, action="compute" if created else "recompute", entity="result_set",
+           entity_id=rs.id, cycle_id=cycle.id, new={"fingerprint": fp[:12], "changes": changes[:50]})
+    db.flush()
+    return Refresh(rs, changed=not created, created=created, changes=changes)
+
+
+# ----------------------------------------------------------------------------- deliberation
+
+
+def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind: str, value: str | None,
+                 reason: str) -> ResultOverride:
+    """The leadership group changes a unit's total or grade (or finds it 不合格), with a reason,
+    during the deliberation stage, before the results are fixed."""
+    _require_role(db, actor_id, "group")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("调整结果必须填写理由。", field="reason")
+    if kind not in OVERRIDE_KINDS:
+        raise ServiceError("未知的调整类型。")
+    rs = get_set(db, cycle.id)
+    if rs is None:
+        raise ServiceError("本周期尚未计算结果。")
+    if rs.status != "proposed":
+        raise ServiceError(f"结果已{rs.status_label}，审议调整已结束。")
+    require_open(db, cycle.id, "deliberation")
+    row = db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id, ResultRow.unit_id == unit_id)).first()
+    if row is None:
+        raise ServiceError("该单位不在本次考核结果中。")
+    return _override(db, rs, cycle, row, kind, value, reason, actor_id, "deliberation")
+
+
+def _override(db: Session, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None, reason: str,
+              actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
+    scheme = scheme_of(cycle)
+    if kind == "total":
+        try:
+            new = q2(D(value))
+        except (ValueError, ArithmeticError):
+            raise ServiceError("请填写有效的总分。", field="value") from None
+        if new < 0 or new > scheme.total_points:
+            raise ServiceError(f"总分须在 0～{fmt(scheme.total_points)} 之间。", field="value")
+        old, new_s = _s(row.total), _s(new)
+        if old == new_s:
+            raise ServiceError("新总分与现总分相同。", field="value")
+    elif kind == "grade":
+        if value not in scheme.grading.levels:
+            raise ServiceError(f"等次须为{'、'.join(scheme.grading.levels)}之一。", field="value")
+        old, new_s = row.grade, value
+        if old == new_s:
+            raise ServiceError("新等次与现等次相同。", field="value")
+    else:  # fail
+        if (scheme.grading.fail_rule or {}).get("type") != "leadership_decision":
+            raise ServiceError("本方案的不合格由分数线决定，不能由领导小组认定；如需调整请调整等次。")
+        old, new_s = row.grade, scheme.grading.failed
+    o = ResultOverride(result_set_id=rs.id, unit_id=row.unit_id, kind=kind, old_value=old, new_value=new_s,
+                       reason=reason, source=source, objection_id=objection_id, user_id=actor_id)
+    db.add(o)
+    db.flush()
+    changes = regrade(db, rs, cycle)
+    record(db, actor_id=actor_id, action=f"override_{kind}", entity="result_row", entity_id=row.id,
+           cycle_id=cycle.id, old={"unit": row.unit_name, OVERRIDE_KINDS[kind]: old},
+           new={"unit": row.unit_name, OVERRIDE_KINDS[kind]: new_s, "source": source, "consequences": changes},
+           reason=reason)
+    return o
+
+
+# ----------------------------------------------------------------------------- fix / publish / final
+
+
+def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | None = None,
+        accept_provisional_reason: str | None = None) -> ResultSet:
+    """定稿: recompute once more, then freeze. Refused while some scores are provisional unless a
+    reason for fixing anyway is given (recorded)."""
+    _require_role(db, actor_id, "office")
+    rs = get_set(db, cycle.id)
+    if rs is None:
+        raise ServiceError("本周期尚未计算结果。")
+    if expected_version is not None and rs.version != expected_version:
+        raise StaleData()
+    if rs.status != "proposed":
+        raise ServiceError(f"结果已{rs.status_label}。")
+    refresh(db, cycle=cycle, actor_id=actor_id)
+    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    if not rows:
+        raise ServiceError("没有可定稿的结果。")
+    provisional = [r.unit_name for r in rows if r.provisional]
+    reason = (accept_provisional_reason or "").strip()
+    if provisional and not reason:
+        raise ServiceError("以下单位尚有数据未齐、成绩暂定：" + "、".join(provisional[:20]) +
+                           ("等" if len(provisional) > 20 else "") + "。如确需定稿，请填写理由。", field="reason")
+    rs.status, rs.fixed_at, rs.fixed_by_id = "fixed", utcnow(), actor_id
+    rs.version += 1
+    db.add(rs)
+    record(db, actor_id=actor_id, action="fix", entity="result_set", entity_id=rs.id, cycle_id=cycle.id,
+           old={"status": "proposed"}, new={"status": "fixed", "fingerprint": rs.fingerprint[:12],
+                                            "provisional": provisional}, reason=reason or None)
+    db.flush()
+    return rs
+
+
+def publish(db: Session, *, actor_id: int, cycle: Cycle) -> ResultSet:
+    """公示: the publication stage must be open; its closing time is the end of the notice period."""
+    _require_role(db, actor_id, "office")
+    rs = get_set(db, cycle.id)
+    if rs is None or rs.status == "proposed":
+        raise ServiceError("结果尚未定稿，不能公示。")
+    if rs.status != "fixed":
+        raise ServiceError(f"结果已{rs.status_label}。")
+    require_open(db, cycle.id, "publication")
+    state = state_of(db, cycle.id, "publication")
+    rs.status, rs.published_at, rs.published_by_id = "published", utcnow(), actor_id
+    rs.notice_from, rs.notice_until = rs.published_at, state.until
+    rs.version += 1
+    db.add(rs)
+    record(db, actor_id=actor_id, action="publish", entity="result_set", entity_id=rs.id, cycle_id=cycle.id,
+           old={"status": "fixed"}, new={"status": "published", "notice_until": state.until})
+    db.flush()
+    return rs
+
+
+def finalise(db: Session, *, actor_id: int | None, cycle: Cycle, by_job: bool = False,
+             now: datetime | None = None) -> ResultSet:
+    """The results become final: by the office once every objection is answered, or by the
+    ``close_objections`` job when the notice period has ended."""
+    rs = get_set(db, cycle.id)
+    if rs is None or rs.status != "published":
+        raise ServiceError("只有公示中的结果可以确定为最终结果。")
+    open_ = [o for o in objections_of(db, rs) if o.status == "open"]
+    if not by_job:
+        _require_role(db, actor_id, "office")
+        if open_:
+            raise ServiceError(f"尚有 {len(open_)} 条异议未答复，答复后才能结束公示。")
+    rs.status, rs.final_at, rs.final_by_id = "final", now or utcnow(), actor_id
+    rs.final_how = "period_end" if by_job else "office"
+    rs.version += 1
+    db.add(rs)
+    record(db, actor_id=actor_id, action="finalise", entity="result_set", entity_id=rs.id, cycle_id=cycle.id,
+           old={"status": "published"},
+           new={"status": "final", "how": rs.final_how, "open_objections": len(open_)})
+    db.flush()
+    return rs
+
+
+def close_due(db: Session, now: datetime) -> list[int]:
+    """Finalise every published result set whose publication stage has closed. Idempotent."""
+    done = []
+    for rs in db.exec(select(ResultSet).where(ResultSet.status == "published")):
+        cycle = db.get(Cycle, rs.cycle_id)
+        try:
+            state = state_of(db, cycle.id, "publication", now)
+        except ServiceError:
+            continue
+        if state.status == "closed":
+            finalise(db, actor_id=None, cycle=cycle, by_job=True, now=now)
+            done.append(cycle.id)
+    return done
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def visible_set(db: Session, cycle_id: int, *, office: bool = False) -> ResultSet | None:
+    rs = get_set(db, cycle_id)
+    if rs is None:
+        return None
+    if office or rs.is_visible:
+        return rs
+    return None
+
+
+def category_tables(db: Session, rs: ResultSet) -> list[dict]:
+    """Per category: its label, components and the rows in rank order."""
+    rows = rows_of(db, rs)
+    out = []
+    for c in rs.data.get("categories", []):
+        out.append({**c, "rows": [r for r in rows if r.category == c["key"]]})
+    return out
+
+
+def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bool = True) -> dict:
+    """The results as plain JSON (documented in docs/results.md)."""
+    overrides = overrides_of(db, rs)
+    objections = objections_of(db, rs)
+    cats = []
+    for t in category_tables(db, rs):
+        units = []
+        for r in t["rows"]:
+            u = {"unit_id": r.unit_id, "unit": r.unit_name, "subtype": r.subtype, "rank": r.rank,
+                 "democratic": _s(r.democratic), "target": _s(r.target), "target_raw": _s(r.target_raw),
+                 "target_raw_max": r.detail.get("target_raw_max"), "leader": _s(r.leader),
+                 "computed_total": _s(r.computed_total), "total": _s(r.total), "grade": r.grade,
+                 "provisional": r.provisional, "flags": list(r.flags or []),
+                 "grading_explanation": (r.detail.get("grading") or {}).get("explanation", ""),
+                 "overrides": [{"kind": o.kind, "old": o.old_value, "new": o.new_value, "reason": o.reason,
+                                "source": o.source, "at": o.created_at.isoformat()}
+                               for o in overrides if o.unit_id == r.unit_id]}
+            if with_details:
+                u["explanation"] = r.detail.get("explanation", "")
+                u["components"] = r.detail.get("components", [])
+                u["normalisations"] = r.detail.get("normalisations", [])
+                u["indicators"] = r.detail.get("indicators", [])
+                u["ballots"] = r.detail.get("ballots", {})
+            units.append(u)
+        cats.append({"key": t["key"], "name": t["name"], "quota": t["quota"], "components": t["components"],
+                     "units": units})
+    return {
+        "cycle": {"id": cycle.id, "name": cycle.name, "period_start": cycle.period_start.isoformat(),
+                  "period_end": cycle.period_end.isoformat()},
+        "status": rs.status, "status_label": rs.status_label,
+        "scheme": rs.data.get("scheme"),
+        "fixed_at": rs.fixed_at.isoformat() if rs.fixed_at else None,
+        "published_at": rs.published_at.isoformat() if rs.published_at else None,
+        "notice_until": rs.notice_until.isoformat() if rs.notice_until else None,
+        "final_at": rs.final_at.isoformat() if rs.final_at else None,
+        "categories": cats,
+        "awards": rs.data.get("awards", []),
+        "objections": {"total": len(objections),
+                       **{k: sum(1 for o in objections if o.status == k) for k in OBJECTION_STATUSES}},
+        "warnings": rs.data.get("warnings", []),
+    }
+
+
+def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False) -> list[dict]:
+    """A unit's results over the cycles (oldest first)."""
+    q = (select(ResultRow, ResultSet, Cycle).join(ResultSet, ResultSet.id == ResultRow.result_set_id)
+         .join(Cycle, Cycle.id == ResultSet.cycle_id).where(ResultRow.unit_id == unit_id)
+         .order_by(Cycle.period_start))
+    out = []
+    for row, rs, cycle in db.exec(q):
+        if not include_unpublished and not rs.is_visible:
+            continue
+        n = len(list(db.exec(select(ResultRow.id).where(ResultRow.result_set_id == rs.id,
+                                                        ResultRow.category == row.category))))
+        out.append({"cycle": cycle, "result_set": rs, "row": row, "of": n})
+    return out
