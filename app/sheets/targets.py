@@ -470,8 +470,15 @@ class _SheetReader:
             if name:
                 self.result.warnings.append(f"工作表「{self.sheet}」第 {r} 行「{name[:30]}」是说明行，已跳过")
             return prev
+        # The second physical row of an indicator whose name (and values) are merged downward.
+        if grid.span(r, name_col)[0] < r and all(
+                grid.span(r, c)[0] < r or (not grid.is_merged(r, c) and grid.ws.cell(row=r, column=c).value in (None, ""))
+                for c in value_cols):
+            return prev
         has_value = any(grid.value(r, c) not in (None, "") for c in value_cols)
         has_weight = "weight" in cols and grid.value(r, cols["weight"]) not in (None, "")
+        if not name and has_value:
+            name = self._name_from_lower_level(h, r)
         if not name:
             if has_value or has_weight:
                 self.error(r, name_col, f"第 {r} 行有指标值但缺少指标名称（{get_column_letter(name_col)}{r} 单元格为空）")
@@ -535,6 +542,24 @@ class _SheetReader:
             "related_project": related,
         }, r))
         return levels
+
+    def _name_from_lower_level(self, h: _Header, r: int) -> str | None:
+        """An empty 三级 cell: the row's own (not merged) 重点工作 or 职能 text, with a warning.
+
+        (In the Changzhou table a 重点工作 may be its own single indicator.) 二级 is never used: a
+        missing name under a plain 二级 is refused.
+        """
+        for f in ("key_work", "function"):
+            c = h.columns.get(f)
+            if c is None or self.grid.is_merged(r, c):
+                continue
+            text = _clean_text(self.grid.ws.cell(row=r, column=c).value)
+            if text:
+                label = {"key_work": "重点工作", "function": "职能"}[f]
+                self.result.warnings.append(
+                    f"工作表「{self.sheet}」第 {r} 行三级指标为空，以{label}「{text}」作为指标名称")
+                return text
+        return None
 
     def _row_has_error(self, r: int) -> bool:
         return any(e.row == r for e in self.errors)

@@ -401,6 +401,37 @@ def test_meta_from_one_cell_labels_and_titles_with_the_year():
     assert (result.title, result.unit, result.year) == ("常州工业职业技术学院2026年部门整体绩效目标表", "常州工业职业技术学院", 2026)
 
 
+def test_indicator_spanning_two_physical_rows_is_read_once():
+    def build(ws):
+        put_rows(ws, [
+            ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
+            ["产出", "数量指标", "与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”", "≥300 人", "≥300 人"],
+            [None, None, None, None, None],
+            [None, None, "研究生人数", "≥60 人", "≥60 人"],
+        ])
+        ws.merge_cells("A2:A4")
+        ws.merge_cells("B2:B4")
+        for col in "CDE":
+            ws.merge_cells(f"{col}2:{col}3")
+
+    result = read_target_workbook(xlsx(build))
+    assert [r.name for r in result.rows] == ["与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”", "研究生人数"]
+    assert result.rows[1].levels[:2] == ("产出", "数量指标")
+
+
+def test_empty_name_takes_the_rows_own_key_work_with_a_warning():
+    data = xlsx(lambda ws: put_rows(ws, [
+        ["一级指标", "二级指标", "重点工作", "三级指标", "半年指标值", "全年指标值"],
+        ["履职", "创新创业工作", "创新创业大赛", "创新创业大赛省赛获奖项目", "推进", "≥6项"],
+        [None, None, "创新创业训练项目数", None, "推进", "≥16项"],
+    ]))
+    result = read_target_workbook(data)
+    assert result.ok
+    r = result.rows[1]
+    assert (r.key_work, r.name, r.level3) == ("创新创业训练项目数", "创新创业训练项目数", "创新创业训练项目数")
+    assert "以重点工作「创新创业训练项目数」作为指标名称" in result.warnings[0]
+
+
 # --------------------------------------------------------------------------- never crashes
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
