@@ -435,3 +435,98 @@ def test_to_json_has_one_object_per_indicator(changzhou):
                               "unit": "人次", "level": None}
     assert o["full_year"]["quantity"] == "39000"
     assert o["sheet"] == "部门整体绩效目标" and o["row"] == 59
+
+
+# The Jiangmen 2022 target table (市级部门整体预算绩效目标申报表, 绩效指标 part): one 指标值 column,
+# then 第三方审核意见 and 实际完成值, which the reader leaves alone. Built in memory from the source.
+JIANGMEN = [
+    ("产出指标", "数量指标", "指标 1：教师培训人次", "150 人次", "295 人次", "_ 150 人次"),
+    ("产出指标", "数量指标", "指标 2：引进研究生以上层次人才数量", "≥5", "11 人", "≥ 5 _"),
+    ("产出指标", "数量指标", "指标 3：校企合作项目数", "5", "6个", "_ 5 _"),
+    ("产出指标", "数量指标", "指标 4：荷塘校区工程量完工率", "100%", "100%", "_ 100 %"),
+    ("产出指标", "数量指标", "指标 5：实验室实习课时占比", "≥60%", "≥60%", "≥ 60 %"),
+    ("产出指标", "数量指标", "指标 6：发放在职人员薪酬、津贴人数", "230 人", "234 人", "_ 230 人"),
+    ("产出指标", "质量指标", "指标 7：技能竞赛获奖率", "≥90%", "100%", "≥ 90 %"),
+    ("产出指标", "质量指标", "指标 8：中、高级职称以上教师", "≥85%", "73%", "≥ 85 %"),
+    ("产出指标", "质量指标", "指标 9：高级工层次招生比例", "70%", "92%", "_ 70 %"),
+    ("产出指标", "质量指标", "指标 10：校园设备设施改造修缮工程验收合格率", "100%", "100%", "_ 100 %"),
+    ("产出指标", "质量指标", "指标 11：项目验收合格率", "100%", "100%", "_ 100 %"),
+    ("产出指标", "质量指标", "指标 12：研究生及以上学历专任教师比例", "15%", "15%", "_ 15 %"),
+    ("产出指标", "时效指标", "指标 13：合同款项支付及时率", "100%", "100%", "_ 100 %"),
+    ("产出指标", "成本指标", "指标 14：预算调整率", "≤5%", "-4%", "≤ 5 %"),
+    ("效益指标", "社会效益指标", "指标 15：招收新生人数", "3000 人", "3635 人", "_ 3000 人"),
+    ("效益指标", "社会效益指标", "指标 16：毕业生就业率", "≥95%", "98.37%", "≥ 95 %"),
+    ("效益指标", "社会效益指标", "指标 17：培训鉴定人次", "5500 人次", "8209 人次", "_ 5500 人次"),
+    ("效益指标", "可持续影响指标", "指标 18：档案管理完备性", "完备", "完备", "L 完备"),
+    ("满意度指标", "服务对象满意度指标", "指标 19：教职工满意度", "≥92%", "100%", "≥ 92 %"),
+    ("满意度指标", "服务对象满意度指标", "指标 20：学生/学员满意度", "≥92%", "100%", "≥ 92 %"),
+]
+
+
+def test_jiangmen_single_value_column_table():
+    import io
+
+    from openpyxl import Workbook
+
+    from app.rubric.targets import checkpoint_report
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["市级部门整体预算绩效目标申报表"])
+    ws.append(["部门名称", "江门市技师学院"])
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值", "第三方审核意见", "实际完成值"])
+    for l1, l2, name, target, actual, _ in JIANGMEN:
+        ws.append([l1, l2, name, target, "无意见。", actual])
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = read_target_workbook(buf.getvalue(), year=2022)
+    assert result.ok, [str(e) for e in result.errors]
+    assert (result.unit, result.year) == ("江门市技师学院", 2022)
+    assert len(result.rows) == 20
+    for row, (l1, l2, name, target, _, spec) in zip(result.rows, JIANGMEN, strict=True):
+        assert (row.level1, row.level2, row.name) == (l1, l2, name)
+        assert row.half_year is None
+        assert row.full_year.text == target and _decompose(row.full_year) == spec
+    table = result.to_table()
+    report = checkpoint_report(table, {i + 1: j[4] for i, j in enumerate(JIANGMEN)}, "full_year")
+    behind = {r.name: r.status for r in report.rows if r.behind}
+    assert behind == {"指标 8：中、高级职称以上教师": "amber"}  # 73 % of ≥85 % is 85.88 %
+    assert report.counts["green"] == 19
+
+
+def _met(value) -> str:
+    """An actual that exactly meets a target value."""
+    if value.kind == "quantity":
+        return f"{value.quantity}{value.unit or ''}"
+    return value.text
+
+
+def test_a_year_through_both_checkpoints_to_a_grade(xuzhou):
+    from app.rubric.targets import checkpoint_report, row_weights, score_table
+
+    table = xuzhou.to_table()
+    by_name = {r.name: r for r in table.rows}
+    works = by_name["完成二标段总工程程度"]  # ≥30% / ≥60%
+    canteen = by_name["食堂食品安全"]  # 无重大食品安全事故
+
+    half = {r.position: _met(r.half_year) for r in table.rows}
+    half[works.position] = "27%"  # 90 % of the half-year target → amber
+    half[by_name["开展主题黑板报评比活动"].position] = "3次"  # 75 % → red
+    mid = checkpoint_report(table, half, "half_year")
+    assert {r.name: r.status for r in mid.behind} == {"完成二标段总工程程度": "amber", "开展主题黑板报评比活动": "red"}
+    assert mid.counts == {"green": 86, "amber": 1, "red": 1, "unknown": 0, "missing": 0}
+
+    full = {r.position: _met(r.full_year) for r in table.rows}
+    full[works.position] = "54%"  # c = 0.9 → loses 2.5 × 10 % of its weight
+    full[canteen.position] = "未达到预期指标"
+    end = checkpoint_report(table, full, "full_year")
+    assert {r.name: r.status for r in end.behind} == {"完成二标段总工程程度": "amber", "食堂食品安全": "red"}
+    weights = row_weights(table)
+    assert sum(weights.values()) == 100
+    assert (weights[works.position], weights[canteen.position]) == (Decimal("1.14"), Decimal("1.13"))
+    score = score_table(table, full)
+    assert score.complete
+    # 1.14 × 0.25 = 0.285 → 0.29 lost; the canteen row loses all of its 1.13
+    assert score.total == Decimal("100") - Decimal("0.29") - Decimal("1.13")
+    assert score.grade == "优"
+    assert [r.name for r in score.shortfalls] == ["完成二标段总工程程度", "食堂食品安全"]
