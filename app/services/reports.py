@@ -1,0 +1,453 @@
+"""Self-reports (自查自评): the unit's facts, narratives and overall text; submit, return, publish.
+
+Also the thin adapter between a cycle's scheme snapshot and the workflows (``cycle_leaves``,
+``leaves_for_unit``, ``split_fields``, ``clean_value``): the rubric engine gives indicators,
+rule fields and scores; this module decides which fields a unit reports (facts) and which only a
+scorer gives (judgments: fields counted in 分 such as judged points and deductions, and their
+reasons), and parses what people type into the values the rules take.
+
+Who sees what: a unit's *draft* is seen by its own reporters only; the *submitted* snapshot by
+the office, scorers and leaders; a *published* report by anyone on the intranet.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.models import Cycle, Unit
+from app.models.base import utcnow
+from app.models.report import REPORT_SECTIONS, Evidence, ReportEntry, SelfReport
+from app.rubric.numbers import D, NumberError, fmt
+from app.rubric.rules import Field, get_rule
+from app.rubric.scheme import Indicator, Scheme, load_scheme
+
+from . import PermissionDenied, ServiceError, StaleData
+from .audit import record
+from .stages import require_open
+
+OFFICE_OWNER = "目标办"
+TEXT_LIMIT = 20000
+FACT_TEXT_LIMIT = 2000
+
+
+# ----------------------------------------------------------------------------- scheme adapter
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A scored indicator of the cycle's scheme with what the workflows need around it."""
+
+    code: str
+    name: str
+    points: Decimal
+    owner: str  # department name, or OFFICE_OWNER
+    rule: str
+    params: dict
+    description: str
+    path: tuple[str, ...]  # names of the groups above it
+    category: str
+    chain: tuple[Indicator, ...]  # ancestors and itself, for applicability
+
+    def applies(self, unit: Unit) -> bool:
+        return all(n.applies(unit.subtype, unit.name) for n in self.chain)
+
+    def description_for(self, unit: Unit) -> str:
+        return self.chain[-1].description_by_unit.get(unit.name) or self.description
+
+    @property
+    def rule_obj(self):
+        return get_rule(self.rule)
+
+    @property
+    def fields(self) -> list[Field]:
+        return list(self.rule_obj.fields(self.params))
+
+    @property
+    def fact_fields(self) -> list[Field]:
+        return split_fields(self.fields)[0]
+
+    @property
+    def judgment_fields(self) -> list[Field]:
+        return split_fields(self.fields)[1]
+
+    @property
+    def rule_text(self) -> str:
+        return self.rule_obj.describe(self.params, self.points)
+
+    @property
+    def cross_unit(self) -> bool:
+        return self.rule_obj.is_cross(self.params)
+
+
+_SCHEME_CACHE: dict[str, tuple[Scheme, list[Leaf]]] = {}
+
+
+def _scheme_and_leaves(cycle: Cycle) -> tuple[Scheme | None, list[Leaf]]:
+    data = cycle.scheme_data or {}
+    if not data.get("categories"):
+        return None, []
+    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    hit = _SCHEME_CACHE.get(key)
+    if hit is None:
+        scheme = load_scheme(data)
+        leaves: list[Leaf] = []
+        for cat in scheme.categories:
+            for root in cat.indicators:
+                _collect(root, (), None, cat.key, leaves)
+        if len(_SCHEME_CACHE) > 16:
+            _SCHEME_CACHE.clear()
+        hit = _SCHEME_CACHE[key] = (scheme, leaves)
+    return hit
+
+
+def _collect(node: Indicator, chain: tuple[Indicator, ...], owner: str | None, category: str,
+             out: list["Leaf"]) -> None:
+    chain = (*chain, node)
+    owner = node.owner or owner
+    if node.is_group:
+        for child in node.children:
+            _collect(child, chain, owner, category, out)
+        return
+    out.append(Leaf(code=node.code, name=node.name, points=node.points, owner=owner or OFFICE_OWNER,
+                    rule=node.rule, params=dict(node.params), description=node.description,
+                    path=tuple(n.name for n in chain[:-1]), category=category, chain=chain))
+
+
+def cycle_scheme(cycle: Cycle) -> Scheme | None:
+    return _scheme_and_leaves(cycle)[0]
+
+
+def cycle_leaves(cycle: Cycle) -> list[Leaf]:
+    """Every scored indicator of the cycle, in scheme order (all categories)."""
+    return _scheme_and_leaves(cycle)[1]
+
+
+def leaf_by_code(cycle: Cycle, code: str) -> Leaf | None:
+    for leaf in cycle_leaves(cycle):
+        if leaf.code == code:
+            return leaf
+    return None
+
+
+def leaves_for_unit(cycle: Cycle, unit: Unit) -> list[Leaf]:
+    """The indicators that apply to ``unit`` (its category, sub-type and name)."""
+    return [leaf for leaf in cycle_leaves(cycle) if leaf.category == unit.category and leaf.applies(unit)]
+
+
+def split_fields(fields: list[Field]) -> tuple[list[Field], list[Field]]:
+    """(facts a unit reports, judgments only a scorer gives). Judgments are the fields counted in
+    points (分): judged points, judged deductions; and the reason fields that go with them."""
+    judged = {f.name for f in fields if (f.unit or "") == "分"}
+    facts, judgments = [], []
+    for f in fields:
+        if f.name in judged or (judged and (f.name == "reason" or any(f.name == j + "_reason" for j in judged))):
+            judgments.append(f)
+        else:
+            facts.append(f)
+    return facts, judgments
+
+
+def clean_value(field: Field, raw: Any) -> Any:
+    """Parse what was typed for ``field``; '' for empty. Raises ServiceError naming the field."""
+    if raw is None:
+        return ""
+    if field.kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        s = str(raw).strip()
+        if s == "":
+            return ""
+        if s in ("1", "true", "True", "是", "y", "on"):
+            return True
+        if s in ("0", "false", "False", "否", "n", "off"):
+            return False
+        raise ServiceError(f"「{field.label}」应填“是”或“否”。", field=field.name)
+    s = str(raw).strip()
+    if s == "":
+        return ""
+    if field.kind in ("int", "decimal"):
+        try:
+            v = D(s)
+        except NumberError:
+            raise ServiceError(f"「{field.label}」应为数字，现为「{s}」。", field=field.name) from None
+        if field.kind == "int" and v != v.to_integral_value():
+            raise ServiceError(f"「{field.label}」应为整数，现为「{s}」。", field=field.name)
+        if field.min is not None and v < field.min:
+            raise ServiceError(f"「{field.label}」不能小于 {fmt(field.min)}。", field=field.name)
+        if field.max is not None and v > field.max:
+            raise ServiceError(f"「{field.label}」不能大于 {fmt(field.max)}。", field=field.name)
+        return str(int(v)) if field.kind == "int" else fmt_plain(v)
+    if field.kind == "level":
+        if field.choices and s not in field.choices:
+            raise ServiceError(f"「{field.label}」应为 {'、'.join(field.choices)} 之一。", field=field.name)
+        return s
+    if field.kind == "date":
+        try:
+            return date.fromisoformat(s.replace("/", "-")).isoformat()
+        except ValueError:
+            raise ServiceError(f"「{field.label}」应为日期，例如 2019-06-30。", field=field.name) from None
+    if len(s) > FACT_TEXT_LIMIT:
+        raise ServiceError(f"「{field.label}」过长（最多 {FACT_TEXT_LIMIT} 字）。", field=field.name)
+    return s
+
+
+def fmt_plain(v: Decimal) -> str:
+    """A decimal as typed: no exponent, no trailing zeros."""
+    s = format(v.normalize(), "f")
+    return s if "." not in s else s.rstrip("0").rstrip(".") or "0"
+
+
+def clean_facts(fields: list[Field], raw: dict) -> dict:
+    """Parse the values of ``fields`` found in ``raw``; unknown names are ignored."""
+    out = {}
+    for f in fields:
+        if f.name in raw:
+            v = clean_value(f, raw[f.name])
+            if v != "":
+                out[f.name] = v
+    return out
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def find_report(db: Session, cycle_id: int, unit_id: int) -> SelfReport | None:
+    return db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id, SelfReport.unit_id == unit_id)).first()
+
+
+def entries_of(db: Session, report: SelfReport | None) -> dict[str, ReportEntry]:
+    if report is None or report.id is None:
+        return {}
+    return {e.indicator_code: e for e in db.exec(select(ReportEntry).where(ReportEntry.report_id == report.id))}
+
+
+def evidence_of(db: Session, report: SelfReport | None, *, submitted_only: bool = False) -> list[Evidence]:
+    if report is None or report.id is None:
+        return []
+    q = select(Evidence).where(Evidence.report_id == report.id)
+    if submitted_only:
+        q = q.where(Evidence.submitted == True)  # noqa: E712
+    return list(db.exec(q.order_by(Evidence.id)))
+
+
+def reports_of_cycle(db: Session, cycle_id: int) -> dict[int, SelfReport]:
+    return {r.unit_id: r for r in db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id))}
+
+
+def submitted_facts(db: Session, cycle_id: int) -> dict[tuple[int, str], dict]:
+    """The facts of every report as last submitted, by (unit id, indicator code)."""
+    rows = db.exec(select(SelfReport.unit_id, ReportEntry.indicator_code, ReportEntry.submitted_facts)
+                   .join(ReportEntry, ReportEntry.report_id == SelfReport.id)
+                   .where(SelfReport.cycle_id == cycle_id, SelfReport.submitted_at != None))  # noqa: E711
+    return {(uid, code): dict(facts or {}) for uid, code, facts in rows if facts}
+
+
+def may_edit(identity, unit_id: int) -> bool:
+    return unit_id in identity.units_for("reporter")
+
+
+def may_read_submitted(identity, unit_id: int) -> bool:
+    """The submitted snapshot: the unit itself, the office, scorers, leaders and the group."""
+    return may_edit(identity, unit_id) or identity.has("office", "scorer", "leader", "group")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _editable(db: Session, cycle: Cycle, report: SelfReport | None) -> None:
+    require_open(db, cycle.id, "self_report")
+    if report is not None and report.status == "submitted":
+        raise ServiceError("报告已提交，不能再修改。如需修改，请联系目标办退回。")
+
+
+def ensure_report(db: Session, *, actor_id: int | None, cycle: Cycle, unit: Unit) -> SelfReport:
+    report = find_report(db, cycle.id, unit.id)
+    if report is None:
+        report = SelfReport(cycle_id=cycle.id, unit_id=unit.id, texts={}, submitted_texts={}, updated_by_id=actor_id)
+        db.add(report)
+        db.flush()
+        record(db, actor_id=actor_id, action="create", entity="self_report", entity_id=report.id, cycle_id=cycle.id,
+               new={"unit": unit.name})
+    return report
+
+
+def save_draft(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle, unit: Unit,
+               texts: dict[str, str] | None = None, report_version: int | None = None,
+               entries: dict[str, dict] | None = None) -> dict[str, int]:
+    """Save (part of) a draft. ``texts``: section key → text (checked against ``report_version``);
+    ``entries``: indicator code → {"facts": {field: typed value}, "narrative": str,
+    "version": the version the form was loaded with (0 for a new entry)}.
+    Refuses the whole save when any part is stale. Returns the new versions
+    ({"report": n, code: n, ...})."""
+    if unit.id not in allowed_units:
+        raise PermissionDenied("只能填写本单位的自查报告。")
+    report = find_report(db, cycle.id, unit.id)
+    _editable(db, cycle, report)
+    leaves = {leaf.code: leaf for leaf in leaves_for_unit(cycle, unit)}
+    current_report_version = report.version if report else 0
+    if texts is not None and report_version is not None and int(report_version) != current_report_version:
+        raise StaleData("报告总体情况已被他人修改，请刷新页面后再保存（您的修改尚未保存）。")
+    report = report or ensure_report(db, actor_id=actor_id, cycle=cycle, unit=unit)
+    versions: dict[str, int] = {}
+    now = utcnow()
+
+    if texts is not None:
+        new = {k: (texts.get(k) or "").strip() for k in REPORT_SECTIONS if k in texts}
+        for k, v in new.items():
+            if len(v) > TEXT_LIMIT:
+                raise ServiceError(f"「{REPORT_SECTIONS[k]}」过长（最多 {TEXT_LIMIT} 字）。", field=k)
+        old_texts = dict(report.texts or {})
+        merged = {**old_texts, **new}
+        if merged != old_texts:
+            changed = [k for k in merged if merged.get(k) != old_texts.get(k)]
+            report.texts = merged
+            report.version += 1
+            report.updated_at, report.updated_by_id = now, actor_id
+            db.add(report)
+            record(db, actor_id=actor_id, action="update", entity="self_report", entity_id=report.id,
+                   cycle_id=cycle.id, old={k: old_texts.get(k, "") for k in changed},
+                   new={k: merged[k] for k in changed})
+    versions["report"] = report.version
+
+    existing = entries_of(db, report)
+    for code, data in (entries or {}).items():
+        leaf = leaves.get(code)
+        if leaf is None:
+            raise ServiceError(f"指标「{code}」不适用于本单位。")
+        entry = existing.get(code)
+        expected = data.get("version")
+        current = entry.version if entry else 0
+        if expected is not None and int(expected) != current:
+            raise StaleData(f"指标 {code}「{leaf.name}」已被他人修改，请刷新页面后再保存（您的修改尚未保存）。")
+        facts = clean_facts(leaf.fact_fields, data.get("facts") or {})
+        narrative = (data.get("narrative") or "").strip()
+        if len(narrative) > TEXT_LIMIT:
+            raise ServiceError(f"指标 {code} 的情况说明过长（最多 {TEXT_LIMIT} 字）。")
+        old = {"facts": dict(entry.facts), "narrative": entry.narrative} if entry else {"facts": {}, "narrative": ""}
+        new = {"facts": facts, "narrative": narrative}
+        if new == old:
+            versions[code] = current
+            continue
+        if entry is None:
+            entry = ReportEntry(report_id=report.id, indicator_code=code, facts={}, narrative="",
+                                submitted_facts={}, submitted_narrative="", version=0)
+        entry.facts, entry.narrative = facts, narrative
+        entry.version += 1
+        entry.updated_at, entry.updated_by_id = now, actor_id
+        db.add(entry)
+        db.flush()
+        record(db, actor_id=actor_id, action="update", entity="report_entry", entity_id=f"{report.id}:{code}",
+               cycle_id=cycle.id, old=old, new=new)
+        versions[code] = entry.version
+    db.flush()
+    return versions
+
+
+def missing_facts(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | None) -> list[Leaf]:
+    """Indicators whose required facts are not all filled in the draft."""
+    entries = entries_of(db, report)
+    out = []
+    for leaf in leaves_for_unit(cycle, unit):
+        need = [f.name for f in leaf.fact_fields if f.required]
+        have = entries[leaf.code].facts if leaf.code in entries else {}
+        if any(have.get(n) in (None, "") for n in need):
+            out.append(leaf)
+    return out
+
+
+def submit(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle, unit: Unit,
+           expected_version: int) -> SelfReport:
+    if unit.id not in allowed_units:
+        raise PermissionDenied("只能提交本单位的自查报告。")
+    report = find_report(db, cycle.id, unit.id)
+    _editable(db, cycle, report)
+    if report is None or not (report.texts or {}).get("summary"):
+        raise ServiceError(f"请先填写「{REPORT_SECTIONS['summary']}」再提交。", field="summary")
+    if expected_version != report.version:
+        raise StaleData("报告已被他人修改，请刷新页面核对后再提交。")
+    entries = entries_of(db, report)
+    for entry in entries.values():
+        if entry.submitted_facts != entry.facts or entry.submitted_narrative != entry.narrative:
+            entry.submitted_facts, entry.submitted_narrative = dict(entry.facts), entry.narrative
+            db.add(entry)
+    for ev in evidence_of(db, report):
+        if not ev.submitted:
+            ev.submitted = True
+            db.add(ev)
+    old = {"status": report.status}
+    report.submitted_texts = dict(report.texts)
+    report.status = "submitted"
+    report.submitted_at, report.submitted_by_id = utcnow(), actor_id
+    report.version += 1
+    db.add(report)
+    record(db, actor_id=actor_id, action="submit", entity="self_report", entity_id=report.id, cycle_id=cycle.id,
+           old=old, new={"status": "submitted", "texts": report.submitted_texts,
+                         "entries": {c: {"facts": e.facts, "narrative": e.narrative} for c, e in entries.items()}})
+    db.flush()
+    return report
+
+
+def return_report(db: Session, *, actor_id: int, report: SelfReport, comment: str, expected_version: int) -> None:
+    """The office sends a submitted report back for revision, with its comments."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ServiceError("退回时请填写修改意见。", field="comment")
+    require_open(db, report.cycle_id, "self_report")
+    if report.status != "submitted":
+        raise ServiceError("只有已提交的报告可以退回。")
+    if expected_version != report.version:
+        raise StaleData()
+    report.status = "returned"
+    report.return_comment = comment
+    report.returned_at = utcnow()
+    report.version += 1
+    db.add(report)
+    record(db, actor_id=actor_id, action="return", entity="self_report", entity_id=report.id,
+           cycle_id=report.cycle_id, old={"status": "submitted"}, new={"status": "returned"}, reason=comment)
+    db.flush()
+
+
+def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:
+    """Publish the submitted snapshot on the intranet. False when already published."""
+    if not report.ever_submitted:
+        raise ServiceError("报告尚未提交，不能公示。")
+    if report.published_at is not None:
+        return False
+    report.published_at = utcnow()
+    report.version += 1
+    db.add(report)
+    record(db, actor_id=actor_id, action="publish", entity="self_report", entity_id=report.id,
+           cycle_id=report.cycle_id, old={"published": False}, new={"published": True})
+    db.flush()
+    return True
+
+
+def unpublish(db: Session, *, actor_id: int, report: SelfReport, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("撤回公示须填写原因。", field="reason")
+    if report.published_at is None:
+        raise ServiceError("报告尚未公示。")
+    report.published_at = None
+    report.version += 1
+    db.add(report)
+    record(db, actor_id=actor_id, action="unpublish", entity="self_report", entity_id=report.id,
+           cycle_id=report.cycle_id, old={"published": True}, new={"published": False}, reason=reason)
+    db.flush()
+
+
+def pending_reporters(db: Session, cycle: Cycle) -> set[int]:
+    """Reporters of active units whose report is not submitted (for reminders)."""
+    from app.models import RoleMembership, User
+
+    done = {uid for uid, r in reports_of_cycle(db, cycle.id).items() if r.status == "submitted"}
+    rows = db.exec(select(RoleMembership.user_id, RoleMembership.unit_id)
+                   .join(User, User.id == RoleMembership.user_id)
+                   .join(Unit, Unit.id == RoleMembership.unit_id)
+                   .where(RoleMembership.role == "reporter", User.active == True, Unit.active == True))  # noqa: E712
+    return {user_id for user_id, unit_id in rows if unit_id not in done}
