@@ -95,11 +95,20 @@ def engine(app):
     return database.engine_for(app.config["DATABASE_URL"])
 
 
+class TestSession(Session):
+    """``expire_all()`` also ends the session's transaction: on SQLite a read transaction keeps
+    its snapshot, so without this a test would not see what a request committed meanwhile."""
+
+    def expire_all(self) -> None:
+        self.commit()
+        super().expire_all()
+
+
 @pytest.fixture
 def session(app, engine):
     """A session for arranging data and checking outcomes outside requests (inside an app
     context, as the services read the configuration)."""
-    with app.app_context(), Session(engine, expire_on_commit=False) as s:
+    with app.app_context(), TestSession(engine, expire_on_commit=False) as s:
         yield s
 
 
