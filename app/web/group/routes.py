@@ -1,0 +1,123 @@
+"""The leadership group (领导小组): contribution-award votes and excellence decisions."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from app.extensions import db, get_db
+from app.models import Cycle
+from app.models.award import AwardApplication
+from app.security import allow
+from app.services import ServiceError, attachments, stages, tasks
+from app.services import awards as award_svc
+from app.web.award.forms import DecideForm, VoteForm
+from app.web.award.routes import _excellence_page, _form_errors
+from app.web.templating import add_nav
+
+from . import bp
+
+add_nav("group", "突出贡献奖评审", "group.index")
+add_nav("group", "优秀格次认定", "group.excellence_index")
+
+
+@tasks.task_provider
+def group_task(dbs, identity, cycle, timeline) -> list:
+    if "group" not in identity.roles:
+        return []
+    state = next((st for s, st in timeline if s.kind == "award"), None)
+    if state is None or not state.is_open:
+        return []
+    apps = [a for a, _ in award_svc.applications(dbs, cycle, statuses=("accepted",))]
+    votes = award_svc.votes_of(dbs, [a.id for a in apps])
+    mine = sum(1 for a in apps if identity.id in votes.get(a.id, {}))
+    return [tasks.Task(title="评审突出贡献奖申报", detail=f"{cycle.name} · 已表决 {mine}/{len(apps)} 项", due=state.until,
+                       link=url_for("group.awards", cycle_id=cycle.id), done=mine == len(apps))]
+
+
+def _register_reminders() -> None:
+    from app.jobs.reminders import PENDING
+
+    PENDING["award"] = award_svc.pending_members
+
+
+_register_reminders()
+
+
+def _cycle_or_404(cycle_id: int) -> Cycle:
+    cycle = get_db().get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+@bp.route("/")
+@allow("group")
+def index():
+    cycle = stages.current_cycle(get_db())
+    if cycle is None:
+        flash("目前没有进行中的考核周期。", "info")
+        return redirect(url_for("home.index"))
+    return redirect(url_for("group.awards", cycle_id=cycle.id))
+
+
+@bp.route("/cycles/<int:cycle_id>/awards")
+@allow("group")
+def awards(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    apps = award_svc.applications(dbs, cycle, statuses=("accepted",))
+    votes = award_svc.votes_of(dbs, [a.id for a, _ in apps])
+    forms = {}
+    for a, _ in apps:
+        f = VoteForm(prefix=f"a{a.id}")
+        mine = votes.get(a.id, {}).get(current_user.id)
+        if mine is not None:
+            f.approve.data = "1" if mine.approve else "0"
+            f.comment.data = mine.comment
+        forms[a.id] = f
+    return render_template("group/awards.html", cycle=cycle, apps=apps, votes=votes, forms=forms,
+                           files={a.id: attachments.files_of(dbs, "award", a.id) for a, _ in apps},
+                           members=len(award_svc.group_members(dbs)), rule=award_svc.award_rule(cycle)[1],
+                           state=stages.state_of(dbs, cycle.id, "award"),
+                           waiting=len(award_svc.applications(dbs, cycle, statuses=("submitted",))))
+
+
+@bp.route("/applications/<int:application_id>/vote", methods=["POST"])
+@allow("group")
+def vote(application_id: int):
+    dbs = get_db()
+    app_ = dbs.get(AwardApplication, application_id)
+    if app_ is None:
+        abort(404)
+    form = VoteForm(prefix=f"a{app_.id}")
+    if form.validate_on_submit():
+        try:
+            award_svc.vote(dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
+                           comment=form.comment.data)
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。", "success")
+    else:
+        _form_errors(form)
+    return redirect(url_for("group.awards", cycle_id=app_.cycle_id) + f"#a{app_.id}")
+
+
+@bp.route("/excellence")
+@allow("group")
+def excellence_index():
+    cycle = stages.current_cycle(get_db())
+    if cycle is None:
+        return redirect(url_for("home.index"))
+    return redirect(url_for("group.excellence", cycle_id=cycle.id))
+
+
+@bp.route("/cycles/<int:cycle_id>/excellence")
+@allow("group")
+def excellence(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    return _excellence_page(dbs, cycle, "group/excellence.html")
+
+
+__all__ = ["DecideForm"]

@@ -1,0 +1,155 @@
+"""Leader evaluation (领导班子评价): the leaders' rating page and the office's progress page."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db, get_db
+from app.models import Cycle
+from app.security import allow
+from app.services import ServiceError, stages, tasks
+from app.services import leader_eval as svc
+from app.web.templating import add_nav
+
+from . import bp
+from .forms import SheetForm
+
+add_nav("leader", "领导班子评价", "leader.index")
+add_nav("office", "领导评价进度", "leader.office_index")
+tasks.STAGE_ACTIONS[("office", "leader")] = ("leader.office_progress", "查看领导班子评价进度")
+
+
+@tasks.task_provider
+def leader_task(dbs, identity, cycle, timeline) -> list:
+    if "leader" not in identity.roles:
+        return []
+    state = next((st for s, st in timeline if s.kind == "leader"), None)
+    if state is None or not state.is_open:
+        return []
+    sheet = svc.sheet_of(dbs, cycle.id, identity.id)
+    total = len(svc.active_units(dbs))
+    rated = len(svc.ratings_of(dbs, sheet))
+    done = bool(sheet and sheet.finished)
+    return [tasks.Task(title="为各单位评分（领导班子评价）", detail=f"{cycle.name} · 已评 {rated}/{total} 个单位"
+                       + ("，已标记完成" if done else ""), due=state.until, done=done,
+                       link=url_for("leader.rate", cycle_id=cycle.id))]
+
+
+def _register_reminders() -> None:
+    from app.jobs.reminders import PENDING
+
+    PENDING["leader"] = svc.pending_leaders
+
+
+_register_reminders()
+
+
+def _cycle_or_404(cycle_id: int) -> Cycle:
+    cycle = get_db().get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def report_links(cycle_id: int, units) -> dict[int, str]:
+    """Links to the units' public self-reports when that page exists."""
+    if "report.public_report" not in current_app.view_functions:
+        return {}
+    return {u.id: url_for("report.public_report", cycle_id=cycle_id, unit_id=u.id) for u in units}
+
+
+def report_summaries(dbs, cycle_id: int) -> dict[int, str]:
+    """The first lines of each unit's submitted self-report summary, when reports exist."""
+    try:
+        from sqlmodel import select
+
+        from app.models.report import SelfReport
+
+        out = {}
+        for r in dbs.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id)):
+            text = ((r.submitted_texts or {}).get("summary") or "").strip() if r.submitted_at else ""
+            if text:
+                out[r.unit_id] = text[:140] + ("…" if len(text) > 140 else "")
+        return out
+    except Exception:  # the self-report module is another workflow's; its absence must not break this page
+        db.rollback()
+        return {}
+
+
+@bp.route("/")
+@allow("leader")
+def index():
+    cycle = stages.current_cycle(get_db())
+    if cycle is None:
+        flash("目前没有进行中的考核周期。", "info")
+        return redirect(url_for("home.index"))
+    return redirect(url_for("leader.rate", cycle_id=cycle.id))
+
+
+@bp.route("/cycles/<int:cycle_id>/ratings", methods=["GET", "POST"])
+@allow("leader")
+def rate(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    units = svc.active_units(dbs)
+    sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
+    form = SheetForm()
+    errors: dict[int, str] = {}
+    saved = svc.ratings_of(dbs, sheet)
+    values = {uid: (str(r.score), r.comment) for uid, r in saved.items()}
+    if request.method == "POST" and form.validate_on_submit():
+        entries = [svc.Entry(unit_id=u.id, score=request.form.get(f"score_{u.id}", ""),
+                             comment=request.form.get(f"comment_{u.id}", "")) for u in units]
+        finish = request.form.get("action") == "finish"
+        try:
+            version = int(form.version.data or 0)
+        except ValueError:
+            version = -1
+        try:
+            svc.save_ratings(dbs, actor_id=current_user.id, rank=current_user.leader_rank, cycle=cycle,
+                             entries=entries, expected_version=version, finish=finish)
+        except svc.RatingErrors as exc:
+            db.rollback()
+            errors = exc.errors
+            flash(exc.message, "error")
+            values = {e.unit_id: (e.score, e.comment) for e in entries}
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+            if not isinstance(exc, svc.StaleData):
+                values = {e.unit_id: (e.score, e.comment) for e in entries}
+        else:
+            flash("已保存并标记完成，谢谢！阶段结束前仍可修改。" if finish else "已保存。可随时回来继续评分。", "success")
+            return redirect(url_for("leader.rate", cycle_id=cycle.id))
+        sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
+    elif request.method == "POST":
+        flash("页面已过期，请刷新后重试。", "error")
+    state = stages.state_of(dbs, cycle.id, "leader")
+    form.version.data = sheet.version if sheet else 0
+    rated = sum(1 for u in units if (values.get(u.id) or ("",))[0].strip())
+    return render_template("leader/rate.html", cycle=cycle, units=units, sheet=sheet, form=form, values=values,
+                           errors=errors, state=state, rated=rated, rank=current_user.leader_rank,
+                           links=report_links(cycle.id, units), summaries=report_summaries(dbs, cycle.id))
+
+
+@bp.route("/office")
+@allow("office")
+def office_index():
+    cycle = stages.current_cycle(get_db())
+    if cycle is None:
+        flash("目前没有考核周期。", "info")
+        return redirect(url_for("office.cycles"))
+    return redirect(url_for("leader.office_progress", cycle_id=cycle.id))
+
+
+@bp.route("/office/cycles/<int:cycle_id>")
+@allow("office")
+def office_progress(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    state = stages.state_of(dbs, cycle.id, "leader")
+    closed = svc.stage_closed(dbs, cycle)
+    means = svc.unit_means(dbs, cycle) if closed else None
+    history = svc.rating_history(dbs, cycle) if closed and request.args.get("history") else None
+    unit_names = {u.id: u.name for u in svc.active_units(dbs)}
+    return render_template("leader/office.html", cycle=cycle, state=state, closed=closed,
+                           progress=svc.progress(dbs, cycle), means=means, history=history, unit_names=unit_names)
