@@ -677,6 +677,8 @@ def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bo
         "final_at": rs.final_at.isoformat() if rs.final_at else None,
         "categories": cats,
         "awards": rs.data.get("awards", []),
+        "ballot_levels": rs.data.get("ballot_levels", []),
+        "rater_groups": rs.data.get("group_names", {}),
         "objections": {"total": len(objections),
                        **{k: sum(1 for o in objections if o.status == k) for k in OBJECTION_STATUSES}},
         "warnings": rs.data.get("warnings", []),

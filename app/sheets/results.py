@@ -1,0 +1,215 @@
+"""The results workbook, in the shape an office hands to the leadership:
+
+* one summary sheet per category (``院部汇总``, ``部门汇总``): rank, unit, components, total, grade,
+  notes, with a bar chart of the totals;
+* ``指标明细``: every indicator of every unit with its points, maximum, raw values and explanation;
+* ``测评票数``: the democratic rating's level counts per unit and rater group, with a chart;
+* ``突出贡献奖`` and ``调整记录`` (deliberation and objection changes with their reasons).
+
+It is built from :func:`app.services.results.export_payload`, the same data as the web pages
+and the JSON, so the figures match to the cent. Scores are written as numbers with two decimals.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
+BOLD = Font(bold=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
+FLAG_TEXT = {"last_place": "本类末位", "last_place_consecutive": "连续两年末位", "tie_at_quota": "并列占优秀名额，待审议",
+             "score_overridden": "总分经调整", "grade_overridden": "等次经调整"}
+SUMMARY_HEADERS = ["名次", "单位", "单位类型"]
+
+
+def _num(s):
+    return None if s in (None, "") else Decimal(str(s))
+
+
+def _header(ws, row: int, values: list[str]) -> None:
+    for i, v in enumerate(values, start=1):
+        c = ws.cell(row=row, column=i, value=v)
+        c.font, c.fill = BOLD, HEADER_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _widths(ws, widths: list[int]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def summary_columns(category: dict) -> list[str]:
+    cols = list(SUMMARY_HEADERS)
+    for c in category["components"]:
+        cols.append(f"{c['name']}（{Decimal(c['points']):g}）")
+        if c["kind"] == "target":
+            cols.append("目标考核原始分")
+    return cols + ["计算总分", "总分", "等次", "标记", "等次说明"]
+
+
+def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
+    ws = wb.create_sheet(f"{cat['name']}汇总")
+    ws.cell(row=1, column=1, value=f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）").font = Font(bold=True, size=14)
+    ws.cell(row=2, column=1, value=f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(c["name"] for c in cat["components"]))
+    cols = summary_columns(cat)
+    _header(ws, 3, cols)
+    r = 4
+    for u in cat["units"]:
+        values = [u["rank"], u["unit"], u["subtype"]]
+        for c in cat["components"]:
+            values.append(_num(u[c["kind"]]))
+            if c["kind"] == "target":
+                values.append(_num(u["target_raw"]))
+        values += [_num(u["computed_total"]), _num(u["total"]), u["grade"],
+                   "、".join(FLAG_TEXT.get(f, f) for f in u["flags"]) + ("、成绩暂定" if u["provisional"] else ""),
+                   u["grading_explanation"]]
+        for i, v in enumerate(values, start=1):
+            cell = ws.cell(row=r, column=i, value=v)
+            if isinstance(v, Decimal):
+                cell.number_format = "0.00"
+        ws.cell(row=r, column=len(values)).alignment = WRAP
+        r += 1
+    _widths(ws, [6, 22, 12] + [12] * (len(cols) - 8) + [10, 10, 8, 20, 70])
+    ws.freeze_panes = "C4"
+    if cat["units"]:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = f"{cat['name']}总分排名"
+        chart.y_axis.title = "总分"
+        total_col = cols.index("总分") + 1
+        chart.add_data(Reference(ws, min_col=total_col, min_row=3, max_row=r - 1), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=4, max_row=r - 1))
+        chart.x_axis.scaling.orientation = "maxMin"
+        chart.height, chart.width = max(7.5, 0.6 * len(cat["units"])), 18
+        chart.legend = None
+        ws.add_chart(chart, f"A{r + 2}")
+
+
+def _walk(nodes, depth=0):
+    for n in nodes:
+        yield depth, n
+        yield from _walk(n.get("children") or [], depth + 1)
+
+
+def _details(wb: Workbook, payload: dict) -> None:
+    ws = wb.create_sheet("指标明细")
+    _header(ws, 1, ["类别", "单位", "层级", "指标编号", "指标名称", "得分", "满分", "原始得分", "原始满分", "状态", "说明"])
+    r = 2
+    for cat in payload["categories"]:
+        for u in cat["units"]:
+            for c in u.get("components", []):
+                values = [cat["name"], u["unit"], "组成部分", c["key"], c["name"], _num(c["points"]),
+                          _num(c["max_points"]), None, None, c["status"], c["explanation"]]
+                _row(ws, r, values, bold=True)
+                r += 1
+            for depth, n in _walk(u.get("indicators", [])):
+                values = [cat["name"], u["unit"], depth + 1, n["code"], ("　" * depth) + n["name"],
+                          _num(n["points"]) if n["applicable"] else None, _num(n["max_points"]) if n["applicable"] else None,
+                          _num(n["raw_points"]) if n["applicable"] else None,
+                          _num(n["raw_max"]) if n["applicable"] else None,
+                          "不参加" if not n["applicable"] else {"ok": "", "missing": "未评分", "error": "数据有误"}.get(n["status"], n["status"]),
+                          n["explanation"]]
+                _row(ws, r, values)
+                r += 1
+            for nm in u.get("normalisations", []):
+                _row(ws, r, [cat["name"], u["unit"], "折算", nm["code"], nm["name"], _num(nm["points"]),
+                             _num(nm["full_max"]), _num(nm["raw_points"]), _num(nm["raw_max"]), nm["policy"],
+                             nm["explanation"]])
+                r += 1
+    _widths(ws, [8, 20, 8, 10, 30, 9, 9, 9, 9, 8, 90])
+    ws.freeze_panes = "C2"
+
+
+def _row(ws, r, values, bold=False):
+    for i, v in enumerate(values, start=1):
+        cell = ws.cell(row=r, column=i, value=v)
+        if isinstance(v, Decimal):
+            cell.number_format = "0.00"
+        if bold:
+            cell.font = BOLD
+    ws.cell(row=r, column=len(values)).alignment = WRAP
+
+
+def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
+    ws = wb.create_sheet("测评票数")
+    _header(ws, 1, ["类别", "单位", "测评人员类别"] + levels + ["合计", "民主测评得分"])
+    r = 2
+    first = r
+    for cat in payload["categories"]:
+        for u in cat["units"]:
+            groups = u.get("ballots") or {}
+            totals = dict.fromkeys(levels, 0)
+            for g, counts in groups.items():
+                ws.append([cat["name"], u["unit"], g] + [counts.get(lv, 0) for lv in levels]
+                          + [sum(counts.get(lv, 0) for lv in levels), None])
+                for lv in levels:
+                    totals[lv] += counts.get(lv, 0)
+                r += 1
+            ws.append([cat["name"], u["unit"], "合计"] + [totals[lv] for lv in levels]
+                      + [sum(totals.values()), _num(u["democratic"])])
+            ws.cell(row=r, column=3).font = BOLD
+            ws.cell(row=r, column=len(levels) + 5).number_format = "0.00"
+            r += 1
+    _widths(ws, [8, 22, 14] + [8] * len(levels) + [8, 12])
+    if r > first and levels:
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.title = "民主测评等次票数"
+        chart.add_data(Reference(ws, min_col=4, max_col=3 + len(levels), min_row=1, max_row=r - 1),
+                       titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=r - 1))
+        chart.width, chart.height = 28, 10
+        ws.add_chart(chart, f"{get_column_letter(len(levels) + 7)}2")
+
+
+def _awards(wb: Workbook, payload: dict) -> None:
+    ws = wb.create_sheet("突出贡献奖")
+    _header(ws, 1, ["单位", "成果", "级别", "评审结果", "说明"])
+    labels = {"awarded": "授予", "rejected": "不授予"}
+    for a in payload.get("awards", []):
+        ws.append([a["unit_name"], a["title"], a["level"], labels.get(a["decided"], a["decided"]), a["explanation"]])
+    _widths(ws, [22, 40, 10, 10, 60])
+
+
+def _changes(wb: Workbook, payload: dict) -> None:
+    ws = wb.create_sheet("调整记录")
+    _header(ws, 1, ["类别", "单位", "来源", "内容", "原值", "新值", "理由", "时间（UTC）"])
+    kinds = {"total": "调整总分", "grade": "调整等次", "fail": "认定不合格"}
+    sources = {"deliberation": "领导小组审议", "objection": "异议更正"}
+    for cat in payload["categories"]:
+        for u in cat["units"]:
+            for o in u["overrides"]:
+                ws.append([cat["name"], u["unit"], sources.get(o["source"], o["source"]), kinds.get(o["kind"], o["kind"]),
+                           o["old"], o["new"], o["reason"], o["at"]])
+    _widths(ws, [8, 22, 14, 12, 10, 10, 60, 26])
+
+
+def build_workbook(payload: dict) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for cat in payload["categories"]:
+        _summary(wb, payload, cat)
+    _details(wb, payload)
+    levels = payload.get("ballot_levels") or []
+    if not levels:
+        seen = []
+        for cat in payload["categories"]:
+            for u in cat["units"]:
+                for counts in (u.get("ballots") or {}).values():
+                    seen += [lv for lv in counts if lv not in seen]
+        levels = seen
+    _ballots(wb, payload, levels)
+    _awards(wb, payload)
+    _changes(wb, payload)
+    wb.properties.title = f"{payload['cycle']['name']}综合目标考核结果"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

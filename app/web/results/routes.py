@@ -1,0 +1,394 @@
+"""Results pages. Who sees what:
+
+* the result sheet (``/cycles/<id>/results``): office and leadership group, any status; opening it
+  recomputes proposed results (see app/services/results.py);
+* the public page, a unit's detail, the workbook and the JSON: anyone once the results are
+  published (公示中 or final); before that only the office (and the group for the sheet data);
+* a unit's history: anyone for published cycles; the office sees every cycle.
+"""
+
+from collections import Counter
+from decimal import Decimal
+
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from app import charts
+from app.extensions import db, get_db
+from app.models import Cycle, Unit, User
+from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
+from app.security import PUBLIC, SIGNED_IN, allow
+from app.services import ServiceError, objections, results, stages
+from app.services.tasks import STAGE_ACTIONS
+from app.web.public.routes import PUBLIC_LINKS
+from app.web.templating import add_nav
+
+from . import bp
+from .forms import AnswerForm, EmptyForm, FixForm, ObjectionForm, OverrideForm
+
+add_nav("office", "考核结果", "results.index")
+add_nav("group", "考核结果", "results.index")
+if ("考核结果公示", "results.public") not in PUBLIC_LINKS:
+    PUBLIC_LINKS.append(("考核结果公示", "results.public"))
+STAGE_ACTIONS[("group", "deliberation")] = ("results.sheet", "审议考核结果")
+STAGE_ACTIONS[("office", "deliberation")] = ("results.sheet", "计算、审议并定稿考核结果")
+STAGE_ACTIONS[("office", "publication")] = ("results.objections_page", "公示考核结果并答复异议")
+
+
+def _is(*roles) -> bool:
+    return current_user.is_authenticated and current_user.has(*roles)
+
+
+def _cycle_or_404(cycle_id: int) -> Cycle:
+    cycle = get_db().get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _fail(exc: ServiceError) -> None:
+    db.rollback()
+    flash(exc.message, "error")
+
+
+def _visible_or_404(cycle_id: int, *, staff=("office",)) -> tuple[Cycle, ResultSet]:
+    cycle = _cycle_or_404(cycle_id)
+    rs = results.visible_set(get_db(), cycle.id, office=_is(*staff))
+    if rs is None:
+        abort(404)
+    return cycle, rs
+
+
+def _level_counts(tables, levels):
+    """Per category, the democratic rating's level counts summed over its units."""
+    out = []
+    for t in tables:
+        counts = Counter()
+        for r in t["rows"]:
+            for group in (r.detail.get("ballots") or {}).values():
+                for level, n in group.items():
+                    counts[level] += n
+        out.append((t["name"], [(lv, counts.get(lv, 0)) for lv in levels]))
+    return out
+
+
+def _charts(rs: ResultSet, tables) -> dict:
+    level_colours = ["#2f7d32", "#0b6e99", "#c62828", "#b26a00"]
+    out = {"ranking": {}, "components": {}, "levels": {}}
+    for t in tables:
+        if not t["rows"]:
+            continue
+        max_total = sum(Decimal(c["points"]) for c in t["components"])
+        out["ranking"][t["key"]] = charts.ranking_chart(t["rows"], max_value=max_total, title=f"{t['name']}排名")
+        out["components"][t["key"]] = charts.component_chart(t["rows"], t["components"],
+                                                             title=f"{t['name']}各部分得分")
+    for name, counts in _level_counts(tables, rs.data.get("ballot_levels") or []):
+        if sum(n for _, n in counts):
+            out["levels"][name] = charts.bar_chart(
+                [(lv, n, level_colours[i % len(level_colours)]) for i, (lv, n) in enumerate(counts)],
+                title=f"{name}民主测评等次票数", unit="票", label_width=80)
+    turnout = rs.data.get("turnout")
+    if isinstance(turnout, dict):
+        nums = [(str(k), v) for k, v in turnout.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        if nums:
+            out["turnout"] = charts.bar_chart(nums, title="民主测评参与情况", label_width=120)
+    return out
+
+
+def _overrides_by_unit(rs):
+    by = {}
+    names = {}
+    for o in results.overrides_of(get_db(), rs):
+        by.setdefault(o.unit_id, []).append(o)
+        names.setdefault(o.user_id, None)
+    users = {u.id: u.display_name for u in get_db().exec(select(User).where(User.id.in_([k for k in names if k])))}
+    return by, users
+
+
+# ----------------------------------------------------------------------------- index and sheet
+
+
+@bp.route("/results")
+@allow(PUBLIC)
+def index():
+    """Every cycle with results (published ones for everybody), and a comparison across them."""
+    dbs = get_db()
+    staff = _is("office", "group")
+    pairs = list(dbs.exec(select(ResultSet, Cycle).join(Cycle, Cycle.id == ResultSet.cycle_id)
+                          .order_by(Cycle.period_start)))
+    pairs = [(rs, c) for rs, c in pairs if staff or rs.is_visible]
+    all_cycles = list(dbs.exec(select(Cycle).order_by(Cycle.period_start.desc()))) if staff else []
+    compare = {}
+    if pairs:
+        rows = dbs.exec(select(ResultRow).where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
+        by_set = {rs.id: i for i, (rs, _) in enumerate(pairs)}
+        for r in rows:
+            cat = compare.setdefault(r.category, {})
+            cat.setdefault((r.unit_id, r.unit_name), [None] * len(pairs))[by_set[r.result_set_id]] = r
+    return render_template("results/index.html", pairs=pairs, all_cycles=all_cycles, compare=compare, staff=staff)
+
+
+@bp.route("/cycles/<int:cycle_id>/results")
+@allow("office", "group")
+def sheet(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    outcome = None
+    try:
+        outcome = results.refresh(dbs, cycle=cycle, actor_id=current_user.id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        rs = results.get_set(dbs, cycle.id)
+        if rs is None:
+            return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
+    rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
+    tables = results.category_tables(dbs, rs)
+    overrides, users = _overrides_by_unit(rs)
+    form = OverrideForm()
+    form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
+    states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
+    open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
+    return render_template("results/sheet.html", cycle=cycle, rs=rs, tables=tables, outcome=outcome,
+                           overrides=overrides, users=users, form=form, fix_form=FixForm(version=rs.version),
+                           empty=EmptyForm(), states=states, charts=_charts(rs, tables),
+                           open_objections=open_objections)
+
+
+@bp.route("/cycles/<int:cycle_id>/results/recompute", methods=["POST"])
+@allow("office")
+def recompute(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            if out.drift:
+                flash("结果已定稿，不再重新计算；当前数据与定稿时的差异见页面提示。", "warning")
+            elif out.changed:
+                flash(f"已重新计算，有 {len(out.changes)} 处变化。", "success")
+            else:
+                flash("已重新计算，结果没有变化。", "success")
+    return redirect(url_for("results.sheet", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/results/override", methods=["POST"])
+@allow("group")
+def override(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    form = OverrideForm()
+    rs = results.get_set(dbs, cycle.id)
+    form.unit_id.choices = [(r.unit_id, r.unit_name) for r in (results.rows_of(dbs, rs) if rs else [])]
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请检查填写内容。", "error")
+        return redirect(url_for("results.sheet", cycle_id=cycle_id))
+    try:
+        results.add_override(dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
+                             kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data)
+    except ServiceError as exc:
+        _fail(exc)
+    else:
+        flash("调整已记录，理由显示在结果表中。", "success")
+    return redirect(url_for("results.sheet", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/results/fix", methods=["POST"])
+@allow("office")
+def fix(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    form = FixForm()
+    if form.validate_on_submit():
+        try:
+            results.fix(get_db(), actor_id=current_user.id, cycle=cycle,
+                        expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                        accept_provisional_reason=form.reason.data)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash("考核结果已定稿。此后只有记录理由的更正才能改变结果。", "success")
+    return redirect(url_for("results.sheet", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/results/publish", methods=["POST"])
+@allow("office")
+def publish(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            rs = results.publish(get_db(), actor_id=current_user.id, cycle=cycle)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            from app.timefmt import fmt_dt
+
+            flash(f"考核结果已公示，公示期至 {fmt_dt(rs.notice_until)}。", "success")
+    return redirect(url_for("results.sheet", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/results/finalise", methods=["POST"])
+@allow("office")
+def finalise(cycle_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            results.finalise(get_db(), actor_id=current_user.id, cycle=cycle)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash("公示结束，考核结果已最终确定。", "success")
+    return redirect(url_for("results.objections_page", cycle_id=cycle_id))
+
+
+# ----------------------------------------------------------------------------- public page and unit detail
+
+
+@bp.route("/cycles/<int:cycle_id>/results/public")
+@allow(PUBLIC)
+def public(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    rs = results.visible_set(dbs, cycle.id)
+    if rs is None:
+        return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
+    tables = results.category_tables(dbs, rs)
+    overrides, users = _overrides_by_unit(rs)
+    can_object = False
+    if rs.status == "published" and current_user.is_authenticated:
+        can_object = stages.state_of(dbs, cycle.id, "publication").is_open
+    return render_template("results/public.html", cycle=cycle, rs=rs, tables=tables, charts=_charts(rs, tables),
+                           overrides=overrides, users=users, can_object=can_object, objection_form=ObjectionForm())
+
+
+@bp.route("/cycles/<int:cycle_id>/results/units/<int:unit_id>")
+@allow(PUBLIC)
+def unit_detail(cycle_id: int, unit_id: int):
+    dbs = get_db()
+    cycle, rs = _visible_or_404(cycle_id, staff=("office", "group"))
+    row = dbs.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id, ResultRow.unit_id == unit_id)).first()
+    if row is None:
+        abort(404)
+    overrides, users = _overrides_by_unit(rs)
+    objs = results.objections_of(dbs, rs, unit_id) if _is("office") else []
+    cat = next((c for c in rs.data.get("categories", []) if c["key"] == row.category), None)
+    chart = charts.component_chart([row], cat["components"], title="各部分得分") if cat else None
+    can_object = (rs.status == "published" and current_user.is_authenticated
+                  and stages.state_of(dbs, cycle.id, "publication").is_open)
+    return render_template("results/unit.html", cycle=cycle, rs=rs, row=row, overrides=overrides.get(unit_id, []),
+                           users=users, objections=objs, chart=chart, can_object=can_object,
+                           objection_form=ObjectionForm(), levels=rs.data.get("ballot_levels") or [],
+                           group_names=rs.data.get("group_names") or {})
+
+
+# ----------------------------------------------------------------------------- objections
+
+
+@bp.route("/cycles/<int:cycle_id>/results/units/<int:unit_id>/objection", methods=["POST"])
+@allow(SIGNED_IN)
+def lodge(cycle_id: int, unit_id: int):
+    cycle = _cycle_or_404(cycle_id)
+    form = ObjectionForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+    else:
+        try:
+            objections.lodge(get_db(), user_id=current_user.id, cycle=cycle, unit_id=unit_id, text=form.text.data)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash("异议已提交，目标办将在公示期内答复，答复会通知您。", "success")
+    return redirect(url_for("results.unit_detail", cycle_id=cycle_id, unit_id=unit_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/objections")
+@allow("office")
+def objections_page(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle_or_404(cycle_id)
+    rs = results.get_set(dbs, cycle.id)
+    items = results.objections_of(dbs, rs) if rs else []
+    names = {u.id: u.name for u in dbs.exec(select(Unit))}
+    users = {u.id: u.display_name for u in dbs.exec(select(User).where(
+        User.id.in_({o.user_id for o in items} | {o.answered_by_id for o in items if o.answered_by_id})))}
+    forms = {o.id: AnswerForm(prefix=f"o{o.id}", version=o.version) for o in items if o.status == "open"}
+    state = stages.state_of(dbs, cycle.id, "publication")
+    return render_template("results/objections.html", cycle=cycle, rs=rs, items=items, names=names, users=users,
+                           forms=forms, state=state, empty=EmptyForm(), labels=OBJECTION_STATUSES)
+
+
+@bp.route("/objections/<int:objection_id>/answer", methods=["POST"])
+@allow("office")
+def answer(objection_id: int):
+    dbs = get_db()
+    obj = dbs.get(Objection, objection_id)
+    if obj is None:
+        abort(404)
+    rs = dbs.get(ResultSet, obj.result_set_id)
+    form = AnswerForm(prefix=f"o{obj.id}")
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+    else:
+        try:
+            objections.answer(dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
+                              answer_text=form.answer.data, new_total=form.new_total.data,
+                              new_grade=form.new_grade.data,
+                              expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash("已答复。", "success")
+    return redirect(url_for("results.objections_page", cycle_id=rs.cycle_id))
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+@bp.route("/cycles/<int:cycle_id>/results.xlsx")
+@allow(PUBLIC)
+def workbook(cycle_id: int):
+    from app.sheets.results import build_workbook
+
+    dbs = get_db()
+    cycle, rs = _visible_or_404(cycle_id, staff=("office", "group"))
+    data = build_workbook(results.export_payload(dbs, rs, cycle))
+    import io
+
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{cycle.name}考核结果.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/api/cycles/<int:cycle_id>/results.json")
+@allow(PUBLIC)
+def api_json(cycle_id: int):
+    cycle = get_db().get(Cycle, cycle_id)
+    if cycle is None:
+        return jsonify({"error": "not_found", "message": "周期不存在。"}), 404
+    rs = results.visible_set(get_db(), cycle.id, office=_is("office"))
+    if rs is None:
+        return jsonify({"error": "not_published", "message": "该周期的考核结果尚未公示。"}), 404
+    details = request.args.get("details", "1") != "0"
+    return jsonify(results.export_payload(get_db(), rs, cycle, with_details=details))
+
+
+# ----------------------------------------------------------------------------- history
+
+
+@bp.route("/units/<int:unit_id>/history")
+@allow(PUBLIC)
+def unit_history(unit_id: int):
+    dbs = get_db()
+    unit = dbs.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    items = results.unit_history(dbs, unit_id, include_unpublished=_is("office"))
+    chart = None
+    if items:
+        chart = charts.line_chart([(i["cycle"].name, i["row"].total) for i in items],
+                                  max_value=200, min_value=100 if all(i["row"].total >= 100 for i in items) else 0,
+                                  title=f"{unit.name}历年总分",
+                                  notes=[f"第{i['row'].rank}名/{i['of']} {i['row'].grade}" for i in items])
+    mine = _is("reporter") and unit_id in current_user.units_for("reporter")
+    return render_template("results/history.html", unit=unit, items=items, chart=chart, mine=mine)
+
