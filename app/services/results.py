@@ -23,6 +23,7 @@ one and the same data.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -205,6 +206,17 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     facts = {(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()}
     ballots = {str(k): v for k, v in (inputs.ballots or {}).items()}
     ratings = {str(k): v for k, v in (inputs.leader_ratings or {}).items()}
+    weights = {str(k): D(v) for k, v in (inputs.group_weights or {}).items()}
+    turnout = _turnout_rows(inputs.turnout)
+    names = {**scheme.ballot.group_names, **{t["key"]: t["name"] for t in turnout if t.get("key")}}
+    if weights:
+        # the cycle's rater-group weights (set by the office in the voting module) take the place
+        # of the scheme's defaults; the engine then combines the groups' means with them
+        groups = tuple((k, names.get(k, k), weights.get(k)) for k in dict.fromkeys([*names, *weights]))
+        scheme = dataclasses.replace(scheme, ballot=dataclasses.replace(scheme.ballot, rater_groups=groups))
+    elif names:
+        groups = tuple((k, n, None) for k, n in names.items())
+        scheme = dataclasses.replace(scheme, ballot=dataclasses.replace(scheme.ballot, rater_groups=groups))
     try:
         result = engine.compute(scheme, eunits, facts, ballots, ratings)
     except ValueError as exc:
@@ -259,11 +271,29 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
                            "vetoes": {k: t for k, t in scheme.grading.vetoes}},
         "awards": award_rows,
         "ballot_levels": list(scheme.ballot.levels),
-        "group_names": scheme.ballot.group_names,
-        "turnout": _jsonable(inputs.turnout),
+        "group_names": names,
+        "group_weights": {k: _s(v) for k, v in weights.items()},
+        "turnout": turnout,
         "missing_inputs": list(inputs.missing),
     }
     return {"rows": rows, "data": data}
+
+
+def _turnout_rows(turnout) -> list[dict]:
+    """The voting provider's turnout (a list of per-group records) as plain dicts:
+    key, name, weight, roll (may vote), voted."""
+    rows = []
+    if isinstance(turnout, dict):
+        turnout = [{"key": k, "name": k, **(v if isinstance(v, dict) else {"voted": v})} for k, v in turnout.items()]
+    for t in turnout or []:
+        if dataclasses.is_dataclass(t):
+            t = dataclasses.asdict(t)
+        if not isinstance(t, dict):
+            continue
+        rows.append({"key": str(t.get("key", "")), "name": str(t.get("name", t.get("key", ""))),
+                     "weight": _jsonable(t.get("weight")), "roll": int(t.get("roll") or 0),
+                     "voted": int(t.get("voted") or 0)})
+    return rows
 
 
 def _jsonable(v):

@@ -96,7 +96,8 @@ def make_inputs(units: dict) -> results.Inputs:
     awards = [{"unit_id": units["教务处"].id, "title": "省级教学成果奖一等奖", "level": "省级", "decided": "awarded",
                "explanation": "领导小组7人，赞成6人，授予突出贡献奖。"}]
     return results.Inputs(facts=facts, ballots=ballots, leader_ratings=ratings, eligible=eligible, vetoes=vetoes,
-                          awards=awards, turnout={"应参评": 12, "已投票": 10})
+                          awards=awards,
+                          turnout=[{"key": "cadre", "name": "中层干部", "weight": None, "roll": 12, "voted": 10}])
 
 
 def build_case(session, *, fail_rule=None, previous=True) -> Case:

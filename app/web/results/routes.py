@@ -88,11 +88,12 @@ def _charts(rs: ResultSet, tables) -> dict:
             out["levels"][name] = charts.bar_chart(
                 [(lv, n, level_colours[i % len(level_colours)]) for i, (lv, n) in enumerate(counts)],
                 title=f"{name}民主测评等次票数", unit="票", label_width=80)
-    turnout = rs.data.get("turnout")
-    if isinstance(turnout, dict):
-        nums = [(str(k), v) for k, v in turnout.items() if isinstance(v, int | float) and not isinstance(v, bool)]
-        if nums:
-            out["turnout"] = charts.bar_chart(nums, title="民主测评参与情况", label_width=120)
+    turnout = rs.data.get("turnout") or []
+    if turnout:
+        out["turnout"] = charts.stacked_bars(
+            [(t["name"], [t["voted"], max(0, t["roll"] - t["voted"])]) for t in turnout],
+            [("已投票", "#2f7d32"), ("未投票", "#d9e2ec")], title="民主测评参与情况（人）", label_width=150)
+        out["turnout_rows"] = turnout
     return out
 
 
