@@ -389,18 +389,26 @@ def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cyc
         if c.version != (entry.version if entry else 0):
             errors.append(f"{lc.where}（{unit.name} · {leaf.code}）：导出模板后已被他人修改，请重新导出模板后再填写。")
             continue
+        label = f"（{unit.name} · {leaf.code} {leaf.name}）"
         try:
             corrections, reasons, judgment = _build(ctx, leaf, unit, c)
         except ServiceError as exc:
             col = lc.columns.get(exc.field or "", "")
             if exc.field and exc.message.startswith("更正"):
-                col = lc.columns.get("__reason__", col)
-            errors.append(f"{lc.where}{(' ' + col) if col else ''}（{unit.name} · {leaf.code}）：{exc.message}")
+                col = lc.columns.get("__reason__") or col
+            errors.append(f"{lc.where}{(' ' + col) if col else ''}{label}：{exc.message}")
             continue
-        unchanged = entry is not None and (corrections, reasons, judgment, entry.confirmed) == (
-            dict(entry.corrections), dict(entry.correction_reasons), dict(entry.judgment), c.confirm)
-        nothing = entry is None and not corrections and not judgment and not c.confirm
-        if unchanged or nothing:
+        before = (dict(entry.corrections), dict(entry.correction_reasons), dict(entry.judgment)) if entry else ({}, {}, {})
+        edited = (corrections, reasons, judgment) != before
+        # Filling in or changing a cell confirms it; 已核实 = 是 confirms it as it stands.
+        c.confirm = bool(c.confirm or edited or (entry is not None and entry.confirmed))
+        if not edited and (entry is None or entry.confirmed == c.confirm) and not (entry is None and c.confirm):
+            continue
+        probe = ScoreEntry(cycle_id=cycle.id, unit_id=unit.id, indicator_code=leaf.code, corrections=corrections,
+                           correction_reasons=reasons, judgment=judgment)
+        result = ctx.score_leaf(leaf, (unit.id, ctx.effective(unit.id, leaf.code, probe)))[unit.id]
+        if result.status == "error":
+            errors.append(f"{lc.where}{label}：{result.error}")
             continue
         todo.append(lc)
     if errors:
