@@ -1,0 +1,12 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField
+from wtforms.validators import DataRequired
+
+
+class UploadForm(FlaskForm):
+    file = FileField("修改好的方案工作簿（.xlsx）", validators=[FileRequired(message="请选择文件。")])
+
+
+class AssignForm(FlaskForm):
+    cycle_id = SelectField("用于尚未开始的周期", coerce=int, validators=[DataRequired(message="请选择周期。")])
