@@ -129,4 +129,5 @@ def test_home_shows_open_stages_with_deadline(client, session):
     f.cycle(session)
     session.commit()
     page = client.get("/").get_data(as_text=True)
-    assert "跟进「自查自评」阶段" in page and "截止" in page
+    tasks = page.split('<ul class="tasks">', 1)[1].split("</ul>", 1)[0]
+    assert "2018-2019学年 · 自查自评（进行中）" in tasks and "截止" in tasks
