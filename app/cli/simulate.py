@@ -17,6 +17,7 @@ directly.
 from __future__ import annotations
 
 import importlib
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -228,7 +229,8 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
         s.commit()
         voting.forget_context(cycle.id)
         bctx = voting.ballot_context(engine, cycle.id, fresh=True)
-        lock = None if engine.dialect.name != "sqlite" else f"{current_app.instance_path}/ballot.lock"
+        os.makedirs(current_app.instance_path, exist_ok=True)
+        lock = None if engine.dialect.name != "sqlite" else os.path.join(current_app.instance_path, "ballot.lock")
         cast = 0
         levels = bctx.policy.level_names
         for code in codes:
