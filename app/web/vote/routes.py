@@ -1,0 +1,260 @@
+"""The ballot.
+
+How a code reaches the server (and why it is never in a log): the slip's QR code holds
+``<base>/v#<CODE>``. The part after ``#`` (the fragment) is never sent by a browser, so the
+request line that any access log could record is ``GET /v``. The entry page's inline script
+reads the fragment, removes it from the address bar and history, and POSTs the code in the
+request body; the server puts the roll entry into the signed session cookie and answers with
+the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload). Without JavaScript the voter types the short code from the slip into the same
+form. Neither the code nor the roll entry is written to any log (gunicorn's access log is off by
+default, and if switched on it sees only ``/v`` and ``/v/ballot``).
+
+The ballot page and the submission need no database session: the unit list, rules and stage
+times are cached per cycle for a few seconds (``voting.ballot_context``) and the write is one
+short Core transaction (``voting.cast_ballot``), which re-checks the stage.
+"""
+
+import os
+
+from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.extensions import csrf, db, get_db
+from app.models import Cycle
+from app.security import PUBLIC, allow
+from app.services import ServiceError, StageClosed, voting
+from app.services.tasks import STAGE_ACTIONS
+from app.web.public.routes import PUBLIC_LINKS
+
+from . import bp
+
+STAGE_ACTIONS[("voter", "democratic")] = ("vote.account_ballot", "参加民主测评（投票）")
+if ("民主测评结果与回执码", "vote.results") not in PUBLIC_LINKS:
+    PUBLIC_LINKS.append(("民主测评结果与回执码", "vote.results"))
+
+SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id] of a code voter
+RECEIPT_KEY = "vote_receipt"
+
+
+def _register_reminders() -> None:
+    from app.jobs.reminders import PENDING
+
+    PENDING["democratic"] = voting.pending_account_voters
+
+
+_register_reminders()
+
+
+@bp.route("/healthz")
+@allow(PUBLIC)
+def healthz():
+    """A bare endpoint that does no work (the benchmark compares against it)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+def _lock_path() -> str | None:
+    if db.engine.dialect.name != "sqlite":
+        return None
+    return os.path.join(current_app.instance_path, "ballot.lock")
+
+
+def _report_links(ctx) -> dict[int, str]:
+    if "report.public_report" not in current_app.view_functions:
+        return {}
+    return {u.id: url_for("report.public_report", cycle_id=ctx.cycle_id, unit_id=u.id) for u in ctx.units}
+
+
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def _page(template: str, status: int = 200, **kw):
+    return _no_store(make_response(render_template(template, **kw), status))
+
+
+_entry_html: str | None = None
+_page_cache: dict[tuple, tuple[object, tuple[str, str]]] = {}
+TOKEN_SLOT = "\x00csrf\x00"
+
+
+def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, status=200):
+    """The ballot page. Without errors or earlier choices the page is the same for everyone of a
+    cycle and unit except for the CSRF token, so it is rendered once per worker (for as long as
+    the cached context lives) and the token is put in per request."""
+    from flask_wtf.csrf import generate_csrf
+
+    token = generate_csrf()
+    if errors or chosen:
+        return _page("vote/ballot.html", status, **_ballot_vars(ctx, own_unit_id, action), token=token,
+                     errors=list(errors), chosen=chosen or {})
+    key = (ctx.cycle_id, own_unit_id, action)
+    hit = _page_cache.get(key)
+    if hit is None or hit[0] is not ctx:
+        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action), token=TOKEN_SLOT,
+                               errors=[], chosen={})
+        head, _, tail = html.partition(TOKEN_SLOT)
+        hit = (ctx, (head, tail))
+        if len(_page_cache) > 1000:
+            _page_cache.clear()
+        _page_cache[key] = hit
+    head, tail = hit[1]
+    return _no_store(make_response(head + token + tail, status))
+
+
+def _ballot_vars(ctx, own_unit_id, action):
+    sections = []
+    for cat, rows in ctx.units_for(own_unit_id).items():
+        if rows:
+            sections.append((cat, rows, ctx.policy.excellent_limit(len(rows))))
+    return {"ctx": ctx, "sections": sections, "action": action, "links": _report_links(ctx),
+            "levels": ctx.policy.level_names}
+
+
+def _submit(voter, action: str, on_success):
+    ctx = voting.ballot_context(db.engine, voter.cycle_id)
+    if ctx is None:
+        abort(404)
+    choices, errors = voting.check_choices(ctx, voter.unit_id, request.form)
+    if errors:
+        return _ballot_page(ctx, voter.unit_id, action, errors=errors, chosen=choices, status=422)
+    try:
+        receipt = voting.cast_ballot(db.engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id,
+                                     group_key=voter.group_key, choices=choices, lock_path=_lock_path(),
+                                     ctx=ctx)
+    except voting.AlreadyVoted as exc:
+        return _page("vote/message.html", 409, title="已投过票", message=exc.message)
+    except StageClosed as exc:
+        return _page("vote/message.html", 409, title="不能投票", message=exc.message)
+    on_success(receipt)
+    return _done_page(ctx, voting.pretty_code(receipt))
+
+
+def _done_page(ctx, receipt: str):
+    key = ("done", ctx.cycle_id)
+    hit = _page_cache.get(key)
+    if hit is None or hit[0] is not ctx:
+        head, _, tail = render_template("vote/done.html", receipt=TOKEN_SLOT, cycle_name=ctx.cycle_name) \
+            .partition(TOKEN_SLOT)
+        hit = (ctx, (head, tail))
+        _page_cache[key] = hit
+    return _no_store(make_response(hit[1][0] + receipt + hit[1][1]))
+
+
+# ---------------------------------------------------------------- by code (no sign-in)
+@bp.route("/v", methods=["GET", "POST"])
+@csrf.exempt
+@allow(PUBLIC)
+def entry():
+    """GET: the entry page (its script posts the code from the address's fragment). POST: check
+    the code, keep the roll entry in the signed session cookie and answer with the ballot page
+    itself (no redirect: one round trip less on hall Wi-Fi; a reload is harmless).
+
+    No CSRF token on this form: it carries its own secret (the code) and grants nothing to a
+    session that it did not have; a forged post could only spend the forger's own code."""
+    if request.method == "GET":
+        global _entry_html
+        if _entry_html is None:
+            _entry_html = render_template("vote/entry.html", error=None)
+        return _no_store(make_response(_entry_html))
+    voter = voting.voter_by_code(db.engine, request.form.get("code", ""))
+    if voter is None or voter.void:
+        return _page("vote/entry.html", 422, error="测评码无效，请核对测评票上的测评码（8 位字母数字）。")
+    if voter.voted:
+        return _page("vote/entry.html", 422, error="该测评码已投票，每个测评码只能投一次。")
+    ctx = voting.ballot_context(db.engine, voter.cycle_id)
+    if ctx is None:
+        abort(404)
+    is_open, why = ctx.stage_open()
+    if not is_open:
+        return _page("vote/message.html", 409, title="不能投票", message=why)
+    session.pop(RECEIPT_KEY, None)
+    session[SESSION_KEY] = [voter.roll_id, voter.cycle_id, voter.group_key, voter.unit_id]
+    return _ballot_page(ctx, voter.unit_id, url_for("vote.ballot"))
+
+
+def _code_voter():
+    data = session.get(SESSION_KEY)
+    if not data:
+        return None
+    roll_id, cycle_id, group_key, unit_id = data
+    return voting.Voter(roll_id, cycle_id, group_key, unit_id, False, False)
+
+
+@bp.route("/v/ballot", methods=["GET", "POST"])
+@allow(PUBLIC)
+def ballot():
+    voter = _code_voter()
+    if voter is None:
+        return redirect(url_for("vote.entry"))
+    if request.method == "POST":
+        def done(receipt):
+            session.pop(SESSION_KEY, None)
+            session[RECEIPT_KEY] = receipt
+
+        return _submit(voter, url_for("vote.ballot"), done)
+    fresh = voting.voter_by_id(db.engine, voter.roll_id)
+    if fresh is None or fresh.void:
+        session.pop(SESSION_KEY, None)
+        return _page("vote/message.html", 410, title="测评码已作废", message="该测评码已被目标办作废，请向会务人员领取新的测评票。")
+    if fresh.voted:
+        session.pop(SESSION_KEY, None)
+        return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。")
+    ctx = voting.ballot_context(db.engine, voter.cycle_id)
+    if ctx is None:
+        abort(404)
+    is_open, why = ctx.stage_open()
+    if not is_open:
+        return _page("vote/message.html", 409, title="不能投票", message=why)
+    return _ballot_page(ctx, voter.unit_id, url_for("vote.ballot"))
+
+
+@bp.route("/v/done")
+@allow(PUBLIC)
+def done():
+    receipt = session.get(RECEIPT_KEY)
+    if not receipt:
+        return redirect(url_for("vote.entry"))
+    return _page("vote/done.html", receipt=voting.pretty_code(receipt), cycle_name="")
+
+
+# ---------------------------------------------------------------- by account
+@bp.route("/v/cycles/<int:cycle_id>", methods=["GET", "POST"])
+@allow("voter")
+def account_ballot(cycle_id: int):
+    if get_db().get(Cycle, cycle_id) is None:
+        abort(404)
+    voter = voting.voter_for_user(db.engine, cycle_id, current_user.id)
+    if voter is None:
+        return _page("vote/message.html", 403, title="不在测评名册中",
+                     message="您不在本周期民主测评的名册中。如有疑问请联系目标办。")
+    if voter.voted:
+        return _page("vote/message.html", 200, title="已投过票", message="您已参加本周期的民主测评，感谢参与。")
+    action = url_for("vote.account_ballot", cycle_id=cycle_id)
+    if request.method == "POST":
+        return _submit(voter, action, lambda receipt: None)
+    ctx = voting.ballot_context(db.engine, cycle_id)
+    is_open, why = ctx.stage_open()
+    if not is_open:
+        return _page("vote/message.html", 409, title="不能投票", message=why)
+    return _ballot_page(ctx, voter.unit_id, action)
+
+
+# ---------------------------------------------------------------- public results
+@bp.route("/public/cycles/<int:cycle_id>/voting")
+@allow(PUBLIC)
+def results(cycle_id: int):
+    dbs = get_db()
+    cycle = dbs.get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    st = voting.state(dbs, cycle_id)
+    if st.published_at is None:
+        return render_template("vote/results.html", cycle=cycle, tally=None, receipts=[])
+    try:
+        t = voting.tally(dbs, cycle)
+    except ServiceError as exc:
+        return render_template("errors/error.html", code=500, message=exc.message), 500
+    return render_template("vote/results.html", cycle=cycle, tally=t, state=st,
+                           receipts=[voting.pretty_code(r) for r in voting.receipts(dbs, cycle_id)])

@@ -1,0 +1,8 @@
+"""The evaluation office's pages of the democratic rating: rater groups, roll, codes and slips,
+turnout, tally, Excel export, publication."""
+
+from flask import Blueprint
+
+bp = Blueprint("voting", __name__, url_prefix="/voting")
+
+from . import routes  # noqa: E402,F401

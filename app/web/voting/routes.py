@@ -1,0 +1,316 @@
+"""The office's pages of the democratic rating. During the vote the office sees turnout per rater
+group, never choices; the tally opens once the stage has closed."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from app.extensions import after_commit, db, get_db
+from app.models import Cycle, Unit
+from app.security import allow
+from app.services import ServiceError, voting
+from app.services.stages import current_cycle, state_of
+from app.web.templating import add_nav
+
+from . import bp
+from .forms import AccountsForm, CodesForm, EmptyForm, GroupForm, VoidForm
+
+add_nav("office", "民主测评", "voting.index")
+
+
+def _fail(exc: ServiceError) -> None:
+    db.rollback()
+    flash(exc.message, "error")
+
+
+def _cycle(cycle_id: int) -> Cycle:
+    cycle = get_db().get(Cycle, cycle_id)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+def _back(cycle_id: int):
+    return redirect(url_for("voting.dashboard", cycle_id=cycle_id))
+
+
+def _group_choices(cycle_id: int):
+    return [(g.id, g.name) for g in voting.groups_of(get_db(), cycle_id)]
+
+
+def _stage(cycle_id: int):
+    try:
+        return state_of(get_db(), cycle_id, voting.KIND)
+    except ServiceError:
+        return None
+
+
+@bp.route("/")
+@allow("office")
+def index():
+    cycle = current_cycle(get_db())
+    if cycle is None:
+        flash("还没有考核周期。", "warning")
+        return redirect(url_for("office.cycles"))
+    return _back(cycle.id)
+
+
+@bp.route("/cycles/<int:cycle_id>")
+@allow("office")
+def dashboard(cycle_id: int):
+    dbs = get_db()
+    cycle = _cycle(cycle_id)
+    groups = voting.groups_of(dbs, cycle_id)
+    units = list(dbs.exec(select(Unit).where(Unit.active == True).order_by(Unit.category, Unit.position)))  # noqa: E712
+    codes_form = CodesForm()
+    codes_form.group_id.choices = _group_choices(cycle_id)
+    codes_form.unit_id.choices = [(0, "（不限定，所有单位都评）")] + [(u.id, u.name) for u in units]
+    accounts_form = AccountsForm()
+    accounts_form.group_id.choices = _group_choices(cycle_id)
+    st = voting.state(dbs, cycle_id)
+    return render_template(
+        "voting/dashboard.html", cycle=cycle, groups=groups, group_form=GroupForm(), codes_form=codes_form,
+        accounts_form=accounts_form, turnout=voting.turnout(dbs, cycle), batches=voting.batches(dbs, cycle_id),
+        unit_names={u.id: u.name for u in units}, stage=_stage(cycle_id), policy=voting.policy_for(cycle, dbs), scheme_policy=voting.scheme_policy(cycle),
+        accounts=voting.account_entries(dbs, cycle_id), empty=EmptyForm(), state=st, min_group=voting.MIN_GROUP)
+
+
+@bp.route("/cycles/<int:cycle_id>/turnout.json")
+@allow("office")
+def turnout_json(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    rows = voting.turnout(get_db(), cycle)
+    return {"groups": [{"key": g.key, "name": g.name, "roll": g.roll, "voted": g.voted} for g in rows],
+            "roll": sum(g.roll for g in rows), "voted": sum(g.voted for g in rows)}
+
+
+@bp.route("/cycles/<int:cycle_id>/groups", methods=["POST"])
+@allow("office")
+def group_save(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    form = GroupForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        return _back(cycle_id)
+    try:
+        voting.save_group(get_db(), actor_id=current_user.id, cycle=cycle, key=form.key.data or "",
+                          name=form.name.data, weight=form.weight.data,
+                          group_id=int(form.group_id.data) if (form.group_id.data or "").isdigit() else None,
+                          position=len(voting.groups_of(get_db(), cycle_id)) + 1)
+    except ServiceError as exc:
+        _fail(exc)
+    else:
+        flash("已保存测评人员类别。", "success")
+    return _back(cycle_id)
+
+
+@bp.route("/cycles/<int:cycle_id>/groups/defaults", methods=["POST"])
+@allow("office")
+def group_defaults(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            made = voting.create_default_groups(get_db(), actor_id=current_user.id, cycle=cycle)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash(f"已创建 {len(made)} 个测评人员类别。", "success")
+    return _back(cycle_id)
+
+
+@bp.route("/cycles/<int:cycle_id>/share", methods=["POST"])
+@allow("office")
+def share(cycle_id: int):
+    from decimal import Decimal, InvalidOperation
+
+    cycle = _cycle(cycle_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    raw = (request.form.get("share") or "").strip().rstrip("%")
+    try:
+        value = None if raw == "" else Decimal(raw) / 100
+    except InvalidOperation:
+        flash("请填写百分比数字，例如 30。", "error")
+        return _back(cycle_id)
+    try:
+        voting.set_excellent_share(get_db(), actor_id=current_user.id, cycle=cycle, share=value)
+    except ServiceError as exc:
+        _fail(exc)
+    else:
+        flash("已保存本周期的优秀票比例上限。" if value is not None else "已恢复为考核方案的规则。", "success")
+    return _back(cycle_id)
+
+
+@bp.route("/cycles/<int:cycle_id>/accounts", methods=["POST"])
+@allow("office")
+def accounts_add(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    form = AccountsForm()
+    form.group_id.choices = _group_choices(cycle_id)
+    if not form.validate_on_submit():
+        flash("请先设置测评人员类别。", "error")
+        return _back(cycle_id)
+    try:
+        n = voting.add_accounts(get_db(), actor_id=current_user.id, cycle=cycle, group_id=form.group_id.data)
+    except ServiceError as exc:
+        _fail(exc)
+    else:
+        flash(f"已将 {n} 个测评投票人账号加入名册。" if n else "没有新的测评投票人账号需要加入。", "success")
+    return _back(cycle_id)
+
+
+@bp.route("/cycles/<int:cycle_id>/entries/<int:entry_id>/remove", methods=["POST"])
+@allow("office")
+def entry_remove(cycle_id: int, entry_id: int):
+    cycle = _cycle(cycle_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            voting.remove_entry(get_db(), actor_id=current_user.id, cycle=cycle, entry_id=entry_id)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash("已从名册移除。", "success")
+    return _back(cycle_id)
+
+
+@bp.route("/cycles/<int:cycle_id>/codes", methods=["POST"])
+@allow("office")
+def codes_issue(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    form = CodesForm()
+    form.group_id.choices = _group_choices(cycle_id)
+    form.unit_id.choices = [(0, "")] + [(u.id, u.name) for u in get_db().exec(select(Unit))]
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请先设置测评人员类别。", "error")
+        return _back(cycle_id)
+    try:
+        batch, n = voting.issue_codes(get_db(), actor_id=current_user.id, cycle=cycle, group_id=form.group_id.data,
+                                      count=form.count.data, unit_id=form.unit_id.data or None, batch=form.batch.data)
+    except ServiceError as exc:
+        _fail(exc)
+        return _back(cycle_id)
+    flash(f"已生成 {n} 个测评码（批次「{batch}」），可打印测评票。", "success")
+    return redirect(url_for("voting.codes", cycle_id=cycle_id, batch=batch))
+
+
+@bp.route("/cycles/<int:cycle_id>/codes")
+@allow("office")
+def codes(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    batch = request.args.get("batch", "")
+    entries = voting.codes_of_batch(get_db(), cycle_id, batch, include_void=True)
+    if not entries:
+        abort(404)
+    return render_template("voting/codes.html", cycle=cycle, batch=batch, entries=entries, void_form=VoidForm(),
+                           pretty=voting.pretty_code)
+
+
+@bp.route("/cycles/<int:cycle_id>/codes/<int:entry_id>/void", methods=["POST"])
+@allow("office")
+def code_void(cycle_id: int, entry_id: int):
+    cycle = _cycle(cycle_id)
+    form = VoidForm()
+    batch = request.args.get("batch", "")
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+    else:
+        try:
+            new = voting.void_and_replace(get_db(), actor_id=current_user.id, cycle=cycle, entry_id=entry_id,
+                                          reason=form.reason.data)
+        except ServiceError as exc:
+            _fail(exc)
+        else:
+            flash(f"已作废，并生成替换测评码 {voting.pretty_code(new.code)}。", "success")
+    return redirect(url_for("voting.codes", cycle_id=cycle_id, batch=batch))
+
+
+def slip_base_url() -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + url_for("vote.entry")
+
+
+@bp.route("/cycles/<int:cycle_id>/slips")
+@allow("office")
+def slips(cycle_id: int):
+    """Printable A4 sheets of slips (8 per page): QR code (inline SVG, made here with segno), the
+    short code to type, the address and instructions."""
+    import segno
+
+    cycle = _cycle(cycle_id)
+    batch = request.args.get("batch", "")
+    entries = [e for e in voting.codes_of_batch(get_db(), cycle_id, batch) if not e.voted]
+    if not entries:
+        abort(404)
+    base = slip_base_url()
+    items = []
+    for e in entries:
+        url = f"{base}#{e.code}"
+        svg = segno.make_qr(url, error="m").svg_inline(scale=3, border=2, omitsize=False)
+        items.append({"code": voting.pretty_code(e.code), "url": url, "svg": svg})
+    pages = [items[i:i + 8] for i in range(0, len(items), 8)]
+    return render_template("voting/slips.html", cycle=cycle, batch=batch, pages=pages, entry_url=base)
+
+
+def _tally_or_redirect(cycle: Cycle):
+    stage = _stage(cycle.id)
+    if stage is not None and stage.is_open:
+        flash("民主测评进行中：投票期间只显示投票率，结束后才能计票。", "warning")
+        return None, _back(cycle.id)
+    try:
+        t = voting.tally(get_db(), cycle)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return None, _back(cycle.id)
+    if 0 < t.ballots < voting.MIN_GROUP:
+        flash(f"有效选票不足 {voting.MIN_GROUP} 张，不显示计票结果（会暴露个人选择）。", "warning")
+        return None, _back(cycle.id)
+    return t, None
+
+
+@bp.route("/cycles/<int:cycle_id>/tally")
+@allow("office")
+def tally(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    t, resp = _tally_or_redirect(cycle)
+    if resp is not None:
+        return resp
+    return render_template("voting/tally.html", cycle=cycle, tally=t, state=voting.state(get_db(), cycle_id),
+                           empty=EmptyForm(), min_group=voting.MIN_GROUP)
+
+
+@bp.route("/cycles/<int:cycle_id>/tally.xlsx")
+@allow("office")
+def tally_xlsx(cycle_id: int):
+    from app.sheets.voting import tally_workbook
+
+    cycle = _cycle(cycle_id)
+    t, resp = _tally_or_redirect(cycle)
+    if resp is not None:
+        return resp
+    data = tally_workbook(t)
+    return send_file(data, as_attachment=True, download_name=f"民主测评计票_{cycle.name}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/cycles/<int:cycle_id>/publish", methods=["POST"])
+@allow("office")
+def publish(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        voting.publish(get_db(), actor_id=current_user.id, cycle=cycle)
+    except ServiceError as exc:
+        _fail(exc)
+        return redirect(url_for("voting.tally", cycle_id=cycle_id))
+    engine = db.engine
+    after_commit(lambda: _seal_quietly(engine, cycle_id))
+    flash("已公布计票结果和回执码，票箱已封存。", "success")
+    return redirect(url_for("voting.tally", cycle_id=cycle_id))
+
+
+def _seal_quietly(engine, cycle_id: int) -> None:
+    try:
+        voting.seal_box(engine, cycle_id)
+    except Exception:
+        current_app.logger.exception("sealing the ballot box of cycle %s failed", cycle_id)
