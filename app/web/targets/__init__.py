@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("targets", __name__, url_prefix="/targets")
+
+from . import routes  # noqa: E402,F401

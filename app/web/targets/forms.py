@@ -1,0 +1,48 @@
+"""Forms of the target-table pages. The actuals grid is read from ``request.form`` (one text,
+note and version per row, re-checked against the table's rows by the service); its form class
+only carries the CSRF token."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class CsrfForm(FlaskForm):
+    pass
+
+
+class UploadForm(FlaskForm):
+    unit_id = SelectField("单位", coerce=int, validators=[DataRequired(message="请选择单位。")])
+    year = IntegerField("年度", validators=[DataRequired(message="请填写年度。"),
+                                          NumberRange(min=2000, max=2100, message="年度须在 2000–2100 之间。")])
+    project = StringField("项目名称", validators=[Optional(), Length(max=200)],
+                          description="项目绩效目标表填写项目名称；单位（部门）整体目标表留空。")
+
+
+class ConfirmForm(FlaskForm):
+    token = HiddenField()
+    version = HiddenField()
+
+
+class CheckpointForm(FlaskForm):
+    year = HiddenField()
+    kind = HiddenField()
+    version = HiddenField()
+    due_at = DateTimeLocalField("填报截止时间", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class EvidenceForm(FlaskForm):
+    title = StringField("材料名称", validators=[Optional(), Length(max=200)])
+    url = StringField("链接", validators=[Optional(), Length(max=1000)])
+
+
+class ReportForm(FlaskForm):
+    version = HiddenField()
+    summary = TextAreaField("总体完成情况", validators=[Optional(), Length(max=20000)],
+                            description="年度目标的总体完成情况（写入自评表“实际完成情况”）。")
+    problems = TextAreaField("存在的问题", validators=[Optional(), Length(max=20000)])
+    fixes = TextAreaField("改进措施", validators=[Optional(), Length(max=20000)])
+    budget_start = StringField("年初预算数（万元）", validators=[Optional(), Length(max=20)])
+    budget_full = StringField("全年预算数（万元）", validators=[Optional(), Length(max=20)])
+    budget_spent = StringField("全年执行数（万元）", validators=[Optional(), Length(max=20)],
+                               description="填写全年预算数和执行数后，按自评表口径：指标共 90 分，预算执行率 10 分。")
