@@ -219,3 +219,67 @@ def test_home_task_for_reporter(client, session, w):
     f.login(client, "tb1")
     html = client.get("/").get_data(as_text=True)
     assert "填写并提交机电工程学院自查自评报告" in html
+
+
+def _close(session, w, kind):
+    from datetime import timedelta
+
+    from app.models import Stage
+    from app.models.base import utcnow
+
+    stage = session.exec(select(Stage).where(Stage.cycle_id == w.cycle.id, Stage.kind == kind)).one()
+    stage.closes_at = utcnow() - timedelta(minutes=1)
+    session.add(stage)
+    session.commit()
+
+
+def test_closed_stage_locks_the_page(client, session, w):
+    f.login(client, "tb1")
+    client.post(url(w, w.c1), data={"v_report": "0", "t_summary": "截止前的内容"})
+    _close(session, w, "self_report")
+    html = client.get(url(w, w.c1)).get_data(as_text=True)
+    assert "不能修改" in html and 'data-editable="0"' in html and "提交报告" not in html
+    r = client.post(url(w, w.c1), data={"v_report": "2", "t_summary": "截止后的修改"}, follow_redirects=True)
+    assert "已结束" in r.get_data(as_text=True)
+    r = client.post(url(w, w.c1, "/autosave"), json={"texts": {"summary": "x"}, "version": 2})
+    assert r.status_code == 409 and "已结束" in r.get_json()["message"]
+    r = client.post(url(w, w.c1, "/evidence"), data={"code": "B1", "file": (io.BytesIO(PDF), "a.pdf")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "已结束" in r.get_data(as_text=True)
+    session.commit()
+    report = session.exec(select(SelfReport)).one()
+    session.refresh(report)
+    assert report.texts["summary"] == "截止前的内容"
+    assert session.exec(select(Evidence)).all() == []
+
+
+def test_reminder_providers_are_registered(app, session, w):
+    from app.jobs.reminders import PENDING, pending_people
+
+    assert "self_report" in PENDING and "scoring" in PENDING
+    people = pending_people(session, w.cycle, "self_report")
+    assert {w.tb1.id, w.tb2.id} <= people and w.pf_jwc.id not in people
+    assert w.pf_jwc.id in pending_people(session, w.cycle, "scoring")
+
+
+def test_published_evidence_for_signed_in_readers(client, session, w):
+    f.login(client, "tb1")
+    client.post(url(w, w.c1, "/evidence"), data={"code": "B1", "title": "培训名单", "file": (io.BytesIO(PDF), "名单.pdf")},
+                content_type="multipart/form-data")
+    client.post(url(w, w.c1), data={"v_report": "1", "t_summary": "总结", "action": "submit"})
+    client.post("/logout")
+    session.commit()
+    ev = session.exec(select(Evidence)).one()
+    f.login(client, "tb2")
+    assert client.get(f"/report/evidence/{ev.id}").status_code == 404  # submitted, not yet published
+    client.post("/logout")
+    f.login(client, "pf_kjc")  # any scorer may read submitted evidence
+    assert client.get(f"/report/evidence/{ev.id}").status_code == 200
+    client.post("/logout")
+    f.login(client, "office")
+    client.post(f"/report/office/cycles/{w.cycle.id}/publish-all")
+    client.post("/logout")
+    html = client.get(f"/public/cycles/{w.cycle.id}/reports/{w.c1.id}").get_data(as_text=True)
+    assert "培训名单" in html and "登录后可下载" in html and f"/report/evidence/{ev.id}" not in html
+    f.login(client, "tb2")
+    assert client.get(f"/report/evidence/{ev.id}").status_code == 200
