@@ -58,7 +58,7 @@ def test_full_award_flow(client, session):
     as_user(client, "boss")
     assert "省级教学成果奖一等奖" in client.get(f"/award/office/cycles/{cycle.id}").get_data(as_text=True)
     r = client.post(f"/award/office/applications/{a.id}/precheck",
-                    data={"a{}-version".format(a.id): "1", f"a{a.id}-decision": "return", f"a{a.id}-reason": ""},
+                    data={f"a{a.id}-version": "1", f"a{a.id}-decision": "return", f"a{a.id}-reason": ""},
                     follow_redirects=True)
     assert "须填写原因" in r.get_data(as_text=True)
     client.post(f"/award/office/applications/{a.id}/precheck",
