@@ -98,15 +98,18 @@ class ImportProblem:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+    indicator: str | None = None  # 「指标 B07「名称」」 for problems found by scheme validation
 
     def __str__(self) -> str:
         if self.sheet is None:
-            return self.message
+            return f"{self.indicator}：{self.message}" if self.indicator else self.message
         where = f"「{self.sheet}」表"
         if self.row is not None:
             where += f"第 {self.row} 行"
         if self.column:
             where += f" {self.column} 列" if self.row is not None else f"「{self.column}」列"
+        if self.indicator:
+            where += f"（{self.indicator}）"
         return f"{where}：{self.message}"
 
 
@@ -1013,8 +1016,7 @@ def _locate(rd: _Reader, e: SchemeError) -> ImportProblem:
             sheet, row = rd.locs[path]
             if e.code or e.name:
                 col = _ind_column(e.message) if sheet == S_IND else None
-                where = f"指标 {e.code or '?'}「{e.name or ''}」"
-                return ImportProblem(f"{where}：{e.message}", sheet, row, col)
+                return ImportProblem(e.message, sheet, row, col, indicator=f"指标 {e.code or '?'}「{e.name or ''}」")
             col = "B" if sheet == S_SCHEME else None
             return ImportProblem(e.message, sheet, row, col)
         cut = max(path.rfind("."), path.rfind("["))
@@ -1068,7 +1070,12 @@ def import_scheme(content: bytes) -> tuple[dict[str, Any] | None, list[ImportPro
         # reported: a value that could not be read there would only echo as a second message.
         bad_ind_rows = {row for sheet, row in rd.bad_rows if sheet == S_IND}
         clean = _strip_bad(d)
-        for e in validate_scheme(clean):
+        for cat in clean.get("categories") or []:
+            for comp in cat.get("components") or []:
+                for n, _, _ in _walk(comp.get("indicators") or []):
+                    if not isinstance(n.get("points"), int | float):
+                        n["points"] = 0  # reported above; validation must not trip on it
+        for e in _validate(clean):
             p = _locate(rd, e)
             if p.sheet is None or p.sheet in rd.bad_sheets and p.sheet != S_IND:
                 continue
@@ -1077,10 +1084,17 @@ def import_scheme(content: bytes) -> tuple[dict[str, Any] | None, list[ImportPro
                 continue
             rd.problems.append(p)
         return None, rd.problems
-    errors = validate_scheme(d)
+    errors = _validate(d)
     if errors:
         return None, [_locate(rd, e) for e in errors]
     return d, []
+
+
+def _validate(d: Mapping) -> list[SchemeError]:
+    try:
+        return validate_scheme(d)
+    except Exception as exc:  # the validator must not turn a bad workbook into a server error
+        return [SchemeError("方案", f"方案无法检查（{type(exc).__name__}: {exc}），请核对各表的数字")]
 
 
 def _has_bad_descendant(path: str, paths: Mapping[str, tuple[str, int]], bad_rows: set[int]) -> bool:

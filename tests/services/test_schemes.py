@@ -1,0 +1,135 @@
+"""Scheme versions: an imported workbook becomes a NEW version, a broken one saves nothing, and
+a cycle keeps the snapshot it took."""
+
+import copy
+import io
+
+import openpyxl
+import pytest
+from sqlmodel import func, select
+
+from app.models import AuditEntry, Cycle, Scheme, StageOverride
+from app.services import ServiceError, schemes
+from app.sheets.scheme import export_scheme
+from tests import factories as f
+
+
+def _count(session) -> int:
+    return session.exec(select(func.count()).select_from(Scheme)).one()
+
+
+def _renamed(data: dict, name: str) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(export_scheme(data)))
+    ws = wb["方案"]
+    for r in range(2, ws.max_row + 1):
+        if ws.cell(row=r, column=1).value == "方案名称":
+            ws.cell(row=r, column=2).value = name
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_seed_is_idempotent(session):
+    a = schemes.seed_scheme(session)
+    b = schemes.seed_scheme(session)
+    assert a.id == b.id and a.version == 1 and a.code == "lianyungang-2018"
+    assert _count(session) == 1
+
+
+def test_import_saves_a_new_version_with_audit(session):
+    office = f.user(session, "office1", roles=["office"])
+    v1 = schemes.seed_scheme(session)
+    v2 = schemes.import_scheme_version(session, actor_id=office.id, content=_renamed(v1.data, "第二版方案"),
+                                       filename="改.xlsx")
+    assert (v2.code, v2.version, v2.name) == (v1.code, 2, "第二版方案")
+    assert v2.data["version"] == 2 and v2.data["key"] == v1.code and v2.created_by_id == office.id
+    assert v1.data["version"] == 1 and v1.data["name"] != "第二版方案"  # the old version is untouched
+    entry = session.exec(select(AuditEntry).where(AuditEntry.entity == "scheme", AuditEntry.action == "import")).one()
+    assert entry.user_id == office.id and entry.new_value["version"] == 2 and entry.new_value["previous_version"] == 1
+    # again: version 3, whatever version number the workbook says
+    v3 = schemes.import_scheme_version(session, actor_id=office.id, content=_renamed(v1.data, "第三版"))
+    assert v3.version == 3
+
+
+def test_a_new_code_starts_at_version_one(session):
+    v1 = schemes.seed_scheme(session)
+    data = copy.deepcopy(v1.data)
+    data["key"], data["version"] = "jiangmen-2020", 7
+    s = schemes.import_scheme_version(session, actor_id=None, content=export_scheme(data))
+    assert (s.code, s.version, s.data["version"]) == ("jiangmen-2020", 1, 1)
+
+
+def test_identical_content_is_not_saved_again(session):
+    v1 = schemes.seed_scheme(session)
+    with pytest.raises(ServiceError, match="完全相同"):
+        schemes.import_scheme_version(session, actor_id=None, content=export_scheme(v1.data))
+    assert _count(session) == 1
+
+
+def test_broken_workbook_saves_nothing(session):
+    v1 = schemes.seed_scheme(session)
+    wb = openpyxl.load_workbook(io.BytesIO(export_scheme(v1.data)))
+    ws = wb["指标"]
+    ws["E3"] = "abc"
+    ws["H4"] = "{oops"
+    out = io.BytesIO()
+    wb.save(out)
+    with pytest.raises(schemes.SchemeRefused) as exc:
+        schemes.import_scheme_version(session, actor_id=None, content=out.getvalue())
+    assert "「指标」表第 3 行 E 列：分值应为数字，现为「abc」" in exc.value.errors
+    assert any(e.startswith("「指标」表第 4 行 H 列：参数不是有效的 JSON") for e in exc.value.errors)
+    assert "工作簿有误，未保存" in exc.value.message
+    with pytest.raises(schemes.SchemeRefused):
+        schemes.import_scheme_version(session, actor_id=None, content=b"PK not really")
+    assert _count(session) == 1
+    assert session.exec(select(AuditEntry).where(AuditEntry.entity == "scheme", AuditEntry.action == "import")).first() is None
+
+
+def test_new_versions_never_change_a_past_cycle(session):
+    v1 = schemes.seed_scheme(session)
+    cycle = f.cycle(session, scheme=v1)
+    session.commit()
+    before = copy.deepcopy(cycle.scheme_data)
+    v2 = schemes.import_scheme_version(session, actor_id=None, content=_renamed(v1.data, "新方案"))
+    session.commit()
+    session.expire_all()
+    stored = session.get(Cycle, cycle.id)
+    assert stored.scheme_data == before and stored.scheme_id == v1.id
+    assert stored.scheme_data["name"] != v2.name
+    # a cycle that has started cannot switch
+    with pytest.raises(ServiceError, match="已经开始"):
+        schemes.assign_scheme(session, actor_id=None, cycle=stored, scheme=v2, expected_version=stored.version)
+    session.rollback()
+    assert session.get(Cycle, cycle.id).scheme_data == before
+
+
+def test_a_cycle_not_started_can_take_another_version(session):
+    v1 = schemes.seed_scheme(session)
+    v2 = schemes.import_scheme_version(session, actor_id=None, content=_renamed(v1.data, "新方案"))
+    cycle = f.cycle(session, name="2019-2020学年", open_all=False, scheme=v1)
+    assert not schemes.cycle_started(session, cycle)
+    schemes.assign_scheme(session, actor_id=None, cycle=cycle, scheme=v2, expected_version=cycle.version)
+    session.commit()
+    session.expire_all()
+    stored = session.get(Cycle, cycle.id)
+    assert stored.scheme_id == v2.id and stored.scheme_data == v2.data and stored.version == 2
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "assign_scheme")).one()
+    assert entry.old_value["scheme"] == "lianyungang-2018 v1" and entry.new_value["scheme"] == "lianyungang-2018 v2"
+    # the snapshot is a copy: a later version does not reach it
+    v3 = schemes.import_scheme_version(session, actor_id=None, content=_renamed(v1.data, "第三版"))
+    session.commit()
+    assert session.get(Cycle, cycle.id).scheme_data["name"] == "新方案" != v3.name
+    # stale form
+    with pytest.raises(ServiceError, match="已被他人修改"):
+        schemes.assign_scheme(session, actor_id=None, cycle=stored, scheme=v1, expected_version=1)
+
+
+def test_an_override_counts_as_started(session):
+    v1 = schemes.seed_scheme(session)
+    cycle = f.cycle(session, name="X", open_all=False, scheme=v1)
+    from app.models import Stage
+
+    stage = session.exec(select(Stage).where(Stage.cycle_id == cycle.id)).first()
+    session.add(StageOverride(stage_id=stage.id, action="reopen", reason="试"))
+    session.flush()
+    assert schemes.cycle_started(session, cycle)
