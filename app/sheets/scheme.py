@@ -279,7 +279,9 @@ def _write_help(ws, d: Mapping) -> None:
         _set(ws, r, 2, RULES[name].label)
         _set(ws, r, 3, _param_help(name), wrap=True)
         if ex is not None:
-            _set(ws, r, 4, f"{ex['code']}：" + json.dumps(ex.get("params") or {}, ensure_ascii=False)[:2000], wrap=True)
+            text = json.dumps(ex.get("params") or {}, ensure_ascii=False)
+            _set(ws, r, 4, f"{ex['code']}：" + (text if len(text) <= 1500 else text[:1500] + "……（完整参数见「指标」表）"),
+                 wrap=True)
             _set(ws, r, 5, _describe(ex), wrap=True)
         else:
             _set(ws, r, 4, "本方案未使用")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.rubric.rules import RULES
 from app.rubric.scheme import dump_scheme, load_scheme
@@ -298,3 +300,48 @@ def test_formula_text_is_read_as_its_cached_value_or_refused(seed_xlsx):
     data, problems = import_scheme(_edit(seed_xlsx, edit))
     assert data is None
     assert f"「指标」表第 {row['r']} 行 E 列：缺少分值" in _texts(problems)
+
+
+def test_a_new_indicator_added_at_the_bottom_joins_its_parent(seed_xlsx):
+    def edit(wb):
+        ws = wb["指标"]
+        ws[f"E{_row_of(ws, 'B04')}"] = 1  # 1.5 → 1, and the new B04a takes 0.5
+        r = ws.max_row + 3  # blank rows in between are ignored
+        for col, v in zip("ABCDEFGH", ["B04a", "BB", "参加教学能力比赛", "college", 0.5, "教务处", "评分人评分", "{}"],
+                          strict=True):
+            ws[f"{col}{r}"] = v
+    data, problems = import_scheme(_edit(seed_xlsx, edit))
+    assert _texts(problems) == []
+    scheme = load_scheme(data)
+    bb = scheme.indicator("BB")
+    assert bb.children[-1].code == "B04a" and str(bb.children[-1].points) == "0.5"
+    assert scheme.indicator("B04a").rule == "judged" and scheme.indicator("B04a").owner == "教务处"
+
+
+def test_a_date_typed_into_the_period_is_read_as_text(seed, seed_xlsx):
+    from datetime import datetime
+
+    def edit(wb):
+        ws = wb["方案"]
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(row=r, column=1).value == "考核期开始":
+                ws.cell(row=r, column=2).value = datetime(2018, 9, 1)
+    data, problems = import_scheme(_edit(seed_xlsx, edit))
+    assert problems == [] and data["period"]["start"] == "2018-09-01" and data == seed
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n、；：:{}[]=\"'"),
+                min_size=1, max_size=40).filter(lambda s: s.strip() and s.strip() != "{}")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_text, description=_text, notes=_text, dbu=_text, note=_text)
+def test_round_trip_of_any_text(seed, name, description, notes, dbu, note):
+    d = copy.deepcopy(seed)
+    dept = d["categories"][1]["components"][1]["indicators"][0]
+    dept["name"], dept["description"], dept["notes"] = name, description, notes
+    dept["description_by_unit"] = {"工会委员会": dbu}
+    d["notes"] = [note]
+    data, problems = import_scheme(export_scheme(d))
+    assert _texts(problems) == []
+    _same(data, d)
