@@ -15,7 +15,11 @@
       headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token }, body: JSON.stringify(body) })
       .then(function (r) { return r.json(); })
       .then(function (j) {
-        if (j.ok) { onok(j.versions || {}); show(statusEl, '已自动保存 ' + now(), 'ok'); }
+        if (j.ok) {
+          var vs = j.versions || {}, vr = form.querySelector('[name="v_report"]');
+          if (vs.report !== undefined && vr) vr.value = vs.report;  // the first save creates the report
+          onok(vs); show(statusEl, '已自动保存 ' + now(), 'ok');
+        }
         else { show(statusEl, j.message || '保存失败', 'bad'); }
       })
       .catch(function () { show(statusEl, '自动保存失败（网络），请点“保存草稿”', 'bad'); });
