@@ -39,8 +39,7 @@ def _fail(errors, title: str) -> None:
 
 def _read_any(path: str):
     """(data | None, errors) from a .json scheme or an .xlsx workbook."""
-    from app.rubric.scheme import validate_scheme
-    from app.sheets.scheme import import_scheme
+    from app.sheets.scheme import import_scheme, validate_safely
 
     p = Path(path)
     if p.suffix.lower() == ".json":
@@ -48,7 +47,7 @@ def _read_any(path: str):
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             return None, [f"无法读取 JSON 文件「{path}」：{exc}"]
-        errors = validate_scheme(data)
+        errors = validate_safely(data)
         return (None, [str(e) for e in errors]) if errors else (data, [])
     try:
         content = p.read_bytes()

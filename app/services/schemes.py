@@ -18,7 +18,6 @@ from sqlmodel import Session, func, select
 
 from app.models import Cycle, Scheme, Stage, StageOverride
 from app.models.base import utcnow
-from app.rubric.scheme import validate_scheme
 
 from . import ServiceError
 from .audit import record
@@ -57,7 +56,9 @@ def _without_version(d: dict) -> dict:
 
 def save_scheme_version(db: Session, *, actor_id: int | None, data: dict[str, Any], source: str) -> Scheme:
     """Save a valid scheme dict as the next version of its ``key``. Raises :class:`SchemeRefused`."""
-    errors = validate_scheme(data)
+    from app.sheets.scheme import validate_safely
+
+    errors = validate_safely(data)
     if errors:
         raise SchemeRefused([str(e) for e in errors])
     code = data["key"].strip()
@@ -98,8 +99,10 @@ def import_scheme_version(db: Session, *, actor_id: int | None, content: bytes, 
 def seed_scheme(db: Session, *, actor_id: int | None = None, path: Path = SEED_FILE) -> Scheme:
     """The seed scheme (Lianyungang 2018) in the database: the existing row with its code and
     version, or a new one."""
+    from app.sheets.scheme import validate_safely
+
     data = json.loads(path.read_text(encoding="utf-8"))
-    errors = validate_scheme(data)
+    errors = validate_safely(data)
     if errors:
         raise SchemeRefused([str(e) for e in errors])
     found = db.exec(select(Scheme).where(Scheme.code == data["key"], Scheme.version == data["version"])).first()

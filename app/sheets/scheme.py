@@ -47,7 +47,7 @@ from app.rubric.scheme import FORMAT, SchemeError, validate_scheme
 
 from .safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
-__all__ = ["ImportProblem", "export_scheme", "import_scheme", "SHEETS", "INDICATOR_COLUMNS"]
+__all__ = ["ImportProblem", "export_scheme", "import_scheme", "validate_safely", "SHEETS", "INDICATOR_COLUMNS"]
 
 S_HELP, S_SCHEME, S_PARTS, S_IND = "说明", "方案", "组成", "指标"
 SHEETS = (S_HELP, S_SCHEME, S_PARTS, S_IND)
@@ -114,11 +114,6 @@ class ImportProblem:
 
 
 # ============================================================================ helpers
-
-
-def _num_out(x: Any) -> Any:
-    """A JSON number as it goes into a cell (unchanged: ints stay ints, floats floats)."""
-    return x
 
 
 def _jsonnum(x: Decimal) -> int | float:
@@ -386,7 +381,7 @@ def _write_indicators(ws, d: Mapping) -> None:
                 leaf = n.get("rule") is not None
                 vals = {
                     "code": n.get("code"), "parent": parent, "name": n.get("name"), "category": cat.get("key"),
-                    "points": _num_out(n.get("points")), "owner": n.get("owner"),
+                    "points": n.get("points"), "owner": n.get("owner"),
                     "rule": _rule_label(n.get("rule")),
                     "params": json.dumps(n.get("params"), ensure_ascii=False) if leaf and "params" in n else None,
                     "applies_to": _list_out(n.get("applies_to")),
@@ -1077,7 +1072,7 @@ def import_scheme(content: bytes) -> tuple[dict[str, Any] | None, list[ImportPro
                 for n, _, _ in _walk(comp.get("indicators") or []):
                     if not isinstance(n.get("points"), int | float):
                         n["points"] = 0  # reported above; validation must not trip on it
-        for e in _validate(clean):
+        for e in validate_safely(clean):
             p = _locate(rd, e)
             if p.sheet is None or p.sheet in rd.bad_sheets and p.sheet != S_IND:
                 continue
@@ -1086,13 +1081,14 @@ def import_scheme(content: bytes) -> tuple[dict[str, Any] | None, list[ImportPro
                 continue
             rd.problems.append(p)
         return None, rd.problems
-    errors = _validate(d)
+    errors = validate_safely(d)
     if errors:
         return None, [_locate(rd, e) for e in errors]
     return d, []
 
 
-def _validate(d: Mapping) -> list[SchemeError]:
+def validate_safely(d: Mapping) -> list[SchemeError]:
+    """:func:`validate_scheme`, turning a crash of the validator into one error message."""
     try:
         return validate_scheme(d)
     except Exception as exc:  # the validator must not turn a bad workbook into a server error

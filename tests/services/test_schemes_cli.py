@@ -88,3 +88,13 @@ def test_validate_a_broken_json(app, tmp_path):
     assert "指标 B01" in r.output and "未知的计分规则「nope」" in r.output
     p.write_text("{", encoding="utf-8")
     assert _run(app, "validate", str(p)).exit_code == 1
+
+
+def test_validate_never_crashes_on_a_non_numeric_points_deep_in_the_tree(app, tmp_path):
+    data = json.loads(SEED.read_text(encoding="utf-8"))
+    data["categories"][0]["components"][1]["indicators"][0]["children"][1]["children"][0]["points"] = "abc"
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    r = _run(app, "validate", str(p))
+    assert r.exit_code == 1 and "方案有误" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
