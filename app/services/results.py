@@ -32,6 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.models import Cycle, RoleMembership, Unit
@@ -453,9 +454,16 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
         return Refresh(rs, drift=drift)
     created = rs is None
     if rs is None:
-        rs = ResultSet(cycle_id=cycle.id, status="proposed", data={})
-        db.add(rs)
-        db.flush()
+        try:  # two people opening the sheet at once: one creates the set, the other reuses it
+            with db.begin_nested():
+                rs = ResultSet(cycle_id=cycle.id, status="proposed", data={})
+                db.add(rs)
+                db.flush()
+        except IntegrityError:
+            rs = get_set(db, cycle.id)
+            created = False
+            if rs.status != "proposed":
+                return Refresh(rs)
     if not created and fp == rs.fingerprint:
         return Refresh(rs)
     before = _row_summary(db, rs)
