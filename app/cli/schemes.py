@@ -119,6 +119,13 @@ def import_cmd(path, dry_run):
         _fail(errors, "文件有误，未保存")
     if dry_run:
         click.echo(f"检查通过：{data['name']}（{data['key']}），{_count(data)} 个指标节点。未保存（--dry-run）。")
+        with _session() as s:
+            latest = schemes.latest_version(s, data["key"].strip())
+            if latest is not None:
+                changes = schemes.scheme_changes(latest.data, {**data, "version": latest.version})
+                click.echo(f"与数据库中第 {latest.version} 版相比改动 {len(changes)} 处：")
+                for c in changes:
+                    click.echo(f"  - {c}")
         return
     with _session() as s:
         try:
@@ -129,8 +136,13 @@ def import_cmd(path, dry_run):
         except ServiceError as exc:
             s.rollback()
             raise click.ClickException(exc.message) from exc
+        prev = schemes.previous_version(s, saved)
+        changes = schemes.scheme_changes(prev.data, saved.data) if prev is not None else []
         s.commit()
-        click.echo(f"已保存为方案「{saved.code}」第 {saved.version} 版（{saved.name}）。")
+        click.echo(f"已保存为方案「{saved.code}」第 {saved.version} 版（{saved.name}）"
+                   + (f"，与第 {prev.version} 版相比改动 {len(changes)} 处。" if prev is not None else "。"))
+        for c in changes:
+            click.echo(f"  - {c}")
 
 
 @scheme.command("validate")

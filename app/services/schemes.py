@@ -25,7 +25,7 @@ from .audit import record
 SEED_FILE = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
 
 __all__ = ["SchemeRefused", "import_scheme_version", "save_scheme_version", "seed_scheme", "scheme_versions",
-           "latest_version", "cycle_started", "assign_scheme", "SEED_FILE"]
+           "latest_version", "previous_version", "scheme_changes", "cycle_started", "assign_scheme", "SEED_FILE"]
 
 
 class SchemeRefused(ServiceError):
@@ -79,9 +79,11 @@ def save_scheme_version(db: Session, *, actor_id: int | None, data: dict[str, An
         db.flush()
     except IntegrityError as exc:
         raise ServiceError("刚才有人保存了同一方案的新版本，请重新操作。") from exc
+    changes = scheme_changes(latest.data, snapshot) if latest is not None else []
     record(db, actor_id=actor_id, action="import", entity="scheme", entity_id=scheme.id,
            new={"code": code, "version": version, "name": scheme.name, "source": source,
-                "previous_version": latest.version if latest else None})
+                "based_on_version": data.get("version"), "previous_version": latest.version if latest else None,
+                "changes": changes[:200]})
     return scheme
 
 
@@ -148,3 +150,113 @@ def _label(d: dict | None) -> str | None:
     if not d:
         return None
     return f"{d.get('key')} v{d.get('version')}"
+
+
+# ---------------------------------------------------------------------------- changes between versions
+
+_IND_FIELDS = [("name", "名称"), ("points", "分值"), ("owner", "考核部门"), ("parent", "上级指标"), ("rule", "计分规则"),
+               ("params", "规则参数"), ("applies_to", "适用类型"), ("applies_to_units", "适用单位"),
+               ("max_by_subtype", "各类型满分"), ("description", "指标内涵"), ("description_by_unit", "分单位说明"),
+               ("notes", "备注")]
+_TOP_FIELDS = [("name", "方案名称"), ("total_points", "总分"), ("normalisation", "折算方式"), ("source", "来源"),
+               ("period", "考核期"), ("notes", "方案说明"), ("ballot", "民主测评规则"), ("grading", "等次评定规则"),
+               ("award", "突出贡献奖规则")]
+_GRADING_FIELDS = {"levels": "等次名称", "quotas": "优秀名额", "eligibility": "评优条件", "vetoes": "不能评优情形",
+                   "fail_rule": "不合格规则", "last_place": "连续末位规则", "tie_break": "并列比较顺序"}
+_BALLOT_FIELDS = {"levels": "测评等次", "excellent_level": "优秀等次", "max_excellent_share": "优秀票最高比例",
+                  "all_units_required": "须评全部单位", "exclude_own_unit": "不评本单位", "rater_groups": "测评人员类别"}
+_SHORT = (str, int, float, type(None))
+
+
+def _indicators(d: dict) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+
+    def walk(nodes, parent, cat):
+        for n in nodes or []:
+            out[n.get("code")] = {**{k: n.get(k) for k, _ in _IND_FIELDS if k != "parent"}, "parent": parent,
+                                  "category": cat}
+            walk(n.get("children"), n.get("code"), cat)
+
+    for c in d.get("categories") or []:
+        for m in c.get("components") or []:
+            walk(m.get("indicators"), None, c.get("name") or c.get("key"))
+    return out
+
+
+def _show(v) -> str:
+    if v is None or v == "" or v == [] or v == {}:
+        return "（空）"
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return "、".join(v)
+    if isinstance(v, dict) and all(isinstance(x, int | float) for x in v.values()):
+        return "；".join(f"{k} {x}" for k, x in v.items())
+    return str(v)
+
+
+def _change(label: str, a, b) -> str:
+    if isinstance(a, _SHORT) and isinstance(b, _SHORT) and len(str(a)) <= 40 and len(str(b)) <= 40:
+        return f"{label}：{_show(a)} → {_show(b)}"
+    if isinstance(a, list | dict) and isinstance(b, list | dict) and len(_show(a)) <= 60 and len(_show(b)) <= 60 \
+            and not any(isinstance(x, dict | list) for x in (list(a.values()) if isinstance(a, dict) else a)) \
+            and not any(isinstance(x, dict | list) for x in (list(b.values()) if isinstance(b, dict) else b)):
+        return f"{label}：{_show(a)} → {_show(b)}"
+    return f"{label}有改动"
+
+
+def scheme_changes(old: dict, new: dict) -> list[str]:
+    """What changed from ``old`` to ``new`` (two scheme dicts), in Chinese, one line per change."""
+    out: list[str] = []
+    for key, label in _TOP_FIELDS:
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        sub = _GRADING_FIELDS if key == "grading" else _BALLOT_FIELDS if key == "ballot" else None
+        if sub and isinstance(a, dict) and isinstance(b, dict):
+            for k in dict.fromkeys([*a, *b]):
+                if a.get(k) != b.get(k):
+                    out.append(_change(f"{label}·{sub.get(k, k)}", a.get(k), b.get(k)))
+        else:
+            out.append(_change(label, a, b))
+    cats_a = {c.get("key"): c for c in old.get("categories") or []}
+    cats_b = {c.get("key"): c for c in new.get("categories") or []}
+    for k in dict.fromkeys([*cats_a, *cats_b]):
+        ca, cb = cats_a.get(k), cats_b.get(k)
+        if ca is None:
+            out.append(f"新增单位类别「{cb.get('name') or k}」")
+            continue
+        if cb is None:
+            out.append(f"删除单位类别「{ca.get('name') or k}」")
+            continue
+        cname = cb.get("name") or k
+        for field, label in (("name", "名称"), ("subtypes", "单位类型"), ("units", "单位名单")):
+            if ca.get(field) != cb.get(field):
+                out.append(_change(f"{cname}·{label}", ca.get(field), cb.get(field)) if field != "units"
+                           else f"{cname}·单位名单有改动")
+        ma = {m.get("key"): m for m in ca.get("components") or []}
+        mb = {m.get("key"): m for m in cb.get("components") or []}
+        for mk in dict.fromkeys([*ma, *mb]):
+            a, b = ma.get(mk), mb.get(mk)
+            if a is None or b is None:
+                out.append(f"{cname}·{'新增' if a is None else '删除'}组成部分「{(b or a).get('name') or mk}」")
+                continue
+            for field, label in (("name", "名称"), ("points", "分值"), ("parts", "正副职分值"), ("rating_max", "评分满分")):
+                if a.get(field) != b.get(field):
+                    out.append(_change(f"{cname}·{b.get('name') or mk}·{label}", a.get(field), b.get(field)))
+    ia, ib = _indicators(old), _indicators(new)
+    for code in dict.fromkeys([*ia, *ib]):
+        a, b = ia.get(code), ib.get(code)
+        if a is None:
+            where = f"，上级 {b['parent']}" if b["parent"] else ""
+            out.append(f"新增指标 {code}「{b['name']}」（{b['category']}{where}，{b['points']} 分）")
+        elif b is None:
+            out.append(f"删除指标 {code}「{a['name']}」")
+        else:
+            for field, label in _IND_FIELDS:
+                if a.get(field) != b.get(field):
+                    out.append(_change(f"指标 {code}「{b['name']}」·{label}", a.get(field), b.get(field)))
+    return out
+
+
+def previous_version(db: Session, scheme: Scheme) -> Scheme | None:
+    return db.exec(select(Scheme).where(Scheme.code == scheme.code, Scheme.version < scheme.version)
+                   .order_by(Scheme.version.desc())).first()

@@ -133,3 +133,29 @@ def test_an_override_counts_as_started(session):
     session.add(StageOverride(stage_id=stage.id, action="reopen", reason="试"))
     session.flush()
     assert schemes.cycle_started(session, cycle)
+
+
+def test_changes_between_versions_in_plain_words(session):
+    v1 = schemes.seed_scheme(session)
+    new = copy.deepcopy(v1.data)
+    new["name"] = "新名"
+    new["grading"]["quotas"]["college"] = 3
+    bb = new["categories"][0]["components"][1]["indicators"][0]["children"][1]
+    bb["children"][0]["points"], bb["children"][1]["points"] = 1.5, 1
+    bb["children"].append({"code": "B04a", "name": "新指标", "points": 1, "rule": "judged", "params": {}})
+    removed = bb["children"].pop(2)
+    lines = schemes.scheme_changes(v1.data, new)
+    assert f"方案名称：{v1.name} → 新名" in lines
+    assert "等次评定规则·优秀名额：college 2；department 3 → college 3；department 3" in lines
+    assert "指标 B03「专业建设论证机制健全、论证过程完整」·分值：1 → 1.5" in lines
+    assert f"删除指标 B05「{removed['name']}」" in lines
+    assert "新增指标 B04a「新指标」（院部，上级 BB，1 分）" in lines
+    assert schemes.scheme_changes(v1.data, v1.data) == []
+
+
+def test_audit_of_an_import_lists_the_changes(session):
+    v1 = schemes.seed_scheme(session)
+    schemes.import_scheme_version(session, actor_id=None, content=_renamed(v1.data, "改名"))
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import")).one()
+    assert entry.new_value["changes"] == [f"方案名称：{v1.name} → 改名"]
+    assert entry.new_value["based_on_version"] == 1

@@ -49,6 +49,7 @@ def test_export_edit_import_and_validate(app, session, tmp_path):
     wb.save(edited)
     r = _run(app, "import", "--dry-run", str(edited))
     assert r.exit_code == 0 and "未保存" in r.output
+    assert "与数据库中第 1 版相比改动 1 处" in r.output and "→ 改过名字的方案" in r.output
     assert _count(session) == 1
     r = _run(app, "import", str(edited))
     assert r.exit_code == 0, r.output

@@ -111,7 +111,9 @@ def test_upload_accepted_makes_a_new_version_and_keeps_cycles(client, session):
     v2 = session.exec(select(Scheme).where(Scheme.version == 2)).one()
     assert v2.name == "第二版" and v2.created_by_id is not None
     assert r.headers["Location"].endswith(f"/office/schemes/{v2.id}")
-    assert "已保存为方案" in client.get(r.headers["Location"]).get_data(as_text=True)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "已保存为方案" in page and "与第 1 版相比改动 1 处" in page
+    assert "与第 1 版相比的改动（1 处）" in page and "方案名称：" in page and "→ 第二版" in page
     assert session.get(Cycle, cycle.id).scheme_data == before
     # the same workbook again is refused as identical
     r = _upload(client, out.getvalue())

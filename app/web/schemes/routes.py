@@ -82,8 +82,10 @@ def detail(scheme_id: int):
     form.cycle_id.choices = [(c.id, c.name) for c in open_cycles]
     versions = [s for code, vs in schemes.scheme_versions(dbs) if code == scheme.code for s in vs]
     used = list(dbs.exec(select(Cycle).where(Cycle.scheme_id == scheme.id).order_by(Cycle.name)))
+    prev = schemes.previous_version(dbs, scheme)
+    changes = schemes.scheme_changes(prev.data, scheme.data) if prev is not None else []
     return render_template("schemes/detail.html", scheme=scheme, d=d, cats=cats, form=form,
-                           open_cycles=open_cycles, versions=versions, used=used)
+                           open_cycles=open_cycles, versions=versions, used=used, prev=prev, changes=changes)
 
 
 @bp.route("/<int:scheme_id>/excel")
@@ -119,7 +121,11 @@ def upload():
             db.rollback()
             flash(exc.message, "error")
         else:
-            flash(f"已保存为方案「{scheme.code}」第 {scheme.version} 版。已有周期仍使用各自创建时的方案。", "success")
+            prev = schemes.previous_version(get_db(), scheme)
+            n = len(schemes.scheme_changes(prev.data, scheme.data)) if prev is not None else 0
+            diff = f"与第 {prev.version} 版相比改动 {n} 处，" if prev is not None else ""
+            flash(f"已保存为方案「{scheme.code}」第 {scheme.version} 版（{diff}见下方）。已有周期仍使用各自创建时的方案。",
+                  "success")
             return redirect(url_for("schemes.detail", scheme_id=scheme.id))
     status = 422 if errors else 200
     return render_template("schemes/upload.html", form=form, errors=errors), status
