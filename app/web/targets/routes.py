@@ -370,9 +370,12 @@ def behind():
     items = []
     for s in svc.standings(dbs, year):
         rep = s.reports[kind]
-        rows = [r for r in rep.rows if r.behind or r.actual is None or r.status is None]
-        if rows:
-            items.append((s, rows))
+        order = {"red": 0, "amber": 1, None: 2}
+        rows = sorted((r for r in rep.rows if r.actual is not None and (r.behind or r.status is None)),
+                      key=lambda r: (order[r.status], r.rate if r.rate is not None else 0, r.position))
+        missing = [r for r in rep.rows if r.actual is None]
+        if rows or missing:
+            items.append((s, rows, missing))
     return render_template("targets/behind.html", year=year, kind=kind, items=items,
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS, STATUS_LABELS=STATUS_LABELS,
                            cp=svc.checkpoint(dbs, year, kind))
