@@ -4,6 +4,8 @@ naming the sheet, row and column (or the indicator)."""
 import copy
 import io
 import json
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -345,3 +347,18 @@ def test_round_trip_of_any_text(seed, name, description, notes, dbu, note):
     data, problems = import_scheme(export_scheme(d))
     assert _texts(problems) == []
     _same(data, d)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_workbook_resaved_by_libreoffice_calc_still_round_trips(seed, seed_xlsx, tmp_path):
+    src = tmp_path / "in.xlsx"
+    src.write_bytes(seed_xlsx)
+    subprocess.run(["soffice", "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    resaved = (tmp_path / "out" / "in.xlsx").read_bytes()
+    assert resaved != seed_xlsx
+    data, problems = import_scheme(resaved)
+    assert _texts(problems) == []
+    _same(data, seed)
