@@ -33,7 +33,7 @@ def test_scorer_grid_and_cell(client, session, w):
     r = client.get(f"/scoring/cycles/{w.cycle.id}")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/owners/{w.jwc.id}")
     html = client.get(f"/scoring/cycles/{w.cycle.id}/owners/{w.jwc.id}").get_data(as_text=True)
-    assert "A1 教学运行" in html and "B1 社会培训" in html and "A2" not in html
+    assert "A1 教学运行" in html and "B1 社会培训" in html and "A2 师德师风" not in html and "师德师风" not in html
     html = client.get(cell_url(w, w.jwc.id, w.c1, "B1")).get_data(as_text=True)
     assert "说明B1" in html and "单位填报：800" in html and "计分规则" in html
     r = client.post(cell_url(w, w.jwc.id, w.c1, "B1"), data={"version": "0", "f_trainees": "800",
