@@ -936,6 +936,7 @@ def seal_box(engine: Engine, cycle_id: int) -> str:
             conn.execute(update(_roll_t).where(_roll_t.c.cycle_id == cycle_id).values(voted=_roll_t.c.voted))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SET lock_timeout = '10s'"))  # never stall behind a long reader
             for table, index in (("ballot", "pk_ballot"), ("receipt", "pk_receipt"), ("roll_entry", "pk_roll_entry")):
                 conn.execute(text(f"CLUSTER {table} USING {index}"))
             conn.execute(text("VACUUM (ANALYZE) ballot, receipt, roll_entry"))
