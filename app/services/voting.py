@@ -218,13 +218,14 @@ class BallotContext:
         return {cat: [u for u in rows if u.id != skip] for cat, rows in self.by_category.items()}
 
 
-_context_cache: dict[int, tuple[float, BallotContext]] = {}
+_context_cache: dict[tuple[str, int], tuple[float, BallotContext]] = {}
 _context_lock = threading.Lock()
 
 
 def ballot_context(engine: Engine, cycle_id: int, *, fresh: bool = False) -> BallotContext | None:
     now = time.monotonic()
-    hit = _context_cache.get(cycle_id)
+    key = (str(engine.url), cycle_id)
+    hit = _context_cache.get(key)
     if hit is not None and hit[0] > now and not fresh:
         return hit[1]
     with Session(engine) as s:
@@ -233,16 +234,15 @@ def ballot_context(engine: Engine, cycle_id: int, *, fresh: bool = False) -> Bal
             return None
         ctx = _build_context(s, cycle)
     with _context_lock:
-        _context_cache[cycle_id] = (now + CONTEXT_TTL, ctx)
+        _context_cache[key] = (now + CONTEXT_TTL, ctx)
     return ctx
 
 
 def forget_context(cycle_id: int | None = None) -> None:
     with _context_lock:
-        if cycle_id is None:
-            _context_cache.clear()
-        else:
-            _context_cache.pop(cycle_id, None)
+        for key in list(_context_cache):
+            if cycle_id is None or key[1] == cycle_id:
+                _context_cache.pop(key, None)
 
 
 def cycle_units(db: Session) -> list[Unit]:

@@ -277,9 +277,8 @@ def test_own_unit_is_left_out_for_codes_and_accounts(hall, engine):
     s.commit()
     v = voting.voter_for_user(engine, hall.cycle.id, u.id)
     assert v.unit_id == hall.depts[1].id
-    from app.jobs.reminders import PENDING
-
     import app.web.vote.routes  # noqa: F401  (registers the provider)
+    from app.jobs.reminders import PENDING
 
     assert PENDING["democratic"](s, hall.cycle) == {u.id}
 

@@ -1,0 +1,155 @@
+"""The ballot in a real browser on a phone-sized screen: Playwright driving Debian's chromium.
+
+Opens the ballot from a code's slip address (``/v#<code>``: the page's script posts the code),
+sees the live counter refuse one 优秀 more than the rule allows (submit disabled), fixes it,
+submits, sees the receipt; the same code cannot vote again. The app is served from a thread
+(werkzeug) on a file SQLite database, as ../shared/stack.md describes.
+"""
+
+import os
+import re
+import shutil
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def served(tmp_path):
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
+    pytest.importorskip("playwright.sync_api")
+    from sqlmodel import Session, SQLModel
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.extensions import db
+    from app.services import voting
+    from config import TestConfig
+    from tests import factories as f
+
+    class Cfg(TestConfig):
+        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
+        WTF_CSRF_ENABLED = True
+        INSTANCE_PATH = str(tmp_path / "instance")
+        UPLOAD_FOLDER = str(tmp_path / "uploads")
+
+    app = create_app(Cfg)
+    voting.forget_context()
+    with app.app_context():
+        engine = db.engine
+        SQLModel.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as s:
+            colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
+            depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
+            cycle = f.cycle(s)  # default rules: at most 30 % 优秀 per category → 1 of 5, 1 of 4
+            groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
+            voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=2, batch="e2e")
+            s.commit()
+            codes = [e.code for e in voting.codes_of_batch(s, cycle.id, "e2e")]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"base": f"http://127.0.0.1:{server.server_port}", "codes": codes, "colleges": colleges,
+           "depts": depts, "app": app}
+    server.shutdown()
+    thread.join(5)
+    db.engine_for(Cfg.DATABASE_URL).dispose()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                              args=FLAGS)
+        yield b
+        b.close()
+
+
+def _phone(browser):
+    return browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                               has_touch=True, locale="zh-CN")
+
+
+def test_ballot_on_a_phone(served, browser):
+    base, code = served["base"], served["codes"][0]
+    colleges, depts = served["colleges"], served["depts"]
+    ctx = _phone(browser)
+    page = ctx.new_page()
+    page.goto(f"{base}/v#{code}")
+    page.wait_for_selector("form#ballot")
+    assert "#" not in page.url  # the code left the address bar (and was never sent in a URL)
+    assert page.locator("fieldset.cat").count() == 2
+    college_counter = page.locator("fieldset.cat").nth(0).locator(".counter")
+    assert "最多 1 个" in college_counter.inner_text()
+
+    def pick(unit, level):
+        page.locator(f'input[name="u{unit.id}"][value="{level}"]').check()
+
+    # one 优秀 more than the rule allows among the colleges: the counter refuses, submit is blocked
+    pick(colleges[0], 0)
+    pick(colleges[1], 0)
+    assert "over" in college_counter.get_attribute("class")
+    assert "超出 1 个" in college_counter.inner_text()
+    assert page.locator("#submit").is_disabled()
+    # fix it and rate every unit
+    pick(colleges[1], 1)
+    assert "over" not in college_counter.get_attribute("class")
+    for u in colleges[2:]:
+        pick(u, 1)
+    pick(depts[0], 0)
+    for u in depts[1:]:
+        pick(u, 2 if u is depts[-1] else 1)
+    assert page.locator("#submit").is_enabled()
+    page.locator("#submit").click()
+    page.wait_for_selector("#receipt")
+    receipt = page.locator("#receipt").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", receipt)
+    assert "投票成功" in page.content()
+    ctx.close()
+
+    # the same code on another phone: refused
+    other = _phone(browser)
+    p2 = other.new_page()
+    p2.goto(f"{base}/v#{code}")
+    p2.wait_for_selector(".err")
+    assert "已投票" in p2.locator(".err").inner_text()
+    assert p2.locator("form#ballot").count() == 0
+    other.close()
+
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with served["app"].app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ballot")).scalar() == 1
+
+
+def test_without_javascript_the_server_refuses_with_the_reason(served, browser):
+    """Script off: the voter types the code, and a ballot over the limit comes back with the reason."""
+    base, code = served["base"], served["codes"][1]
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = ctx.new_page()
+    page.goto(f"{base}/v")
+    page.fill("#code", code.lower())
+    page.locator("#codeform button").click()
+    page.wait_for_selector("form#ballot")
+    for u in served["colleges"][:2] + served["depts"][:1]:
+        page.locator(f'input[name="u{u.id}"][value="0"]').check()
+    for u in served["colleges"][2:] + served["depts"][1:]:
+        page.locator(f'input[name="u{u.id}"][value="1"]').check()
+    page.locator("#submit").click()
+    page.wait_for_selector("#errors")
+    assert "院部：「优秀」最多可评1个单位（30%），现评了2个" in page.locator("#errors").inner_text()
+    page.locator(f'input[name="u{served["colleges"][1].id}"][value="1"]').check()
+    page.locator("#submit").click()
+    page.wait_for_selector("#receipt")
+    ctx.close()
