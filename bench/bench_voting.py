@@ -227,7 +227,8 @@ def vote_phase(port: int, codes: list[str], clients: int, out_q) -> None:
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - start
-    out_q.put({"elapsed": elapsed, "timings": dict(timings), "sent": [[u, lv, n] for (u, lv), n in sent.items()],
+    cpu = time.process_time()
+    out_q.put({"elapsed": elapsed, "client_cpu": cpu, "timings": dict(timings), "sent": [[u, lv, n] for (u, lv), n in sent.items()],
                "errors": errors, "receipts": receipts})
 
 
@@ -356,6 +357,7 @@ def main() -> int:
         # warm-up: every worker renders the page once
         in_process(bare_phase, port, args.clients, 1.0)
 
+        load_before = os.getloadavg()[0]
         bare = in_process(bare_phase, port, args.clients, args.bare_seconds)
         bare_rps = len(bare["lat"]) / bare["elapsed"]
 
@@ -374,6 +376,8 @@ def main() -> int:
         counts_ok = sent == stored
 
         print()
+        print(f"机器负载（1 分钟平均，开始/结束）：{load_before:.1f} / {os.getloadavg()[0]:.1f}（{os.cpu_count()} 核；"
+              "其他进程的负载会直接压低这里的数字）")
         print(f"空载端点 /healthz：{bare_rps:,.0f} 请求/s，p50 {pct(bare['lat'], 50):.1f} ms，"
               f"p99 {pct(bare['lat'], 99):.1f} ms，错误 {len(bare['errors'])}")
         print(f"投票：{visits} 次完整访问用时 {elapsed:.2f} s → {visits / elapsed:,.0f} 访问/s，"
@@ -381,6 +385,7 @@ def main() -> int:
         for kind in ("GET /v (entry)", "POST /v (code → ballot page)", "POST /v/ballot (cast)", "visit"):
             v = timings.get(kind, [])
             print(f"  {kind:32s} n={len(v):5d}  p50 {pct(v, 50):6.1f} ms  p99 {pct(v, 99):6.1f} ms  max {max(v or [0]) * 1000:6.1f} ms")
+        print(f"客户端进程 CPU：{res['client_cpu']:.1f} s（与服务器共用 {os.cpu_count()} 个核）")
         print(f"错误：{len(errors)}" + (f"（{Counter(errors).most_common(5)}）" if errors else ""))
         print(f"与空载端点之比：投票请求/s ÷ 空载请求/s = {requests / elapsed / bare_rps:.2f}")
         print(f"核对：票箱 {box['ballots']} 张，名册已投票 {box['voted']}，回执 {len(box['receipts'])}，"
