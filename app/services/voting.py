@@ -792,7 +792,7 @@ class GroupTurnout:
 
     @property
     def share(self) -> Decimal:
-        return (Decimal(self.voted) * 100 / self.roll).quantize(Decimal("0.1")) if self.roll else Decimal(0)
+        return (Decimal(self.voted) * 100 / self.roll).quantize(Decimal("0.1")) if self.roll else Decimal("0.0")
 
 
 def turnout(db: Session, cycle: Cycle) -> list[GroupTurnout]:

@@ -245,7 +245,7 @@ def slips(cycle_id: int):
     items = []
     for e in entries:
         url = f"{base}#{e.code}"
-        svg = segno.make_qr(url, error="m").svg_inline(scale=3, border=2, omitsize=False)
+        svg = segno.make_qr(url, error="m").svg_inline(scale=3, border=2, omitsize=True)
         items.append({"code": voting.pretty_code(e.code), "url": url, "svg": svg})
     pages = [items[i:i + 8] for i in range(0, len(items), 8)]
     return render_template("voting/slips.html", cycle=cycle, batch=batch, pages=pages, entry_url=base)
