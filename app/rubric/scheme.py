@@ -431,11 +431,14 @@ def _effective_max(n: Mapping, subtype: str, unit: str | None) -> Decimal:
     if not _node_applies(n, subtype, unit):
         return ZERO
     children = n.get("children")
-    if not isinstance(children, list) or not children:
-        return D(n.get("points"))
     mbs = n.get("max_by_subtype")
-    if isinstance(mbs, Mapping) and subtype in mbs:
-        return D(mbs[subtype])
+    try:
+        if not isinstance(children, list) or not children:
+            return D(n.get("points"))
+        if isinstance(mbs, Mapping) and subtype in mbs:
+            return D(mbs[subtype])
+    except NumberError:
+        return ZERO  # the node's own check reports the unreadable number
     return sum((_effective_max(c, subtype, unit) for c in children if isinstance(c, Mapping)), ZERO)
 
 

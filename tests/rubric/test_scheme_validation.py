@@ -137,3 +137,37 @@ def test_seed_mutations_are_caught():
     d5["children"][0]["points"] = 50
     errs = validate_scheme(copy.deepcopy(d))
     assert any(e.code == "D5" and "党委办公室" in e.message for e in errs)
+
+
+def test_unreadable_points_deep_below_a_reduced_group_is_reported_not_raised():
+    import json
+    from pathlib import Path
+
+    from app.rubric.scheme import validate_scheme
+
+    data = json.loads((Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json").read_text("utf-8"))
+
+    def groups(node):
+        for child in node.get("children") or []:
+            yield child
+            yield from groups(child)
+
+    def first_deep_leaf():
+        for cat in data["categories"]:
+            for comp in cat["components"]:
+                for top in comp.get("indicators") or comp.get("children") or []:
+                    for group in [top, *groups(top)]:
+                        if group.get("max_by_subtype"):
+                            for child in group.get("children") or []:
+                                for leaf in child.get("children") or []:
+                                    return leaf
+        return None
+
+    leaf = first_deep_leaf()
+    if leaf is None:
+        import pytest
+
+        pytest.skip("the seed has no leaf two levels below a reduced group")
+    leaf["points"] = "一分"
+    errors = validate_scheme(data)
+    assert any(e.code == leaf["code"] or leaf["code"] in str(e) for e in errors)
