@@ -1011,8 +1011,14 @@ def seal_box(engine: Engine, cycle_id: int) -> str:
 
     with engine.connect() as conn:
         with conn.begin():
-            # one transaction rewrites every roll entry of the cycle: one xmin for all on PostgreSQL
+            # one transaction rewrites every roll entry, ballot and receipt of the cycle, so that on
+            # PostgreSQL they all carry the same transaction id (xmin): a ballot was written in the
+            # same transaction as its voter's roll entry and its receipt, and would share its xmin
             conn.execute(update(_roll_t).where(_roll_t.c.cycle_id == cycle_id).values(voted=_roll_t.c.voted))
+            conn.execute(update(_ballot_t).where(_ballot_t.c.cycle_id == cycle_id)
+                         .values(group_key=_ballot_t.c.group_key))
+            conn.execute(update(_receipt_t).where(_receipt_t.c.cycle_id == cycle_id)
+                         .values(cycle_id=_receipt_t.c.cycle_id))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("SET lock_timeout = '10s'"))  # never stall behind a long reader

@@ -356,8 +356,15 @@ def test_turnout_contract(hall, engine):
 
 def test_publish_after_close_and_seal(hall, engine):
     s = hall.session
+    if engine.dialect.name == "postgresql":
+        before = s.execute(text("SELECT count(DISTINCT xmin::text) FROM ballot")).scalar()
+        assert before == 0
+        s.commit()
     for code in hall.codes("干部")[:6]:
         _cast(hall, engine, code, _valid(hall))
+    if engine.dialect.name == "postgresql":  # each ballot was written by its own transaction
+        assert s.execute(text("SELECT count(DISTINCT xmin::text) FROM ballot")).scalar() == 6
+        s.commit()
     with pytest.raises(ServiceError, match="尚未结束"):
         voting.publish(s, actor_id=None, cycle=hall.cycle)
     stage = stages.get_stage(s, hall.cycle.id, "democratic")
@@ -371,6 +378,13 @@ def test_publish_after_close_and_seal(hall, engine):
     s.commit()
     assert voting.state(s, hall.cycle.id).sealed_at is not None
     assert voting.tally(s, hall.cycle).ballots == 6  # nothing lost by sealing
+    s.commit()
+    if engine.dialect.name == "postgresql":
+        # every row of the box, the receipts and the roll now carries one and the same xmin:
+        # no transaction id pairs a ballot with its voter or its receipt
+        for table in ("ballot", "receipt", "roll_entry"):
+            assert s.execute(text(f"SELECT count(DISTINCT xmin::text) FROM {table}")).scalar() == 1
+        s.commit()
 
 
 def test_groups_and_codes_validation(hall):
