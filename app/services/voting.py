@@ -605,7 +605,7 @@ def groups_of(db: Session, cycle_id: int) -> list[RaterGroup]:
                            .order_by(RaterGroup.position, RaterGroup.id)).scalars())
 
 
-def _has_ballots(db: Session, cycle_id: int) -> bool:
+def has_ballots(db: Session, cycle_id: int) -> bool:
     return bool(db.execute(select(func.count()).select_from(_ballot_t).where(_ballot_t.c.cycle_id == cycle_id)).scalar())
 
 
@@ -632,7 +632,7 @@ def save_group(db: Session, *, actor_id: int | None, cycle: Cycle, key: str, nam
         group = db.get(RaterGroup, group_id)
         if group is None or group.cycle_id != cycle.id:
             raise ServiceError("测评人员类别不存在。")
-        if _has_ballots(db, cycle.id) and group.weight != weight:
+        if has_ballots(db, cycle.id) and group.weight != weight:
             # allowed (the office may correct a weight) but always recorded with old and new value
             pass
         old = {"name": group.name, "weight": group.weight}
@@ -989,7 +989,7 @@ def set_excellent_share(db: Session, *, actor_id: int, cycle: Cycle, share: Deci
     1 or more: no limit). Refused once ballots have been cast: the rule must not change mid-vote."""
     if share is not None and not (Decimal(0) <= share <= Decimal(1)):
         raise ServiceError("比例应在 0 到 1 之间（例如 0.3 表示 30%）。", field="share")
-    if _has_ballots(db, cycle.id):
+    if has_ballots(db, cycle.id):
         raise ServiceError("已有选票，不能再修改测评规则。")
     st = state(db, cycle.id)
     old = st.max_excellent_share

@@ -411,3 +411,19 @@ def test_session_helper_is_unused_by_the_write_path(hall, engine):
         _cast(hall, engine, hall.codes("干部")[0], _valid(hall))
         other.rollback()
     assert _count(hall.session, Ballot) == 1
+
+
+def test_the_seal_job_seals_closed_boxes_once(hall, engine):
+    from app.jobs.voting import seal_closed_boxes
+
+    s = hall.session
+    _cast(hall, engine, hall.codes("干部")[0], _valid(hall))
+    assert seal_closed_boxes(s, utcnow()) == "封存票箱 0 个"  # still open
+    stage = stages.get_stage(s, hall.cycle.id, "democratic")
+    stages.override_stage(s, actor_id=None, stage=stage, action="close", reason="结束")
+    s.commit()
+    assert seal_closed_boxes(s, utcnow()) == "封存票箱 1 个"
+    s.commit()
+    assert seal_closed_boxes(s, utcnow()) == "封存票箱 0 个"
+    s.commit()
+    assert voting.tally(s, hall.cycle).ballots == 1
