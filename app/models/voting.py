@@ -66,11 +66,12 @@ class Ballot(SQLModel, table=True):
     by the random key rather than in rowid (= insertion) order, and ``SELECT *`` returns them
     in random order. On PostgreSQL a heap keeps rows roughly in insertion order (``ctid``), and
     every row carries the id of the transaction that wrote it (``xmin``), the same as that of
-    the roll entry's UPDATE. Sealing the box after the stage closes
-    (:func:`app.services.voting.seal_box`) rewrites the roll entries of the cycle in one
-    transaction (one ``xmin`` for all) and rewrites both tables in key order
-    (``CLUSTER``/``VACUUM``; on SQLite ``VACUUM`` and a WAL checkpoint that empties the log),
-    so afterwards neither order nor transaction ids link a ballot to a voter. During the vote
+    the roll entry's UPDATE and of the receipt. Sealing the box after the stage closes
+    (:func:`app.services.voting.seal_box`, run by the ``voting_seal`` job and on publication)
+    rewrites the roll entries, ballots and receipts of the cycle in one transaction (one
+    ``xmin`` for all) and rewrites the tables in key order (``CLUSTER`` + ``VACUUM``; on SQLite
+    ``VACUUM`` and a WAL checkpoint that empties the log), so afterwards neither order nor
+    transaction ids link a ballot to a voter or to a receipt. During the vote
     the database administrator, who could watch the server anyway, is trusted with the WAL.
 
     ``group_key`` is kept because the rating weighs rater groups; a group's breakdown is never
