@@ -79,6 +79,7 @@ DEMO_LOGINS = [
     ("office", "目标办（运行考核周期）"),
     ("tb_jd", "单位填报员 · 机电工程学院（tb_<单位代码>，每个单位一个）"),
     ("tb_jwc", "单位填报员 · 教务处"),
+    ("tb_dwb", "单位填报员 · 党委办公室（演示绩效目标表 2026）"),
     ("pf_jwc", "考核评分员 · 教务处（pf_<部门代码>）"),
     ("xz", "校领导（正职）· 领导小组成员"),
     ("fxz1", "校领导（副职）· 领导小组成员"),
@@ -171,4 +172,27 @@ def load_demo(session: Session) -> str:
             stage.opens_at, stage.closes_at = times[stage.kind]
             session.add(stage)
         session.flush()
-    return f"新增单位 {added_units} 个、账号 {added_users} 个；周期「{cycle.name}」。"
+    tables = load_target_tables(session, units)
+    return f"新增单位 {added_units} 个、账号 {added_users} 个；周期「{cycle.name}」；绩效目标表 {tables} 张。"
+
+
+# (file in seeds/targets/, unit code, year): a real provincial-format table, so the target-table
+# pages have something to show; its half-year checkpoint is open for two weeks.
+TARGET_TABLES = [("changzhou_2026_targets.xlsx", "dwb", 2026)]
+
+
+def load_target_tables(session: Session, units: dict[str, Unit]) -> int:
+    from app.services import targets
+
+    added = 0
+    for filename, code, year in TARGET_TABLES:
+        unit = units[code]
+        if targets.find_table(session, unit.id, year) is not None:
+            continue
+        data = (SEEDS_DIR / "targets" / filename).read_bytes()
+        targets.import_table(session, actor_id=None, unit=unit, year=year, data=data, filename=filename)
+        if targets.checkpoint(session, year, "half_year") is None:
+            targets.set_checkpoint(session, actor_id=None, year=year, kind="half_year", status="open",
+                                   due_at=utcnow() + timedelta(days=14))
+        added += 1
+    return added
