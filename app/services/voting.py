@@ -201,6 +201,7 @@ class BallotContext:
     unit_ids: frozenset[int]
     stage: Stage | None
     overrides: tuple[StageOverride, ...]
+    fingerprint: int = 0  # same value = same page content (units, rules, cycle name)
 
     def stage_open(self) -> tuple[bool, str]:
         """Whether voting is open, as of the cached stage (the write re-checks in its transaction)."""
@@ -220,22 +221,34 @@ class BallotContext:
 
 _context_cache: dict[tuple[str, int], tuple[float, BallotContext]] = {}
 _context_lock = threading.Lock()
+_refreshing: set[tuple[str, int]] = set()
 
 
 def ballot_context(engine: Engine, cycle_id: int, *, fresh: bool = False) -> BallotContext | None:
+    """The cycle's cached context. When it has expired one thread of the worker rebuilds it while
+    the others go on with the previous one for those few milliseconds (no stampede)."""
     now = time.monotonic()
     key = (str(engine.url), cycle_id)
     hit = _context_cache.get(key)
-    if hit is not None and hit[0] > now and not fresh:
-        return hit[1]
-    with Session(engine) as s:
-        cycle = s.get(Cycle, cycle_id)
-        if cycle is None:
-            return None
-        ctx = _build_context(s, cycle)
-    with _context_lock:
-        _context_cache[key] = (now + CONTEXT_TTL, ctx)
-    return ctx
+    if hit is not None and not fresh:
+        if hit[0] > now:
+            return hit[1]
+        with _context_lock:
+            if key in _refreshing:
+                return hit[1]
+            _refreshing.add(key)
+    try:
+        with Session(engine) as s:
+            cycle = s.get(Cycle, cycle_id)
+            if cycle is None:
+                return None
+            ctx = _build_context(s, cycle)
+        with _context_lock:
+            _context_cache[key] = (time.monotonic() + CONTEXT_TTL, ctx)
+        return ctx
+    finally:
+        with _context_lock:
+            _refreshing.discard(key)
 
 
 def forget_context(cycle_id: int | None = None) -> None:
@@ -263,9 +276,12 @@ def _build_context(db: Session, cycle: Cycle) -> BallotContext:
     for obj in (stage, *overrides):
         if obj is not None:
             db.expunge(obj)
-    return BallotContext(cycle_id=cycle.id, cycle_name=cycle.name, policy=policy_for(cycle, db), units=units,
+    policy = policy_for(cycle, db)
+    fingerprint = hash(repr((cycle.id, cycle.name, units, policy)))
+    return BallotContext(cycle_id=cycle.id, cycle_name=cycle.name, policy=policy, units=units,
                          by_category={k: tuple(v) for k, v in by_cat.items()},
-                         unit_ids=frozenset(u.id for u in units), stage=stage, overrides=overrides)
+                         unit_ids=frozenset(u.id for u in units), stage=stage, overrides=overrides,
+                         fingerprint=fingerprint)
 
 
 # ---------------------------------------------------------------- the rule check

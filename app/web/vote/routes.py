@@ -81,17 +81,17 @@ TOKEN_SLOT = "\x00csrf\x00"
 
 def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, status=200):
     """The ballot page. Without errors or earlier choices the page is the same for everyone of a
-    cycle and unit except for the CSRF token, so it is rendered once per worker (for as long as
-    the cached context lives) and the token is put in per request."""
+    cycle and unit except for the CSRF token, so it is rendered once per worker and content
+    (``ctx.fingerprint``: units, rules, cycle name) and the token is put in per request."""
     from flask_wtf.csrf import generate_csrf
 
     token = generate_csrf()
     if errors or chosen:
         return _page("vote/ballot.html", status, **_ballot_vars(ctx, own_unit_id, action), token=token,
                      errors=list(errors), chosen=chosen or {})
-    key = (ctx.cycle_id, own_unit_id, action)
+    key = (ctx.fingerprint, own_unit_id, action)
     hit = _page_cache.get(key)
-    if hit is None or hit[0] is not ctx:
+    if hit is None:
         html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action), token=TOKEN_SLOT,
                                errors=[], chosen={})
         head, _, tail = html.partition(TOKEN_SLOT)
@@ -132,9 +132,9 @@ def _submit(voter, action: str, on_success):
 
 
 def _done_page(ctx, receipt: str):
-    key = ("done", ctx.cycle_id)
+    key = ("done", ctx.fingerprint)
     hit = _page_cache.get(key)
-    if hit is None or hit[0] is not ctx:
+    if hit is None:
         head, _, tail = render_template("vote/done.html", receipt=TOKEN_SLOT, cycle_name=ctx.cycle_name) \
             .partition(TOKEN_SLOT)
         hit = (ctx, (head, tail))
