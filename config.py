@@ -9,7 +9,9 @@ Environment variables (all optional):
 - ``KPI_TIMEZONE``       display time zone; default ``Asia/Shanghai`` (times are stored in UTC).
 - ``KPI_SMTP_HOST`` / ``KPI_SMTP_PORT`` / ``KPI_SMTP_USER`` / ``KPI_SMTP_PASSWORD`` /
   ``KPI_SMTP_FROM`` / ``KPI_SMTP_TLS``  e-mail for reminders; no host means in-app notices only.
-- ``KPI_MAX_UPLOAD_MB``  largest accepted upload; default 20.
+- ``KPI_MAX_UPLOAD_MB``  largest accepted upload (the whole request); default 20.
+- ``KPI_EVIDENCE_MAX_MB``  largest uploaded evidence file (self-report, target table, award,
+  excellence and veto files; ``app.services.files``); default 10.
 - ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips; default taken from the request.
 """
 
@@ -48,6 +50,7 @@ class Config:
     SMTP_TLS = _env_bool("KPI_SMTP_TLS", False)
 
     MAX_CONTENT_LENGTH = int(_env("KPI_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    EVIDENCE_MAX_MB = int(_env("KPI_EVIDENCE_MAX_MB", "10"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("KPI_SECURE_COOKIES", False)

@@ -1,81 +1,28 @@
 """Evidence (佐证材料): files checked by their content, stored outside the web root under random
 names and served only as attachments to those allowed; and links.
 
-Allowed file types, recognised by their first bytes (the name's extension must agree):
-PDF, PNG, JPEG, Word .docx / Excel .xlsx (a zip with ``[Content_Types].xml`` and
-``word/document.xml`` / ``xl/workbook.xml``), legacy Word .doc / Excel .xls (OLE compound file).
+Files follow the rules of ``app.services.files`` (all its allowed types; the name's extension
+must agree; size limit ``EVIDENCE_MAX_MB``) and are stored under ``UPLOAD_FOLDER/evidence/``.
 """
 
-import hashlib
-import io
 import os
-import secrets
-import zipfile
 from urllib.parse import urlparse
 
-from flask import current_app, has_request_context
 from sqlmodel import Session
 
 from app.models import Cycle
 from app.models.report import Evidence, SelfReport
 
-from . import PermissionDenied, ServiceError
+from . import PermissionDenied, ServiceError, files
 from .audit import record
 from .reports import _editable, ensure_report, leaves_for_unit
 
-ALLOWED_TYPES = {"pdf": "PDF", "png": "PNG 图片", "jpg": "JPG 图片", "docx": "Word 文档", "xlsx": "Excel 工作簿",
-                 "doc": "Word 97-2003 文档", "xls": "Excel 97-2003 工作簿"}
-EXTENSION_ALIASES = {"jpeg": "jpg"}
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-DEFAULT_MAX_MB = 10
+SUBDIR = "evidence"  # under UPLOAD_FOLDER
 MAX_PER_REPORT = 200
 
 
-def max_bytes() -> int:
-    mb = current_app.config.get("EVIDENCE_MAX_MB", DEFAULT_MAX_MB)
-    return int(mb) * 1024 * 1024
-
-
-def sniff(data: bytes, declared_ext: str = "") -> str | None:
-    """The allowed type the content really is, or None."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith(OLE_MAGIC):
-        return declared_ext if declared_ext in ("doc", "xls") else "doc"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):
-            return None
-        if "[Content_Types].xml" not in names:
-            return None
-        if "word/document.xml" in names:
-            return "docx"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-    return None
-
-
-def _ext(filename: str) -> str:
-    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
-    return EXTENSION_ALIASES.get(ext, ext)
-
-
-def storage_dir() -> str:
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], "evidence")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def path_of(ev: Evidence) -> str:
-    if not ev.stored_name or "/" in ev.stored_name or "\\" in ev.stored_name or ev.stored_name.startswith("."):
-        raise ServiceError("文件不存在。")
-    return os.path.join(storage_dir(), ev.stored_name)
+    return files.path(SUBDIR, ev.stored_name)
 
 
 def _check_code(cycle: Cycle, unit, code: str | None) -> str | None:
@@ -100,34 +47,21 @@ def add_file(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycl
     report = find_report(db, cycle.id, unit.id)
     _editable(db, cycle, report)
     code = _check_code(cycle, unit, indicator_code)
-    limit = max_bytes()
-    data = stream.read(limit + 1)
-    if not data:
-        raise ServiceError("请选择要上传的文件（文件不能为空）。", field="file")
-    if len(data) > limit:
-        raise ServiceError(f"文件过大：上限 {limit // (1024 * 1024)} MB。", field="file")
-    declared = _ext(filename)
-    kind = sniff(data, declared)
-    allowed = "、".join(sorted({k.upper() for k in ALLOWED_TYPES}))
-    if kind is None:
-        raise ServiceError(f"不支持的文件类型（按文件内容识别）。允许：{allowed}。", field="file")
-    if declared != kind and not (declared in ("doc", "xls") and kind in ("doc", "xls")):
-        raise ServiceError(f"文件内容（{ALLOWED_TYPES[kind]}）与扩展名「.{declared or '无'}」不符。", field="file")
+    upload = files.check(files.read(stream), filename)
     report = report or ensure_report(db, actor_id=actor_id, cycle=cycle, unit=unit)
     if _count(db, report) >= MAX_PER_REPORT:
         raise ServiceError(f"每份报告最多 {MAX_PER_REPORT} 份佐证材料。")
-    stored = secrets.token_hex(16) + "." + kind
-    with open(os.path.join(storage_dir(), stored), "xb") as fh:
-        fh.write(data)
-    name = os.path.basename((filename or "").replace("\\", "/"))[:255] or f"佐证材料.{kind}"
+    stored = files.store(upload, SUBDIR)
+    kind = upload.kind
+    name = files.clean_name(filename, f"佐证材料.{kind}")
     ev = Evidence(report_id=report.id, indicator_code=code, kind="file",
                   title=((title or "").strip() or os.path.splitext(name)[0])[:200], original_name=name,
-                  stored_name=stored, file_type=kind, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                  stored_name=stored, file_type=kind, size=upload.size, sha256=upload.sha256,
                   created_by_id=actor_id)
     db.add(ev)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="evidence", entity_id=ev.id, cycle_id=cycle.id,
-           new={"unit": unit.name, "indicator": code, "file": name, "type": kind, "size": len(data),
+           new={"unit": unit.name, "indicator": code, "file": name, "type": kind, "size": upload.size,
                 "sha256": ev.sha256, "title": ev.title})
     return ev
 
@@ -170,14 +104,7 @@ def remove(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle,
     record(db, actor_id=actor_id, action="remove_evidence", entity="evidence", entity_id=evidence.id,
            cycle_id=cycle.id, old=old)
 
-    def _unlink():
-        if path and os.path.exists(path):
-            os.remove(path)
-
-    if has_request_context():
-        from app.extensions import after_commit
-
-        after_commit(_unlink)
+    files.remove(path)
 
 
 def may_download(identity, evidence: Evidence, report: SelfReport) -> bool:

@@ -24,9 +24,7 @@ points and the budget execution line scores the other 10 — so the page and the
 (``selfeval_workbook``) give the same total. Grade 优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60.
 """
 
-import hashlib
 import os
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -34,7 +32,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
-from flask import current_app, has_request_context
 from sqlmodel import Session, select
 
 from app.models import Unit
@@ -57,7 +54,7 @@ from app.rubric.targets import (
 from app.rubric.values import TargetValue, ValueParseError, parse_value
 from app.sheets.targets import ReadResult, read_target_workbook, write_selfeval_sheet, write_target_workbook
 
-from . import PermissionDenied, ServiceError, StaleData
+from . import PermissionDenied, ServiceError, StaleData, files
 from .audit import record
 
 ENTITY = "target_table"
@@ -452,17 +449,11 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
 
 # --------------------------------------------------------------------------- evidence
 
-def _evidence_dir() -> str:
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], "targets")
-    os.makedirs(path, exist_ok=True)
-    return path
+EVIDENCE_SUBDIR = "targets"  # under UPLOAD_FOLDER
 
 
 def evidence_path(ev: TargetEvidence) -> str:
-    name = ev.stored_name or ""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ServiceError("文件不存在。")
-    return os.path.join(_evidence_dir(), name)
+    return files.path(EVIDENCE_SUBDIR, ev.stored_name)
 
 
 def evidence_of(db: Session, table_id: int) -> dict[tuple[int, str], list[TargetEvidence]]:
@@ -489,38 +480,22 @@ def _evidence_target(db: Session, allowed_units: set[int], rec: TargetTableRecor
 
 def add_evidence_file(db: Session, *, actor_id: int, allowed_units: set[int], rec: TargetTableRecord, position: int,
                       kind: str, title: str, filename: str, stream) -> TargetEvidence:
-    """A file checked by its content (the rules of ``app.services.evidence``: PDF, images, Office
+    """A file checked by its content (the rules of ``app.services.files``: PDF, images, Office
     documents; the extension must agree; size limit EVIDENCE_MAX_MB), stored with a random name."""
-    from .evidence import ALLOWED_TYPES, max_bytes, sniff
-
     row = _evidence_target(db, allowed_units, rec, position, kind)
-    limit = max_bytes()
-    data = stream.read(limit + 1)
-    if not data:
-        raise ServiceError("请选择要上传的文件（文件不能为空）。", field="file")
-    if len(data) > limit:
-        raise ServiceError(f"文件过大：上限 {limit // (1024 * 1024)} MB。", field="file")
-    declared = os.path.splitext(filename or "")[1].lower().lstrip(".")
-    declared = {"jpeg": "jpg"}.get(declared, declared)
-    found = sniff(data, declared)
-    allowed = "、".join(sorted({k.upper() for k in ALLOWED_TYPES}))
-    if found is None:
-        raise ServiceError(f"不支持的文件类型（按文件内容识别）。允许：{allowed}。", field="file")
-    if declared != found and not (declared in ("doc", "xls") and found in ("doc", "xls")):
-        raise ServiceError(f"文件内容（{ALLOWED_TYPES[found]}）与扩展名「.{declared or '无'}」不符。", field="file")
-    stored = secrets.token_hex(16) + "." + found
-    with open(os.path.join(_evidence_dir(), stored), "xb") as fh:
-        fh.write(data)
-    name = os.path.basename((filename or "").replace("\\", "/"))[:255] or f"佐证材料.{found}"
+    upload = files.check(files.read(stream), filename)
+    found = upload.kind
+    stored = files.store(upload, EVIDENCE_SUBDIR)
+    name = files.clean_name(filename, f"佐证材料.{found}")
     ev = TargetEvidence(table_id=rec.id, position=position, checkpoint=kind, kind="file",
                         title=((title or "").strip() or os.path.splitext(name)[0])[:200], original_name=name,
-                        stored_name=stored, file_type=found, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                        stored_name=stored, file_type=found, size=upload.size, sha256=upload.sha256,
                         created_by_id=actor_id)
     db.add(ev)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="target_evidence", entity_id=ev.id,
            new={"table": rec.id, "position": position, "indicator": row.name, "checkpoint": kind, "file": name,
-                "type": found, "size": len(data), "sha256": ev.sha256})
+                "type": found, "size": upload.size, "sha256": ev.sha256})
     return ev
 
 
@@ -552,15 +527,7 @@ def remove_evidence(db: Session, *, actor_id: int, allowed_units: set[int], rec:
     db.delete(ev)
     db.flush()
     record(db, actor_id=actor_id, action="remove_evidence", entity="target_evidence", entity_id=ev.id, old=old)
-
-    def _unlink():
-        if path and os.path.exists(path):
-            os.remove(path)
-
-    if has_request_context():
-        from app.extensions import after_commit
-
-        after_commit(_unlink)
+    files.remove(path)
 
 
 # --------------------------------------------------------------------------- progress

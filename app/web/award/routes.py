@@ -2,14 +2,14 @@
 pre-check, excellence decisions on the group's behalf, vetoes, decisions, the public list and
 evidence files."""
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db, get_db
 from app.models import Cycle, Unit
 from app.models.award import AttachedFile, AwardApplication, ExcellenceApplication, Veto
 from app.security import PUBLIC, allow
-from app.services import ServiceError, attachments, stages, tasks
+from app.services import ServiceError, attachments, files, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
 from app.web.public.routes import PUBLIC_LINKS
@@ -94,7 +94,7 @@ def _attach_files(dbs, form_field, owner: str, owner_id: int, cycle_id: int) -> 
         if not getattr(storage, "filename", ""):
             continue
         attachments.attach(dbs, actor_id=current_user.id, owner=owner, owner_id=owner_id, cycle_id=cycle_id,
-                           filename=storage.filename, data=storage.read())
+                           filename=storage.filename, data=files.read(storage))
         n += 1
     return n
 
@@ -233,8 +233,7 @@ def file_download(file_id: int):
         # a reporter reaches only the files of their own unit's applications (never vetoes)
         if row.owner == "veto" or _file_owner_unit(dbs, row) not in _my_units():
             abort(404)
-    return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
-                     download_name=row.original_name)
+    return files.open_for_download(attachments.SUBDIR, row.stored_name, row.original_name)
 
 
 @bp.route("/files/<int:file_id>/delete", methods=["POST"])

@@ -2,16 +2,14 @@
 save button that works without JavaScript); the office returns and publishes; published
 reports are public at ``/public/cycles/<cycle_id>/reports/<unit_id>`` (``report.public_report``)."""
 
-import os
-
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db, get_db
 from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, StaleData, evidence, reports, stages
+from app.services import ServiceError, StaleData, evidence, files, reports, stages
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
@@ -173,8 +171,8 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
     return render_template("report/edit.html", cycle=cycle, unit=unit, report=report, items=items,
                            general_evidence=general_evidence, sections=REPORT_SECTIONS, state=state,
                            editable=editable, corrections=corrections, posted=posted,
-                           evidence_form=EvidenceForm(), allowed_types=evidence.ALLOWED_TYPES,
-                           max_mb=evidence.max_bytes() // (1024 * 1024),
+                           evidence_form=EvidenceForm(), allowed_types=files.ALLOWED_TYPES,
+                           max_mb=files.max_bytes() // (1024 * 1024),
                            has_scheme=reports.cycle_scheme(cycle) is not None)
 
 
@@ -267,15 +265,7 @@ def evidence_download(evidence_id: int):
         abort(404)
     if ev.kind == "link":
         return redirect(ev.url)
-    path = evidence.path_of(ev)
-    if not os.path.exists(path):
-        abort(404)
-    resp = send_file(path, as_attachment=True, download_name=ev.original_name or f"evidence.{ev.file_type}",
-                     mimetype="application/octet-stream", max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return files.open_for_download(evidence.SUBDIR, ev.stored_name, ev.original_name or f"evidence.{ev.file_type}")
 
 
 @bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/view")

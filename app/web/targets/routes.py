@@ -13,7 +13,7 @@ import secrets
 import time
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -22,7 +22,7 @@ from app.models import Unit
 from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
-from app.services import ServiceError, StaleData
+from app.services import ServiceError, StaleData, files
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
@@ -221,15 +221,8 @@ def evidence_download(evidence_id: int):
     _table_or_404(ev.table_id)
     if ev.kind == "link":
         return redirect(ev.url)
-    path = svc.evidence_path(ev)
-    if not os.path.exists(path):
-        abort(404)
-    resp = send_file(path, as_attachment=True, download_name=ev.original_name or f"evidence.{ev.file_type}",
-                     mimetype="application/octet-stream", max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return files.open_for_download(svc.EVIDENCE_SUBDIR, ev.stored_name,
+                                   ev.original_name or f"evidence.{ev.file_type}")
 
 
 @bp.route("/tables/<int:table_id>/year-end", methods=["GET", "POST"])
@@ -382,9 +375,7 @@ def behind():
 
 
 def _pending_dir() -> str:
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], "targets", "pending")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return files.folder(os.path.join("targets", "pending"))
 
 
 def _pending_path(token: str) -> str:

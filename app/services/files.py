@@ -1,0 +1,186 @@
+"""Uploaded files, the one low-level helper behind self-report evidence (``evidence``),
+target-table evidence (``targets``) and award / excellence / veto files (``attachments``).
+
+A file is checked by its content (its first bytes; the name's extension must agree), limited in
+size (``EVIDENCE_MAX_MB`` in the app config, default 10), stored under
+``UPLOAD_FOLDER/<subdir>/`` with a random name and served only as an attachment.
+
+Allowed types, recognised by content: PDF, PNG, JPEG, Word .docx / Excel .xlsx (a zip with
+``[Content_Types].xml`` and ``word/document.xml`` / ``xl/workbook.xml``), legacy Word .doc /
+Excel .xls (OLE compound file). A caller may accept a subset (``kinds``).
+
+The callers keep their own tables, permission checks, audit entries and messages; a caller with
+its own wording passes ``messages`` (the keys of ``MESSAGES``, formatted with ``name``, ``mb``,
+``allowed``, ``label`` and ``ext``).
+"""
+
+import hashlib
+import io
+import os
+import secrets
+import zipfile
+from dataclasses import dataclass
+
+from flask import abort, current_app, has_request_context, send_file
+
+from . import ServiceError
+
+ALLOWED_TYPES = {"pdf": "PDF", "png": "PNG 图片", "jpg": "JPG 图片", "docx": "Word 文档", "xlsx": "Excel 工作簿",
+                 "doc": "Word 97-2003 文档", "xls": "Excel 97-2003 工作簿"}
+MIME_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              "doc": "application/msword", "xls": "application/vnd.ms-excel"}
+EXTENSION_ALIASES = {"jpeg": "jpg"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DEFAULT_MAX_MB = 10
+
+MESSAGES = {
+    "empty": "请选择要上传的文件（文件不能为空）。",
+    "too_large": "文件过大：上限 {mb} MB。",
+    "type": "不支持的文件类型（按文件内容识别）。允许：{allowed}。",
+    "mismatch": "文件内容（{label}）与扩展名「.{ext}」不符。",
+}
+
+
+def max_bytes() -> int:
+    mb = current_app.config.get("EVIDENCE_MAX_MB", DEFAULT_MAX_MB)
+    return int(mb) * 1024 * 1024
+
+
+def sniff(data: bytes, declared_ext: str = "") -> str | None:
+    """The allowed type the content really is, or None."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(OLE_MAGIC):
+        return declared_ext if declared_ext in ("doc", "xls") else "doc"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return None
+        if "[Content_Types].xml" not in names:
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+    return None
+
+
+def extension(filename: str) -> str:
+    """The name's extension, lower case, without the dot (``jpeg`` read as ``jpg``)."""
+    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
+    return EXTENSION_ALIASES.get(ext, ext)
+
+
+def clean_name(filename: str, default: str, limit: int = 255) -> str:
+    """The base name the browser sent (no folders), cut to ``limit``; ``default`` when empty."""
+    return os.path.basename((filename or "").replace("\\", "/"))[:limit] or default
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked file, not stored yet."""
+
+    data: bytes
+    kind: str
+    filename: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def mime(self) -> str:
+        return MIME_TYPES[self.kind]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def read(stream) -> bytes:
+    """At most one byte more than the limit, so that ``check`` can tell a file that is too large."""
+    return stream.read(max_bytes() + 1)
+
+
+def check(data: bytes, filename: str, *, kinds=None, field: str = "file", messages: dict | None = None) -> Upload:
+    """``data`` as an ``Upload`` when it is not empty, within the size limit, of an allowed type
+    (``kinds``, default all of ``ALLOWED_TYPES``) by content and the extension agrees; otherwise
+    ``ServiceError`` on ``field``."""
+    msg = {**MESSAGES, **(messages or {})}
+    kinds = tuple(kinds or ALLOWED_TYPES)
+    if not data:
+        raise ServiceError(msg["empty"].format(name=filename), field=field)
+    limit = max_bytes()
+    if len(data) > limit:
+        raise ServiceError(msg["too_large"].format(name=filename, mb=limit // (1024 * 1024)), field=field)
+    declared = extension(filename)
+    kind = sniff(data, declared)
+    if kind not in kinds:
+        allowed = "、".join(sorted({k.upper() for k in kinds}))
+        raise ServiceError(msg["type"].format(name=filename, allowed=allowed), field=field)
+    if declared != kind and not (declared in ("doc", "xls") and kind in ("doc", "xls")):
+        raise ServiceError(msg["mismatch"].format(name=filename, label=ALLOWED_TYPES[kind], ext=declared or "无"),
+                           field=field)
+    return Upload(data=data, kind=kind, filename=filename)
+
+
+def folder(subdir: str) -> str:
+    path = os.path.join(current_app.config["UPLOAD_FOLDER"], subdir)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def store(upload: Upload, subdir: str) -> str:
+    """Write the file under ``UPLOAD_FOLDER/<subdir>/`` with a new random name; that name."""
+    stored = secrets.token_hex(16) + "." + upload.kind
+    with open(os.path.join(folder(subdir), stored), "xb") as fh:
+        fh.write(upload.data)
+    return stored
+
+
+def path(subdir: str, stored_name: str | None) -> str:
+    """Where a stored file is; a name that could leave the folder is refused."""
+    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+        raise ServiceError("文件不存在。")
+    return os.path.join(folder(subdir), stored_name)
+
+
+def open_for_download(subdir: str, stored_name: str | None, download_name: str):
+    """The response serving a stored file as an attachment the browser will not render; 404 when
+    the file is gone."""
+    try:
+        where = path(subdir, stored_name)
+    except ServiceError:
+        abort(404)
+    if not os.path.exists(where):
+        abort(404)
+    resp = send_file(where, as_attachment=True, download_name=download_name, mimetype="application/octet-stream",
+                     max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def remove(file_path: str | None) -> None:
+    """Delete a stored file once the request's transaction has committed (outside a request:
+    never, the caller's transaction may still roll back)."""
+    if not file_path:
+        return
+
+    def _unlink():
+        if os.path.exists(file_path):
+            os.remove(file_path)
+
+    if has_request_context():
+        from app.extensions import after_commit
+
+        after_commit(_unlink)
