@@ -5,13 +5,14 @@ evidence files."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.extensions import db, get_db
-from app.models import Cycle, Unit
+from app.extensions import get_db
+from app.models import Unit
 from app.models.award import AttachedFile, AwardApplication, ExcellenceApplication, Veto
 from app.security import PUBLIC, allow
 from app.services import ServiceError, attachments, files, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
+from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -45,27 +46,9 @@ def reporter_task(dbs, identity, cycle, timeline) -> list:
     return out
 
 
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
 def _current_cycle_id() -> int | None:
     cycle = stages.current_cycle(get_db())
     return cycle.id if cycle else None
-
-
-def _fail(exc: ServiceError, form=None) -> None:
-    db.rollback()
-    if form is not None and exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-    flash(exc.message, "error")
-
-
-def _form_errors(form) -> None:
-    flash("；".join(e for errs in form.errors.values() for e in errs) or "页面已过期，请刷新后重试。", "error")
 
 
 def _my_units() -> set[int]:
@@ -116,7 +99,7 @@ def mine(cycle_id: int | None = None):
     if cycle_id is None:
         flash("目前没有进行中的考核周期。", "info")
         return redirect(url_for("home.index"))
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     units = _my_units()
     apps = award_svc.applications(dbs, cycle, unit_ids=units)
     excellence = [(elig_svc.application_of(dbs, cycle.id, uid), uid) for uid in sorted(units)]
@@ -132,7 +115,7 @@ def mine(cycle_id: int | None = None):
 @allow("reporter")
 def new(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     form = AwardForm()
     form.unit_id.choices = _unit_choices(_my_units())
     if form.validate_on_submit():
@@ -143,12 +126,12 @@ def new(cycle_id: int):
                                    description=form.description.data, links=elig_svc.parse_links(form.links.data))
             _attach_files(dbs, form.files, "award", app_.id, cycle.id)
         except ServiceError as exc:
-            _fail(exc, form)
+            fail(exc, form)
         else:
             flash("已提交申报，等待目标办初审。", "success")
             return redirect(url_for("award.mine", cycle_id=cycle.id))
     elif request.method == "POST":
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return render_template("award/edit.html", cycle=cycle, form=form, application=None, files=[])
 
 
@@ -157,7 +140,7 @@ def new(cycle_id: int):
 def edit(application_id: int):
     dbs = get_db()
     app_ = _own_application(application_id)
-    cycle = _cycle_or_404(app_.cycle_id)
+    cycle = cycle_or_404(app_.cycle_id)
     form = AwardForm(obj=app_) if request.method == "GET" else AwardForm()
     form.unit_id.choices = _unit_choices({app_.unit_id})
     if request.method == "GET":
@@ -171,12 +154,12 @@ def edit(application_id: int):
                              description=form.description.data, links=elig_svc.parse_links(form.links.data))
             _attach_files(dbs, form.files, "award", app_.id, cycle.id)
         except ServiceError as exc:
-            _fail(exc, form)
+            fail(exc, form)
         else:
             flash("已保存修改并重新提交，等待目标办初审。", "success")
             return redirect(url_for("award.mine", cycle_id=cycle.id))
     elif request.method == "POST":
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return render_template("award/edit.html", cycle=cycle, form=form, application=app_,
                            files=attachments.files_of(dbs, "award", app_.id))
 
@@ -185,7 +168,7 @@ def edit(application_id: int):
 @allow("reporter")
 def excellence(cycle_id: int, unit_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     if unit_id not in _my_units():
         abort(404)
     existing = elig_svc.application_of(dbs, cycle.id, unit_id)
@@ -204,12 +187,12 @@ def excellence(cycle_id: int, unit_id: int):
                 expected_version=_version(form) if existing else None)
             _attach_files(dbs, form.files, "excellence", app_.id, cycle.id)
         except ServiceError as exc:
-            _fail(exc, form)
+            fail(exc, form)
         else:
             flash("已提交优秀格次申报，等待领导小组认定。", "success")
             return redirect(url_for("award.mine", cycle_id=cycle.id))
     elif request.method == "POST":
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return render_template("award/excellence.html", cycle=cycle, form=form, application=existing,
                            unit_name=dict(_unit_choices({unit_id})).get(unit_id),
                            files=attachments.files_of(dbs, "excellence", existing.id) if existing else [])
@@ -226,9 +209,7 @@ def _file_owner_unit(dbs, row: AttachedFile) -> int | None:
 @allow("reporter", "office", "group")
 def file_download(file_id: int):
     dbs = get_db()
-    row = dbs.get(AttachedFile, file_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(AttachedFile, file_id)
     if not current_user.has("office", "group"):
         # a reporter reaches only the files of their own unit's applications (never vetoes)
         if row.owner == "veto" or _file_owner_unit(dbs, row) not in _my_units():
@@ -240,9 +221,7 @@ def file_download(file_id: int):
 @allow("reporter", "office")
 def file_delete(file_id: int):
     dbs = get_db()
-    row = dbs.get(AttachedFile, file_id)
-    if row is None:
-        abort(404)
+    row = get_or_404(AttachedFile, file_id)
     back = request.form.get("next") or url_for("home.index")
     if not back.startswith("/"):
         back = url_for("home.index")
@@ -264,7 +243,7 @@ def file_delete(file_id: int):
                 raise ServiceError("申报已受理或认定，佐证文件不能再删除。")
         attachments.remove(dbs, actor_id=current_user.id, row=row)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("已删除文件。", "success")
     return redirect(back)
@@ -284,7 +263,7 @@ def office_index():
 @allow("office")
 def office_list(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     apps = award_svc.applications(dbs, cycle)
     forms = {}
     for a, _ in apps:
@@ -301,20 +280,18 @@ def office_list(cycle_id: int):
 @allow("office")
 def precheck(application_id: int):
     dbs = get_db()
-    app_ = dbs.get(AwardApplication, application_id)
-    if app_ is None:
-        abort(404)
+    app_ = get_or_404(AwardApplication, application_id)
     form = PrecheckForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
         try:
             award_svc.precheck(dbs, actor_id=current_user.id, application=app_, accept=form.decision.data == "accept",
                                reason=form.reason.data, expected_version=_version(form))
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。", "success")
     else:
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_list", cycle_id=app_.cycle_id) + f"#a{app_.id}")
 
 
@@ -323,7 +300,7 @@ def precheck(application_id: int):
 @allow("office", "group")
 def decisions(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     return render_template("award/decisions.html", cycle=cycle, decisions=award_svc.award_decisions(dbs, cycle),
                            rule=award_svc.award_rule(cycle)[1], state=stages.state_of(dbs, cycle.id, "award"))
 
@@ -332,7 +309,7 @@ def decisions(cycle_id: int):
 @allow(PUBLIC)
 def public_list(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     closed = award_svc.stage_closed(dbs, cycle.id)
     return render_template("award/public.html", cycle=cycle, closed=closed,
                            items=award_svc.awarded(dbs, cycle) if closed else [])
@@ -362,7 +339,7 @@ def _veto_form(dbs, cycle) -> VetoForm:
 @allow("office")
 def office_excellence(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     return _excellence_page(dbs, cycle, "award/office_excellence.html", veto_form=_veto_form(dbs, cycle))
 
 
@@ -389,7 +366,7 @@ def _excellence_page(dbs, cycle, template: str, **extra):
 @allow("office")
 def veto_new(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     form = _veto_form(dbs, cycle)
     if form.validate_on_submit():
         try:
@@ -398,11 +375,11 @@ def veto_new(cycle_id: int):
                                         reason=form.reason.data, links=elig_svc.parse_links(form.links.data))
             _attach_files(dbs, form.files, "veto", veto.id, cycle.id)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已记录一票否决情形。", "success")
     else:
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_excellence", cycle_id=cycle.id) + "#vetoes")
 
 
@@ -410,20 +387,18 @@ def veto_new(cycle_id: int):
 @allow("office")
 def veto_withdraw(veto_id: int):
     dbs = get_db()
-    veto = dbs.get(Veto, veto_id)
-    if veto is None:
-        abort(404)
+    veto = get_or_404(Veto, veto_id)
     form = WithdrawForm(prefix=f"v{veto.id}")
     if form.validate_on_submit():
         try:
             elig_svc.withdraw_veto(dbs, actor_id=current_user.id, veto=veto, reason=form.reason.data,
                                    expected_version=_version(form))
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已撤销该情形，理由已记录。", "success")
     else:
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_excellence", cycle_id=veto.cycle_id) + "#vetoes")
 
 
@@ -431,9 +406,7 @@ def veto_withdraw(veto_id: int):
 @allow("office", "group")
 def excellence_decide(application_id: int):
     dbs = get_db()
-    app_ = dbs.get(ExcellenceApplication, application_id)
-    if app_ is None:
-        abort(404)
+    app_ = get_or_404(ExcellenceApplication, application_id)
     form = DecideForm(prefix=f"e{app_.id}")
     if form.validate_on_submit():
         try:
@@ -441,11 +414,11 @@ def excellence_decide(application_id: int):
                                         application=app_, accept=form.decision.data == "accept",
                                         reason=form.reason.data, expected_version=_version(form))
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已认定。" if form.decision.data == "accept" else "已记录不予认定。", "success")
     else:
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     back = "group.excellence" if request.form.get("from") == "group" and current_user.has("group") \
         else "award.office_excellence"
     return redirect(url_for(back, cycle_id=app_.cycle_id) + f"#e{app_.id}")

@@ -1,16 +1,16 @@
 """The leadership group (领导小组): contribution-award votes and excellence decisions."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.extensions import db, get_db
-from app.models import Cycle
+from app.extensions import get_db
 from app.models.award import AwardApplication
 from app.security import allow
 from app.services import ServiceError, attachments, stages, tasks
 from app.services import awards as award_svc
 from app.web.award.forms import DecideForm, VoteForm
-from app.web.award.routes import _excellence_page, _form_errors
+from app.web.award.routes import _excellence_page
+from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.templating import add_nav
 
 from . import bp
@@ -42,13 +42,6 @@ def _register_reminders() -> None:
 _register_reminders()
 
 
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
 @bp.route("/")
 @allow("group")
 def index():
@@ -63,7 +56,7 @@ def index():
 @allow("group")
 def awards(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     apps = award_svc.applications(dbs, cycle, statuses=("accepted",))
     votes = award_svc.votes_of(dbs, [a.id for a, _ in apps])
     forms = {}
@@ -85,21 +78,18 @@ def awards(cycle_id: int):
 @allow("group")
 def vote(application_id: int):
     dbs = get_db()
-    app_ = dbs.get(AwardApplication, application_id)
-    if app_ is None:
-        abort(404)
+    app_ = get_or_404(AwardApplication, application_id)
     form = VoteForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
         try:
             award_svc.vote(dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
                            comment=form.comment.data)
         except ServiceError as exc:
-            db.rollback()
-            flash(exc.message, "error")
+            fail(exc)
         else:
             flash(f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。", "success")
     else:
-        _form_errors(form)
+        flash_form_errors(form, EXPIRED)
     return redirect(url_for("group.awards", cycle_id=app_.cycle_id) + f"#a{app_.id}")
 
 
@@ -116,7 +106,7 @@ def excellence_index():
 @allow("group")
 def excellence(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     return _excellence_page(dbs, cycle, "group/excellence.html")
 
 

@@ -1,13 +1,13 @@
 """Leader evaluation (领导班子评价): the leaders' rating page and the office's progress page."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db, get_db
-from app.models import Cycle
 from app.security import allow
 from app.services import ServiceError, stages, tasks
 from app.services import leader_eval as svc
+from app.web.common import cycle_or_404, fail
 from app.web.templating import add_nav
 
 from . import bp
@@ -41,13 +41,6 @@ def _register_reminders() -> None:
 
 
 _register_reminders()
-
-
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
 
 
 def report_links(cycle_id: int, units) -> dict[int, str]:
@@ -89,7 +82,7 @@ def index():
 @allow("leader")
 def rate(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     units = svc.active_units(dbs)
     sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
     form = SheetForm()
@@ -113,8 +106,7 @@ def rate(cycle_id: int):
             flash(exc.message, "error")
             values = {e.unit_id: (e.score, e.comment) for e in entries}
         except ServiceError as exc:
-            db.rollback()
-            flash(exc.message, "error")
+            fail(exc)
             if not isinstance(exc, svc.StaleData):
                 values = {e.unit_id: (e.score, e.comment) for e in entries}
         else:
@@ -145,7 +137,7 @@ def office_index():
 @allow("office")
 def office_progress(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     state = stages.state_of(dbs, cycle.id, "leader")
     closed = svc.stage_closed(dbs, cycle)
     means = svc.unit_means(dbs, cycle) if closed else None

@@ -4,11 +4,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import func, select
 
-from app.extensions import db, get_db
+from app.extensions import get_db
 from app.models import ROLE_LABELS, AuditEntry, Cycle, RoleMembership, Scheme, Stage, Unit, User
 from app.security import allow
 from app.services import ServiceError, accounts, org, stages
 from app.timefmt import from_local
+from app.web.common import fail, flash_form_errors, form_errors, get_or_404, local_naive
 from app.web.templating import add_nav
 
 from . import bp
@@ -18,20 +19,6 @@ add_nav("office", "考核周期", "office.cycles")
 add_nav("office", "单位", "office.units")
 add_nav("office", "用户与角色", "office.users")
 add_nav("office", "操作日志", "office.audit")
-
-
-def _fail(exc: ServiceError, form=None) -> None:
-    db.rollback()
-    if form is not None and exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-    flash(exc.message, "error")
-
-
-def _get_or_404(model, ident):
-    obj = get_db().get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 # ---------------------------------------------------------------- cycles
@@ -57,7 +44,7 @@ def cycle_new():
                                         period_start=form.period_start.data, period_end=form.period_end.data,
                                         scheme=scheme)
         except ServiceError as exc:
-            _fail(exc, form)
+            fail(exc, form)
         else:
             flash(f"已创建周期「{cycle.name}」，请设置各阶段时间。", "success")
             return redirect(url_for("office.cycle_detail", cycle_id=cycle.id))
@@ -68,7 +55,7 @@ def cycle_new():
 @allow("office")
 def cycle_detail(cycle_id: int):
     dbs = get_db()
-    cycle = _get_or_404(Cycle, cycle_id)
+    cycle = get_or_404(Cycle, cycle_id)
     timeline = stages.cycle_timeline(dbs, cycle)
     overrides = {s.id: stages.overrides_for(dbs, s.id) for s, _ in timeline}
     forms = {}
@@ -76,21 +63,14 @@ def cycle_detail(cycle_id: int):
         f = StageTimesForm(prefix=f"s{stage.id}")
         f.stage_id.data = stage.id
         f.version.data = stage.version
-        f.opens_at.data = _local_naive(stage.opens_at)
-        f.closes_at.data = _local_naive(stage.closes_at)
+        f.opens_at.data = local_naive(stage.opens_at)
+        f.closes_at.data = local_naive(stage.closes_at)
         f.reminder_hours.data = ",".join(str(h) for h in stage.reminder_hours or [])
         forms[stage.id] = f
     override_form = OverrideForm()
     return render_template("office/cycle_detail.html", cycle=cycle, timeline=timeline, forms=forms,
                            overrides=overrides, override_form=override_form,
                            span=_timeline_span(timeline))
-
-
-def _local_naive(value):
-    from app.timefmt import to_local
-
-    local = to_local(value)
-    return local.replace(tzinfo=None) if local else None
 
 
 def _timeline_span(timeline):
@@ -112,12 +92,12 @@ def _timeline_span(timeline):
 @allow("office")
 def stage_times(cycle_id: int, stage_id: int):
     dbs = get_db()
-    stage = _get_or_404(Stage, stage_id)
+    stage = get_or_404(Stage, stage_id)
     if stage.cycle_id != cycle_id:
         abort(404)
     form = StageTimesForm(prefix=f"s{stage.id}")
     if not form.validate_on_submit():
-        flash("时间格式不正确：" + "；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash("时间格式不正确：" + form_errors(form), "error")
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     try:
         hours = [int(h) for h in (form.reminder_hours.data or "").replace("，", ",").split(",") if h.strip()]
@@ -129,7 +109,7 @@ def stage_times(cycle_id: int, stage_id: int):
                                closes_at=from_local(form.closes_at.data), reminder_hours=hours,
                                expected_version=int(form.version.data or 0))
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash(f"已保存「{stage.label}」的时间。", "success")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
@@ -144,13 +124,13 @@ def stage_override(cycle_id: int):
     if stage is None or stage.cycle_id != cycle_id:
         abort(404)
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     try:
         stages.override_stage(dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
                               reason=form.reason.data, until=from_local(form.until.data))
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash(f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。", "success")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
@@ -174,18 +154,18 @@ def unit_new():
                                    subtype=form.subtype.data, short_name=form.short_name.data or "",
                                    position=form.position.data or 0)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash(f"已添加单位「{unit.name}」。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("office.units"))
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
 @allow("office")
 def unit_edit(unit_id: int):
-    unit = _get_or_404(Unit, unit_id)
+    unit = get_or_404(Unit, unit_id)
     form = UnitForm(obj=unit)
     if form.validate_on_submit():
         try:
@@ -194,7 +174,7 @@ def unit_edit(unit_id: int):
                             short_name=form.short_name.data or "", position=form.position.data or 0,
                             active=form.active.data, reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc, form)
+            fail(exc, form)
         else:
             flash("已保存。", "success")
             return redirect(url_for("office.units"))
@@ -244,12 +224,12 @@ def user_new():
                                         display_name=form.display_name.data, password=form.password.data,
                                         unit_id=form.unit_id.data or None, email=form.email.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash(f"已创建用户「{user.username}」，请为其分配角色。", "success")
             return redirect(url_for("office.user_edit", user_id=user.id))
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("office.users"))
 
 
@@ -257,7 +237,7 @@ def user_new():
 @allow("office")
 def user_edit(user_id: int):
     dbs = get_db()
-    user = _get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     role_form = RoleForm()
     role_form.role.choices = list(ROLE_LABELS.items())
     role_form.unit_id.choices = [(0, "（无）")] + _unit_choices()
@@ -266,7 +246,7 @@ def user_edit(user_id: int):
             accounts.add_role(dbs, actor_id=current_user.id, user=user, role=role_form.role.data,
                               unit_id=role_form.unit_id.data or None, leader_rank=role_form.leader_rank.data or None)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash(f"已添加角色「{ROLE_LABELS[role_form.role.data]}」。", "success")
             return redirect(url_for("office.user_edit", user_id=user.id))
@@ -279,7 +259,7 @@ def user_edit(user_id: int):
 @bp.route("/users/<int:user_id>/roles/<int:membership_id>/delete", methods=["POST"])
 @allow("office")
 def role_delete(user_id: int, membership_id: int):
-    membership = _get_or_404(RoleMembership, membership_id)
+    membership = get_or_404(RoleMembership, membership_id)
     if membership.user_id != user_id:
         abort(404)
     from .forms import EmptyForm
@@ -288,7 +268,7 @@ def role_delete(user_id: int, membership_id: int):
         try:
             accounts.remove_role(get_db(), actor_id=current_user.id, membership_id=membership_id)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已移除角色。", "success")
     return redirect(url_for("office.user_edit", user_id=user_id))
@@ -302,11 +282,11 @@ def user_reset_password(user_id: int):
         try:
             accounts.reset_password(get_db(), actor_id=current_user.id, user_id=user_id, password=form.password.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("密码已重置，该用户下次登录须修改密码。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 
@@ -319,11 +299,11 @@ def user_active(user_id: int):
             accounts.set_active(get_db(), actor_id=current_user.id, user_id=user_id, active=form.active.data == "1",
                                 reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已保存。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 

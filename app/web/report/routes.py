@@ -11,6 +11,7 @@ from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, StaleData, evidence, files, reports, stages
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
+from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -24,30 +25,11 @@ if ("各单位自查报告", "report.public_list") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("各单位自查报告", "report.public_list"))
 
 
-def _fail(exc: ServiceError) -> None:
-    db.rollback()
-    flash(exc.message, "error")
-
-
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
-def _unit_or_404(unit_id: int) -> Unit:
-    unit = get_db().get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
-
-
 def _own_unit_or_404(unit_id: int) -> Unit:
     """A reporter reaches only the units they report for; anything else is 'not found'."""
     if not reports.may_edit(current_user, unit_id):
         abort(404)
-    return _unit_or_404(unit_id)
+    return get_or_404(Unit, unit_id)
 
 
 def _stage_state(cycle: Cycle):
@@ -107,7 +89,7 @@ def index():
 @allow("reporter")
 def mine(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     unit_ids = sorted(current_user.units_for("reporter"))
     if len(unit_ids) == 1:
         return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit_ids[0]))
@@ -133,7 +115,7 @@ def _entries_from_form(form, leaves) -> dict:
 @allow("reporter")
 def edit(cycle_id: int, unit_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     unit = _own_unit_or_404(unit_id)
     allowed = current_user.units_for("reporter")
     if request.method == "POST":
@@ -152,7 +134,7 @@ def edit(cycle_id: int, unit_id: int):
             else:
                 flash("草稿已保存。", "success")
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
             if isinstance(exc, StaleData):
                 return render_page(cycle, unit, posted=request.form), 409
         return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id))
@@ -181,7 +163,7 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
 def autosave(cycle_id: int, unit_id: int):
     """JSON: {"texts": {...}, "version": n} or {"code": "...", "facts": {...}, "narrative": "...", "version": n}."""
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     unit = _own_unit_or_404(unit_id)
     data = request.get_json(silent=True) or {}
     try:
@@ -210,13 +192,13 @@ def autosave(cycle_id: int, unit_id: int):
 @allow("reporter")
 def evidence_add(cycle_id: int, unit_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     unit = _own_unit_or_404(unit_id)
     form = EvidenceForm()
     back = url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (
         f"#ind-{form.code.data}" if form.code.data else "#general")
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "表单无效。", "error")
+        flash_form_errors(form, "表单无效。")
         return redirect(back)
     upload = request.files.get("file")
     kw = dict(actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle, unit=unit,
@@ -229,7 +211,7 @@ def evidence_add(cycle_id: int, unit_id: int):
         else:
             raise ServiceError("请选择文件或填写链接。")
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash(f"已添加佐证材料「{ev.title}」。", "success")
     return redirect(back)
@@ -239,17 +221,15 @@ def evidence_add(cycle_id: int, unit_id: int):
 @allow("reporter")
 def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     unit = _own_unit_or_404(unit_id)
-    ev = dbs.get(Evidence, evidence_id)
-    if ev is None:
-        abort(404)
+    ev = get_or_404(Evidence, evidence_id)
     code = ev.indicator_code
     try:
         evidence.remove(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle,
                         unit=unit, evidence=ev)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("已删除佐证材料。", "success")
     return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (f"#ind-{code}" if code else "#general"))
@@ -273,8 +253,8 @@ def evidence_download(evidence_id: int):
 def view(cycle_id: int, unit_id: int):
     """The submitted report (printable on A4). The unit's own reporters see it too."""
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
-    unit = _unit_or_404(unit_id)
+    cycle = cycle_or_404(cycle_id)
+    unit = get_or_404(Unit, unit_id)
     if not reports.may_read_submitted(current_user, unit.id):
         abort(404)
     report = reports.find_report(dbs, cycle.id, unit.id)
@@ -296,7 +276,7 @@ def view(cycle_id: int, unit_id: int):
 @allow("office")
 def office_list(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     from app.services.org import active_units
 
     units = active_units(dbs)
@@ -320,13 +300,13 @@ def return_report(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
     form = ReturnForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     else:
         try:
             reports.return_report(get_db(), actor_id=current_user.id, report=report, comment=form.comment.data,
                                   expected_version=int(form.version.data or 0))
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已退回修改，单位将看到您的意见。", "success")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
@@ -339,7 +319,7 @@ def publish(cycle_id: int, unit_id: int):
     try:
         reports.publish(get_db(), actor_id=current_user.id, report=report)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("已在校内公示。", "success")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
@@ -349,7 +329,7 @@ def publish(cycle_id: int, unit_id: int):
 @allow("office")
 def publish_all(cycle_id: int):
     dbs = get_db()
-    _cycle_or_404(cycle_id)
+    cycle_or_404(cycle_id)
     n = 0
     for report in reports.reports_of_cycle(dbs, cycle_id).values():
         if report.status == "submitted" and report.published_at is None:
@@ -364,12 +344,12 @@ def unpublish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
     form = UnpublishForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     else:
         try:
             reports.unpublish(get_db(), actor_id=current_user.id, report=report, reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已撤回公示。", "success")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
@@ -382,7 +362,7 @@ def unpublish(cycle_id: int, unit_id: int):
 @allow(PUBLIC)
 def public_list(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     rs = [r for r in reports.reports_of_cycle(dbs, cycle.id).values() if r.published_at]
     units = {u.id: u for u in (dbs.get(Unit, r.unit_id) for r in rs) if u}
     rs.sort(key=lambda r: (units[r.unit_id].category, units[r.unit_id].position, r.unit_id))
@@ -394,8 +374,8 @@ def public_list(cycle_id: int):
 def public_report(cycle_id: int, unit_id: int):
     """A published report, at a stable address (the democratic ballot links here)."""
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
-    unit = _unit_or_404(unit_id)
+    cycle = cycle_or_404(cycle_id)
+    unit = get_or_404(Unit, unit_id)
     report = reports.find_report(dbs, cycle.id, unit.id)
     if report is None or report.published_at is None:
         abort(404)

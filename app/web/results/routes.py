@@ -15,12 +15,13 @@ from flask_login import current_user
 from sqlmodel import select
 
 from app import charts
-from app.extensions import db, get_db
+from app.extensions import get_db
 from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, objections, results, stages
 from app.services.tasks import STAGE_ACTIONS
+from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -40,20 +41,8 @@ def _is(*roles) -> bool:
     return current_user.is_authenticated and current_user.has(*roles)
 
 
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
-def _fail(exc: ServiceError) -> None:
-    db.rollback()
-    flash(exc.message, "error")
-
-
 def _visible_or_404(cycle_id: int, *, staff=("office",)) -> tuple[Cycle, ResultSet]:
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     rs = results.visible_set(get_db(), cycle.id, office=_is(*staff))
     if rs is None:
         abort(404)
@@ -134,7 +123,7 @@ def index():
 @allow("office", "group")
 def sheet(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     outcome = None
     try:
         outcome = results.refresh(dbs, cycle=cycle, actor_id=current_user.id)
@@ -159,12 +148,12 @@ def sheet(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/results/recompute", methods=["POST"])
 @allow("office")
 def recompute(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
             out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             if out.drift:
                 flash("结果已定稿，不再重新计算；当前数据与定稿时的差异见页面提示。", "warning")
@@ -179,18 +168,18 @@ def recompute(cycle_id: int):
 @allow("group")
 def override(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     form = OverrideForm()
     rs = results.get_set(dbs, cycle.id)
     form.unit_id.choices = [(r.unit_id, r.unit_name) for r in (results.rows_of(dbs, rs) if rs else [])]
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请检查填写内容。", "error")
+        flash_form_errors(form, "请检查填写内容。")
         return redirect(url_for("results.sheet", cycle_id=cycle_id))
     try:
         results.add_override(dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
                              kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("调整已记录，理由显示在结果表中。", "success")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
@@ -199,7 +188,7 @@ def override(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/results/fix", methods=["POST"])
 @allow("office")
 def fix(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     form = FixForm()
     if form.validate_on_submit():
         try:
@@ -207,7 +196,7 @@ def fix(cycle_id: int):
                         expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
                         accept_provisional_reason=form.reason.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("考核结果已定稿。此后只有记录理由的更正才能改变结果。", "success")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
@@ -216,12 +205,12 @@ def fix(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/results/publish", methods=["POST"])
 @allow("office")
 def publish(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
             rs = results.publish(get_db(), actor_id=current_user.id, cycle=cycle)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             from app.timefmt import fmt_dt
 
@@ -232,12 +221,12 @@ def publish(cycle_id: int):
 @bp.route("/cycles/<int:cycle_id>/results/finalise", methods=["POST"])
 @allow("office")
 def finalise(cycle_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
             results.finalise(get_db(), actor_id=current_user.id, cycle=cycle)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("公示结束，考核结果已最终确定。", "success")
     return redirect(url_for("results.objections_page", cycle_id=cycle_id))
@@ -250,7 +239,7 @@ def finalise(cycle_id: int):
 @allow(PUBLIC)
 def public(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     rs = results.visible_set(dbs, cycle.id)
     if rs is None:
         return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
@@ -289,15 +278,15 @@ def unit_detail(cycle_id: int, unit_id: int):
 @bp.route("/cycles/<int:cycle_id>/results/units/<int:unit_id>/objection", methods=["POST"])
 @allow(SIGNED_IN)
 def lodge(cycle_id: int, unit_id: int):
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     form = ObjectionForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     else:
         try:
             objections.lodge(get_db(), user_id=current_user.id, cycle=cycle, unit_id=unit_id, text=form.text.data)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("异议已提交，目标办将在公示期内答复，答复会通知您。", "success")
     return redirect(url_for("results.unit_detail", cycle_id=cycle_id, unit_id=unit_id))
@@ -307,7 +296,7 @@ def lodge(cycle_id: int, unit_id: int):
 @allow("office")
 def objections_page(cycle_id: int):
     dbs = get_db()
-    cycle = _cycle_or_404(cycle_id)
+    cycle = cycle_or_404(cycle_id)
     rs = results.get_set(dbs, cycle.id)
     items = results.objections_of(dbs, rs) if rs else []
     names = {u.id: u.name for u in dbs.exec(select(Unit))}
@@ -323,13 +312,11 @@ def objections_page(cycle_id: int):
 @allow("office")
 def answer(objection_id: int):
     dbs = get_db()
-    obj = dbs.get(Objection, objection_id)
-    if obj is None:
-        abort(404)
+    obj = get_or_404(Objection, objection_id)
     rs = dbs.get(ResultSet, obj.result_set_id)
     form = AnswerForm(prefix=f"o{obj.id}")
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     else:
         try:
             objections.answer(dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
@@ -337,7 +324,7 @@ def answer(objection_id: int):
                               new_grade=form.new_grade.data,
                               expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None)
         except ServiceError as exc:
-            _fail(exc)
+            fail(exc)
         else:
             flash("已答复。", "success")
     return redirect(url_for("results.objections_page", cycle_id=rs.cycle_id))
@@ -380,9 +367,7 @@ def api_json(cycle_id: int):
 @allow(PUBLIC)
 def unit_history(unit_id: int):
     dbs = get_db()
-    unit = dbs.get(Unit, unit_id)
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Unit, unit_id)
     items = results.unit_history(dbs, unit_id, include_unpublished=_is("office"))
     chart = None
     if items:

@@ -5,7 +5,7 @@ import io
 from decimal import Decimal
 from urllib.parse import quote
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -14,6 +14,7 @@ from app.models import Cycle, Scheme
 from app.rubric.rules import RULES
 from app.security import allow
 from app.services import ServiceError, schemes
+from app.web.common import fail, get_or_404
 from app.web.templating import add_nav
 
 from . import bp
@@ -23,13 +24,6 @@ add_nav("office", "考核方案", "schemes.index")
 
 KIND_LABELS = {"democratic": "民主测评", "target": "目标考核", "leader": "领导班子评价"}
 PART_LABELS = {"principal": "正职", "deputy": "副职"}
-
-
-def _scheme_or_404(scheme_id: int) -> Scheme:
-    s = get_db().get(Scheme, scheme_id)
-    if s is None:
-        abort(404)
-    return s
 
 
 @bp.route("/")
@@ -64,7 +58,7 @@ def _node_view(n: dict, depth: int) -> dict:
 @allow("office")
 def detail(scheme_id: int):
     dbs = get_db()
-    scheme = _scheme_or_404(scheme_id)
+    scheme = get_or_404(Scheme, scheme_id)
     d = scheme.data or {}
     cats = []
     for cat in d.get("categories") or []:
@@ -93,7 +87,7 @@ def detail(scheme_id: int):
 def download(scheme_id: int):
     from app.sheets.scheme import export_scheme
 
-    scheme = _scheme_or_404(scheme_id)
+    scheme = get_or_404(Scheme, scheme_id)
     data = export_scheme(scheme.data)
     name = f"考核方案_{scheme.code}_第{scheme.version}版.xlsx"
     resp = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
@@ -118,8 +112,7 @@ def upload():
             errors = exc.errors
             flash(f"工作簿有 {len(errors)} 处错误，没有保存任何内容。请按下面的清单改正后重新上传。", "error")
         except ServiceError as exc:
-            db.rollback()
-            flash(exc.message, "error")
+            fail(exc)
         else:
             prev = schemes.previous_version(get_db(), scheme)
             n = len(schemes.scheme_changes(prev.data, scheme.data)) if prev is not None else 0
@@ -135,21 +128,18 @@ def upload():
 @allow("office")
 def assign(scheme_id: int):
     dbs = get_db()
-    scheme = _scheme_or_404(scheme_id)
+    scheme = get_or_404(Scheme, scheme_id)
     form = AssignForm()
     form.cycle_id.choices = [(c.id, c.name) for c in dbs.exec(select(Cycle))]
     if not form.validate_on_submit():
         flash("请选择周期。", "error")
         return redirect(url_for("schemes.detail", scheme_id=scheme.id))
-    cycle = dbs.get(Cycle, form.cycle_id.data)
-    if cycle is None:
-        abort(404)
+    cycle = get_or_404(Cycle, form.cycle_id.data)
     try:
         schemes.assign_scheme(dbs, actor_id=current_user.id, cycle=cycle, scheme=scheme,
                               expected_version=cycle.version)
     except ServiceError as exc:
-        db.rollback()
-        flash(exc.message, "error")
+        fail(exc)
     else:
         flash(f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。", "success")
     return redirect(url_for("schemes.detail", scheme_id=scheme.id))

@@ -14,6 +14,7 @@ from app.services import ServiceError, StaleData, reports, scoring, stages
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
+from app.web.common import cycle_or_404, fail
 from app.web.templating import add_nav
 
 from . import bp
@@ -22,13 +23,6 @@ from .forms import ImportForm
 add_nav("scorer", "目标考核评分", "scoring.index")
 add_nav("office", "目标考核评分", "scoring.index")
 STAGE_ACTIONS[("office", "scoring")] = ("scoring.cycle", "跟进目标考核评分进度，为目标办负责的指标评分")
-
-
-def _cycle_or_404(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
 
 
 def _owner_or_404(cycle: Cycle, key: str, *, edit: bool = False):
@@ -63,7 +57,7 @@ def index():
 @allow("scorer", "office")
 def cycle(cycle_id: int):
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     ctx = CycleScoring(dbs, cyc)
     all_owners = scoring.owners(dbs, cyc)
     by_owner, by_unit = scoring.progress(dbs, cyc, ctx)
@@ -81,7 +75,7 @@ def cycle(cycle_id: int):
 @allow("scorer", "office")
 def grid(cycle_id: int, key: str):
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key)
     ctx = CycleScoring(dbs, cyc)
     results = ctx.results()
@@ -105,7 +99,7 @@ def _cell_input(form, leaf, unit_id: int) -> CellInput:
 @allow("scorer", "office")
 def cell(cycle_id: int, key: str, unit_id: int, code: str):
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key)
     ctx = CycleScoring(dbs, cyc)
     leaf = next((x for x in owner.leaves if x.code == code), None)
@@ -126,8 +120,7 @@ def cell(cycle_id: int, key: str, unit_id: int, code: str):
                                                      owner_keys=scoring.owner_keys_for(current_user), cycle=cyc,
                                                      cell=_cell_input(request.form, leaf, unit.id))
         except ServiceError as exc:
-            db.rollback()
-            flash(exc.message, "error")
+            fail(exc)
             posted = request.form
             ctx = CycleScoring(dbs, cyc)
             status = 409 if isinstance(exc, StaleData) else 422
@@ -162,7 +155,7 @@ def _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted):
 def preview(cycle_id: int, key: str, unit_id: int, code: str):
     """JSON: the points and explanation the cell would get with the posted values (nothing saved)."""
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key, edit=True)
     leaf = next((x for x in owner.leaves if x.code == code), None)
     if leaf is None:
@@ -183,7 +176,7 @@ def template(cycle_id: int, key: str):
     from app.sheets.scoring import build_template
 
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key, edit=True)
     data = build_template(CycleScoring(dbs, cyc), owner)
     from urllib.parse import quote
@@ -200,7 +193,7 @@ def import_template(cycle_id: int, key: str):
     from app.sheets.scoring import TemplateError, read_template
 
     dbs = get_db()
-    cyc = _cycle_or_404(cycle_id)
+    cyc = cycle_or_404(cycle_id)
     _owner_or_404(cyc, key, edit=True)
     form = ImportForm()
     errors: list[str] = []

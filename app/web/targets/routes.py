@@ -17,7 +17,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, s
 from flask_login import current_user
 from sqlmodel import select
 
-from app.extensions import db, get_db
+from app.extensions import get_db
 from app.models import Unit
 from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
@@ -26,6 +26,7 @@ from app.services import ServiceError, StaleData, files
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
+from app.web.common import fail, get_or_404, local_naive
 from app.web.templating import add_nav
 
 from . import bp
@@ -36,13 +37,6 @@ add_nav("office", "绩效目标表", "targets.office")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PENDING_MAX_AGE = 24 * 3600
-
-
-def _fail(exc: ServiceError, form=None) -> None:
-    db.rollback()
-    if form is not None and exc.field and exc.field in form:
-        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
-    flash(exc.message, "error")
 
 
 def _table_or_404(table_id: int) -> TargetTableRecord:
@@ -144,10 +138,10 @@ def fill(table_id: int, kind: str):
             n = svc.save_actuals(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
                                  rec=rec, kind=kind, entries=entries)
         except StaleData as exc:
-            _fail(exc)
+            fail(exc)
             return redirect(url_for("targets.fill", table_id=rec.id, kind=kind))
         except ServiceError as exc:
-            _fail(exc)  # keep what was typed on the page
+            fail(exc)  # keep what was typed on the page
         else:
             flash(f"已保存 {n} 项{CHECKPOINT_LABELS[kind]}实际值。" if n else "没有需要保存的修改。", "success")
             return redirect(url_for("targets.fill", table_id=rec.id, kind=kind))
@@ -184,7 +178,7 @@ def evidence_add(table_id: int, kind: str, position: int):
         else:
             raise ServiceError("请选择文件或填写链接。")
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("已添加佐证材料。", "success")
     return redirect(back)
@@ -194,9 +188,7 @@ def evidence_add(table_id: int, kind: str, position: int):
 @allow("reporter")
 def evidence_delete(evidence_id: int):
     dbs = get_db()
-    ev = dbs.get(TargetEvidence, evidence_id)
-    if ev is None:
-        abort(404)
+    ev = get_or_404(TargetEvidence, evidence_id)
     rec = _table_or_404(ev.table_id)
     if not svc.may_report(current_user, rec) or not CsrfForm().validate_on_submit():
         abort(404)
@@ -205,7 +197,7 @@ def evidence_delete(evidence_id: int):
         svc.remove_evidence(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
                             rec=rec, ev=ev)
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash("已删除佐证材料。", "success")
     return redirect(url_for("targets.fill", table_id=rec.id, kind=kind) + f"#row-{position}")
@@ -214,10 +206,7 @@ def evidence_delete(evidence_id: int):
 @bp.route("/evidence/<int:evidence_id>")
 @allow("reporter", "office")
 def evidence_download(evidence_id: int):
-    dbs = get_db()
-    ev = dbs.get(TargetEvidence, evidence_id)
-    if ev is None:
-        abort(404)
+    ev = get_or_404(TargetEvidence, evidence_id)
     _table_or_404(ev.table_id)
     if ev.kind == "link":
         return redirect(ev.url)
@@ -245,10 +234,10 @@ def year_end(table_id: int):
                                         "spent": form.budget_spent.data},
                                 expected_version=int(form.version.data or 0))
             except StaleData as exc:
-                _fail(exc)
+                fail(exc)
                 return redirect(url_for("targets.year_end", table_id=rec.id))
             except ServiceError as exc:
-                _fail(exc, form)
+                fail(exc, form)
             else:
                 flash("已保存年度报告。", "success")
                 return redirect(url_for("targets.year_end", table_id=rec.id))
@@ -311,18 +300,11 @@ def office():
         f = CheckpointForm(prefix=k)
         cp = cps[k]
         f.year.data, f.kind.data, f.version.data = year, k, cp.version if cp else 0
-        f.due_at.data = _local_naive(cp.due_at) if cp else None
+        f.due_at.data = local_naive(cp.due_at) if cp else None
         forms[k] = f
     return render_template("targets/office.html", year=year, years=sorted(set(ys) | {year}, reverse=True),
                            standings=standings, scores=scores, without=without, cps=cps, forms=forms,
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS)
-
-
-def _local_naive(value):
-    from app.timefmt import to_local
-
-    local = to_local(value)
-    return local.replace(tzinfo=None) if local else None
 
 
 @bp.route("/office/checkpoints/<kind>", methods=["POST"])
@@ -346,7 +328,7 @@ def checkpoint_set(kind: str):
                            status="open" if action == "open" else "closed",
                            due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0))
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
     else:
         flash(f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。", "success")
     return redirect(url_for("targets.office", year=year))
@@ -464,15 +446,13 @@ def upload_confirm():
         session.pop("target_import", None)
         flash("预览已过期，请重新上传。", "error")
         return redirect(url_for("targets.upload"))
-    unit = dbs.get(Unit, pending["unit_id"])
-    if unit is None:
-        abort(404)
+    unit = get_or_404(Unit, pending["unit_id"])
     try:
         rec = svc.import_table(dbs, actor_id=current_user.id, unit=unit, year=int(pending["year"]), data=data,
                                filename=pending.get("filename", ""), project=pending.get("project"),
                                expected_version=int(form.version.data or 0))
     except ServiceError as exc:
-        _fail(exc)
+        fail(exc)
         return redirect(url_for("targets.upload", unit_id=unit.id, year=pending["year"],
                                 project=pending.get("project") or None))
     session.pop("target_import", None)

@@ -1,0 +1,49 @@
+"""Small helpers shared by the blueprints' views: load or 404, refuse with a service's message,
+report a form's errors. (Not a blueprint: no ``bp`` here.)"""
+
+from flask import abort, flash
+
+from app.extensions import db, get_db
+from app.models import Cycle
+from app.services import ServiceError
+
+EXPIRED = "页面已过期，请刷新后重试。"  # a form without errors that did not validate: its CSRF token ran out
+
+
+def get_or_404(model, ident):
+    """The row of ``model`` with primary key ``ident``; 404 when there is none."""
+    obj = get_db().get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def cycle_or_404(cycle_id: int) -> Cycle:
+    return get_or_404(Cycle, cycle_id)
+
+
+def fail(exc: ServiceError, form=None) -> None:
+    """A service refused: roll back, put the message on the form field it names (if the form has
+    it) and flash it."""
+    db.rollback()
+    if form is not None and exc.field and exc.field in form:
+        form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+    flash(exc.message, "error")
+
+
+def form_errors(form) -> str:
+    """All the form's error messages in one line, joined with '；'."""
+    return "；".join(e for errs in form.errors.values() for e in errs)
+
+
+def flash_form_errors(form, default: str = "") -> None:
+    """Flash all the form's errors in one line (``default`` when it has none, e.g. a stale CSRF token)."""
+    flash(form_errors(form) or default, "error")
+
+
+def local_naive(value):
+    """A stored UTC time as a naive local time, for a ``DateTimeLocalField``."""
+    from app.timefmt import to_local
+
+    local = to_local(value)
+    return local.replace(tzinfo=None) if local else None
