@@ -25,6 +25,15 @@ def path_of(ev: Evidence) -> str:
     return files.path(SUBDIR, ev.stored_name)
 
 
+def check_link(url: str | None) -> str:
+    """A link given as evidence (also for target tables): http(s) with a host, at most 1000 characters."""
+    url = (url or "").strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 1000:
+        raise ServiceError("链接须以 http:// 或 https:// 开头，且不超过1000个字符。", field="url")
+    return url
+
+
 def _check_code(cycle: Cycle, unit, code: str | None) -> str | None:
     code = (code or "").strip() or None
     if code and code not in {leaf.code for leaf in leaves_for_unit(cycle, unit)}:
@@ -75,10 +84,7 @@ def add_link(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycl
     report = find_report(db, cycle.id, unit.id)
     _editable(db, cycle, report)
     code = _check_code(cycle, unit, indicator_code)
-    url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 1000:
-        raise ServiceError("链接须以 http:// 或 https:// 开头，且不超过1000个字符。", field="url")
+    url = check_link(url)
     report = report or ensure_report(db, actor_id=actor_id, cycle=cycle, unit=unit)
     ev = Evidence(report_id=report.id, indicator_code=code, kind="link", title=((title or "").strip() or url)[:200],
                   url=url, created_by_id=actor_id)

@@ -30,7 +30,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlparse
 
 from sqlmodel import Session, select
 
@@ -56,6 +55,7 @@ from app.sheets.targets import ReadResult, read_target_workbook, write_selfeval_
 
 from . import PermissionDenied, ServiceError, StaleData, files
 from .audit import record
+from .evidence import check_link
 
 ENTITY = "target_table"
 MAX_EVIDENCE_PER_ROW = 20
@@ -502,10 +502,7 @@ def add_evidence_file(db: Session, *, actor_id: int, allowed_units: set[int], re
 def add_evidence_link(db: Session, *, actor_id: int, allowed_units: set[int], rec: TargetTableRecord, position: int,
                       kind: str, title: str, url: str) -> TargetEvidence:
     row = _evidence_target(db, allowed_units, rec, position, kind)
-    url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(url) > 1000:
-        raise ServiceError("链接须以 http:// 或 https:// 开头，且不超过1000个字符。", field="url")
+    url = check_link(url)
     ev = TargetEvidence(table_id=rec.id, position=position, checkpoint=kind, kind="link",
                         title=((title or "").strip() or url)[:200], url=url, created_by_id=actor_id)
     db.add(ev)
