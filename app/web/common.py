@@ -1,11 +1,11 @@
 """Small helpers shared by the blueprints' views: load or 404, refuse with a service's message,
 report a form's errors. (Not a blueprint: no ``bp`` here.)"""
 
-from flask import abort, flash
+from flask import abort, flash, redirect, url_for
 
 from app.extensions import db, get_db
 from app.models import Cycle
-from app.services import ServiceError
+from app.services import ServiceError, stages
 
 EXPIRED = "页面已过期，请刷新后重试。"  # a form without errors that did not validate: its CSRF token ran out
 
@@ -20,6 +20,18 @@ def get_or_404(model, ident):
 
 def cycle_or_404(cycle_id: int) -> Cycle:
     return get_or_404(Cycle, cycle_id)
+
+
+def to_current_cycle(endpoint: str, *, message: str | None = "目前没有进行中的考核周期。",
+                     fallback: str = "home.index"):
+    """Redirect to ``endpoint`` (which takes ``cycle_id``) for the current cycle; when there is none,
+    flash ``message`` (if any) and go to ``fallback``."""
+    cycle = stages.current_cycle(get_db())
+    if cycle is None:
+        if message:
+            flash(message, "info")
+        return redirect(url_for(fallback))
+    return redirect(url_for(endpoint, cycle_id=cycle.id))
 
 
 def fail(exc: ServiceError, form=None) -> None:

@@ -10,7 +10,7 @@ from app.services import ServiceError, attachments, stages, tasks
 from app.services import awards as award_svc
 from app.web.award.forms import DecideForm, VoteForm
 from app.web.award.routes import _excellence_page
-from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -45,11 +45,7 @@ _register_reminders()
 @bp.route("/")
 @allow("group")
 def index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        flash("目前没有进行中的考核周期。", "info")
-        return redirect(url_for("home.index"))
-    return redirect(url_for("group.awards", cycle_id=cycle.id))
+    return to_current_cycle("group.awards")
 
 
 @bp.route("/cycles/<int:cycle_id>/awards")
@@ -96,10 +92,7 @@ def vote(application_id: int):
 @bp.route("/excellence")
 @allow("group")
 def excellence_index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        return redirect(url_for("home.index"))
-    return redirect(url_for("group.excellence", cycle_id=cycle.id))
+    return to_current_cycle("group.excellence", message=None)
 
 
 @bp.route("/cycles/<int:cycle_id>/excellence")

@@ -7,7 +7,7 @@ from app.extensions import db, get_db
 from app.security import allow
 from app.services import ServiceError, stages, tasks
 from app.services import leader_eval as svc
-from app.web.common import cycle_or_404, fail
+from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -71,11 +71,7 @@ def report_summaries(dbs, cycle_id: int) -> dict[int, str]:
 @bp.route("/")
 @allow("leader")
 def index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        flash("目前没有进行中的考核周期。", "info")
-        return redirect(url_for("home.index"))
-    return redirect(url_for("leader.rate", cycle_id=cycle.id))
+    return to_current_cycle("leader.rate")
 
 
 @bp.route("/cycles/<int:cycle_id>/ratings", methods=["GET", "POST"])
@@ -126,11 +122,7 @@ def rate(cycle_id: int):
 @bp.route("/office")
 @allow("office")
 def office_index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        flash("目前没有考核周期。", "info")
-        return redirect(url_for("office.cycles"))
-    return redirect(url_for("leader.office_progress", cycle_id=cycle.id))
+    return to_current_cycle("leader.office_progress", message="目前没有考核周期。", fallback="office.cycles")
 
 
 @bp.route("/office/cycles/<int:cycle_id>")

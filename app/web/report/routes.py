@@ -11,7 +11,7 @@ from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, StaleData, evidence, files, reports, stages
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
-from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404, to_current_cycle
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -76,13 +76,7 @@ def report_items(dbs, cycle: Cycle, unit: Unit, report: SelfReport | None, *, sn
 @bp.route("/report/")
 @allow("reporter", "office")
 def index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        flash("目前没有进行中的考核周期。", "info")
-        return redirect(url_for("home.index"))
-    if current_user.has("reporter"):
-        return redirect(url_for("report.mine", cycle_id=cycle.id))
-    return redirect(url_for("report.office_list", cycle_id=cycle.id))
+    return to_current_cycle("report.mine" if current_user.has("reporter") else "report.office_list")
 
 
 @bp.route("/report/cycles/<int:cycle_id>")

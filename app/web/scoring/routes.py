@@ -14,7 +14,7 @@ from app.services import ServiceError, StaleData, reports, scoring, stages
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
-from app.web.common import cycle_or_404, fail
+from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -46,11 +46,7 @@ def _stage_state(cycle: Cycle):
 @bp.route("/")
 @allow("scorer", "office")
 def index():
-    cycle = stages.current_cycle(get_db())
-    if cycle is None:
-        flash("目前没有进行中的考核周期。", "info")
-        return redirect(url_for("home.index"))
-    return redirect(url_for("scoring.cycle", cycle_id=cycle.id))
+    return to_current_cycle("scoring.cycle")
 
 
 @bp.route("/cycles/<int:cycle_id>")
