@@ -9,7 +9,8 @@ from app.extensions import after_commit, db, get_db
 from app.models import Cycle, Unit
 from app.security import allow
 from app.services import ServiceError, voting
-from app.services.stages import current_cycle, state_of
+from app.services.stages import state_of
+from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -18,16 +19,8 @@ from .forms import AccountsForm, CodesForm, EmptyForm, GroupForm, VoidForm
 add_nav("office", "民主测评", "voting.index")
 
 
-def _fail(exc: ServiceError) -> None:
-    db.rollback()
-    flash(exc.message, "error")
-
-
-def _cycle(cycle_id: int) -> Cycle:
-    cycle = get_db().get(Cycle, cycle_id)
-    if cycle is None:
-        abort(404)
-    return cycle
+_fail = fail
+_cycle = cycle_or_404
 
 
 def _back(cycle_id: int):
@@ -48,11 +41,7 @@ def _stage(cycle_id: int):
 @bp.route("/")
 @allow("office")
 def index():
-    cycle = current_cycle(get_db())
-    if cycle is None:
-        flash("还没有考核周期。", "warning")
-        return redirect(url_for("office.cycles"))
-    return _back(cycle.id)
+    return to_current_cycle("voting.dashboard", message="还没有进行中的考核周期。", fallback="office.cycles")
 
 
 @bp.route("/cycles/<int:cycle_id>")
