@@ -13,6 +13,14 @@ loglevel = os.environ.get("KPI_LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
+    # Compile the ballot templates and fill the ballot cache before the first voter arrives: a
+    # hall of phones hitting a fresh worker would otherwise wait behind that work (app/web/vote).
+    try:
+        from app.web.vote.routes import warm
+
+        warm(worker.wsgi)
+    except Exception:  # a failed warm-up only makes the first requests slower
+        worker.log.exception("ballot warm-up failed")
     if os.environ.get("KPI_SCHEDULER_IN_WORKERS") == "1":
         from app.jobs.runner import build_scheduler
 

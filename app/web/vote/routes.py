@@ -258,3 +258,30 @@ def results(cycle_id: int):
         return render_template("errors/error.html", code=500, message=exc.message), 500
     return render_template("vote/results.html", cycle=cycle, tally=t, state=st,
                            receipts=[voting.pretty_code(r) for r in voting.receipts(dbs, cycle_id)])
+
+
+def warm(app) -> str:
+    """Get a fresh worker ready for a hall of phones (gunicorn.conf.py calls this after a worker
+    starts): compile the ballot templates, and for every cycle whose democratic rating is open
+    load its context and render its ballot pages (one per own unit), so that the first voters
+    do not wait behind template compilation and a cold cache."""
+    from sqlmodel import Session, select
+
+    warmed = 0
+    with app.test_request_context("/v"):
+        for name in ("vote/entry.html", "vote/ballot.html", "vote/_units.html", "vote/done.html",
+                     "vote/message.html", "vote/layout.html"):
+            app.jinja_env.get_template(name)
+        global _entry_html
+        _entry_html = render_template("vote/entry.html", error=None)
+        engine = db.engine
+        with Session(engine) as s:
+            cycle_ids = list(s.exec(select(Cycle.id).where(Cycle.archived == False)))  # noqa: E712
+        for cycle_id in cycle_ids:
+            ctx = voting.ballot_context(engine, cycle_id)
+            if ctx is None or not ctx.stage_open()[0]:
+                continue
+            for own in (None, *(u.id for u in ctx.units)):
+                _ballot_page(ctx, own, url_for("vote.ballot"))
+            warmed += 1
+    return f"{warmed} cycle(s)"
