@@ -22,6 +22,14 @@ def cycle_or_404(cycle_id: int) -> Cycle:
     return get_or_404(Cycle, cycle_id)
 
 
+def stage_state(cycle: Cycle, kind: str):
+    """The cycle's stage ``kind`` as a ``StageState``, or None when the cycle has no such stage."""
+    try:
+        return stages.state_of(get_db(), cycle.id, kind)
+    except ServiceError:
+        return None
+
+
 def to_current_cycle(endpoint: str, *, message: str | None = "目前没有进行中的考核周期。",
                      fallback: str = "home.index"):
     """Redirect to ``endpoint`` (which takes ``cycle_id``) for the current cycle; when there is none,

@@ -9,9 +9,9 @@ from app.extensions import db, get_db
 from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, StaleData, evidence, files, reports, stages
+from app.services import ServiceError, StaleData, evidence, files, reports
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
-from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404, to_current_cycle
+from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -30,13 +30,6 @@ def _own_unit_or_404(unit_id: int) -> Unit:
     if not reports.may_edit(current_user, unit_id):
         abort(404)
     return get_or_404(Unit, unit_id)
-
-
-def _stage_state(cycle: Cycle):
-    try:
-        return stages.state_of(get_db(), cycle.id, "self_report")
-    except ServiceError:
-        return None
 
 
 def _display_value(field, value) -> str:
@@ -139,7 +132,7 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
     dbs = get_db()
     report = reports.find_report(dbs, cycle.id, unit.id)
     items, general_evidence = report_items(dbs, cycle, unit, report, snapshot=False)
-    state = _stage_state(cycle)
+    state = stage_state(cycle, "self_report")
     editable = bool(state and state.is_open) and (report is None or report.status != "submitted")
     from app.services.scoring import corrections_for_unit
 
@@ -278,7 +271,7 @@ def office_list(cycle_id: int):
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
     return render_template("report/office_list.html", cycle=cycle, units=units, reports=rs, counts=counts,
-                           state=_stage_state(cycle), return_form=ReturnForm(), unpublish_form=UnpublishForm())
+                           state=stage_state(cycle, "self_report"), return_form=ReturnForm(), unpublish_form=UnpublishForm())
 
 
 def _office_report(cycle_id: int, unit_id: int) -> SelfReport:

@@ -10,11 +10,11 @@ from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS
 from app.rubric.numbers import fmt
 from app.security import allow
-from app.services import ServiceError, StaleData, reports, scoring, stages
+from app.services import ServiceError, StaleData, reports, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
-from app.web.common import cycle_or_404, fail, to_current_cycle
+from app.web.common import cycle_or_404, fail, stage_state, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -34,13 +34,6 @@ def _owner_or_404(cycle: Cycle, key: str, *, edit: bool = False):
     if key not in mine and not (current_user.has("office") and not edit):
         abort(404)
     return owner
-
-
-def _stage_state(cycle: Cycle):
-    try:
-        return stages.state_of(get_db(), cycle.id, "scoring")
-    except ServiceError:
-        return None
 
 
 @bp.route("/")
@@ -63,7 +56,7 @@ def cycle(cycle_id: int):
     if len(visible) == 1 and not current_user.has("office"):
         return redirect(url_for("scoring.grid", cycle_id=cyc.id, key=next(iter(visible))))
     return render_template("scoring/cycle.html", cycle=cyc, owners=visible, mine=mine, by_owner=by_owner,
-                           by_unit=by_unit, units=ctx.units, state=_stage_state(cyc),
+                           by_unit=by_unit, units=ctx.units, state=stage_state(cyc, "scoring"),
                            has_scheme=reports.cycle_scheme(cyc) is not None)
 
 
@@ -79,7 +72,7 @@ def grid(cycle_id: int, key: str):
     submitted = {uid for uid, r in reports.reports_of_cycle(dbs, cyc.id).items() if r.ever_submitted}
     by_owner, _ = scoring.progress(dbs, cyc, ctx)
     return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, ctx=ctx, results=results,
-                           submitted=submitted, progress=by_owner.get(key), state=_stage_state(cyc),
+                           submitted=submitted, progress=by_owner.get(key), state=stage_state(cyc, "scoring"),
                            can_edit=key in scoring.owner_keys_for(current_user), import_form=ImportForm())
 
 
@@ -138,7 +131,7 @@ def _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted):
     reported = ctx.reported_facts(unit.id, leaf.code)
     effective = ctx.effective(unit.id, leaf.code)
     result = ctx.results().get((unit.id, leaf.code))
-    state = _stage_state(cyc)
+    state = stage_state(cyc, "scoring")
     editable = can_edit and bool(state and state.is_open)
     return render_template("scoring/cell.html", cycle=cyc, owner=owner, leaf=leaf, unit=unit, report=report,
                            report_entry=entry_r, evidence=evidence, entry=entry, reported=reported,
