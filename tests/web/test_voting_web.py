@@ -273,3 +273,14 @@ def test_the_code_never_reaches_a_log(setup, caplog):
 def test_healthz_is_bare(setup):
     r = setup.app.test_client().get("/healthz")
     assert r.status_code == 200 and r.text == "ok"
+
+
+def test_worker_warm_up_renders_the_open_cycles_ballot_pages(setup):
+    from app.web.vote import routes
+
+    routes._page_cache.clear()
+    assert routes.warm(setup.app) == "1 cycle(s)"
+    # one page per own unit, plus the page for voters without a unit
+    assert len([k for k in routes._page_cache if k[0] != "done"]) == 6 + 1
+    c, r = _open_ballot(setup, setup.codes[0])
+    assert r.status_code == 200 and 'name="csrf_token"' in r.text
