@@ -64,16 +64,10 @@ CATEGORY_ORDER = ("college", "department")
 
 
 class AlreadyVoted(ServiceError):
-    def __init__(self, message: str = "该测评码（或账号）已投票，每人只能投一次。"):
+    """The roll entry has voted already (or its code was voided): nothing was recorded."""
+
+    def __init__(self, message: str = "该测评码（或账号）已投票或已作废，每人只能投一次。"):
         super().__init__(message)
-
-
-class BallotRefused(ServiceError):
-    """A ballot that breaks a rule: nothing was recorded."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("选票未提交：" + "；".join(errors))
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- policy and the cycle's units

@@ -235,6 +235,8 @@ def account_ballot(cycle_id: int):
     if request.method == "POST":
         return _submit(voter, action, lambda receipt: None)
     ctx = voting.ballot_context(db.engine, cycle_id)
+    if ctx is None:
+        abort(404)
     is_open, why = ctx.stage_open()
     if not is_open:
         return _page("vote/message.html", 409, title="不能投票", message=why)
