@@ -6,7 +6,8 @@
     bash scripts/with_postgres.sh .venv/bin/python bench/bench_voting.py --pg '$KPI_TEST_DATABASE_URL'
 
 1. Prepares a database in a temporary instance folder: migrations (``kpi db-upgrade``), the
-   demo data (``seeds.demo.load_demo``, as ``kpi seed-demo``, with cheap password hashes), its cycle with the democratic stage open, two rater groups, ``--codes`` one-time codes
+   demo data (``seeds.demo.load_demo``, as ``kpi seed-demo``, with cheap password hashes) and
+   departments added up to ``--units`` (default 40, the issue's ballot), its cycle with the democratic stage open, two rater groups, ``--codes`` one-time codes
    (half of them assigned to units, so their ballots leave that unit out).
 2. Starts ``scripts/serve.sh`` (gunicorn -c gunicorn.conf.py with the same workers, plus the
    scheduler process) on a free loopback port.
@@ -54,7 +55,7 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------- preparing the database
-def prepare(env: dict, n_codes: int, pg: bool) -> list[str]:
+def prepare(env: dict, n_codes: int, pg: bool, n_units: int) -> list[str]:
     if pg:
         from sqlalchemy import create_engine, text
 
@@ -82,6 +83,11 @@ class Prep(Config):  # the demo accounts' passwords play no part here: hash them
 app = create_app(Prep)
 with app.app_context(), Session(db.engine) as s:
     load_demo(s)
+    from app.services import org
+    have = len(s.exec(select(Unit)).all())
+    for i in range(have, {n_units}):  # the issue's ballot has 40 units: add departments to the demo's 25
+        org.create_unit(s, actor_id=None, name=f"基准测试部门{{i + 1}}", category="department", subtype="职能部门",
+                        position=100 + i)
     s.commit()
     cycle = s.exec(select(Cycle)).first()
     assert voting.stage_is_open(s, cycle.id), "democratic stage of the demo cycle is not open"
@@ -314,6 +320,8 @@ def main() -> int:
     ap.add_argument("--pg", help="PostgreSQL URL (postgresql+psycopg://…); the database is emptied first")
     ap.add_argument("--codes", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=64)
+    ap.add_argument("--units", type=int, default=40,
+                    help="units on the ballot: the demo's 25 plus departments up to this number (the issue: 40)")
     ap.add_argument("--bare-seconds", type=float, default=5.0)
     ap.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "4")),
                     help="gunicorn workers (make run's default)")
@@ -331,8 +339,8 @@ def main() -> int:
     print(f"== 民主测评基准 · {engine_label} · {args.codes} 个测评码 · {args.clients} 个并发客户端 · "
           f"gunicorn {args.workers} workers (scripts/serve.sh, gunicorn.conf.py)")
     t = time.perf_counter()
-    codes = prepare(env, args.codes, bool(args.pg))
-    print(f"准备数据库：{time.perf_counter() - t:.1f} s（迁移、演示组织 25 个单位、{len(codes)} 个测评码）")
+    codes = prepare(env, args.codes, bool(args.pg), args.units)
+    print(f"准备数据库：{time.perf_counter() - t:.1f} s（迁移、演示组织加至 {max(25, args.units)} 个单位、{len(codes)} 个测评码）")
 
     server = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "serve.sh")], cwd=ROOT, env=env,
                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "server.log"), "w"))
