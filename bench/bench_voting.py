@@ -281,6 +281,23 @@ def in_process(target, *args):
     return result
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a process group (the server)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # field 5 of stat: process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -369,7 +386,9 @@ def main() -> int:
         bare = in_process(bare_phase, port, args.clients, args.bare_seconds)
         bare_rps = len(bare["lat"]) / bare["elapsed"]
 
+        cpu0 = group_cpu(server.pid)
         res = in_process(vote_phase, port, codes, args.clients)
+        server_cpu = group_cpu(server.pid) - cpu0
         elapsed = res["elapsed"]
         timings = res["timings"]
         visits = len(timings.get("visit", []))
@@ -393,7 +412,10 @@ def main() -> int:
         for kind in ("GET /v (entry)", "POST /v (code → ballot page)", "POST /v/ballot (cast)", "visit"):
             v = timings.get(kind, [])
             print(f"  {kind:32s} n={len(v):5d}  p50 {pct(v, 50):6.1f} ms  p99 {pct(v, 99):6.1f} ms  max {max(v or [0]) * 1000:6.1f} ms")
-        print(f"客户端进程 CPU：{res['client_cpu']:.1f} s（与服务器共用 {os.cpu_count()} 个核）")
+        print(f"服务器进程 CPU：{server_cpu:.1f} s，每次访问 {server_cpu / max(visits, 1) * 1000:.2f} ms"
+              f"（{'不含 PostgreSQL 服务进程；' if args.pg else ''}{os.cpu_count()} 核满载时约可支撑 "
+              f"{os.cpu_count() / max(server_cpu / max(visits, 1), 1e-9):,.0f} 访问/s）；"
+              f"客户端进程 CPU：{res['client_cpu']:.1f} s")
         print(f"错误：{len(errors)}" + (f"（{Counter(errors).most_common(5)}）" if errors else ""))
         print(f"与空载端点之比：投票请求/s ÷ 空载请求/s = {requests / elapsed / bare_rps:.2f}")
         print(f"核对：票箱 {box['ballots']} 张，名册已投票 {box['voted']}，回执 {len(box['receipts'])}，"
