@@ -458,47 +458,72 @@ r AS (INSERT INTO receipt (code, cycle_id) SELECT %(code)s, %(cycle_id)s FROM fl
 SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM flip)
 """
 
-_pg_local = threading.local()
+_pg_idle: dict[tuple[int, str], list] = {}  # (pid, url) -> idle hot-path connections
+_pg_guard = threading.Lock()
 
 
-def _pg_connection(engine: Engine):
-    """A connection of this thread for the hot path, detached from the pool, in autocommit mode
+def _pg_open(engine: Engine):
+    """A new connection for the hot path, detached from the engine's pool, in autocommit mode
     (no checkout ping, no reset on return: one round trip per statement)."""
-    key = (os.getpid(), str(engine.url))
-    held = getattr(_pg_local, "conn", None)
-    if held is not None and held[0] == key and not held[2].closed and not getattr(held[2], "broken", False):
-        return held[2]
-    if held is not None and held[0][0] == os.getpid():
-        try:
-            held[2].close()
-        except Exception:  # noqa: BLE001 — a broken connection is dropped either way
-            pass
     fairy = engine.raw_connection()
     dbapi = fairy.driver_connection
     fairy.detach()
     dbapi.rollback()
     dbapi.autocommit = True
-    _pg_local.conn = (key, fairy, dbapi)
-    return dbapi
+    return (fairy, dbapi)  # the fairy is kept with it: its finaliser would close the connection
+
+
+def _pg_borrow(engine: Engine):
+    key = (os.getpid(), str(engine.url))
+    with _pg_guard:
+        idle = _pg_idle.setdefault(key, [])
+        while idle:
+            held = idle.pop()
+            if not held[1].closed and not getattr(held[1], "broken", False):
+                return key, held
+    return key, _pg_open(engine)
+
+
+def _pg_return(key, held) -> None:
+    if held[1].closed or getattr(held[1], "broken", False):
+        return
+    with _pg_guard:
+        _pg_idle.setdefault(key, []).append(held)
+
+
+def pg_prefill(engine: Engine, n: int) -> int:
+    """Open ``n`` hot-path connections ahead of the first voters (a worker's warm-up)."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    key = (os.getpid(), str(engine.url))
+    with _pg_guard:
+        have = len(_pg_idle.get(key, []))
+    for _ in range(max(0, n - have)):
+        _pg_return(key, _pg_open(engine))
+    return n
 
 
 def _pg_run(engine: Engine, sql: str, params: Mapping, *, write: bool = False):
-    """Run one statement on the thread's hot-path connection; return its first row. A read is
-    retried once on a fresh connection if the connection broke (e.g. the server restarted)."""
+    """Run one statement on an idle hot-path connection; return its first row. A read is retried
+    once on a fresh connection if the connection broke (e.g. the server restarted)."""
     for attempt in (0, 1):
-        conn = _pg_connection(engine)
+        key, held = _pg_borrow(engine)
+        conn = held[1]
         try:
             with conn.cursor() as cur:
                 cur.execute(sql, params)
-                return cur.fetchone()
+                row = cur.fetchone()
         except Exception as exc:
-            if conn.closed or getattr(conn, "broken", False):
-                _pg_local.conn = None
-                if attempt == 0 and not write:
-                    continue
+            broken = conn.closed or getattr(conn, "broken", False)
+            if not broken:
+                _pg_return(key, held)
+            elif attempt == 0 and not write:
+                continue
             if type(exc).__module__.startswith("psycopg"):
                 raise ServiceError("数据库暂时不可用，请稍后重试。") from exc
             raise
+        _pg_return(key, held)
+        return row
     return None
 
 

@@ -277,6 +277,7 @@ def warm(app) -> str:
         global _entry_html
         _entry_html = render_template("vote/entry.html", error=None)
         engine = db.engine
+        voting.pg_prefill(engine, int(os.environ.get("KPI_THREADS", "4")))
         with Session(engine) as s:
             cycle_ids = list(s.exec(select(Cycle.id).where(Cycle.archived == False)))  # noqa: E712
         for cycle_id in cycle_ids:
