@@ -173,15 +173,12 @@ def test_unknown_category_or_subtype_is_rejected():
         compute(s, [Unit("x", "某", "college", "学院"), Unit("x", "某", "college", "学院")], {})
 
 
-def test_seed_full_cycle_is_consistent_and_fast():
-    import time
-
+def test_seed_full_cycle_is_consistent():
+    # speed is measured by bench/bench_rubric.py, not asserted here
     s = seed()
     cyc = synthetic_cycle(s, 30, 30, seed=3)
-    t = time.perf_counter()
     r = compute(s, cyc.units, cyc.facts, cyc.ballots, cyc.leader_ratings)
     g = grade(s, r, applications={u.id: True for u in cyc.units})
-    assert time.perf_counter() - t < 1.0
     for u in r.units.values():
         assert u.total == sum(c.points for c in u.components.values())
         assert u.total <= 200 + 10  # only items allowed past their cap may exceed
