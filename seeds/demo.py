@@ -8,6 +8,7 @@ Loading is idempotent: what exists is kept, what is missing is added.
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -172,8 +173,27 @@ def load_demo(session: Session) -> str:
             stage.opens_at, stage.closes_at = times[stage.kind]
             session.add(stage)
         session.flush()
+        prepare_vote(session, cycle)
     tables = load_target_tables(session, units)
     return f"新增单位 {added_units} 个、账号 {added_users} 个；周期「{cycle.name}」；绩效目标表 {tables} 张。"
+
+
+DEMO_CODES = 40
+DEMO_EXCELLENT_SHARE = Decimal("0.3")
+
+
+def prepare_vote(session: Session, cycle: Cycle) -> None:
+    """The democratic rating ready to try: the rater groups, the voter accounts on the roll as
+    教职工代表, a batch of one-time codes for 中层干部 (print them from 民主测评 → 打印测评票), and
+    the issue's example rule of at most 30 % 优秀 per category (the source document sets none)."""
+    from app.services import voting
+
+    groups = {g.key: g for g in voting.create_default_groups(session, actor_id=None, cycle=cycle)}
+    staff = groups.get("staff") or list(groups.values())[-1]
+    cadre = groups.get("cadre") or list(groups.values())[0]
+    voting.add_accounts(session, actor_id=None, cycle=cycle, group_id=staff.id)
+    voting.issue_codes(session, actor_id=None, cycle=cycle, group_id=cadre.id, count=DEMO_CODES, batch="演示批次")
+    voting.set_excellent_share(session, actor_id=None, cycle=cycle, share=DEMO_EXCELLENT_SHARE)
 
 
 # (file in seeds/targets/, unit code, year): a real provincial-format table, so the target-table
