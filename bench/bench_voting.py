@@ -91,7 +91,8 @@ with app.app_context(), Session(db.engine) as s:
     s.commit()
     cycle = s.exec(select(Cycle)).first()
     assert voting.stage_is_open(s, cycle.id), "democratic stage of the demo cycle is not open"
-    groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
+    groups = voting.groups_of(s, cycle.id) or voting.create_default_groups(s, actor_id=None, cycle=cycle)
+    demo_codes = set(s.exec(select(RollEntry.code).where(RollEntry.code.is_not(None))))  # the demo's own batch
     units = [u.id for u in s.exec(select(Unit).order_by(Unit.id))]
     n = {n_codes}
     half = n // 2
@@ -105,7 +106,7 @@ with app.app_context(), Session(db.engine) as s:
                                batch=f"单位{{uid}}")
             made += k
     s.commit()
-    codes = [c for c in s.exec(select(RollEntry.code).where(RollEntry.code.is_not(None)))]
+    codes = [c for c in s.exec(select(RollEntry.code).where(RollEntry.code.is_not(None))) if c not in demo_codes]
     json.dump(codes, sys.stdout)
 """
     out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
