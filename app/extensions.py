@@ -1,7 +1,15 @@
 """Extensions: sign-in, CSRF, and the database engine with its request-scoped session.
 
 One transaction per request: views and services only ``flush``; the session is committed once
-after a successful response (status < 400) and rolled back otherwise. Callbacks registered with
+after a successful response (status < 400) and rolled back otherwise.
+
+On SQLite a transaction that reads first and writes later fails at once with "database is
+locked" when another connection wrote in between (its snapshot is stale; the busy timeout does
+not help). So every transaction that may write starts with ``BEGIN IMMEDIATE`` and waits its
+turn: requests other than GET/HEAD/OPTIONS, GET views marked with :func:`writes`, and every
+session opened on :func:`write_bind` (CLI commands, jobs). Read-only GETs stay deferred, so
+readers never queue behind writers; views that write through their own short transactions (the
+ballot box) are marked with :func:`own_transactions`. Callbacks registered with
 :func:`after_commit` (e-mails, notices that must not precede the data) run after that commit.
 """
 
@@ -9,7 +17,7 @@ import os
 import sqlite3
 import threading
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy import event
@@ -55,9 +63,15 @@ class Database:
     def engine(self) -> Engine:
         return self.engine_for(current_app.config["DATABASE_URL"])
 
+    @property
+    def writer(self) -> Engine:
+        """The engine for sessions that write (see the module docstring)."""
+        return write_bind(self.engine)
+
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = Session(self.engine, expire_on_commit=False)
+            bind = self.writer if _request_may_write() else self.engine
+            g.db_session = Session(bind, expire_on_commit=False)
             g.after_commit = []
         return g.db_session
 
@@ -109,6 +123,36 @@ class Database:
 
 
 db = Database()
+
+
+def write_bind(engine: Engine) -> Engine:
+    """``engine`` whose transactions start with BEGIN IMMEDIATE on SQLite (unchanged elsewhere)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="immediate")
+    return engine
+
+
+def writes(view):
+    """Mark a GET view that writes (e.g. marks notices read), so its transaction is a writer's."""
+    view.writes = True
+    return view
+
+
+def own_transactions(view):
+    """Mark a view that writes only through its own short transactions (the ballot box): its
+    request session just reads and must not hold SQLite's write lock while they run."""
+    view.writes = False
+    return view
+
+
+def _request_may_write() -> bool:
+    if not has_request_context():
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    declared = getattr(view, "writes", None)
+    if declared is not None:
+        return declared
+    return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def get_db() -> Session:

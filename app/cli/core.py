@@ -43,7 +43,7 @@ def seed_demo(if_empty, quiet):
     from app.models import Unit
     from seeds.demo import DEMO_PASSWORD, load_demo
 
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         if if_empty and session.exec(select(func.count()).select_from(Unit)).one() > 0:
             if not quiet:
                 click.echo("数据库已有数据，跳过演示数据。")
@@ -101,7 +101,7 @@ def create_user(username, display_name, password, roles, unit_name, rank):
     from app.models import Unit
     from app.services import ServiceError, accounts
 
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         unit_id = None
         if unit_name:
             unit = session.exec(select(Unit).where(Unit.name == unit_name)).first()

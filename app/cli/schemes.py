@@ -27,7 +27,7 @@ def scheme():
 def _session():
     from sqlmodel import Session
 
-    return Session(db.engine)
+    return Session(db.writer)
 
 
 def _fail(errors, title: str) -> None:

@@ -29,6 +29,7 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from app.extensions import db as database
+from app.extensions import write_bind
 from app.models import Cycle, RoleMembership, Stage, Unit, User
 from app.models.base import utcnow
 
@@ -125,7 +126,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
     def step(name):
         timings[name] = time.perf_counter()
 
-    with Session(engine, expire_on_commit=False) as s:
+    with Session(write_bind(engine), expire_on_commit=False) as s:
         click.echo(load_demo(s))
         scheme = load_scheme(s)
         if scheme is None:

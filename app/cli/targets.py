@@ -64,7 +64,7 @@ def import_cmd(path, unit, year, project, dry_run, as_json):
         data = Path(path).read_bytes()
     except OSError as exc:
         _fail(f"无法读取文件「{path}」：{exc.strerror or exc}")
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         try:
             u = svc.find_unit(session, unit)
             preview = svc.preview_import(session, data=data, unit=u, year=year, project=project)
@@ -108,7 +108,7 @@ def import_cmd(path, unit, year, project, dry_run, as_json):
 @with_appcontext
 def export_cmd(out, unit, year, project):
     """按原表样式导出绩效目标表。"""
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         try:
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
@@ -126,7 +126,7 @@ def export_cmd(out, unit, year, project):
 @with_appcontext
 def selfeval_cmd(out, unit, year, project):
     """导出年终《项目支出绩效自评表》（含全年实际值与得分）。"""
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         try:
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
@@ -144,7 +144,7 @@ def selfeval_cmd(out, unit, year, project):
 @with_appcontext
 def score_cmd(unit, year, project, as_json):
     """显示年终得分与等级（按全年实际值）。"""
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         try:
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
@@ -172,7 +172,7 @@ def score_cmd(unit, year, project, as_json):
 @with_appcontext
 def checkpoint_cmd(year, kind, action):
     """发起（open）或截止（close）某年度的半年 / 全年实际值填报。"""
-    with Session(db.engine) as session:
+    with Session(db.writer) as session:
         svc.set_checkpoint(session, actor_id=None, year=year, kind=kind,
                            status="open" if action == "open" else "closed")
         session.commit()

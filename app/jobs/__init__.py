@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.extensions import write_bind
 from app.models import JobRun
 from app.models.base import utcnow
 
@@ -45,7 +46,7 @@ def run_job(engine, name: str, *, tick_seconds: int, now: datetime | None = None
     now = now or utcnow()
     key = trigger_key(now, tick_seconds)
     runner = f"{socket.gethostname()}:{os.getpid()}"
-    with Session(engine) as db:
+    with Session(write_bind(engine)) as db:
         try:
             db.add(JobRun(job=name, trigger_key=key, runner=runner))
             db.commit()
@@ -53,7 +54,7 @@ def run_job(engine, name: str, *, tick_seconds: int, now: datetime | None = None
             db.rollback()
             log.info("job %s trigger %s skipped by %s: claimed elsewhere", name, key, runner)
             return None
-    with Session(engine) as db:
+    with Session(write_bind(engine)) as db:
         try:
             result = JOBS[name](db, now) or ""
             db.commit()

@@ -1,7 +1,7 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
-from app.extensions import get_db
+from app.extensions import get_db, writes
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import notices as notice_svc
 from app.services import stages, tasks
@@ -28,6 +28,7 @@ def index():
 
 @bp.route("/notices")
 @allow(SIGNED_IN)
+@writes
 def notices():
     db = get_db()
     items = notice_svc.recent(db, current_user.id, limit=200)

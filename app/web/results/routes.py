@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from app import charts
-from app.extensions import get_db
+from app.extensions import get_db, writes
 from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
@@ -121,6 +121,7 @@ def index():
 
 @bp.route("/cycles/<int:cycle_id>/results")
 @allow("office", "group")
+@writes
 def sheet(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)

@@ -19,7 +19,7 @@ import os
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from app.extensions import csrf, db, get_db
+from app.extensions import csrf, db, get_db, own_transactions
 from app.models import Cycle
 from app.security import PUBLIC, allow
 from app.services import ServiceError, StageClosed, voting
@@ -146,6 +146,7 @@ def _done_page(ctx, receipt: str):
 @bp.route("/v", methods=["GET", "POST"])
 @csrf.exempt
 @allow(PUBLIC)
+@own_transactions
 def entry():
     """GET: the entry page (its script posts the code from the address's fragment). POST: check
     the code, keep the roll entry in the signed session cookie and answer with the ballot page
@@ -184,6 +185,7 @@ def _code_voter():
 
 @bp.route("/v/ballot", methods=["GET", "POST"])
 @allow(PUBLIC)
+@own_transactions
 def ballot():
     voter = _code_voter()
     if voter is None:
@@ -222,6 +224,7 @@ def done():
 # ---------------------------------------------------------------- by account
 @bp.route("/v/cycles/<int:cycle_id>", methods=["GET", "POST"])
 @allow("voter")
+@own_transactions
 def account_ballot(cycle_id: int):
     if get_db().get(Cycle, cycle_id) is None:
         abort(404)
