@@ -409,7 +409,26 @@ def return_report(db: Session, *, actor_id: int, report: SelfReport, comment: st
     db.add(report)
     record(db, actor_id=actor_id, action="return", entity="self_report", entity_id=report.id,
            cycle_id=report.cycle_id, old={"status": "submitted"}, new={"status": "returned"}, reason=comment)
+    _notify_reporters(db, report, comment)
     db.flush()
+
+
+def _notify_reporters(db: Session, report: SelfReport, comment: str) -> None:
+    """Tell the unit's reporters (in-app, and by e-mail when the reminders job sends them) that
+    their report came back, with the office's comments."""
+    from app.models import RoleMembership
+
+    from .notices import notify
+
+    unit = db.get(Unit, report.unit_id)
+    cycle = db.get(Cycle, report.cycle_id)
+    reporters = db.exec(select(RoleMembership.user_id).where(RoleMembership.role == "reporter",
+                                                             RoleMembership.unit_id == report.unit_id))
+    for user_id in sorted(set(reporters)):
+        notify(db, user_id=user_id, title=f"{cycle.name}自查报告已被退回修改",
+               body=f"目标办退回了{unit.name}的自查报告，修改意见：{comment}",
+               link=f"/report/cycles/{report.cycle_id}/units/{report.unit_id}",
+               dedupe_key=f"report-returned:{report.id}:{report.version}:{user_id}")
 
 
 def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:

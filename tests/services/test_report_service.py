@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.models import AuditEntry, Stage
+from app.models import AuditEntry, Notice, Stage
 from app.models.base import utcnow
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports
 from tests.services.test_report_fixtures import World
@@ -97,6 +97,8 @@ def test_submit_return_resubmit_publish(session, w):
     reports.return_report(session, actor_id=w.office.id, report=report, comment="请补充佐证",
                           expected_version=report.version)
     assert report.status == "returned"
+    notices = session.exec(select(Notice).where(Notice.user_id == w.tb1.id)).all()
+    assert len(notices) == 1 and "请补充佐证" in notices[0].body and "退回" in notices[0].title
     v = reports.save_draft(session, **kw, texts={"summary": "修改后的总结"}, report_version=report.version,
                            entries={"A2": {"facts": {"count": "1"}, "version": 1}})
     # the draft is private: what others see is still the first submission
