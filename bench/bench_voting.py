@@ -198,7 +198,10 @@ def visit(port: int, code: str, rng: random.Random, timings: dict, sent: Counter
 
 
 def vote_phase(port: int, codes: list[str], clients: int, out_q) -> None:
-    """Runs in its own process: ``clients`` threads share the codes."""
+    """Runs in its own process: ``clients`` threads share the codes. A short GIL switch interval
+    keeps the client's own thread scheduling out of the measured latencies (with the default
+    5 ms, a response that has arrived can wait for its thread longer than the server took)."""
+    sys.setswitchinterval(0.0005)
     lock = threading.Lock()
     queue = list(reversed(codes))
     timings: dict[str, list[float]] = defaultdict(list)
