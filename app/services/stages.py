@@ -151,3 +151,19 @@ def override_stage(db: Session, *, actor_id: int, stage: Stage, action: str, rea
     record(db, actor_id=actor_id, action=action, entity="stage", entity_id=stage.id, cycle_id=stage.cycle_id,
            old={"status": before.status}, new={"action": action, "until": until}, reason=reason)
     return override
+
+
+def set_archived(db: Session, *, actor_id: int, cycle: Cycle, archived: bool, reason: str) -> None:
+    """Archive a cycle (it stays readable in history but is no longer the current one), or bring
+    it back. The current cycle shown on home pages is the newest one not archived."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请填写原因。", field="reason")
+    if cycle.archived == archived:
+        return
+    cycle.archived = archived
+    db.add(cycle)
+    record(db, actor_id=actor_id, action="archive" if archived else "unarchive", entity="cycle",
+           entity_id=cycle.id, cycle_id=cycle.id, old={"archived": not archived}, new={"archived": archived},
+           reason=reason)
+    db.flush()

@@ -13,6 +13,21 @@ from app.timefmt import fmt_dt, fmt_input
 NAV: list[tuple[str, str, str]] = []
 
 
+# The menu follows the order of the work of a cycle; endpoints not listed come before 通知.
+NAV_ORDER = [
+    "home.index", "office.cycles", "schemes.index", "report.index", "voting.index", "scoring.index",
+    "leader.index", "leader.office_index", "award.mine", "award.office_index", "award.office_excellence_index",
+    "group.index", "group.excellence_index", "results.index", "targets.index", "targets.office",
+    "office.units", "office.users", "office.audit",
+]
+
+
+def _nav_rank(endpoint: str) -> int:
+    if endpoint == "home.notices":
+        return 10_000
+    return NAV_ORDER.index(endpoint) if endpoint in NAV_ORDER else 5_000
+
+
 def add_nav(role: str, label: str, endpoint: str) -> None:
     if (role, label, endpoint) not in NAV:
         NAV.append((role, label, endpoint))
@@ -22,7 +37,7 @@ def nav_items():
     if not current_user.is_authenticated:
         return []
     items, seen = [], set()
-    for role, label, endpoint in NAV:
+    for role, label, endpoint in sorted(NAV, key=lambda item: _nav_rank(item[2])):
         if (role == "*" or role in current_user.roles) and endpoint not in seen:
             seen.add(endpoint)
             try:

@@ -1,8 +1,11 @@
 """The office runs cycles, stages, units and users through the web pages."""
 
+from datetime import date
+
 from sqlmodel import select
 
 from app.models import AuditEntry, Cycle, RoleMembership, Stage, StageOverride, Unit, User
+from app.services import stages
 from tests import factories as f
 
 
@@ -131,3 +134,24 @@ def test_home_shows_open_stages_with_deadline(client, session):
     page = client.get("/").get_data(as_text=True)
     tasks = page.split('<ul class="tasks">', 1)[1].split("</ul>", 1)[0]
     assert "2018-2019学年 · 自查自评（进行中）" in tasks and "截止" in tasks
+
+
+def test_archive_a_cycle_needs_a_reason_and_changes_the_current_cycle(client, session):
+    _office(client, session)
+    old = f.cycle(session, name="2018-2019学年")
+    new = stages.create_cycle(session, actor_id=None, name="模拟周期", period_start=date(2019, 9, 1),
+                              period_end=date(2020, 8, 31), scheme=None)
+    session.commit()
+    assert stages.current_cycle(session).id == new.id
+    r = client.post(f"/office/cycles/{new.id}/archive", data={"active": "0", "reason": ""}, follow_redirects=True)
+    assert "请填写原因" in r.get_data(as_text=True)
+    session.expire_all()
+    assert stages.current_cycle(session).id == new.id
+    client.post(f"/office/cycles/{new.id}/archive", data={"active": "0", "reason": "模拟数据，不再使用"})
+    session.expire_all()
+    assert stages.current_cycle(session).id == old.id
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "archive")).one()
+    assert entry.reason == "模拟数据，不再使用"
+    client.post(f"/office/cycles/{new.id}/archive", data={"active": "1", "reason": "恢复"})
+    session.expire_all()
+    assert stages.current_cycle(session).id == new.id

@@ -69,7 +69,7 @@ def cycle_detail(cycle_id: int):
         forms[stage.id] = f
     override_form = OverrideForm()
     return render_template("office/cycle_detail.html", cycle=cycle, timeline=timeline, forms=forms,
-                           overrides=overrides, override_form=override_form,
+                           overrides=overrides, override_form=override_form, archive_form=ActiveForm(),
                            span=_timeline_span(timeline))
 
 
@@ -86,6 +86,24 @@ def _timeline_span(timeline):
             width = max(1.5, (s.closes_at - s.opens_at).total_seconds() / total * 100)
             bars[s.id] = (round(left, 2), round(min(width, 100 - left), 2))
     return {"start": start, "end": end, "bars": bars}
+
+
+@bp.route("/cycles/<int:cycle_id>/archive", methods=["POST"])
+@allow("office")
+def cycle_archive(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form, "请填写原因。")
+        return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
+    archived = form.active.data != "1"
+    try:
+        stages.set_archived(get_db(), actor_id=current_user.id, cycle=cycle, archived=archived, reason=form.reason.data)
+    except ServiceError as exc:
+        fail(exc)
+    else:
+        flash(f"周期「{cycle.name}」已{'归档' if archived else '恢复为可用周期'}。", "success")
+    return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
 @bp.route("/cycles/<int:cycle_id>/stages/<int:stage_id>", methods=["POST"])
