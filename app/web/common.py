@@ -67,3 +67,15 @@ def local_naive(value):
 
     local = to_local(value)
     return local.replace(tzinfo=None) if local else None
+
+
+def attempt(action, /, *args, ok: str, form=None, **kwargs) -> bool:
+    """Call the service ``action(*args, **kwargs)``: on success flash ``ok``, on refusal
+    :func:`fail` (roll back, flash the message, mark ``form``'s field). True when it succeeded."""
+    try:
+        action(*args, **kwargs)
+    except ServiceError as exc:
+        fail(exc, form)
+        return False
+    flash(ok, "success")
+    return True

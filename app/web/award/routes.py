@@ -12,7 +12,7 @@ from app.security import PUBLIC, allow
 from app.services import ServiceError, attachments, files, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
-from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -90,6 +90,13 @@ def _version(form) -> int:
 
 
 # ---------------------------------------------------------------- the unit's applications
+def _award_fields(form) -> dict:
+    """What an award application form says, as the award service takes it."""
+    return {"title": form.title.data, "level": form.level.data, "achieved_on": form.achieved_on.data,
+            "issuer": form.issuer.data, "description": form.description.data,
+            "links": elig_svc.parse_links(form.links.data)}
+
+
 @bp.route("/")
 @bp.route("/cycles/<int:cycle_id>")
 @allow("reporter")
@@ -121,9 +128,7 @@ def new(cycle_id: int):
     if form.validate_on_submit():
         try:
             app_ = award_svc.apply(dbs, actor_id=current_user.id, actor_units=_my_units(), cycle=cycle,
-                                   unit_id=form.unit_id.data, title=form.title.data, level=form.level.data,
-                                   achieved_on=form.achieved_on.data, issuer=form.issuer.data,
-                                   description=form.description.data, links=elig_svc.parse_links(form.links.data))
+                                   unit_id=form.unit_id.data, **_award_fields(form))
             _attach_files(dbs, form.files, "award", app_.id, cycle.id)
         except ServiceError as exc:
             fail(exc, form)
@@ -149,9 +154,7 @@ def edit(application_id: int):
     if form.validate_on_submit():
         try:
             award_svc.revise(dbs, actor_id=current_user.id, actor_units=_my_units(), application=app_,
-                             expected_version=_version(form), title=form.title.data, level=form.level.data,
-                             achieved_on=form.achieved_on.data, issuer=form.issuer.data,
-                             description=form.description.data, links=elig_svc.parse_links(form.links.data))
+                             expected_version=_version(form), **_award_fields(form))
             _attach_files(dbs, form.files, "award", app_.id, cycle.id)
         except ServiceError as exc:
             fail(exc, form)
@@ -283,13 +286,8 @@ def precheck(application_id: int):
     app_ = get_or_404(AwardApplication, application_id)
     form = PrecheckForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
-        try:
-            award_svc.precheck(dbs, actor_id=current_user.id, application=app_, accept=form.decision.data == "accept",
-                               reason=form.reason.data, expected_version=_version(form))
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。", "success")
+        attempt(award_svc.precheck, dbs, actor_id=current_user.id, application=app_, accept=form.decision.data == "accept",
+                                    reason=form.reason.data, expected_version=_version(form), ok="已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_list", cycle_id=app_.cycle_id) + f"#a{app_.id}")
@@ -390,13 +388,8 @@ def veto_withdraw(veto_id: int):
     veto = get_or_404(Veto, veto_id)
     form = WithdrawForm(prefix=f"v{veto.id}")
     if form.validate_on_submit():
-        try:
-            elig_svc.withdraw_veto(dbs, actor_id=current_user.id, veto=veto, reason=form.reason.data,
-                                   expected_version=_version(form))
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已撤销该情形，理由已记录。", "success")
+        attempt(elig_svc.withdraw_veto, dbs, actor_id=current_user.id, veto=veto, reason=form.reason.data,
+                                        expected_version=_version(form), ok="已撤销该情形，理由已记录。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_excellence", cycle_id=veto.cycle_id) + "#vetoes")
@@ -409,14 +402,9 @@ def excellence_decide(application_id: int):
     app_ = get_or_404(ExcellenceApplication, application_id)
     form = DecideForm(prefix=f"e{app_.id}")
     if form.validate_on_submit():
-        try:
-            elig_svc.decide_application(dbs, actor_id=current_user.id, actor_roles=set(current_user.roles),
-                                        application=app_, accept=form.decision.data == "accept",
-                                        reason=form.reason.data, expected_version=_version(form))
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已认定。" if form.decision.data == "accept" else "已记录不予认定。", "success")
+        attempt(elig_svc.decide_application, dbs, actor_id=current_user.id, actor_roles=set(current_user.roles),
+                                             application=app_, accept=form.decision.data == "accept",
+                                             reason=form.reason.data, expected_version=_version(form), ok="已认定。" if form.decision.data == "accept" else "已记录不予认定。")
     else:
         flash_form_errors(form, EXPIRED)
     back = "group.excellence" if request.form.get("from") == "group" and current_user.has("group") \

@@ -1,16 +1,16 @@
 """The leadership group (领导小组): contribution-award votes and excellence decisions."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from app.extensions import get_db
 from app.models.award import AwardApplication
 from app.security import allow
-from app.services import ServiceError, attachments, stages, tasks
+from app.services import attachments, stages, tasks
 from app.services import awards as award_svc
 from app.web.award.forms import DecideForm, VoteForm
 from app.web.award.routes import _excellence_page
-from app.web.common import EXPIRED, cycle_or_404, fail, flash_form_errors, get_or_404, to_current_cycle
+from app.web.common import EXPIRED, attempt, cycle_or_404, flash_form_errors, get_or_404, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -77,13 +77,8 @@ def vote(application_id: int):
     app_ = get_or_404(AwardApplication, application_id)
     form = VoteForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
-        try:
-            award_svc.vote(dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
-                           comment=form.comment.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash(f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。", "success")
+        attempt(award_svc.vote, dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
+                                comment=form.comment.data, ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("group.awards", cycle_id=app_.cycle_id) + f"#a{app_.id}")

@@ -9,7 +9,7 @@ from app.models import ROLE_LABELS, AuditEntry, Cycle, RoleMembership, Scheme, S
 from app.security import allow
 from app.services import ServiceError, accounts, org, stages
 from app.timefmt import from_local
-from app.web.common import fail, flash_form_errors, form_errors, get_or_404, local_naive
+from app.web.common import attempt, fail, flash_form_errors, form_errors, get_or_404, local_naive
 from app.web.templating import add_nav
 
 from . import bp
@@ -97,12 +97,7 @@ def cycle_archive(cycle_id: int):
         flash_form_errors(form, "请填写原因。")
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     archived = form.active.data != "1"
-    try:
-        stages.set_archived(get_db(), actor_id=current_user.id, cycle=cycle, archived=archived, reason=form.reason.data)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash(f"周期「{cycle.name}」已{'归档' if archived else '恢复为可用周期'}。", "success")
+    attempt(stages.set_archived, get_db(), actor_id=current_user.id, cycle=cycle, archived=archived, reason=form.reason.data, ok=f"周期「{cycle.name}」已{'归档' if archived else '恢复为可用周期'}。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -122,14 +117,9 @@ def stage_times(cycle_id: int, stage_id: int):
     except ValueError:
         flash("提醒时间须为整数小时，用逗号分隔，例如 72,24。", "error")
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
-    try:
-        stages.set_stage_times(dbs, actor_id=current_user.id, stage=stage, opens_at=from_local(form.opens_at.data),
-                               closes_at=from_local(form.closes_at.data), reminder_hours=hours,
-                               expected_version=int(form.version.data or 0))
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash(f"已保存「{stage.label}」的时间。", "success")
+    attempt(stages.set_stage_times, dbs, actor_id=current_user.id, stage=stage, opens_at=from_local(form.opens_at.data),
+                                    closes_at=from_local(form.closes_at.data), reminder_hours=hours,
+                                    expected_version=int(form.version.data or 0), ok=f"已保存「{stage.label}」的时间。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -144,13 +134,8 @@ def stage_override(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
-    try:
-        stages.override_stage(dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
-                              reason=form.reason.data, until=from_local(form.until.data))
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash(f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。", "success")
+    attempt(stages.override_stage, dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
+                                   reason=form.reason.data, until=from_local(form.until.data), ok=f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -283,12 +268,7 @@ def role_delete(user_id: int, membership_id: int):
     from .forms import EmptyForm
 
     if EmptyForm().validate_on_submit():
-        try:
-            accounts.remove_role(get_db(), actor_id=current_user.id, membership_id=membership_id)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已移除角色。", "success")
+        attempt(accounts.remove_role, get_db(), actor_id=current_user.id, membership_id=membership_id, ok="已移除角色。")
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 
@@ -297,12 +277,7 @@ def role_delete(user_id: int, membership_id: int):
 def user_reset_password(user_id: int):
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(get_db(), actor_id=current_user.id, user_id=user_id, password=form.password.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("密码已重置，该用户下次登录须修改密码。", "success")
+        attempt(accounts.reset_password, get_db(), actor_id=current_user.id, user_id=user_id, password=form.password.data, ok="密码已重置，该用户下次登录须修改密码。")
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
@@ -313,13 +288,8 @@ def user_reset_password(user_id: int):
 def user_active(user_id: int):
     form = ActiveForm()
     if form.validate_on_submit():
-        try:
-            accounts.set_active(get_db(), actor_id=current_user.id, user_id=user_id, active=form.active.data == "1",
-                                reason=form.reason.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已保存。", "success")
+        attempt(accounts.set_active, get_db(), actor_id=current_user.id, user_id=user_id, active=form.active.data == "1",
+                                     reason=form.reason.data, ok="已保存。")
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))

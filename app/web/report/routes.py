@@ -11,7 +11,7 @@ from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, StaleData, evidence, files, reports
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
-from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
+from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -212,13 +212,8 @@ def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     unit = _own_unit_or_404(unit_id)
     ev = get_or_404(Evidence, evidence_id)
     code = ev.indicator_code
-    try:
-        evidence.remove(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle,
-                        unit=unit, evidence=ev)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash("已删除佐证材料。", "success")
+    attempt(evidence.remove, dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle,
+                             unit=unit, evidence=ev, ok="已删除佐证材料。")
     return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (f"#ind-{code}" if code else "#general"))
 
 
@@ -289,13 +284,8 @@ def return_report(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        try:
-            reports.return_report(get_db(), actor_id=current_user.id, report=report, comment=form.comment.data,
-                                  expected_version=int(form.version.data or 0))
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已退回修改，单位将看到您的意见。", "success")
+        attempt(reports.return_report, get_db(), actor_id=current_user.id, report=report, comment=form.comment.data,
+                                       expected_version=int(form.version.data or 0), ok="已退回修改，单位将看到您的意见。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
@@ -303,12 +293,7 @@ def return_report(cycle_id: int, unit_id: int):
 @allow("office")
 def publish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
-    try:
-        reports.publish(get_db(), actor_id=current_user.id, report=report)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash("已在校内公示。", "success")
+    attempt(reports.publish, get_db(), actor_id=current_user.id, report=report, ok="已在校内公示。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
@@ -333,12 +318,7 @@ def unpublish(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        try:
-            reports.unpublish(get_db(), actor_id=current_user.id, report=report, reason=form.reason.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已撤回公示。", "success")
+        attempt(reports.unpublish, get_db(), actor_id=current_user.id, report=report, reason=form.reason.data, ok="已撤回公示。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 

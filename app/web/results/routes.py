@@ -21,7 +21,7 @@ from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSe
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, objections, results, stages
 from app.services.tasks import STAGE_ACTIONS
-from app.web.common import cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -176,13 +176,8 @@ def override(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form, "请检查填写内容。")
         return redirect(url_for("results.sheet", cycle_id=cycle_id))
-    try:
-        results.add_override(dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
-                             kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash("调整已记录，理由显示在结果表中。", "success")
+    attempt(results.add_override, dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
+                                  kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data, ok="调整已记录，理由显示在结果表中。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
@@ -192,14 +187,9 @@ def fix(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     form = FixForm()
     if form.validate_on_submit():
-        try:
-            results.fix(get_db(), actor_id=current_user.id, cycle=cycle,
-                        expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
-                        accept_provisional_reason=form.reason.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("考核结果已定稿。此后只有记录理由的更正才能改变结果。", "success")
+        attempt(results.fix, get_db(), actor_id=current_user.id, cycle=cycle,
+                             expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                             accept_provisional_reason=form.reason.data, ok="考核结果已定稿。此后只有记录理由的更正才能改变结果。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
@@ -224,12 +214,7 @@ def publish(cycle_id: int):
 def finalise(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
-        try:
-            results.finalise(get_db(), actor_id=current_user.id, cycle=cycle)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("公示结束，考核结果已最终确定。", "success")
+        attempt(results.finalise, get_db(), actor_id=current_user.id, cycle=cycle, ok="公示结束，考核结果已最终确定。")
     return redirect(url_for("results.objections_page", cycle_id=cycle_id))
 
 
@@ -284,12 +269,7 @@ def lodge(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        try:
-            objections.lodge(get_db(), user_id=current_user.id, cycle=cycle, unit_id=unit_id, text=form.text.data)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("异议已提交，目标办将在公示期内答复，答复会通知您。", "success")
+        attempt(objections.lodge, get_db(), user_id=current_user.id, cycle=cycle, unit_id=unit_id, text=form.text.data, ok="异议已提交，目标办将在公示期内答复，答复会通知您。")
     return redirect(url_for("results.unit_detail", cycle_id=cycle_id, unit_id=unit_id))
 
 
@@ -319,15 +299,10 @@ def answer(objection_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        try:
-            objections.answer(dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
-                              answer_text=form.answer.data, new_total=form.new_total.data,
-                              new_grade=form.new_grade.data,
-                              expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None)
-        except ServiceError as exc:
-            fail(exc)
-        else:
-            flash("已答复。", "success")
+        attempt(objections.answer, dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
+                                   answer_text=form.answer.data, new_total=form.new_total.data,
+                                   new_grade=form.new_grade.data,
+                                   expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None, ok="已答复。")
     return redirect(url_for("results.objections_page", cycle_id=rs.cycle_id))
 
 

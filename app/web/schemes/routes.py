@@ -14,7 +14,7 @@ from app.models import Cycle, Scheme
 from app.rubric.rules import RULES
 from app.security import allow
 from app.services import ServiceError, schemes
-from app.web.common import fail, get_or_404
+from app.web.common import attempt, fail, get_or_404
 from app.web.templating import add_nav
 
 from . import bp
@@ -135,11 +135,6 @@ def assign(scheme_id: int):
         flash("请选择周期。", "error")
         return redirect(url_for("schemes.detail", scheme_id=scheme.id))
     cycle = get_or_404(Cycle, form.cycle_id.data)
-    try:
-        schemes.assign_scheme(dbs, actor_id=current_user.id, cycle=cycle, scheme=scheme,
-                              expected_version=cycle.version)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash(f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。", "success")
+    attempt(schemes.assign_scheme, dbs, actor_id=current_user.id, cycle=cycle, scheme=scheme,
+                                   expected_version=cycle.version, ok=f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。")
     return redirect(url_for("schemes.detail", scheme_id=scheme.id))

@@ -26,7 +26,7 @@ from app.services import ServiceError, StaleData, files
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
-from app.web.common import fail, get_or_404, local_naive
+from app.web.common import attempt, fail, get_or_404, local_naive
 from app.web.templating import add_nav
 
 from . import bp
@@ -193,13 +193,8 @@ def evidence_delete(evidence_id: int):
     if not svc.may_report(current_user, rec) or not CsrfForm().validate_on_submit():
         abort(404)
     kind, position = ev.checkpoint, ev.position
-    try:
-        svc.remove_evidence(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
-                            rec=rec, ev=ev)
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash("已删除佐证材料。", "success")
+    attempt(svc.remove_evidence, dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
+                                 rec=rec, ev=ev, ok="已删除佐证材料。")
     return redirect(url_for("targets.fill", table_id=rec.id, kind=kind) + f"#row-{position}")
 
 
@@ -323,14 +318,9 @@ def checkpoint_set(kind: str):
     action = request.form.get(f"{kind}-action")
     if action not in ("open", "close"):
         abort(400)
-    try:
-        svc.set_checkpoint(dbs, actor_id=current_user.id, year=year, kind=kind,
-                           status="open" if action == "open" else "closed",
-                           due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0))
-    except ServiceError as exc:
-        fail(exc)
-    else:
-        flash(f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。", "success")
+    attempt(svc.set_checkpoint, dbs, actor_id=current_user.id, year=year, kind=kind,
+                                status="open" if action == "open" else "closed",
+                                due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
     return redirect(url_for("targets.office", year=year))
 
 
