@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 FLASK := $(PY) -m flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 4
+WORKERS ?=
 
 .PHONY: run test test-sqlite test-pg install install-dev system-deps lint bench clean
 

@@ -3,8 +3,13 @@ instead of in its own process; jobs still run once per trigger (see app/jobs).""
 
 import os
 
+# One worker process per core, each with 8 threads. Python runs one thread at a time per process, so
+# more processes than cores only adds context switches: on a 2-core machine 2 workers x 8 threads
+# gave the meeting-hall vote a p99 of 90-130 ms where 4 x 4 gave 150-220 ms, and used less CPU per
+# ballot (bench/bench_voting.py). ``WORKERS`` / ``--workers`` and ``KPI_THREADS`` override.
 worker_class = "gthread"
-threads = int(os.environ.get("KPI_THREADS", "4"))
+workers = int(os.environ.get("WORKERS") or max(2, os.cpu_count() or 2))
+threads = int(os.environ.get("KPI_THREADS", "8"))
 timeout = 60
 graceful_timeout = 10
 accesslog = os.environ.get("KPI_ACCESS_LOG") or None  # off by default: the voting route must log no voter
@@ -18,7 +23,7 @@ def post_worker_init(worker):
     try:
         from app.web.vote.routes import warm
 
-        warm(worker.wsgi)
+        warm(worker.wsgi, threads=worker.cfg.threads)
     except Exception:  # a failed warm-up only makes the first requests slower
         worker.log.exception("ballot warm-up failed")
     # Fewer, later garbage collections: the objects made at start-up never change, and a full

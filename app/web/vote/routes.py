@@ -265,7 +265,7 @@ def results(cycle_id: int):
                            receipts=[voting.pretty_code(r) for r in voting.receipts(dbs, cycle_id)])
 
 
-def warm(app) -> str:
+def warm(app, *, threads: int = 8) -> str:
     """Get a fresh worker ready for a hall of phones (gunicorn.conf.py calls this after a worker
     starts): compile the ballot templates, and for every cycle whose democratic rating is open
     load its context and render its ballot pages (one per own unit), so that the first voters
@@ -280,7 +280,7 @@ def warm(app) -> str:
         global _entry_html
         _entry_html = render_template("vote/entry.html", error=None)
         engine = db.engine
-        voting.pg_prefill(engine, int(os.environ.get("KPI_THREADS", "4")))
+        voting.pg_prefill(engine, threads)
         with Session(engine) as s:
             cycle_ids = list(s.exec(select(Cycle.id).where(Cycle.archived == False)))  # noqa: E712
         for cycle_id in cycle_ids:
