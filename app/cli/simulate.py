@@ -17,7 +17,6 @@ directly.
 from __future__ import annotations
 
 import importlib
-import os
 import random
 import time
 from datetime import date, timedelta
@@ -230,8 +229,6 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
         s.commit()
         voting.forget_context(cycle.id)
         bctx = voting.ballot_context(engine, cycle.id, fresh=True)
-        os.makedirs(current_app.instance_path, exist_ok=True)
-        lock = None if engine.dialect.name != "sqlite" else os.path.join(current_app.instance_path, "ballot.lock")
         cast = 0
         levels = bctx.policy.level_names
         for code in codes:
@@ -251,7 +248,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
                 click.echo(f"  测评票无效（不应发生）：{errors[0]}")
                 continue
             voting.cast_ballot(engine, cycle_id=cycle.id, roll_id=voter.roll_id, group_key=voter.group_key,
-                               choices=choices, lock_path=lock)
+                               choices=choices, ctx=bctx)
             cast += 1
         click.echo(f"民主测评：{len(groups)} 类测评人员，发放测评码 {len(codes)} 个，投票 {cast} 张。")
 

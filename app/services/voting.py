@@ -11,23 +11,23 @@ Contract for the results engineer (stable, tested in tests/services/test_voting.
   explanation (``app.rubric.rules.democratic_score``), and the consistency checks.
 
 Casting a ballot (:func:`cast_ballot`) is the one write path that is not an ordinary service:
-it runs its own short transaction on a Core connection, because the flip of the roll entry
-(``voted`` false → true, checked by rowcount) and the ballot insert must commit together, and on
-SQLite under a cross-process writer lock (``fcntl.flock`` on ``instance/ballot.lock``) with
-``BEGIN IMMEDIATE`` so that a burst of voters is written one after another instead of through
-SQLite's sleep-and-retry busy handler. Nothing else happens inside the lock. Everything in the
-transaction is Core: one SELECT of the stage (and its overrides), one UPDATE, two INSERTs.
-Nothing about the voter is logged.
+the flip of the roll entry (``voted`` false → true, checked by rowcount) and the ballot and
+receipt inserts must commit together, in as short a write as possible. It is one statement
+checked against the cycle's cached context: on PostgreSQL a CTE on an autocommit connection, on SQLite an UPDATE
+whose TEMP trigger writes the ballot and the receipt (see ``_SQLITE_CAST_SETUP``), so SQLite's
+write lock is held only inside one C call. The statement also checks that the stage is still as
+cached; when it is not, the context is read again and the write made again. Everything runs on
+the driver's connection, no ORM. Nothing about the voter is logged.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import math
 import os
 import re
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Mapping
@@ -331,47 +331,6 @@ def decode_choices(payload: str) -> list[tuple[int, int]]:
 
 
 # ---------------------------------------------------------------- casting
-_lock_state: dict[str, tuple[int, int, threading.Lock]] = {}
-_lock_guard = threading.Lock()
-
-
-class _WriterLock:
-    """Serialises ballot writes across threads (a mutex) and across worker processes
-    (``fcntl.flock`` on a lock file, opened once per process)."""
-
-    def __init__(self, path: str | None):
-        self.path = path
-
-    def __enter__(self):
-        if self.path is None:
-            return self
-        pid = os.getpid()
-        state = _lock_state.get(self.path)
-        if state is None or state[0] != pid:
-            with _lock_guard:
-                state = _lock_state.get(self.path)
-                if state is None or state[0] != pid:
-                    os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-                    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                    state = (pid, fd, threading.Lock())
-                    _lock_state[self.path] = state
-        self._state = state
-        state[2].acquire()
-        try:
-            fcntl.flock(state[1], fcntl.LOCK_EX)
-        except BaseException:
-            state[2].release()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.path is None:
-            return False
-        fcntl.flock(self._state[1], fcntl.LOCK_UN)
-        self._state[2].release()
-        return False
-
-
 def new_code(length: int) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
@@ -395,9 +354,6 @@ _receipt_t = Receipt.__table__
 _SQL = {
     "stage": "SELECT s.version, (SELECT count(*) FROM stage_override o WHERE o.stage_id = s.id) "
              "FROM stage s WHERE s.id = :stage_id",
-    "flip": "UPDATE roll_entry SET voted = :yes WHERE id = :roll_id AND voted = :no AND void = :no",
-    "ballot": "INSERT INTO ballot (id, cycle_id, group_key, choices) VALUES (:id, :cycle_id, :group_key, :choices)",
-    "receipt": "INSERT INTO receipt (code, cycle_id) VALUES (:code, :cycle_id)",
     "voter": "SELECT r.id, r.cycle_id, g.key, r.unit_id, r.voted, r.void FROM roll_entry r "
              "JOIN rater_group g ON g.id = r.group_id WHERE r.{col} = :value",
 }
@@ -409,34 +365,15 @@ def _sql(engine: Engine, name: str, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
-class _Raw:
-    """A pooled DBAPI connection for one short transaction; rolled back unless committed."""
-
-    def __init__(self, engine: Engine, *, write: bool):
-        self.engine, self.write = engine, write
-
-    def __enter__(self):
-        self.fairy = self.engine.raw_connection()
-        self.cur = self.fairy.cursor()
-        if self.engine.dialect.name == "sqlite" and self.write:
-            self.cur.execute("BEGIN IMMEDIATE")
-        return self.cur
-
-    def commit(self):
-        self.fairy.commit() if self.engine.dialect.name != "sqlite" else self.cur.execute("COMMIT")
-
-    def __exit__(self, exc_type, *exc):
-        try:
-            if exc_type is not None or not self.write:
-                if self.engine.dialect.name == "sqlite":
-                    if self.fairy.driver_connection.in_transaction:
-                        self.cur.execute("ROLLBACK")
-                else:
-                    self.fairy.rollback()
-        finally:
-            self.cur.close()
-            self.fairy.close()
-        return False
+def _sqlite_one(engine: Engine, sql: str, params: Mapping):
+    """Run one read on a pooled SQLite connection (autocommit: no transaction); its first row."""
+    fairy = engine.raw_connection()
+    try:
+        cur = fairy.cursor()
+        cur.execute(sql, params)
+        return cur.fetchone()
+    finally:
+        fairy.close()
 
 
 # PostgreSQL: the whole cast is one statement on an autocommit connection (atomic by itself), so
@@ -527,61 +464,123 @@ def _pg_run(engine: Engine, sql: str, params: Mapping, *, write: bool = False):
     return None
 
 
-def _require_open_core(cur, engine: Engine, ctx: BallotContext | None, cycle_id: int) -> None:
-    """Inside the write transaction: the stage is open. The cached context's stage times are
-    used when the stage row's version and its number of overrides are unchanged (one tiny
-    SELECT); otherwise the stage is read again in full."""
-    if ctx is not None and ctx.stage is not None:
-        cur.execute(_sql(engine, "stage"), {"stage_id": ctx.stage.id})
-        row = cur.fetchone()
-        if row is not None and (row[0], row[1]) == (ctx.stage.version, len(ctx.overrides)):
-            is_open, why = ctx.stage_open()
-            if not is_open:
-                raise StageClosed(why)
-            return
-    fresh = ballot_context(engine, cycle_id, fresh=True)
-    is_open, why = fresh.stage_open() if fresh else (False, "本周期没有民主测评阶段。")
-    if not is_open:
-        raise StageClosed(why)
+# SQLite: the whole cast is one UPDATE statement, so SQLite's write lock is held only inside that
+# one C call (the GIL released), never across Python code. With a lock held across several
+# statements, every statement gives up the GIL, and getting it back waits for the worker's other
+# threads (up to a 5 ms switch interval each): under a meeting-hall burst that stretched each
+# write to milliseconds and queued every other voter behind it. The ballot and receipt rows are
+# written by a TEMP trigger (it exists only on this connection) from a one-row TEMP table in
+# memory, in the same statement and transaction as the flip of the roll entry; a flip that does
+# not happen (already voted, void, stage changed) writes nothing. The pending row holds the roll
+# id only in this connection's memory, for the microseconds between the two statements.
+_SQLITE_CAST_SETUP = (
+    "PRAGMA temp_store = MEMORY",
+    "CREATE TEMP TABLE IF NOT EXISTS cast_pending (slot INTEGER PRIMARY KEY CHECK (slot = 1), "
+    "roll_id INTEGER NOT NULL, id TEXT NOT NULL, cycle_id INTEGER NOT NULL, group_key TEXT NOT NULL, "
+    "choices TEXT NOT NULL, receipt TEXT NOT NULL)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS cast_flip AFTER UPDATE OF voted ON main.roll_entry "
+    "WHEN NEW.voted AND NOT OLD.voted BEGIN "
+    "INSERT INTO ballot (id, cycle_id, group_key, choices) "
+    "SELECT id, cycle_id, group_key, choices FROM temp.cast_pending WHERE roll_id = NEW.id; "
+    "INSERT INTO receipt (code, cycle_id) SELECT receipt, cycle_id FROM temp.cast_pending WHERE roll_id = NEW.id; "
+    "DELETE FROM cast_pending; END",
+)
+_SQLITE_PENDING = ("INSERT OR REPLACE INTO temp.cast_pending (slot, roll_id, id, cycle_id, group_key, choices, receipt) "
+                   "VALUES (1, ?, ?, ?, ?, ?, ?)")
+_SQLITE_FLIP = ("UPDATE roll_entry SET voted = 1 WHERE id = ? AND voted = 0 AND void = 0 "
+                "AND (SELECT s.version FROM stage s WHERE s.id = ?) = ? "
+                "AND (SELECT count(*) FROM stage_override o WHERE o.stage_id = ?) = ?")
+
+
+class _DrawAgain(Exception):
+    """A receipt code or ballot id drawn at random exists already: nothing was written."""
+
+
+def _sqlite_cast(engine: Engine, ctx: BallotContext, *, roll_id: int, cycle_id: int, group_key: str,
+                 choices: str) -> str | None:
+    """The SQLite write of :func:`cast_ballot`: the receipt, or None when the stage has changed
+    since ``ctx`` was cached. Raises :class:`AlreadyVoted`, or :class:`_DrawAgain` when a random
+    key (receipt, ballot id) was taken already and nothing was written."""
+    fairy = engine.raw_connection()
+    try:
+        cur = fairy.cursor()
+        if not fairy.info.get("kpi_cast"):
+            for sql in _SQLITE_CAST_SETUP:
+                cur.execute(sql)
+            fairy.info["kpi_cast"] = True
+        stage = ctx.stage
+        receipt = new_code(RECEIPT_LEN)
+        cur.execute(_SQLITE_PENDING, (roll_id, secrets.token_hex(16), cycle_id, group_key, choices, receipt))
+        flipped = False
+        try:
+            cur.execute(_SQLITE_FLIP, (roll_id, stage.id, stage.version, stage.id, len(ctx.overrides)))
+            flipped = cur.rowcount == 1
+        except sqlite3.IntegrityError as exc:
+            raise _DrawAgain() from exc  # the statement wrote nothing
+        finally:
+            if not flipped:
+                cur.execute("DELETE FROM temp.cast_pending")
+        if flipped:
+            return receipt  # the trigger has emptied cast_pending
+        row = cur.execute(_sql(engine, "stage"), {"stage_id": stage.id}).fetchone()
+        if row is not None and (row[0], row[1]) == (stage.version, len(ctx.overrides)):
+            raise AlreadyVoted()
+        return None
+    finally:
+        fairy.close()
+
+
+def _pg_cast(engine: Engine, ctx: BallotContext, *, roll_id: int, cycle_id: int, group_key: str,
+             choices: str) -> str | None:
+    """The PostgreSQL write of :func:`cast_ballot` (one statement, ``_PG_CAST``); same contract as
+    :func:`_sqlite_cast`."""
+    receipt = new_code(RECEIPT_LEN)
+    params = {"stage_id": ctx.stage.id, "version": ctx.stage.version, "n_overrides": len(ctx.overrides),
+              "roll_id": roll_id, "id": secrets.token_hex(16), "cycle_id": cycle_id, "group_key": group_key,
+              "choices": choices, "code": receipt}
+    try:
+        stage_ok, flipped = _pg_run(engine, _PG_CAST, params, write=True)
+    except ServiceError as exc:
+        if type(exc.__cause__).__name__ == "UniqueViolation":
+            raise _DrawAgain() from exc
+        raise
+    if stage_ok and flipped == 1:
+        return receipt
+    if stage_ok:
+        raise AlreadyVoted()
+    return None
 
 
 def cast_ballot(engine: Engine, *, cycle_id: int, roll_id: int, group_key: str, choices: Mapping[int, int],
-                lock_path: str | None, ctx: BallotContext | None = None) -> str:
+                ctx: BallotContext | None = None) -> str:
     """Record one checked ballot for one roll entry; return the receipt code.
 
-    In one transaction: the stage is open; ``UPDATE roll_entry SET voted = true WHERE id = ? AND
-    NOT voted AND NOT void`` changes exactly one row (else :class:`AlreadyVoted` and nothing is
-    written); the ballot row (random id, group, choices) and the receipt row are inserted.
-    ``lock_path`` (SQLite) serialises writers across processes; pass None on PostgreSQL."""
+    One statement, atomic by itself: the stage is as in ``ctx`` (the cycle's cached
+    :func:`ballot_context`; same version, same overrides) and open by it; ``UPDATE roll_entry SET
+    voted = true WHERE id = ? AND NOT voted AND NOT void`` changes exactly one row (else
+    :class:`AlreadyVoted` and nothing is written); the ballot row (random id, group, choices) and
+    the receipt row are inserted. When the stage has changed since ``ctx`` was cached, the context
+    is read afresh (outside any write) and the write made again with it."""
     payload = encode_choices(choices)
-    receipt = new_code(RECEIPT_LEN)
-    ballot_id = secrets.token_hex(16)
-    sqlite = engine.dialect.name == "sqlite"
-    if not sqlite and ctx is not None and ctx.stage is not None:
+    write = _sqlite_cast if engine.dialect.name == "sqlite" else _pg_cast
+    why_not = "目标办正在调整民主测评的时间，请稍后重新提交选票。"
+    for _attempt in range(4):
+        if ctx is None or ctx.stage is None:
+            ctx = ballot_context(engine, cycle_id, fresh=True)
+            if ctx is None or ctx.stage is None:
+                raise StageClosed("本周期没有民主测评阶段。")
         is_open, why = ctx.stage_open()
         if not is_open:
             raise StageClosed(why)
-        params = {"stage_id": ctx.stage.id, "version": ctx.stage.version, "n_overrides": len(ctx.overrides),
-                  "roll_id": roll_id, "id": ballot_id, "cycle_id": cycle_id, "group_key": group_key,
-                  "choices": payload, "code": receipt}
-        stage_ok, flipped = _pg_run(engine, _PG_CAST, params, write=True)
-        if stage_ok and flipped == 1:
+        try:
+            receipt = write(engine, ctx, roll_id=roll_id, cycle_id=cycle_id, group_key=group_key, choices=payload)
+        except _DrawAgain:
+            why_not = "选票未能保存，未作任何记录，请重新提交。"
+            continue
+        if receipt is not None:
             return receipt
-        if stage_ok:
-            raise AlreadyVoted()
-        ctx = None  # the stage was changed since the context was cached: the full check below
-    with _WriterLock(lock_path if sqlite else None):
-        raw = _Raw(engine, write=True)
-        with raw as cur:
-            _require_open_core(cur, engine, ctx, cycle_id)
-            cur.execute(_sql(engine, "flip"), {"yes": True, "no": False, "roll_id": roll_id})
-            if cur.rowcount != 1:
-                raise AlreadyVoted()
-            cur.execute(_sql(engine, "ballot"), {"id": ballot_id, "cycle_id": cycle_id, "group_key": group_key,
-                                                 "choices": payload})
-            cur.execute(_sql(engine, "receipt"), {"code": receipt, "cycle_id": cycle_id})
-            raw.commit()
-    return receipt
+        ctx = None  # the stage changed since the context was cached
+    raise ServiceError(why_not)
 
 
 @dataclass(frozen=True)
@@ -600,9 +599,7 @@ def _voter(engine: Engine, col: str, value) -> Voter | None:
     if engine.dialect.name == "postgresql":
         row = _pg_run(engine, _sql(engine, "voter", col=col), {"value": value})
     else:
-        with _Raw(engine, write=False) as cur:
-            cur.execute(_sql(engine, "voter", col=col), {"value": value})
-            row = cur.fetchone()
+        row = _sqlite_one(engine, _sql(engine, "voter", col=col), {"value": value})
     if row is None:
         return None
     rid, cid, key, unit_id, voted, void = row

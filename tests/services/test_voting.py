@@ -38,7 +38,6 @@ def hall(session, tmp_path):
 
     h = Hall()
     h.session, h.cycle, h.groups, h.colleges, h.depts = session, cycle, groups, colleges, depts
-    h.lock = str(tmp_path / "ballot.lock")
 
     def codes(batch):
         return [e.code for e in voting.codes_of_batch(session, cycle.id, batch)]
@@ -57,13 +56,13 @@ def _valid(h, own=None):
     return {**_form(cols, [0] + [1] * (len(cols) - 1)), **_form(h.depts, [0, 1, 1, 2])}
 
 
-def _cast(h, engine, code, form, lock=True, commit=True):
+def _cast(h, engine, code, form, commit=True):
     voter = voting.voter_by_code(engine, code)
     ctx = voting.ballot_context(engine, h.cycle.id)
     choices, errors = voting.check_choices(ctx, voter.unit_id, form)
     assert errors == []
     receipt = voting.cast_ballot(engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id, group_key=voter.group_key,
-                                 choices=choices, lock_path=h.lock if lock else None, ctx=ctx)
+                                 choices=choices, ctx=ctx)
     if commit:
         h.session.commit()  # end the test session's read snapshot so that it sees the ballot
     return receipt
@@ -156,9 +155,10 @@ def test_one_ballot_per_code(hall, engine):
     assert _count(hall.session, Ballot) == 1 and _count(hall.session, Receipt) == 1
 
 
-@pytest.mark.parametrize("with_lock", [True, False], ids=["file-lock", "database-only"])
-def test_concurrent_duplicates_record_exactly_one_ballot(hall, engine, with_lock):
-    """The same code submitted 16 times at once (threads, separate connections): one ballot."""
+@pytest.mark.parametrize("cached", [True, False], ids=["cached-context", "fresh-context"])
+def test_concurrent_duplicates_record_exactly_one_ballot(hall, engine, cached):
+    """The same code submitted 16 times at once (threads, separate connections): one ballot, with
+    the cycle's cached context and with each cast reading the context afresh."""
     code = hall.codes("代表")[0]
     voter = voting.voter_by_code(engine, code)
     ctx = voting.ballot_context(engine, hall.cycle.id)
@@ -171,7 +171,7 @@ def test_concurrent_duplicates_record_exactly_one_ballot(hall, engine, with_lock
         barrier.wait()
         try:
             voting.cast_ballot(engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id, group_key=voter.group_key,
-                               choices=choices, lock_path=hall.lock if with_lock else None, ctx=ctx)
+                               choices=choices, ctx=ctx if cached else None)
             outcomes.append("ok")
         except voting.AlreadyVoted:
             outcomes.append("dup")
@@ -222,7 +222,7 @@ def test_closed_stage_refuses_even_with_a_cached_context(hall, engine):
     choices, _ = voting.check_choices(ctx, None, _valid(hall))
     with pytest.raises(StageClosed):
         voting.cast_ballot(engine, cycle_id=hall.cycle.id, roll_id=voter.roll_id, group_key=voter.group_key,
-                           choices=choices, lock_path=hall.lock, ctx=ctx)
+                           choices=choices, ctx=ctx)
     assert _count(hall.session, Ballot) == 0
     assert voting.voter_by_code(engine, code).voted is False
 
@@ -236,6 +236,67 @@ def test_closing_time_passed_refuses(hall, engine):
     s.commit()
     with pytest.raises(StageClosed):
         _cast(hall, engine, hall.codes("干部")[0], _valid(hall))
+
+
+def test_a_stage_changed_since_caching_is_checked_again_and_the_vote_counts(hall, engine):
+    """The cached context has an older stage version (the office moved the closing time later):
+    the one-statement write refuses to rely on it, the full check finds the stage open, one ballot."""
+    s = hall.session
+    code = hall.codes("干部")[0]
+    voter = voting.voter_by_code(engine, code)
+    ctx = voting.ballot_context(engine, hall.cycle.id, fresh=True)
+    stage = s.execute(select(Stage).where(Stage.cycle_id == hall.cycle.id, Stage.kind == "democratic")).scalar_one()
+    stage.closes_at = stage.closes_at + timedelta(hours=1)
+    stage.version += 1
+    s.add(stage)
+    s.commit()
+    choices, _ = voting.check_choices(ctx, None, _valid(hall))
+    receipt = voting.cast_ballot(engine, cycle_id=hall.cycle.id, roll_id=voter.roll_id, group_key=voter.group_key,
+                                 choices=choices, ctx=ctx)
+    s.commit()
+    assert s.execute(select(Receipt.code)).scalar_one() == receipt
+    assert _count(s, Ballot) == 1 and voting.voter_by_code(engine, code).voted is True
+    with pytest.raises(voting.AlreadyVoted):
+        voting.cast_ballot(engine, cycle_id=hall.cycle.id, roll_id=voter.roll_id, group_key=voter.group_key,
+                           choices=choices, ctx=ctx)
+
+
+def test_a_receipt_drawn_twice_is_drawn_again(hall, engine, monkeypatch):
+    """Receipt codes are random; should one repeat, that write is undone whole and made again with
+    a new code: no ballot without its receipt, none twice."""
+    first = _cast(hall, engine, hall.codes("干部")[0], _valid(hall))
+    draws = iter([first, first])
+    real = voting.new_code
+    monkeypatch.setattr(voting, "new_code", lambda n: next(draws, None) or real(n))
+    second = _cast(hall, engine, hall.codes("干部")[1], _valid(hall))
+    assert second != first
+    s = hall.session
+    assert _count(s, Ballot) == 2 and _count(s, Receipt) == 2
+    assert sorted(s.execute(select(Receipt.code)).scalars()) == sorted([first, second])
+
+
+def test_sqlite_cast_leaves_nothing_behind_on_its_connection(hall, engine):
+    """The TEMP table that carries a ballot into the trigger lives in memory and is empty after
+    every cast, also a refused one; an UPDATE of the roll by anything else writes no ballot."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the trigger is the SQLite write path")
+    code = hall.codes("干部")[0]
+    _cast(hall, engine, code, _valid(hall))
+    with pytest.raises(voting.AlreadyVoted):
+        _cast(hall, engine, code, _valid(hall))
+    fairy = engine.raw_connection()
+    try:
+        assert fairy.info.get("kpi_cast")  # the connection the casts used (one thread: the same one)
+        cur = fairy.cursor()
+        assert cur.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+        assert cur.execute("SELECT count(*) FROM temp.cast_pending").fetchone()[0] == 0
+        other = hall.codes("代表")[0]
+        cur.execute("UPDATE roll_entry SET voted = 1 WHERE code = ?", (other,))
+    finally:
+        fairy.close()
+    s = hall.session
+    s.commit()
+    assert _count(s, Ballot) == 1 and _count(s, Receipt) == 1
 
 
 def test_void_and_replace(hall, engine):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.models.voting import Ballot, Receipt, RollEntry
-from app.services import stages, voting
+from app.services import ServiceError, stages, voting
 from tests import factories as f
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -125,6 +125,26 @@ def test_rule_breaking_ballot_is_refused_with_the_reason_and_nothing_recorded(se
         assert s.execute(select(RollEntry.voted).where(RollEntry.code == o.codes[1])).scalar_one() is False
     r = c.post("/v/ballot", data={**_valid(o), "csrf_token": token})
     assert r.status_code == 200 and _count(o, Ballot) == 1
+
+
+def test_a_ballot_that_could_not_be_saved_says_so_and_can_be_sent_again(setup, monkeypatch):
+    """The write gave up (e.g. the office changed the stage again and again meanwhile): the voter
+    is told nothing was recorded, keeps the code, and the next submission counts."""
+    o = setup
+    c, r = _open_ballot(o, o.codes[2])
+    token = TOKEN.search(r.text).group(1)
+    real = voting.cast_ballot
+
+    def gives_up(*a, **kw):
+        raise ServiceError("目标办正在调整民主测评的时间，请稍后重新提交选票。")
+
+    monkeypatch.setattr(voting, "cast_ballot", gives_up)
+    r = c.post("/v/ballot", data={**_valid(o), "csrf_token": token})
+    assert r.status_code == 503 and "请稍后重新提交选票" in r.text
+    assert _count(o, Ballot) == 0
+    monkeypatch.setattr(voting, "cast_ballot", real)
+    r = c.post("/v/ballot", data={**_valid(o), "csrf_token": token})
+    assert r.status_code == 200 and 'id="receipt"' in r.text and _count(o, Ballot) == 1
 
 
 def test_ballot_without_csrf_token_is_refused(setup):

@@ -14,7 +14,6 @@ times are cached per cycle for a few seconds (``voting.ballot_context``) and the
 short Core transaction (``voting.cast_ballot``), which re-checks the stage.
 """
 
-import os
 
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -50,12 +49,6 @@ _register_reminders()
 def healthz():
     """A bare endpoint that does no work (the benchmark compares against it)."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
-
-
-def _lock_path() -> str | None:
-    if db.engine.dialect.name != "sqlite":
-        return None
-    return os.path.join(current_app.instance_path, "ballot.lock")
 
 
 def _report_links(ctx) -> dict[int, str]:
@@ -121,12 +114,13 @@ def _submit(voter, action: str, on_success):
         return _ballot_page(ctx, voter.unit_id, action, errors=errors, chosen=choices, status=422)
     try:
         receipt = voting.cast_ballot(db.engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id,
-                                     group_key=voter.group_key, choices=choices, lock_path=_lock_path(),
-                                     ctx=ctx)
+                                     group_key=voter.group_key, choices=choices, ctx=ctx)
     except voting.AlreadyVoted as exc:
         return _page("vote/message.html", 409, title="已投过票", message=exc.message)
     except StageClosed as exc:
         return _page("vote/message.html", 409, title="不能投票", message=exc.message)
+    except ServiceError as exc:  # nothing was recorded: the voter may submit again
+        return _page("vote/message.html", 503, title="选票未保存", message=exc.message)
     on_success(receipt)
     return _done_page(ctx, voting.pretty_code(receipt))
 
