@@ -358,7 +358,15 @@ def main() -> int:
     port = free_port()
     env.update(HOST="127.0.0.1", PORT=str(port), WORKERS=str(args.workers or ""))
     workers = args.workers or max(2, os.cpu_count() or 2)
-    engine_label = "PostgreSQL" if args.pg else "SQLite (file, WAL)"
+    engine_label = "SQLite (file, WAL, synchronous=NORMAL)"
+    if args.pg:  # the durability settings change what a commit costs: say which ones the figures had
+        from sqlalchemy import create_engine, text
+
+        eng = create_engine(args.pg)
+        with eng.connect() as c:
+            settings = {k: c.execute(text(f"SHOW {k}")).scalar() for k in ("fsync", "synchronous_commit")}
+        eng.dispose()
+        engine_label = "PostgreSQL (" + ", ".join(f"{k}={v}" for k, v in settings.items()) + ")"
     print(f"== 民主测评基准 · {engine_label} · {args.codes} 个测评码 · {args.clients} 个并发客户端 · "
           f"gunicorn {workers} workers × {os.environ.get('KPI_THREADS', '8')} threads (scripts/serve.sh, gunicorn.conf.py)")
     t = time.perf_counter()

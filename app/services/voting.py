@@ -349,8 +349,8 @@ _ballot_t = Ballot.__table__
 _receipt_t = Receipt.__table__
 
 # ---- the hot path: plain SQL on the pooled DBAPI connection (sqlite3 or psycopg). SQLAlchemy
-# Core costs ~80 µs per statement in Python; the same statements on the driver cost ~15 µs, and on
-# SQLite every microsecond inside the writer lock is a microsecond no other voter can write.
+# Core costs ~80 µs per statement in Python; the same statements on the driver cost ~15 µs, and a
+# meeting hall sends hundreds of them a second.
 _SQL = {
     "stage": "SELECT s.version, (SELECT count(*) FROM stage_override o WHERE o.stage_id = s.id) "
              "FROM stage s WHERE s.id = :stage_id",
