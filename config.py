@@ -64,6 +64,19 @@ class Config:
     LOGIN_LOCK_SECONDS = int(_env("KPI_LOGIN_LOCK_SECONDS", "900"))
     LOGIN_MAX_FAILURES_PER_IP = int(_env("KPI_LOGIN_MAX_FAILURES_PER_IP", "30"))
 
+    # Wrong vote codes (typed or forged at /v): after VOTE_CODE_MAX_FAILURES within
+    # VOTE_CODE_WINDOW_SECONDS from one address, that address may not try a code for
+    # VOTE_CODE_LOCK_SECONDS. Generous on purpose: a whole meeting hall may share one address and
+    # a scanned code is never wrong; 60 per 10 minutes leaves a guesser about one chance in a
+    # million per address and day against 2,000 codes of 8 characters.
+    VOTE_CODE_MAX_FAILURES = int(_env("KPI_VOTE_CODE_MAX_FAILURES", "60"))
+    VOTE_CODE_WINDOW_SECONDS = int(_env("KPI_VOTE_CODE_WINDOW_SECONDS", "600"))
+    VOTE_CODE_LOCK_SECONDS = int(_env("KPI_VOTE_CODE_LOCK_SECONDS", "600"))
+
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For / -Proto are trusted
+    # for that many hops, so the throttles above see the phone's address, not the proxy's.
+    PROXY_HOPS = int(_env("KPI_PROXY_HOPS", "0"))
+
     # argon2id cost (argon2-cffi defaults)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536

@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.models import LoginThrottle
 from app.models.voting import Ballot, Receipt, RollEntry
 from app.services import ServiceError, stages, voting
 from tests import factories as f
@@ -164,6 +165,64 @@ def test_unknown_and_voided_codes(setup):
         voting.void_and_replace(s, actor_id=None, cycle=o.cycle, entry_id=entry.id, reason="遗失")
         s.commit()
     assert c.post("/v", data={"code": o.codes[3]}).status_code == 422
+
+
+def test_guessing_codes_locks_the_address_until_the_office_lifts_it(setup):
+    """Wrong codes are counted per address (under a keyed hash, never the address itself); past
+    the limit that address cannot try any code, a right one included, in any worker; the office
+    sees how many addresses are locked and can lift the locks."""
+    o = setup
+    o.app.config["VOTE_CODE_MAX_FAILURES"] = 3
+    voting.forget_code_locks()
+    try:
+        c = o.app.test_client()
+        for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC"):
+            assert c.post("/v", data={"code": guess}).status_code == 422
+        r = c.post("/v", data={"code": o.codes[5]})
+        assert r.status_code == 429 and "错误测评码过多" in r.text
+        voting.forget_code_locks()  # another worker: it reads the lock from the database
+        assert o.app.test_client().post("/v", data={"code": o.codes[5]}).status_code == 429
+        with _session(o) as s:
+            keys = [row.key for row in s.execute(select(LoginThrottle)).scalars()]
+            assert keys and all(k.startswith("v:") and "127.0.0.1" not in k for k in keys)
+            assert voting.voter_by_code(o.engine, o.codes[5]).voted is False
+        office = o.app.test_client()
+        _login(office, "boss")
+        page = office.get(f"/voting/cycles/{o.cycle.id}").text
+        assert "有 1 个网络地址" in page
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.split("code-locks/lift")[1]).group(1)
+        r = office.post(f"/voting/cycles/{o.cycle.id}/code-locks/lift", data={"csrf_token": token},
+                        follow_redirects=True)
+        assert "已解除锁定" in r.text and "有 1 个网络地址" not in r.text
+        assert c.post("/v", data={"code": o.codes[5]}).status_code == 200
+    finally:
+        voting.forget_code_locks()
+
+
+def test_behind_a_proxy_each_phone_address_is_counted_apart(setup, schema, tmp_path):
+    """KPI_PROXY_HOPS=1 (nginx in front): the address is the one nginx saw, so one guesser does
+    not lock the others out."""
+    from app import create_app
+    from config import TestConfig
+
+    class Behind(TestConfig):
+        DATABASE_URL = schema
+        INSTANCE_PATH = str(tmp_path / "proxied")
+        PROXY_HOPS = 1
+        VOTE_CODE_MAX_FAILURES = 2
+
+    app = create_app(Behind)
+    voting.forget_code_locks()
+    try:
+        c = app.test_client()
+        guesser = {"X-Forwarded-For": "10.0.0.66"}
+        for guess in ("AAAA-AAAA", "BBBB-BBBB"):
+            assert c.post("/v", data={"code": guess}, headers=guesser).status_code == 422
+        assert c.post("/v", data={"code": setup.codes[6]}, headers=guesser).status_code == 429
+        r = app.test_client().post("/v", data={"code": setup.codes[6]}, headers={"X-Forwarded-For": "10.0.0.7"})
+        assert r.status_code == 200 and "csrf_token" in r.text
+    finally:
+        voting.forget_code_locks()
 
 
 def test_concurrent_duplicate_posts_of_one_code_record_one_ballot(setup):

@@ -20,7 +20,8 @@ from flask_login import current_user
 
 from app.extensions import csrf, db, get_db, own_transactions
 from app.models import Cycle
-from app.security import PUBLIC, allow
+from app.models.base import utcnow
+from app.security import PUBLIC, allow, client_ip
 from app.services import ServiceError, StageClosed, voting
 from app.services.tasks import STAGE_ACTIONS
 from app.web.public.routes import PUBLIC_LINKS
@@ -153,7 +154,18 @@ def entry():
         if _entry_html is None:
             _entry_html = render_template("vote/entry.html", error=None)
         return _no_store(make_response(_entry_html))
+    guard = voting.code_guard_key(client_ip(), current_app.secret_key)
+    locked = voting.code_locked_until(db.engine, guard)
+    if locked is not None:
+        minutes = max(1, int((locked - utcnow()).total_seconds() // 60) + 1)
+        return _page("vote/entry.html", 429, error=f"从本网络输入的错误测评码过多，暂停输入 {minutes} 分钟。"
+                                                   "请联系会务人员（目标办可在民主测评页面解除）。")
     voter = voting.voter_by_code(db.engine, request.form.get("code", ""))
+    if voter is None:
+        cfg = current_app.config
+        voting.record_wrong_code(db.engine, guard, limit=cfg["VOTE_CODE_MAX_FAILURES"],
+                                 window_seconds=cfg["VOTE_CODE_WINDOW_SECONDS"],
+                                 lock_seconds=cfg["VOTE_CODE_LOCK_SECONDS"])
     if voter is None or voter.void:
         return _page("vote/entry.html", 422, error="测评码无效，请核对测评票上的测评码（8 位字母数字）。")
     if voter.voted:

@@ -10,7 +10,7 @@ from app.models import Cycle, Unit
 from app.security import allow
 from app.services import ServiceError, voting
 from app.services.stages import state_of
-from app.web.common import cycle_or_404, fail, to_current_cycle
+from app.web.common import attempt, cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -61,7 +61,20 @@ def dashboard(cycle_id: int):
         "voting/dashboard.html", cycle=cycle, groups=groups, group_form=GroupForm(), codes_form=codes_form,
         accounts_form=accounts_form, turnout=voting.turnout(dbs, cycle), batches=voting.batches(dbs, cycle_id),
         unit_names={u.id: u.name for u in units}, stage=_stage(cycle_id), policy=voting.policy_for(cycle, dbs), scheme_policy=voting.scheme_policy(cycle),
-        accounts=voting.account_entries(dbs, cycle_id), empty=EmptyForm(), state=st, min_group=voting.MIN_GROUP)
+        accounts=voting.account_entries(dbs, cycle_id), empty=EmptyForm(), state=st, min_group=voting.MIN_GROUP,
+        locked_addresses=voting.locked_addresses(dbs))
+
+
+@bp.route("/cycles/<int:cycle_id>/code-locks/lift", methods=["POST"])
+@allow("office")
+def code_locks_lift(cycle_id: int):
+    cycle = _cycle(cycle_id)
+    if EmptyForm().validate_on_submit():
+        attempt(voting.lift_code_locks, get_db(), actor_id=current_user.id, cycle=cycle,
+                ok="已解除锁定：这些网络地址可以立即重新输入测评码。")
+    else:
+        flash("页面已过期，请刷新后重试。", "error")
+    return _back(cycle_id)
 
 
 @bp.route("/cycles/<int:cycle_id>/turnout.json")
