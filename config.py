@@ -64,12 +64,12 @@ class Config:
     LOGIN_LOCK_SECONDS = int(_env("KPI_LOGIN_LOCK_SECONDS", "900"))
     LOGIN_MAX_FAILURES_PER_IP = int(_env("KPI_LOGIN_MAX_FAILURES_PER_IP", "30"))
 
-    # Wrong vote codes (typed or forged at /v): after VOTE_CODE_MAX_FAILURES within
+    # Unknown vote codes (typed wrong or guessed at /v): after VOTE_CODE_MAX_FAILURES within
     # VOTE_CODE_WINDOW_SECONDS from one address, that address may not try a code for
-    # VOTE_CODE_LOCK_SECONDS. Generous on purpose: a whole meeting hall may share one address and
-    # a scanned code is never wrong; 60 per 10 minutes leaves a guesser about one chance in a
-    # million per address and day against 2,000 codes of 8 characters.
-    VOTE_CODE_MAX_FAILURES = int(_env("KPI_VOTE_CODE_MAX_FAILURES", "60"))
+    # VOTE_CODE_LOCK_SECONDS. Generous on purpose: a whole meeting hall may share one address, and
+    # spent, voided or scanned codes never count. 300 per 10 minutes still leaves a guesser about
+    # one chance in 100,000 per address over a two-hour meeting against 2,000 codes of 8 characters.
+    VOTE_CODE_MAX_FAILURES = int(_env("KPI_VOTE_CODE_MAX_FAILURES", "300"))
     VOTE_CODE_WINDOW_SECONDS = int(_env("KPI_VOTE_CODE_WINDOW_SECONDS", "600"))
     VOTE_CODE_LOCK_SECONDS = int(_env("KPI_VOTE_CODE_LOCK_SECONDS", "600"))
 
