@@ -310,6 +310,47 @@ def pct(values: list[float], p: float) -> float:
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] * 1000
 
 
+# ---------------------------------------------------------------- the server
+def start_server(env: dict, tmp: str) -> subprocess.Popen | None:
+    """``scripts/serve.sh`` (exactly what ``make run`` serves with) on ``env``'s HOST and PORT, its
+    log in ``tmp``/server.log; returns once /healthz answers, or None (the log printed)."""
+    port = int(env["PORT"])
+    log_path = os.path.join(tmp, "server.log")
+    server = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "serve.sh")], cwd=ROOT, env=env,
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+    deadline = time.time() + 30
+    while True:
+        try:
+            c = Client(port)
+            st, _ = c.request("GET", "/healthz")
+            c.close()
+            if st == 200:
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or server.poll() is not None:
+            print("服务器未能启动：")
+            print(open(log_path).read()[-3000:])
+            stop_server(server)
+            return None
+        time.sleep(0.2)
+    time.sleep(1.0)  # let every worker come up
+    return server
+
+
+def stop_server(server: subprocess.Popen | None) -> None:
+    if server is None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 # ---------------------------------------------------------------- checking the box
 def check_counts(env: dict, sent: list, receipts: list[str]) -> dict:
     code = """
@@ -373,26 +414,11 @@ def main() -> int:
     codes = prepare(env, args.codes, bool(args.pg), args.units)
     print(f"准备数据库：{time.perf_counter() - t:.1f} s（迁移、演示组织加至 {max(25, args.units)} 个单位、{len(codes)} 个测评码）")
 
-    server = subprocess.Popen(["bash", os.path.join(ROOT, "scripts", "serve.sh")], cwd=ROOT, env=env,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "server.log"), "w"))
+    server = start_server(env, tmp)
     status = 1
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                c = Client(port)
-                st, _ = c.request("GET", "/healthz")
-                c.close()
-                if st == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                print("服务器未能启动：")
-                print(open(os.path.join(tmp, "server.log")).read()[-3000:])
-                return 1
-            time.sleep(0.2)
-        time.sleep(1.0)  # let every worker come up
+        if server is None:
+            return 1
         # warm-up: every worker renders the page once
         in_process(bare_phase, port, args.clients, 1.0)
 
@@ -444,14 +470,7 @@ def main() -> int:
         print(f"目标（≥ 400 访问/s，各类请求 p99 ≤ 150 ms，0 错误，0 丢失或重复）：{'达到' if ok and target else '未达到'}")
         status = 0 if ok else 1
     finally:
-        try:
-            os.killpg(server.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
     return status
 

@@ -19,8 +19,6 @@ import argparse
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -169,30 +167,16 @@ def main() -> int:
     codes = bv.prepare(env, args.codes, bool(args.pg), 40)
     port = bv.free_port()
     env.update(HOST="127.0.0.1", PORT=str(port))
-    log_path = os.path.join(tmp, "server.log")
-    server = subprocess.Popen(["bash", os.path.join(bv.ROOT, "scripts", "serve.sh")], cwd=bv.ROOT, env=env,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+    server = bv.start_server(env, tmp)
+    if server is None:
+        return 1
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                c = bv.Client(port)
-                if c.request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                print("服务器未能启动：\n" + open(log_path).read()[-3000:])
-                return 1
-            time.sleep(0.2)
-        time.sleep(1.0)
         storm = Storm(port)
         elapsed = storm.run(codes, args.clients)
         box = bv.check_counts(env, [], storm.receipts)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
-    log = open(log_path).read()
+        bv.stop_server(server)
+    log = open(os.path.join(tmp, "server.log")).read()
     shutil.rmtree(tmp, ignore_errors=True)
 
     stored = Counter({(u, lv): n for u, lv, n in box["counts"] if n})
