@@ -94,15 +94,10 @@ def group_save(cycle_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "error")
         return _back(cycle_id)
-    try:
-        voting.save_group(get_db(), actor_id=current_user.id, cycle=cycle, key=form.key.data or "",
-                          name=form.name.data, weight=form.weight.data,
-                          group_id=int(form.group_id.data) if (form.group_id.data or "").isdigit() else None,
-                          position=len(voting.groups_of(get_db(), cycle_id)) + 1)
-    except ServiceError as exc:
-        _fail(exc)
-    else:
-        flash("已保存测评人员类别。", "success")
+    attempt(voting.save_group, get_db(), actor_id=current_user.id, cycle=cycle, key=form.key.data or "",
+            name=form.name.data, weight=form.weight.data,
+            group_id=int(form.group_id.data) if (form.group_id.data or "").isdigit() else None,
+            position=len(voting.groups_of(get_db(), cycle_id)) + 1, ok="已保存测评人员类别。")
     return _back(cycle_id)
 
 
@@ -134,12 +129,8 @@ def share(cycle_id: int):
     except InvalidOperation:
         flash("请填写百分比数字，例如 30。", "error")
         return _back(cycle_id)
-    try:
-        voting.set_excellent_share(get_db(), actor_id=current_user.id, cycle=cycle, share=value)
-    except ServiceError as exc:
-        _fail(exc)
-    else:
-        flash("已保存本周期的优秀票比例上限。" if value is not None else "已恢复为考核方案的规则。", "success")
+    attempt(voting.set_excellent_share, get_db(), actor_id=current_user.id, cycle=cycle, share=value,
+            ok="已保存本周期的优秀票比例上限。" if value is not None else "已恢复为考核方案的规则。")
     return _back(cycle_id)
 
 
@@ -166,12 +157,8 @@ def accounts_add(cycle_id: int):
 def entry_remove(cycle_id: int, entry_id: int):
     cycle = _cycle(cycle_id)
     if EmptyForm().validate_on_submit():
-        try:
-            voting.remove_entry(get_db(), actor_id=current_user.id, cycle=cycle, entry_id=entry_id)
-        except ServiceError as exc:
-            _fail(exc)
-        else:
-            flash("已从名册移除。", "success")
+        attempt(voting.remove_entry, get_db(), actor_id=current_user.id, cycle=cycle, entry_id=entry_id,
+                ok="已从名册移除。")
     return _back(cycle_id)
 
 
