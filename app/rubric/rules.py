@@ -61,9 +61,14 @@ _SELF = "__self__"
 # ----------------------------------------------------------------------------- data types
 
 
+ENTERED_BY = ("unit", "scorer")
+
+
 @dataclass(frozen=True)
 class Field:
-    """One fact a unit or scorer enters. ``kind`` is one of FIELD_KINDS."""
+    """One fact a unit or scorer enters. ``kind`` is one of FIELD_KINDS; ``by`` (ENTERED_BY) says
+    who enters it: the unit in its self-report (facts), or the scorer (judged points, judged
+    deductions and the reasons that go with them)."""
 
     name: str
     label: str
@@ -74,6 +79,7 @@ class Field:
     min: Decimal | None = None
     max: Decimal | None = None
     help: str | None = None
+    by: str = "unit"
 
 
 @dataclass(frozen=True)
@@ -501,8 +507,8 @@ class Judged(Rule):
 
     def fields(self, params):
         return [
-            Field("points", "评定得分", "decimal", unit="分", min=ZERO, help=params.get("guidance")),
-            Field("reason", "扣分理由", "text", required=False, help="得分低于满分时必须填写理由"),
+            Field("points", "评定得分", "decimal", unit="分", min=ZERO, help=params.get("guidance"), by="scorer"),
+            Field("reason", "扣分理由", "text", required=False, help="得分低于满分时必须填写理由", by="scorer"),
         ]
 
     def describe(self, params, max_points):
@@ -639,8 +645,8 @@ class DeductionItems(Rule):
                 out.append(Field(it["key"], it["label"], "decimal", unit=it.get("unit"), min=ZERO))
             else:
                 out.append(Field(it["key"], it["label"], "decimal", unit="分", min=ZERO, max=D(it["max_deduct"]),
-                                 help=f"酌情扣0～{fmt(it['max_deduct'])}分，扣分须写明理由"))
-                out.append(Field(it["key"] + "_reason", it["label"] + "理由", "text", required=False))
+                                 help=f"酌情扣0～{fmt(it['max_deduct'])}分，扣分须写明理由", by="scorer"))
+                out.append(Field(it["key"] + "_reason", it["label"] + "理由", "text", required=False, by="scorer"))
         return out
 
     def _item_text(self, it: Mapping) -> str:

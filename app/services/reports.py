@@ -2,9 +2,9 @@
 
 Also the thin adapter between a cycle's scheme snapshot and the workflows (``cycle_leaves``,
 ``leaves_for_unit``, ``split_fields``, ``clean_value``): the rubric engine gives indicators,
-rule fields and scores; this module decides which fields a unit reports (facts) and which only a
-scorer gives (judgments: fields counted in 分 such as judged points and deductions, and their
-reasons), and parses what people type into the values the rules take.
+rule fields and scores; this module splits the fields a unit reports (facts) from those only a
+scorer gives (judgments: each rule marks them, ``Field.by``), and parses what people type into
+the values the rules take.
 
 Who sees what: a unit's *draft* is seen by its own reporters only; the *submitted* snapshot by
 the office, scorers and leaders; a *published* report by anyone on the intranet.
@@ -140,16 +140,8 @@ def leaves_for_unit(cycle: Cycle, unit: Unit) -> list[Leaf]:
 
 
 def split_fields(fields: list[Field]) -> tuple[list[Field], list[Field]]:
-    """(facts a unit reports, judgments only a scorer gives). Judgments are the fields counted in
-    points (分): judged points, judged deductions; and the reason fields that go with them."""
-    judged = {f.name for f in fields if (f.unit or "") == "分"}
-    facts, judgments = [], []
-    for f in fields:
-        if f.name in judged or (judged and (f.name == "reason" or any(f.name == j + "_reason" for j in judged))):
-            judgments.append(f)
-        else:
-            facts.append(f)
-    return facts, judgments
+    """(facts a unit reports, judgments only a scorer gives), by each field's ``by``."""
+    return [f for f in fields if f.by != "scorer"], [f for f in fields if f.by == "scorer"]
 
 
 def clean_value(field: Field, raw: Any) -> Any:

@@ -372,3 +372,21 @@ def test_check_ballot():
     errs = check_ballot({"a": "优秀", "b": "优秀", "c": "优秀"}, units, level_values=S.ballot.levels, own_unit="a",
                         max_excellent_share=Decimal("0.3"))
     assert any("本单位" in e for e in errs) and any("尚未测评" in e for e in errs) and any("最多可评" in e for e in errs)
+
+
+# --- who enters a field ---------------------------------------------------------------------
+
+
+def test_each_field_says_who_enters_it():
+    """Judged points, judged deductions and their reasons are the scorer's; counts are the unit's,
+    whatever their unit is called (a count in 分 stays a fact the unit reports)."""
+    judged = get_rule("judged").fields({})
+    assert [(f.name, f.by) for f in judged] == [("points", "scorer"), ("reason", "scorer")]
+    items = {"items": [
+        {"key": "late", "label": "迟报", "type": "per_count", "per": "0.5", "unit": "分"},
+        {"key": "quality", "label": "质量", "type": "judged", "max_deduct": "2"},
+    ]}
+    rule = get_rule("deduction_items")
+    assert rule.validate(items, P(5)) == []
+    by = {f.name: f.by for f in rule.fields(items)}
+    assert by == {"late": "unit", "quality": "scorer", "quality_reason": "scorer"}
