@@ -599,6 +599,30 @@ def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | Non
     return rs
 
 
+def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_version: int | None = None) -> ResultSet:
+    """撤销定稿: a fixed result set that is not published yet goes back to ``proposed`` (with the
+    reason, audited), so that inputs decided after fixing (a late award, a corrected score) flow
+    in at the next recomputation. Recorded deliberation overrides stay."""
+    _require_role(db, actor_id, "office")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请填写撤销定稿的理由。", field="reason")
+    rs = get_set(db, cycle.id)
+    if rs is None:
+        raise ServiceError("本周期尚未计算结果。")
+    if expected_version is not None and rs.version != expected_version:
+        raise StaleData()
+    if rs.status != "fixed":
+        raise ServiceError("只有已定稿、尚未公示的结果可以撤销定稿。" if rs.status != "proposed" else "结果尚未定稿。")
+    rs.status, rs.fixed_at, rs.fixed_by_id = "proposed", None, None
+    rs.version += 1
+    db.add(rs)
+    record(db, actor_id=actor_id, action="unfix", entity="result_set", entity_id=rs.id, cycle_id=cycle.id,
+           old={"status": "fixed"}, new={"status": "proposed"}, reason=reason)
+    db.flush()
+    return rs
+
+
 def publish(db: Session, *, actor_id: int, cycle: Cycle) -> ResultSet:
     """公示: the publication stage must be open; its closing time is the end of the notice period."""
     _require_role(db, actor_id, "office")

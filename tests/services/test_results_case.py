@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from app.models import Cycle
 from app.models.result import ResultRow, ResultSet
-from app.services import results
+from app.services import ServiceError, StaleData, results
 from tests import factories as f
 
 
@@ -270,6 +270,29 @@ def test_fixed_results_never_change_silently(case, session):
     assert out.drift and "丁学院" in out.drift[0]
     after = {r.unit_name: (r.total, r.rank, r.grade) for r in results.rows_of(session, rs)}
     assert before == after
+
+
+def test_unfixing_lets_later_data_in_and_is_refused_after_publication(case, session):
+    """撤销定稿 before publication (a reason required): the set is proposed again and the next
+    recomputation takes the data decided after fixing; it is audited; published results stay."""
+    from app.models import AuditEntry
+
+    results.refresh(session, cycle=case.cycle)
+    rs = results.fix(session, actor_id=case.office.id, cycle=case.cycle)
+    case.inputs.facts[(case.units["丁学院"].id, "K1")] = {"points": 95}
+    with pytest.raises(ServiceError, match="理由"):
+        results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason=" ")
+    with pytest.raises(StaleData):
+        results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="补评", expected_version=rs.version - 1)
+    results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="补评贡献奖后重新计算",
+                  expected_version=rs.version)
+    assert rs.status == "proposed" and rs.fixed_at is None
+    out = results.refresh(session, cycle=case.cycle, actor_id=case.office.id)
+    assert out.changed and any("丁学院" in c for c in out.changes)
+    audit = session.exec(select(AuditEntry).where(AuditEntry.action == "unfix")).one()
+    assert audit.reason == "补评贡献奖后重新计算"
+    with pytest.raises(ServiceError, match="尚未定稿"):
+        results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="再次")
 
 
 def test_missing_providers_are_named(session):

@@ -310,3 +310,26 @@ def test_fix_refused_with_provisional_scores_unless_reason(client, session, case
     session.commit()
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "fix")).one()
     assert "出差" in entry.reason
+
+
+def test_unfix_before_publication_with_a_reason_not_after(client, session, case):
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    client.post(f"/cycles/{cid}/results/fix")
+    assert _rs(session, case).status == "fixed"
+    page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
+    assert "撤销定稿" in page and "发布公示" in page
+    r = client.post(f"/cycles/{cid}/results/unfix", data={"reason": ""}, follow_redirects=True)
+    assert "请填写撤销定稿的理由" in r.get_data(as_text=True) and _rs(session, case).status == "fixed"
+    _as(client, "group1")
+    assert client.post(f"/cycles/{cid}/results/unfix", data={"reason": "x"}).status_code == 403
+    _as(client, "office1")
+    r = client.post(f"/cycles/{cid}/results/unfix", data={"reason": "贡献奖补评", "version": _rs(session, case).version},
+                    follow_redirects=True)
+    assert "已撤销定稿" in r.get_data(as_text=True)
+    session.expire_all()
+    assert _rs(session, case).status == "proposed"
+    _publish(client, session, case)
+    r = client.post(f"/cycles/{cid}/results/unfix", data={"reason": "再改"}, follow_redirects=True)
+    assert "尚未公示的结果" in r.get_data(as_text=True) and _rs(session, case).status == "published"

@@ -23,6 +23,11 @@ class FixForm(FlaskForm):
     reason = TextAreaField("尚有成绩暂定时仍要定稿的理由", validators=[Optional(), Length(max=2000)])
 
 
+class UnfixForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField("撤销定稿的理由", validators=[DataRequired(message="请填写撤销定稿的理由。"), Length(max=2000)])
+
+
 class ObjectionForm(FlaskForm):
     text = TextAreaField("异议内容及理由", validators=[DataRequired(message="请写明异议内容和理由。"), Length(max=4000)])
 

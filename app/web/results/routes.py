@@ -26,7 +26,7 @@ from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
 from . import bp
-from .forms import AnswerForm, EmptyForm, FixForm, ObjectionForm, OverrideForm
+from .forms import AnswerForm, EmptyForm, FixForm, ObjectionForm, OverrideForm, UnfixForm
 
 add_nav("office", "考核结果", "results.index")
 add_nav("group", "考核结果", "results.index")
@@ -141,7 +141,7 @@ def sheet(cycle_id: int):
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
     open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
     return render_template("results/sheet.html", cycle=cycle, rs=rs, tables=tables, outcome=outcome,
-                           overrides=overrides, users=users, form=form, fix_form=FixForm(version=rs.version),
+                           overrides=overrides, users=users, form=form, fix_form=FixForm(version=rs.version), unfix_form=UnfixForm(version=rs.version),
                            empty=EmptyForm(), states=states, charts=_charts(rs, tables),
                            open_objections=open_objections)
 
@@ -190,6 +190,20 @@ def fix(cycle_id: int):
         attempt(results.fix, get_db(), actor_id=current_user.id, cycle=cycle,
                              expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
                              accept_provisional_reason=form.reason.data, ok="考核结果已定稿。此后只有记录理由的更正才能改变结果。")
+    return redirect(url_for("results.sheet", cycle_id=cycle_id))
+
+
+@bp.route("/cycles/<int:cycle_id>/results/unfix", methods=["POST"])
+@allow("office")
+def unfix(cycle_id: int):
+    cycle = cycle_or_404(cycle_id)
+    form = UnfixForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form, "请填写撤销定稿的理由。")
+    else:
+        attempt(results.unfix, get_db(), actor_id=current_user.id, cycle=cycle, reason=form.reason.data,
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                ok="已撤销定稿：结果恢复为拟定状态，打开本页或重新计算时按最新数据更新。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
