@@ -12,12 +12,12 @@ Contract for the results engineer (stable, tested in tests/services/test_voting.
 
 Casting a ballot (:func:`cast_ballot`) is the one write path that is not an ordinary service:
 the flip of the roll entry (``voted`` false → true, checked by rowcount) and the ballot and
-receipt inserts must commit together, in as short a write as possible. It is one statement
-checked against the cycle's cached context: on PostgreSQL a CTE on an autocommit connection, on SQLite an UPDATE
-whose TEMP trigger writes the ballot and the receipt (see ``_SQLITE_CAST_SETUP``), so SQLite's
-write lock is held only inside one C call. The statement also checks that the stage is still as
-cached; when it is not, the context is read again and the write made again. Everything runs on
-the driver's connection, no ORM. Nothing about the voter is logged.
+receipt inserts must commit together, in as short a write as possible. It is one statement: on
+PostgreSQL a CTE on an autocommit connection, on SQLite an UPDATE whose TEMP trigger writes the
+ballot and the receipt (see ``_SQLITE_CAST_SETUP``), so SQLite's write lock is held only inside
+one C call. The statement also checks that the stage is still as in the cycle's cached context;
+when it is not, the context is read again and the write made again. Everything runs on the
+driver's connection, no ORM. Nothing about the voter is logged.
 """
 
 from __future__ import annotations
