@@ -3,12 +3,14 @@ instead of in its own process; jobs still run once per trigger (see app/jobs).""
 
 import os
 
-# One worker process per core, each with 8 threads. Python runs one thread at a time per process, so
-# more processes than cores only adds context switches: on a 2-core machine 2 workers x 8 threads
-# gave the meeting-hall vote a p99 of 90-130 ms where 4 x 4 gave 150-220 ms, and used less CPU per
-# ballot (bench/bench_voting.py). ``WORKERS`` / ``--workers`` and ``KPI_THREADS`` override.
+# One worker process per core (2 to 4), each with 8 threads. Python runs one thread at a time per
+# process, so more processes than cores only adds context switches: on a 2-core machine 2 workers x
+# 8 threads gave the meeting-hall vote a p99 of 90-130 ms where 4 x 4 gave 150-220 ms, and used less
+# CPU per ballot (bench/bench_voting.py). ``WORKERS`` / ``--workers`` and ``KPI_THREADS`` override;
+# on PostgreSQL each worker may hold KPI_THREADS + 10 connections (the voting hot path and the
+# pool), so keep WORKERS x (KPI_THREADS + 10) under the server's max_connections (100 by default).
 worker_class = "gthread"
-workers = int(os.environ.get("WORKERS") or max(2, os.cpu_count() or 2))
+workers = int(os.environ.get("WORKERS") or min(4, max(2, os.cpu_count() or 2)))
 threads = int(os.environ.get("KPI_THREADS", "8"))
 timeout = 60
 graceful_timeout = 10

@@ -398,7 +398,7 @@ def main() -> int:
     env.pop("KPI_ACCESS_LOG", None)
     port = free_port()
     env.update(HOST="127.0.0.1", PORT=str(port), WORKERS=str(args.workers or ""))
-    workers = args.workers or max(2, os.cpu_count() or 2)
+    workers = args.workers or min(4, max(2, os.cpu_count() or 2))  # as gunicorn.conf.py
     engine_label = "SQLite (file, WAL, synchronous=NORMAL)"
     if args.pg:  # the durability settings change what a commit costs: say which ones the figures had
         from sqlalchemy import create_engine, text
