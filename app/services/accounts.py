@@ -47,6 +47,25 @@ def _throttle_row(db: Session, key: str) -> LoginThrottle:
     return row
 
 
+def count_failure(db: Session, key: str, *, limit: int, window_seconds: int, lock_seconds: int):
+    """One more failed attempt under ``key`` (a sign-in name, an address, a vote-code address):
+    the count restarts after ``window_seconds``; at ``limit`` the key is locked for
+    ``lock_seconds``. Returns the time it is locked until, or None."""
+    now = utcnow()
+    row = _throttle_row(db, key)
+    if row.first_at is None or now - row.first_at > timedelta(seconds=window_seconds):
+        row.failures, row.first_at, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + timedelta(seconds=lock_seconds)
+    return row.locked_until
+
+
+def lock_minutes(until) -> int:
+    """Whole minutes (at least 1) until a lock ends, for the message."""
+    return max(1, int((until - utcnow()).total_seconds() // 60) + 1)
+
+
 def _locked(db: Session, key: str):
     row = db.get(LoginThrottle, key)
     if row and row.locked_until and row.locked_until > utcnow():
@@ -63,8 +82,7 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     for key in keys:
         until = _locked(db, key)
         if until:
-            minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
-            raise ServiceError(f"登录失败次数过多，请 {minutes} 分钟后再试。")
+            raise ServiceError(f"登录失败次数过多，请 {lock_minutes(until)} 分钟后再试。")
 
     user = db.exec(select(User).where(User.username == username)).first()
     if user is None:
@@ -75,7 +93,6 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     else:
         ok = verify_password(user.password_hash, password or "") and user.active
 
-    now = utcnow()
     if ok:
         row = db.get(LoginThrottle, keys[0])
         if row is not None:
@@ -83,15 +100,9 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
         db.flush()
         return user
 
-    window = timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
     for key in keys:
-        limit = cfg["LOGIN_MAX_FAILURES"] if key.startswith("u:") else cfg["LOGIN_MAX_FAILURES_PER_IP"]
-        row = _throttle_row(db, key)
-        if row.first_at is None or now - row.first_at > window:
-            row.failures, row.first_at, row.locked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= limit:
-            row.locked_until = now + timedelta(seconds=cfg["LOGIN_LOCK_SECONDS"])
+        count_failure(db, key, limit=cfg["LOGIN_MAX_FAILURES"] if key.startswith("u:") else cfg["LOGIN_MAX_FAILURES_PER_IP"],
+                      window_seconds=cfg["LOGIN_WINDOW_SECONDS"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
     db.flush()
     if user is not None and not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")

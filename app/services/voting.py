@@ -34,7 +34,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select, update
@@ -46,6 +45,7 @@ from app.models.base import utcnow
 from app.models.voting import Ballot, RaterGroup, Receipt, RollEntry, VotingState
 
 from . import ServiceError, StageClosed
+from .accounts import count_failure
 from .audit import record
 from .stages import stage_state, state_of
 
@@ -595,9 +595,17 @@ _code_locks: dict[str, tuple[float, dict[str, object]]] = {}
 _code_locks_guard = threading.Lock()
 
 
+CODE_GUARD_PREFIX = "v:"
+
+
 def code_guard_key(address: str | None, secret: str) -> str:
     digest = hmac.new(secret.encode(), (address or "-").encode(), hashlib.sha256).hexdigest()
-    return "v:" + digest[:40]
+    return CODE_GUARD_PREFIX + digest[:40]
+
+
+def _locked_code_keys():
+    """The WHERE conditions of the vote-code keys that are locked now."""
+    return LoginThrottle.key.like(CODE_GUARD_PREFIX + "%"), LoginThrottle.locked_until > utcnow()
 
 
 def code_locked_until(engine: Engine, key: str):
@@ -610,8 +618,8 @@ def code_locked_until(engine: Engine, key: str):
             hit = _code_locks.get(url)
             if hit is None or hit[0] <= now:
                 with Session(engine) as s:
-                    rows = s.execute(select(LoginThrottle.key, LoginThrottle.locked_until).where(
-                        LoginThrottle.key.like("v:%"), LoginThrottle.locked_until > utcnow())).all()
+                    rows = s.execute(select(LoginThrottle.key, LoginThrottle.locked_until)
+                                     .where(*_locked_code_keys())).all()
                 hit = (now + LOCKS_TTL, dict(rows))
                 _code_locks[url] = hit
     until = hit[1].get(key)
@@ -623,18 +631,8 @@ def record_wrong_code(engine: Engine, key: str, *, limit: int, window_seconds: i
     does); return the time it is locked until once it reaches ``limit`` in the window."""
     from app.extensions import write_bind
 
-    now = utcnow()
     with Session(write_bind(engine)) as s:
-        row = s.get(LoginThrottle, key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, first_at=now)
-            s.add(row)
-        if row.first_at is None or now - row.first_at > timedelta(seconds=window_seconds):
-            row.failures, row.first_at, row.locked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= limit:
-            row.locked_until = now + timedelta(seconds=lock_seconds)
-        until = row.locked_until
+        until = count_failure(s, key, limit=limit, window_seconds=window_seconds, lock_seconds=lock_seconds)
         s.commit()
     if until is not None:
         with _code_locks_guard:
@@ -646,14 +644,13 @@ def record_wrong_code(engine: Engine, key: str, *, limit: int, window_seconds: i
 
 def locked_addresses(db: Session) -> int:
     """How many addresses may not try codes now (the office sees the number, never an address)."""
-    return db.execute(select(func.count()).select_from(LoginThrottle).where(
-        LoginThrottle.key.like("v:%"), LoginThrottle.locked_until > utcnow())).scalar() or 0
+    return db.execute(select(func.count()).select_from(LoginThrottle).where(*_locked_code_keys())).scalar() or 0
 
 
 def lift_code_locks(db: Session, *, actor_id: int, cycle: Cycle) -> int:
     """Let every locked address try codes again at once (e.g. a hall behind one address was
     locked by mistyped codes); recorded in the audit trail."""
-    rows = list(db.execute(select(LoginThrottle).where(LoginThrottle.key.like("v:%"))).scalars())
+    rows = list(db.execute(select(LoginThrottle).where(LoginThrottle.key.like(CODE_GUARD_PREFIX + "%"))).scalars())
     n = sum(1 for r in rows if r.locked_until is not None and r.locked_until > utcnow())
     for r in rows:
         db.delete(r)

@@ -20,9 +20,9 @@ from flask_login import current_user
 
 from app.extensions import csrf, db, get_db, own_transactions
 from app.models import Cycle
-from app.models.base import utcnow
 from app.security import PUBLIC, allow, client_ip
 from app.services import ServiceError, StageClosed, voting
+from app.services.accounts import lock_minutes
 from app.services.tasks import STAGE_ACTIONS
 from app.web.public.routes import PUBLIC_LINKS
 
@@ -157,8 +157,7 @@ def entry():
     guard = voting.code_guard_key(client_ip(), current_app.secret_key)
     locked = voting.code_locked_until(db.engine, guard)
     if locked is not None:
-        minutes = max(1, int((locked - utcnow()).total_seconds() // 60) + 1)
-        return _page("vote/entry.html", 429, error=f"从本网络输入的错误测评码过多，暂停输入 {minutes} 分钟。"
+        return _page("vote/entry.html", 429, error=f"从本网络输入的错误测评码过多，暂停输入 {lock_minutes(locked)} 分钟。"
                                                    "请联系会务人员（目标办可在民主测评页面解除）。")
     voter = voting.voter_by_code(db.engine, request.form.get("code", ""))
     if voter is None:
