@@ -287,7 +287,7 @@ def precheck(application_id: int):
     form = PrecheckForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
         attempt(award_svc.precheck, dbs, actor_id=current_user.id, application=app_, accept=form.decision.data == "accept",
-                                    reason=form.reason.data, expected_version=_version(form), ok="已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。")
+                reason=form.reason.data, expected_version=_version(form), ok="已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_list", cycle_id=app_.cycle_id) + f"#a{app_.id}")
@@ -389,7 +389,7 @@ def veto_withdraw(veto_id: int):
     form = WithdrawForm(prefix=f"v{veto.id}")
     if form.validate_on_submit():
         attempt(elig_svc.withdraw_veto, dbs, actor_id=current_user.id, veto=veto, reason=form.reason.data,
-                                        expected_version=_version(form), ok="已撤销该情形，理由已记录。")
+                expected_version=_version(form), ok="已撤销该情形，理由已记录。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_excellence", cycle_id=veto.cycle_id) + "#vetoes")
@@ -403,8 +403,8 @@ def excellence_decide(application_id: int):
     form = DecideForm(prefix=f"e{app_.id}")
     if form.validate_on_submit():
         attempt(elig_svc.decide_application, dbs, actor_id=current_user.id, actor_roles=set(current_user.roles),
-                                             application=app_, accept=form.decision.data == "accept",
-                                             reason=form.reason.data, expected_version=_version(form), ok="已认定。" if form.decision.data == "accept" else "已记录不予认定。")
+                application=app_, accept=form.decision.data == "accept",
+                reason=form.reason.data, expected_version=_version(form), ok="已认定。" if form.decision.data == "accept" else "已记录不予认定。")
     else:
         flash_form_errors(form, EXPIRED)
     back = "group.excellence" if request.form.get("from") == "group" and current_user.has("group") \

@@ -78,7 +78,7 @@ def vote(application_id: int):
     form = VoteForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
         attempt(award_svc.vote, dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
-                                comment=form.comment.data, ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。")
+                comment=form.comment.data, ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。")
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("group.awards", cycle_id=app_.cycle_id) + f"#a{app_.id}")

@@ -118,8 +118,8 @@ def stage_times(cycle_id: int, stage_id: int):
         flash("提醒时间须为整数小时，用逗号分隔，例如 72,24。", "error")
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     attempt(stages.set_stage_times, dbs, actor_id=current_user.id, stage=stage, opens_at=from_local(form.opens_at.data),
-                                    closes_at=from_local(form.closes_at.data), reminder_hours=hours,
-                                    expected_version=int(form.version.data or 0), ok=f"已保存「{stage.label}」的时间。")
+            closes_at=from_local(form.closes_at.data), reminder_hours=hours,
+            expected_version=int(form.version.data or 0), ok=f"已保存「{stage.label}」的时间。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -135,7 +135,7 @@ def stage_override(cycle_id: int):
         flash_form_errors(form)
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     attempt(stages.override_stage, dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
-                                   reason=form.reason.data, until=from_local(form.until.data), ok=f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
+            reason=form.reason.data, until=from_local(form.until.data), ok=f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -289,7 +289,7 @@ def user_active(user_id: int):
     form = ActiveForm()
     if form.validate_on_submit():
         attempt(accounts.set_active, get_db(), actor_id=current_user.id, user_id=user_id, active=form.active.data == "1",
-                                     reason=form.reason.data, ok="已保存。")
+                reason=form.reason.data, ok="已保存。")
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))

@@ -213,7 +213,7 @@ def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     ev = get_or_404(Evidence, evidence_id)
     code = ev.indicator_code
     attempt(evidence.remove, dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle,
-                             unit=unit, evidence=ev, ok="已删除佐证材料。")
+            unit=unit, evidence=ev, ok="已删除佐证材料。")
     return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (f"#ind-{code}" if code else "#general"))
 
 
@@ -285,7 +285,7 @@ def return_report(cycle_id: int, unit_id: int):
         flash_form_errors(form)
     else:
         attempt(reports.return_report, get_db(), actor_id=current_user.id, report=report, comment=form.comment.data,
-                                       expected_version=int(form.version.data or 0), ok="已退回修改，单位将看到您的意见。")
+                expected_version=int(form.version.data or 0), ok="已退回修改，单位将看到您的意见。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 

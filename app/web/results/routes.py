@@ -177,7 +177,7 @@ def override(cycle_id: int):
         flash_form_errors(form, "请检查填写内容。")
         return redirect(url_for("results.sheet", cycle_id=cycle_id))
     attempt(results.add_override, dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
-                                  kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data, ok="调整已记录，理由显示在结果表中。")
+            kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data, ok="调整已记录，理由显示在结果表中。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
@@ -188,8 +188,8 @@ def fix(cycle_id: int):
     form = FixForm()
     if form.validate_on_submit():
         attempt(results.fix, get_db(), actor_id=current_user.id, cycle=cycle,
-                             expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
-                             accept_provisional_reason=form.reason.data, ok="考核结果已定稿。此后只有记录理由的更正才能改变结果。")
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                accept_provisional_reason=form.reason.data, ok="考核结果已定稿。此后只有记录理由的更正才能改变结果。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
@@ -314,9 +314,9 @@ def answer(objection_id: int):
         flash_form_errors(form)
     else:
         attempt(objections.answer, dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
-                                   answer_text=form.answer.data, new_total=form.new_total.data,
-                                   new_grade=form.new_grade.data,
-                                   expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None, ok="已答复。")
+                answer_text=form.answer.data, new_total=form.new_total.data,
+                new_grade=form.new_grade.data,
+                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None, ok="已答复。")
     return redirect(url_for("results.objections_page", cycle_id=rs.cycle_id))
 
 

@@ -136,5 +136,5 @@ def assign(scheme_id: int):
         return redirect(url_for("schemes.detail", scheme_id=scheme.id))
     cycle = get_or_404(Cycle, form.cycle_id.data)
     attempt(schemes.assign_scheme, dbs, actor_id=current_user.id, cycle=cycle, scheme=scheme,
-                                   expected_version=cycle.version, ok=f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。")
+            expected_version=cycle.version, ok=f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。")
     return redirect(url_for("schemes.detail", scheme_id=scheme.id))

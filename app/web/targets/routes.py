@@ -194,7 +194,7 @@ def evidence_delete(evidence_id: int):
         abort(404)
     kind, position = ev.checkpoint, ev.position
     attempt(svc.remove_evidence, dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
-                                 rec=rec, ev=ev, ok="已删除佐证材料。")
+            rec=rec, ev=ev, ok="已删除佐证材料。")
     return redirect(url_for("targets.fill", table_id=rec.id, kind=kind) + f"#row-{position}")
 
 
@@ -319,8 +319,8 @@ def checkpoint_set(kind: str):
     if action not in ("open", "close"):
         abort(400)
     attempt(svc.set_checkpoint, dbs, actor_id=current_user.id, year=year, kind=kind,
-                                status="open" if action == "open" else "closed",
-                                due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
+            status="open" if action == "open" else "closed",
+            due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
     return redirect(url_for("targets.office", year=year))
 
 
