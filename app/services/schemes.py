@@ -9,6 +9,7 @@ version never changes a past cycle.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,14 @@ from sqlmodel import Session, func, select
 
 from app.models import Cycle, Scheme, Stage, StageOverride
 from app.models.base import utcnow
+from app.rubric import scheme as rubric_scheme
 
 from . import ServiceError
 from .audit import record
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
 
-__all__ = ["SchemeRefused", "import_scheme_version", "save_scheme_version", "seed_scheme", "scheme_versions",
+__all__ = ["SchemeRefused", "SchemeUnavailable", "cycle_scheme", "has_scheme", "import_scheme_version", "save_scheme_version", "seed_scheme", "scheme_versions",
            "latest_version", "previous_version", "scheme_changes", "cycle_started", "assign_scheme", "SEED_FILE"]
 
 
@@ -36,6 +38,47 @@ class SchemeRefused(ServiceError):
         self.errors = [str(e) for e in errors]
         super().__init__(f"{message}（{len(self.errors)} 处）：" + "；".join(self.errors[:5])
                          + ("……" if len(self.errors) > 5 else ""))
+
+
+class SchemeUnavailable(ServiceError):
+    """The cycle has no scheme snapshot, or its snapshot does not load (``errors`` lists why)."""
+
+    def __init__(self, message: str, errors: list[str] | None = None):
+        self.errors = list(errors or [])
+        super().__init__(message)
+
+
+_LOADED: dict[str, rubric_scheme.Scheme] = {}
+_LOADED_MAX = 16
+
+
+def has_scheme(cycle: Cycle) -> bool:
+    """Whether the cycle has a scheme snapshot at all (it may still fail to load)."""
+    return bool((cycle.scheme_data or {}).get("categories"))
+
+
+def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
+    """The cycle's scheme snapshot, loaded by :func:`app.rubric.scheme.load_scheme` and cached by
+    its content (a new snapshot is a new key). The one way to load a cycle's scheme.
+
+    Raises :class:`SchemeUnavailable` (a :class:`ServiceError` with a Chinese message) when the
+    cycle has no snapshot or when the snapshot is invalid; never falls back to defaults."""
+    data = cycle.scheme_data or {}
+    if not has_scheme(cycle):
+        raise SchemeUnavailable(f"周期「{cycle.name}」尚未指定考核方案。")
+    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    hit = _LOADED.get(key)
+    if hit is None:
+        try:
+            hit = rubric_scheme.load_scheme(data)
+        except rubric_scheme.SchemeInvalid as exc:
+            errors = [str(e) for e in exc.errors]
+            raise SchemeUnavailable(f"周期「{cycle.name}」的考核方案快照有误（{len(errors)} 处）："
+                                    + "；".join(errors[:3]) + ("……" if len(errors) > 3 else ""), errors) from None
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.clear()
+        _LOADED[key] = hit
+    return hit
 
 
 def latest_version(db: Session, code: str) -> Scheme | None:

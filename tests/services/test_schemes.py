@@ -159,3 +159,21 @@ def test_audit_of_an_import_lists_the_changes(session):
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "import")).one()
     assert entry.new_value["changes"] == [f"方案名称：{v1.name} → 改名"]
     assert entry.new_value["based_on_version"] == 1
+
+
+def test_cycle_scheme_is_the_one_loader_and_refuses_clearly(session):
+    seed = schemes.seed_scheme(session)
+    cycle = f.cycle(session, scheme=seed)
+    loaded = schemes.cycle_scheme(cycle)
+    assert loaded.key == "lianyungang-2018" and schemes.cycle_scheme(cycle) is loaded  # cached by content
+    assert schemes.has_scheme(cycle)
+    cycle.scheme_data = {}
+    assert not schemes.has_scheme(cycle)
+    with pytest.raises(schemes.SchemeUnavailable, match="尚未指定考核方案"):
+        schemes.cycle_scheme(cycle)
+    broken = copy.deepcopy(seed.data)
+    broken["ballot"] = {"levels": []}
+    cycle.scheme_data = broken
+    with pytest.raises(ServiceError, match="考核方案快照有误") as err:
+        schemes.cycle_scheme(cycle)
+    assert err.value.errors
