@@ -36,11 +36,12 @@ _BELOW_TEXT = {"proportional": "按照完成比例赋分", "linear": "按权重�
 _DEFAULT_LEVELS = "，".join(f"{k} {fmt(v)}" for k, v in selfeval.DEFAULT_LEVEL_SHARES.items() if k.endswith("预期指标"))
 
 
-def _selfeval_config(p: Mapping) -> Any:
+def _selfeval_config(p: Mapping, declared: Params) -> Any:
+    """The selfeval settings of a rule's params: ``levels`` and ``below`` where the rule declares them."""
     kw: dict[str, Any] = {}
-    if p.get("levels") is not None:
+    if "levels" in declared.names() and p.get("levels") is not None:
         kw["level_shares"] = {k: D(v) for k, v in p["levels"].items()}
-    if p.get("below") is not None:
+    if "below" in declared.names() and p.get("below") is not None:
         kw["satisfaction_below"] = p["below"]
     return selfeval.SelfEvalConfig(**kw)
 
@@ -153,7 +154,7 @@ class JudgedLevel(_SelfEvalRule):
         return e
 
     def _levels(self, p) -> dict[str, Decimal]:
-        return dict(_selfeval_config(p).level_shares)
+        return dict(_selfeval_config(p, self.parameters).level_shares)
 
     def fields(self, params):
         return [Field("target", "年度指标值", "text", required=False),
@@ -169,7 +170,7 @@ class JudgedLevel(_SelfEvalRule):
             return fact_failure(mp, self.label, exc)
         inputs = {"level": level, "target": opt_text(facts, "target")}
         try:
-            sc = selfeval.score_level(mp, level, config=_selfeval_config(p))
+            sc = selfeval.score_level(mp, level, config=_selfeval_config(p, self.parameters))
         except selfeval.RuleError as exc:
             return error_result(mp, self.label, str(exc), inputs)
         return ScoreResult(points=sc.points, max_points=mp, inputs=inputs, flags=tuple(sc.flags),
@@ -197,7 +198,7 @@ class Satisfaction(_SelfEvalRule):
         return f"满意度达到年度指标值（完成率≥100%）得{fmt_pts(D(max_points))}；未达到时{below}。"
 
     def _call(self, p, mp, rate, facts):
-        return selfeval.score_satisfaction(mp, rate, config=_selfeval_config(p))
+        return selfeval.score_satisfaction(mp, rate, config=_selfeval_config(p, self.parameters))
 
 
 @register
