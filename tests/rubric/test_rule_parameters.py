@@ -210,13 +210,15 @@ def test_the_validator_refuses_keys_it_does_not_declare(name):
 
 
 def test_param_lines_show_labels_required_defaults_and_nesting():
-    lines = dict((text.split("：")[0], (depth, text)) for depth, text in param_lines(RULES["tiers"].parameters))
-    assert lines["measures"] == (0, lines["measures"][1]) and "计分项（必填）" in lines["measures"][1]
-    assert "最低分（默认 0）" in lines["floor"][1]
-    depth, text = lines["min_inclusive"]
-    assert depth >= 1
-    deduction = [t for _, t in param_lines(RULES["deduction_per_occurrence"].parameters)]
-    assert deduction[0].startswith("per：每次扣分（必填）。数字")
-    assert any(t.startswith("unit：计量单位（默认 起）") for t in deduction)
-    below = [t for _, t in param_lines(RULES["satisfaction"].parameters) if t.startswith("below")][0]
+    lines = param_lines(RULES["tiers"].parameters)
+    top = [(name, text) for depth, name, text in lines if depth == 0]
+    assert [name for name, _ in top] == ["measures", "cap", "floor", "top_bonus"]
+    assert top[0][1].startswith("计分项（必填）。对象列表") and top[2][1].startswith("最低分（默认 0）。数字")
+    i = [name for _, name, _ in lines].index("measures")
+    assert lines[i + 1][:2] == (1, "key") and lines[i + 2][:2] == (1, "label")
+    assert (2, "key") in [line[:2] for line in lines]  # measures → value → key
+    deduction = param_lines(RULES["deduction_per_occurrence"].parameters)
+    assert deduction[0] == (0, "per", "每次扣分（必填）。数字；大于0。")
+    assert deduction[2][2].startswith("计量单位（默认 起）")
+    below = dict((name, text) for _, name, text in param_lines(RULES["satisfaction"].parameters))["below"]
     assert "proportional 按照完成比例赋分" in below and "zero 得0分" in below

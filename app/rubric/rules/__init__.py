@@ -53,6 +53,7 @@ from .base import (
     describe_safely,
     get_rule,
     register,
+    rule_catalogue,
     rule_names,
 )
 from .components import check_ballot, democratic_score, leader_score, normalise
@@ -81,6 +82,7 @@ __all__ = [
     "ENTERED_BY",
     "competition_ranks",
     "describe_safely",
+    "rule_catalogue",
     "Param",
     "Params",
     "PARAM_KINDS",

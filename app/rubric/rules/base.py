@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from ..numbers import ZERO, D, NumberError, fmt
-from .params import Param, Params
+from .params import Param, Params, param_lines
 
 __all__ = [
     "ENTERED_BY",
@@ -22,6 +22,7 @@ __all__ = [
     "describe_safely",
     "get_rule",
     "register",
+    "rule_catalogue",
     "rule_names",
 ]
 
@@ -106,6 +107,12 @@ def get_rule(name: str) -> Rule:
 
 def rule_names() -> list[str]:
     return sorted(RULES)
+
+
+def rule_catalogue() -> list[tuple[str, str, list[tuple[int, str, str]]]]:
+    """Every rule type by name: (name, label, its parameters as :func:`param_lines` gives them);
+    what the scheme workbook's 说明 sheet and the scheme pages show."""
+    return [(name, RULES[name].label, param_lines(RULES[name].parameters)) for name in rule_names()]
 
 
 def describe_safely(name: str | None, params: Mapping | None, points: Any) -> str:

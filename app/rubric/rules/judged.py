@@ -30,7 +30,7 @@ class Judged(Rule):
     label = "评分人评分"
     parameters = Params(
         Param("step", "分值步长", "number", help="评定得分须是步长的整数倍，本项分值也须是步长的整数倍"),
-        Param("items", "工作事项清单", "texts", help="对照逐项考核的工作；每项为文字，或包含 text 的对象",
+        Param("items", "工作事项清单", "texts", help="对照逐项考核的工作",
               children=Params(Param("text", "事项内容", "text")), closed=False),
         Param("guidance", "评分说明", "text", help="显示在评分人填写得分处"),
         Param("min_nonzero", "给分时的最低分", "number", help="给分（大于0）时不得低于此分"),

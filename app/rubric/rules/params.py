@@ -27,8 +27,8 @@ PARAM_KINDS: dict[str, str] = {
     "object": "对象 {…}",
     "objects": "对象列表 [{…}, …]",
     "numbers": "数字列表 [数字, …]",
-    "texts": "列表，每项为文字",
-    "fact": "事实项（单位填报或评分人填写的一个数）",
+    "texts": "列表，每项为文字（或包含 text 的对象）",
+    "fact": "事实项（填报的一个数）",
     "facts": "事实项，或事实项列表（取合计）",
     "map": "对象 {名称: 数字, …}",
 }
@@ -117,7 +117,7 @@ def _show_default(x: Any) -> str:
 
 
 def _line(p: Param) -> str:
-    s = f"{p.name}：{p.label}"
+    s = p.label
     if p.required:
         s += "（必填）"
     elif p.default is not None:
@@ -132,12 +132,13 @@ def _line(p: Param) -> str:
     return s + ("" if p.children else "。")
 
 
-def param_lines(params: Params, depth: int = 0) -> list[tuple[int, str]]:
-    """The parameters in plain Chinese, one (depth, text) line per parameter, nested keys below
-    their parameter with a greater depth."""
-    out: list[tuple[int, str]] = []
+def param_lines(params: Params, depth: int = 0) -> list[tuple[int, str, str]]:
+    """The parameters in plain Chinese: one (depth, name, text) per parameter, the keys of a
+    nested object right below their parameter with depth + 1. ``text`` is the label, 必填 or the
+    default, the kind and the help, e.g. ``每次扣分（必填）。数字；大于0。``"""
+    out: list[tuple[int, str, str]] = []
     for p in params:
-        out.append((depth, _line(p)))
+        out.append((depth, p.name, _line(p)))
         if p.children:
             out.extend(param_lines(p.children, depth + 1))
     return out
