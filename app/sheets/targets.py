@@ -55,6 +55,7 @@ from app.rubric.targets import (
     score_table,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
+from app.sheets.grid import Grid
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 __all__ = [
@@ -221,26 +222,19 @@ class _Header:
         return "name" if "name" in self.columns else "level3"
 
 
-def _header_at(grid: _Grid, r: int) -> _Header | None:
+def _header_at(grid: Grid, r: int) -> _Header | None:
     """A header whose first row is ``r``, or None."""
-    cols: dict[str, int] = {}
-    for c in range(1, grid.max_col + 1):
-        if not grid.is_origin(r, c):
-            continue
-        f = _label_field(_norm_label(grid.value(r, c)))
-        if f and f not in cols:
-            cols[f] = c
+    cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
     if "level3" not in cols and "name" not in cols:
         return None
     last = r
     if not ({"half_year", "full_year"} & cols.keys()) and r < grid.max_row:
         # two-row header: 指标值 (or nothing) above 半年 / 全年
-        below: dict[str, int] = {}
-        for c in range(1, grid.max_col + 1):
-            if grid.is_origin(r + 1, c):
-                f = _label_field(_norm_label(grid.value(r + 1, c)), sub_header=True)
-                if f in VALUE_FIELDS and f not in below:
-                    below[f] = c
+        def value_field(r: int, c: int, found: dict[str, int]) -> str | None:
+            f = _label_field(_norm_label(grid.value(r, c)), sub_header=True)
+            return f if f in VALUE_FIELDS else None
+
+        below = grid.label_columns(r + 1, value_field)
         if below:
             cols.pop("value", None)
             cols.update(below)
@@ -254,53 +248,6 @@ def _header_at(grid: _Grid, r: int) -> _Header | None:
     if len(cols) < 3:
         return None
     return _Header(last, cols)
-
-
-# --------------------------------------------------------------------------- the grid
-
-class _Grid:
-    """Cell access with merged ranges read as their top-left cell."""
-
-    def __init__(self, ws: Worksheet):
-        self.ws = ws
-        self.max_row = ws.max_row or 0
-        self.max_col = ws.max_column or 0
-        self._origin: dict[tuple[int, int], tuple[int, int]] = {}
-        self._span: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        for rng in ws.merged_cells.ranges:
-            box = (rng.min_row, rng.min_col, rng.max_row, rng.max_col)
-            for row in range(rng.min_row, rng.max_row + 1):
-                for col in range(rng.min_col, rng.max_col + 1):
-                    self._origin[(row, col)] = (rng.min_row, rng.min_col)
-                    self._span[(row, col)] = box
-
-    def origin(self, r: int, c: int) -> tuple[int, int]:
-        return self._origin.get((r, c), (r, c))
-
-    def is_origin(self, r: int, c: int) -> bool:
-        return self.origin(r, c) == (r, c)
-
-    def is_merged(self, r: int, c: int) -> bool:
-        return (r, c) in self._origin
-
-    def span(self, r: int, c: int) -> tuple[int, int, int, int]:
-        return self._span.get((r, c), (r, c, r, c))
-
-    def cell(self, r: int, c: int) -> Cell:
-        orow, ocol = self.origin(r, c)
-        return self.ws.cell(row=orow, column=ocol)
-
-    def value(self, r: int, c: int) -> Any:
-        return self.cell(r, c).value
-
-    def row_texts(self, r: int) -> list[str]:
-        out = []
-        for c in range(1, self.max_col + 1):
-            if self.is_origin(r, c):
-                t = _clean_text(self.ws.cell(row=r, column=c).value)
-                if t:
-                    out.append(t)
-        return out
 
 
 def _clean_text(value: object) -> str | None:
@@ -356,7 +303,7 @@ _META_LABELS = {
 _YEAR_LINE = re.compile(r"[（(]?\s*(?:19|20)\d{2}\s*年度?\s*[）)]?")
 
 
-def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
+def _find_meta(grid: Grid, last_row: int, result: ReadResult) -> None:
     """Unit, project, year and title from the rows above the first header.
 
     Unit and project: a 单位名称 / 项目名称 label followed by the next cell, or "单位名称：X" in one
@@ -365,7 +312,7 @@ def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
     """
     fallback_year = None
     for r in range(1, last_row + 1):
-        texts = grid.row_texts(r)
+        texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
         if not texts:
             continue
         if result.title is None and len(texts) == 1 and not _YEAR_LINE.fullmatch(texts[0]):
@@ -414,7 +361,7 @@ def _parse_weight(cell: Cell) -> tuple[Decimal | None, str | None]:
 
 @dataclass
 class _SheetReader:
-    grid: _Grid
+    grid: Grid
     sheet: str
     result: ReadResult
     year_hint: int | None
@@ -589,7 +536,7 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
             if too_big:
                 errors.append(ReadError(ws.title, None, None, too_big.replace(f"工作表「{ws.title}」", "")))
                 continue
-            reader = _SheetReader(_Grid(ws), ws.title, result, year)
+            reader = _SheetReader(Grid(ws), ws.title, result, year)
             try:
                 found = reader.read()
             except Exception as exc:  # an unforeseen cell must refuse the import, not crash the caller
