@@ -8,13 +8,15 @@ Scheme (app.rubric.scheme)
     dump_scheme(s: Scheme) -> dict                 JSON-able snapshot (round-trips with load_scheme)
     Scheme.category(key) / Scheme.indicator(code) / Category.indicators / Indicator.applies(...)
 
-Rules (app.rubric.rules) — one registry, ``@register`` a Rule subclass to add a rule type
-    get_rule(name) -> Rule;  rule_names() -> list[str]
+Rules (app.rubric.rules, a package: one module per kind of rule) — one registry, ``@register``
+a Rule subclass that declares its ``parameters`` (Param: name, Chinese label, kind, help, ...)
+    get_rule(name) -> Rule;  rule_names() -> list[str];  rule_catalogue() -> every rule's parameters
+    Rule.validate(params, max_points) -> list[str] Chinese messages; accepts the declared keys only
     Rule.fields(params) -> list[Field]             the facts to enter (name, label, kind, unit, choices)
     Rule.describe(params, max_points) -> str       the rule in plain Chinese
     Rule.score(params, max_points, facts, peers=None) -> ScoreResult
     Rule.score_all(params, max_points, facts_by_unit) -> dict[unit_id, ScoreResult]
-    democratic_score(...), leader_score(...), normalise(...), check_ballot(...)
+    democratic_score(...), leader_score(...), normalise(...), check_ballot(...)   (rules.components)
 
 Engine (app.rubric.engine)
     compute(scheme, units, facts, ballots, leader_ratings, *, normalisation=None) -> CycleResult
@@ -25,9 +27,9 @@ Engine (app.rubric.engine)
 Numbers (app.rubric.numbers)
     D(x) -> Decimal;  q2(x) -> Decimal (ROUND_HALF_UP to 0.01, the one rounding point);  fmt(x) -> str
 
-Sibling modules owned by the self-evaluation work: values (target/actual parsing, completion
-rates) and selfeval (the four self-evaluation rules); the rule catalog wraps them as the rule
-types proportional, direct, judged_level, satisfaction and budget_execution.
+Self-evaluation (app.rubric.values, app.rubric.selfeval): target/actual parsing and completion
+rates, and the four self-evaluation rules; the rule catalog wraps them as the rule types
+proportional, direct, judged_level, satisfaction and budget_execution.
 """
 
 from .engine import (
