@@ -47,10 +47,12 @@ from app.models.result import (
 )
 from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
-from app.rubric.scheme import Scheme, load_scheme
+from app.rubric.scheme import Scheme
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
+from .org import active_units
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
 ZERO = Decimal(0)
@@ -116,20 +118,12 @@ def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
 # ----------------------------------------------------------------------------- helpers
 
 
-def scheme_of(cycle: Cycle) -> Scheme:
-    if not cycle.scheme_data:
-        raise ServiceError("本周期尚未指定考核方案，无法计算结果。")
-    return load_scheme(cycle.scheme_data)
-
-
 def _s(x) -> str | None:
     return None if x is None else format(q2(x), "f")
 
 
 def _units(db: Session, scheme: Scheme) -> list[Unit]:
-    keys = [c.key for c in scheme.categories]
-    q = select(Unit).where(Unit.active == True, Unit.category.in_(keys))  # noqa: E712
-    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
+    return active_units(db, categories=[c.key for c in scheme.categories])
 
 
 def _has_role(db: Session, user_id: int | None, role: str) -> bool:
@@ -200,7 +194,7 @@ def _previous_last(db: Session, cycle: Cycle) -> list[str]:
 def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     """Compute the cycle's results from the providers through the engine; return the snapshot
     payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     inputs = inputs if inputs is not None else gather_inputs(db, cycle)
     units = _units(db, scheme)
     eunits = [engine.Unit(str(u.id), u.name, u.category, u.subtype) for u in units]
@@ -339,7 +333,7 @@ def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
 def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
     """Apply the grading policy and every recorded override to the stored scores; update the
     rows. Returns the list of changes (unit, field, old, new)."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
         return []
@@ -532,7 +526,7 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
 
 def _override(db: Session, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None, reason: str,
               actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     if kind == "total":
         try:
             new = q2(D(value))

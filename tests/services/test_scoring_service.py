@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.models import AuditEntry, Stage
 from app.models.base import utcnow
-from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports, scoring
+from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput
 from tests.services.test_report_fixtures import World
 
@@ -169,7 +169,7 @@ def test_contract_shapes(session, w):
     from app.rubric.engine import Unit as EUnit
     from app.rubric.engine import compute
 
-    scheme = reports.cycle_scheme(w.cycle)
+    scheme = schemes.cycle_scheme(w.cycle)
     units = [EUnit(str(u.id), u.name, u.category, u.subtype) for u in (w.c1, w.c2, w.c3, w.jwc, w.zzb, w.kjc)]
-    result = compute(scheme, units, scoring.engine_facts(session, w.cycle))
+    result = compute(scheme, units, {(str(uid), code): fx for (uid, code), fx in facts.items()})
     assert result.units[str(w.c1.id)].indicator("B1").points == Decimal("2.00")

@@ -6,6 +6,7 @@ from app.models import AuditEntry
 from app.models.award import AttachedFile, AwardApplication, AwardVote, ExcellenceApplication, Veto
 from app.services import stages
 from tests import factories as f
+from tests.services.test_report_fixtures import small_scheme
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -17,7 +18,7 @@ def setup(session):
     f.user(session, "boss", roles=["office"])
     for i in range(3):
         f.user(session, f"g{i}", roles=["group"])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return cycle, u1, u2
 
