@@ -335,10 +335,12 @@ def _veto_form(dbs, cycle) -> VetoForm:
 def office_excellence(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    return _excellence_page(dbs, cycle, "award/office_excellence.html", veto_form=_veto_form(dbs, cycle))
+    return excellence_page(dbs, cycle, "award/office_excellence.html", veto_form=_veto_form(dbs, cycle))
 
 
-def _excellence_page(dbs, cycle, template: str, **extra):
+def excellence_page(dbs, cycle, template: str, **extra):
+    """The excellence applications and vetoes of ``cycle`` with their forms and files, rendered
+    with ``template`` (the office's page here, the leadership group's in ``app.web.group``)."""
     apps = elig_svc.applications(dbs, cycle)
     decide_forms = {}
     for a, _ in apps:
