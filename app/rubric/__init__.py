@@ -22,12 +22,19 @@ Engine (app.rubric.engine)
     award_decision(scheme, votes_for, members) -> (bool, str)
     Unit, Override, CycleResult, UnitResult, IndicatorScore, ComponentScore, Normalisation, UnitGrade
 
+Leaves and applicability (app.rubric.leaves)
+    scheme_leaves(scheme) -> tuple[Leaf, ...]      every scored indicator with its chain, owner, category
+    applicable_units(roots, units) -> {code: [units]}   THE rule of which units an indicator applies to
+    score_population(indicator, facts_by_unit)     a leaf's rule over such a population
+    split_fields(fields), clean_value(field, raw), clean_facts(fields, raw)   raise ValueRefused
+
 Numbers (app.rubric.numbers)
     D(x) -> Decimal;  q2(x) -> Decimal (ROUND_HALF_UP to 0.01, the one rounding point);  fmt(x) -> str
+    fmt_plain(x) -> str (a typed value, unrounded)
 
-Sibling modules owned by the self-evaluation work: values (target/actual parsing, completion
-rates) and selfeval (the four self-evaluation rules); the rule catalog wraps them as the rule
-types proportional, direct, judged_level, satisfaction and budget_execution.
+Self-evaluation: values (target/actual parsing, completion rates) and selfeval (the four
+self-evaluation rules); the rule catalog wraps them as the rule types proportional, direct,
+judged_level, satisfaction and budget_execution.
 """
 
 from .engine import (
@@ -44,7 +51,8 @@ from .engine import (
     compute,
     grade,
 )
-from .numbers import D, fmt, q2
+from .leaves import Leaf, ValueRefused, applicable_units, scheme_leaves, score_population
+from .numbers import D, fmt, fmt_plain, q2
 from .rules import Field, Rule, ScoreResult, check_ballot, get_rule, register, rule_names
 from .scheme import Scheme, SchemeError, SchemeInvalid, dump_scheme, load_scheme, validate_scheme
 
@@ -55,6 +63,7 @@ __all__ = [
     "Field",
     "GradingResult",
     "IndicatorScore",
+    "Leaf",
     "Normalisation",
     "Override",
     "Rule",
@@ -65,16 +74,21 @@ __all__ = [
     "Unit",
     "UnitGrade",
     "UnitResult",
+    "ValueRefused",
+    "applicable_units",
     "award_decision",
     "check_ballot",
     "compute",
     "dump_scheme",
     "fmt",
+    "fmt_plain",
     "get_rule",
     "grade",
     "load_scheme",
     "q2",
     "register",
     "rule_names",
+    "scheme_leaves",
+    "score_population",
     "validate_scheme",
 ]
