@@ -181,3 +181,14 @@ def test_public_link_listed(client, session):
     setup(session)
     assert "突出贡献奖获奖单位" in client.get("/public/").get_data(as_text=True) or \
         "突出贡献奖获奖单位" in client.get("/").get_data(as_text=True)
+
+
+def test_veto_page_without_a_scheme_says_so(client, session):
+    """The veto conditions come from the cycle's scheme: without one the page says why it cannot
+    be shown instead of offering conditions from nowhere."""
+    setup(session)
+    bare = f.cycle(session, name="无方案周期")
+    session.commit()
+    as_user(client, "boss")
+    r = client.get(f"/award/office/cycles/{bare.id}/excellence")
+    assert r.status_code == 409 and "尚未指定考核方案" in r.get_data(as_text=True)
