@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 
 from app.extensions import db as database
 from app.extensions import write_bind
-from app.models import Cycle, RoleMembership, Stage, Unit, User
+from app.models import Cycle, RoleMembership, Stage, User
 from app.models.base import utcnow
 
 NEEDED = {
@@ -114,7 +114,7 @@ def _stage_times(s: Session, cycle: Cycle) -> None:
 def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
     """模拟一个完整考核周期（演示单位、随机有效数据），经由与网页相同的业务服务，直至结果公示。"""
     svc = _services()
-    from app.services import ServiceError, stages
+    from app.services import ServiceError, org, stages
     from seeds.demo import load_demo, load_scheme
 
     rng = random.Random(seed)
@@ -138,7 +138,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
                                     period_end=date(start.year + 1, 8, 31), scheme=scheme)
         _stage_times(s, cycle)
         s.commit()
-        units = list(s.exec(select(Unit).where(Unit.active == True).order_by(Unit.position)))  # noqa: E712
+        units = sorted(org.active_units(s), key=lambda u: u.position)
         reporters = {m.unit_id: u for u, m in _users_with(s, "reporter") if m.unit_id}
         click.echo(f"周期「{cycle.name}」（{cycle.period_start} 至 {cycle.period_end}），{len(units)} 个单位。")
 
@@ -257,7 +257,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
         le = svc["leader_eval"]
         n_leaders = 0
         for user, rank in le.leaders(s):
-            entries = [le.Entry(unit_id=u.id, score=str(rng.randint(70, 98))) for u in le.active_units(s)]
+            entries = [le.Entry(unit_id=u.id, score=str(rng.randint(70, 98))) for u in org.active_units(s)]
             le.save_ratings(s, actor_id=user.id, rank=rank, cycle=cycle, entries=entries, expected_version=0,
                             finish=True)
             s.commit()

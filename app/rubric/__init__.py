@@ -24,8 +24,15 @@ Engine (app.rubric.engine)
     award_decision(scheme, votes_for, members) -> (bool, str)
     Unit, Override, CycleResult, UnitResult, IndicatorScore, ComponentScore, Normalisation, UnitGrade
 
+Leaves and applicability (app.rubric.leaves)
+    scheme_leaves(scheme) -> tuple[Leaf, ...]      every scored indicator with its chain, owner, category
+    applicable_units(roots, units) -> {code: [units]}   THE rule of which units an indicator applies to
+    score_population(indicator, facts_by_unit)     a leaf's rule over such a population
+    split_fields(fields), clean_value(field, raw), clean_facts(fields, raw)   raise ValueRefused
+
 Numbers (app.rubric.numbers)
     D(x) -> Decimal;  q2(x) -> Decimal (ROUND_HALF_UP to 0.01, the one rounding point);  fmt(x) -> str
+    fmt_plain(x) -> str (a typed value, unrounded)
 
 Self-evaluation (app.rubric.values, app.rubric.selfeval): target/actual parsing and completion
 rates, and the four self-evaluation rules; the rule catalog wraps them as the rule types
@@ -46,7 +53,8 @@ from .engine import (
     compute,
     grade,
 )
-from .numbers import D, fmt, q2
+from .leaves import Leaf, ValueRefused, applicable_units, scheme_leaves, score_population
+from .numbers import D, fmt, fmt_plain, q2
 from .rules import Field, Rule, ScoreResult, check_ballot, get_rule, register, rule_names
 from .scheme import Scheme, SchemeError, SchemeInvalid, dump_scheme, load_scheme, validate_scheme
 
@@ -57,6 +65,7 @@ __all__ = [
     "Field",
     "GradingResult",
     "IndicatorScore",
+    "Leaf",
     "Normalisation",
     "Override",
     "Rule",
@@ -67,16 +76,21 @@ __all__ = [
     "Unit",
     "UnitGrade",
     "UnitResult",
+    "ValueRefused",
+    "applicable_units",
     "award_decision",
     "check_ballot",
     "compute",
     "dump_scheme",
     "fmt",
+    "fmt_plain",
     "get_rule",
     "grade",
     "load_scheme",
     "q2",
     "register",
     "rule_names",
+    "scheme_leaves",
+    "score_population",
     "validate_scheme",
 ]

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import Cycle, RoleMembership, Unit
+from app.models import Cycle, Unit
 from app.models.base import utcnow
 from app.models.result import (
     OBJECTION_STATUSES,
@@ -47,10 +47,13 @@ from app.models.result import (
 )
 from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
-from app.rubric.scheme import Scheme, load_scheme
+from app.rubric.scheme import Scheme
 
-from . import PermissionDenied, ServiceError, StaleData
+from . import ServiceError, StaleData
+from .accounts import require_role
 from .audit import record
+from .org import active_units
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
 ZERO = Decimal(0)
@@ -116,32 +119,12 @@ def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
 # ----------------------------------------------------------------------------- helpers
 
 
-def scheme_of(cycle: Cycle) -> Scheme:
-    if not cycle.scheme_data:
-        raise ServiceError("本周期尚未指定考核方案，无法计算结果。")
-    return load_scheme(cycle.scheme_data)
-
-
 def _s(x) -> str | None:
     return None if x is None else format(q2(x), "f")
 
 
 def _units(db: Session, scheme: Scheme) -> list[Unit]:
-    keys = [c.key for c in scheme.categories]
-    q = select(Unit).where(Unit.active == True, Unit.category.in_(keys))  # noqa: E712
-    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
-
-
-def _has_role(db: Session, user_id: int | None, role: str) -> bool:
-    if user_id is None:
-        return False
-    return db.exec(select(RoleMembership.id).where(RoleMembership.user_id == user_id,
-                                                   RoleMembership.role == role)).first() is not None
-
-
-def _require_role(db: Session, user_id: int | None, *roles: str) -> None:
-    if not any(_has_role(db, user_id, r) for r in roles):
-        raise PermissionDenied()
+    return active_units(db, categories=[c.key for c in scheme.categories])
 
 
 def get_set(db: Session, cycle_id: int) -> ResultSet | None:
@@ -200,7 +183,7 @@ def _previous_last(db: Session, cycle: Cycle) -> list[str]:
 def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     """Compute the cycle's results from the providers through the engine; return the snapshot
     payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     inputs = inputs if inputs is not None else gather_inputs(db, cycle)
     units = _units(db, scheme)
     eunits = [engine.Unit(str(u.id), u.name, u.category, u.subtype) for u in units]
@@ -339,7 +322,7 @@ def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
 def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
     """Apply the grading policy and every recorded override to the stored scores; update the
     rows. Returns the list of changes (unit, field, old, new)."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
         return []
@@ -512,7 +495,7 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
                  reason: str) -> ResultOverride:
     """The leadership group changes a unit's total or grade (or finds it 不合格), with a reason,
     during the deliberation stage, before the results are fixed."""
-    _require_role(db, actor_id, "group")
+    require_role(db, actor_id, "group")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("调整结果必须填写理由。", field="reason")
@@ -527,12 +510,16 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
     row = db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id, ResultRow.unit_id == unit_id)).first()
     if row is None:
         raise ServiceError("该单位不在本次考核结果中。")
-    return _override(db, rs, cycle, row, kind, value, reason, actor_id, "deliberation")
+    return apply_override(db, rs=rs, cycle=cycle, row=row, kind=kind, value=value, reason=reason, actor_id=actor_id,
+                          source="deliberation")
 
 
-def _override(db: Session, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None, reason: str,
-              actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
-    scheme = scheme_of(cycle)
+def apply_override(db: Session, *, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None,
+                   reason: str, actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
+    """Record an override of ``row`` (``kind`` total, grade or fail; ``source`` deliberation or
+    objection) after checking the value against the scheme, re-grade the set, audit it. The
+    caller has checked who may do it and when."""
+    scheme = cycle_scheme(cycle)
     if kind == "total":
         try:
             new = q2(D(value))
@@ -572,7 +559,7 @@ def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | Non
         accept_provisional_reason: str | None = None) -> ResultSet:
     """定稿: recompute once more, then freeze. Refused while some scores are provisional unless a
     reason for fixing anyway is given (recorded)."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
@@ -603,7 +590,7 @@ def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_ver
     """撤销定稿: a fixed result set that is not published yet goes back to ``proposed`` (with the
     reason, audited), so that inputs decided after fixing (a late award, a corrected score) flow
     in at the next recomputation. Recorded deliberation overrides stay."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("请填写撤销定稿的理由。", field="reason")
@@ -625,7 +612,7 @@ def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_ver
 
 def publish(db: Session, *, actor_id: int, cycle: Cycle) -> ResultSet:
     """公示: the publication stage must be open; its closing time is the end of the notice period."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None or rs.status == "proposed":
         raise ServiceError("结果尚未定稿，不能公示。")
@@ -652,7 +639,7 @@ def finalise(db: Session, *, actor_id: int | None, cycle: Cycle, by_job: bool = 
         raise ServiceError("只有公示中的结果可以确定为最终结果。")
     open_ = [o for o in objections_of(db, rs) if o.status == "open"]
     if not by_job:
-        _require_role(db, actor_id, "office")
+        require_role(db, actor_id, "office")
         if open_:
             raise ServiceError(f"尚有 {len(open_)} 条异议未答复，答复后才能结束公示。")
     rs.status, rs.final_at, rs.final_by_id = "final", now or utcnow(), actor_id

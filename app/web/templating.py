@@ -9,7 +9,7 @@ from app.extensions import get_db
 from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS, STAGE_KINDS
 from app.timefmt import fmt_dt, fmt_input
 
-# (role, label, endpoint) in menu order; blueprints of later workflows add theirs with add_nav.
+# (role, label, endpoint); each blueprint adds its entries with add_nav when its routes are imported.
 NAV: list[tuple[str, str, str]] = []
 
 

@@ -3,6 +3,7 @@ from sqlmodel import select
 from app.models.leader import LeaderRating, LeaderSheet
 from app.services import stages
 from tests import factories as f
+from tests.services.test_report_fixtures import small_scheme
 
 
 def setup(session):
@@ -11,7 +12,7 @@ def setup(session):
     f.user(session, "d1", roles=[{"role": "leader", "leader_rank": "deputy"}])
     f.user(session, "boss", roles=["office"])
     f.user(session, "rep", roles=[{"role": "reporter", "unit_id": units[0].id}])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return cycle, units
 

@@ -9,7 +9,7 @@ from app.security import allow
 from app.services import attachments, stages, tasks
 from app.services import awards as award_svc
 from app.web.award.forms import DecideForm, VoteForm
-from app.web.award.routes import _excellence_page
+from app.web.award.routes import excellence_page
 from app.web.common import EXPIRED, attempt, cycle_or_404, flash_form_errors, get_or_404, to_current_cycle
 from app.web.templating import add_nav
 
@@ -95,7 +95,7 @@ def excellence_index():
 def excellence(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    return _excellence_page(dbs, cycle, "group/excellence.html")
+    return excellence_page(dbs, cycle, "group/excellence.html")
 
 
 __all__ = ["DecideForm"]

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.extensions import db, get_db
 from app.security import allow
-from app.services import ServiceError, stages, tasks
+from app.services import ServiceError, org, stages, tasks
 from app.services import leader_eval as svc
 from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -26,7 +26,7 @@ def leader_task(dbs, identity, cycle, timeline) -> list:
     if state is None or not state.is_open:
         return []
     sheet = svc.sheet_of(dbs, cycle.id, identity.id)
-    total = len(svc.active_units(dbs))
+    total = len(org.active_units(dbs))
     rated = len(svc.ratings_of(dbs, sheet))
     done = bool(sheet and sheet.finished)
     return [tasks.Task(title="为各单位评分（领导班子评价）", detail=f"{cycle.name} · 已评 {rated}/{total} 个单位"
@@ -79,7 +79,7 @@ def index():
 def rate(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    units = svc.active_units(dbs)
+    units = org.active_units(dbs)
     sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
     form = SheetForm()
     errors: dict[int, str] = {}
@@ -134,6 +134,6 @@ def office_progress(cycle_id: int):
     closed = svc.stage_closed(dbs, cycle)
     means = svc.unit_means(dbs, cycle) if closed else None
     history = svc.rating_history(dbs, cycle) if closed and request.args.get("history") else None
-    unit_names = {u.id: u.name for u in svc.active_units(dbs)}
+    unit_names = {u.id: u.name for u in org.active_units(dbs)}
     return render_template("leader/office.html", cycle=cycle, state=state, closed=closed,
                            progress=svc.progress(dbs, cycle), means=means, history=history, unit_names=unit_names)

@@ -186,10 +186,7 @@ def unit_edit(unit_id: int):
 
 # ---------------------------------------------------------------- users
 def _unit_choices(category: str | None = None):
-    q = select(Unit).where(Unit.active == True)  # noqa: E712
-    if category:
-        q = q.where(Unit.category == category)
-    return [(u.id, u.name) for u in get_db().exec(q.order_by(Unit.category, Unit.position, Unit.id))]
+    return [(u.id, u.name) for u in org.active_units(get_db(), category)]
 
 
 @bp.route("/users")

@@ -9,7 +9,7 @@ from app.extensions import db, get_db
 from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, StaleData, evidence, files, reports
+from app.services import ServiceError, StaleData, evidence, files, reports, schemes
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
 from app.web.public.routes import PUBLIC_LINKS
@@ -142,7 +142,7 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
                            editable=editable, corrections=corrections, posted=posted,
                            evidence_form=EvidenceForm(), allowed_types=files.ALLOWED_TYPES,
                            max_mb=files.max_bytes() // (1024 * 1024),
-                           has_scheme=reports.cycle_scheme(cycle) is not None)
+                           has_scheme=schemes.has_scheme(cycle))
 
 
 @bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/autosave", methods=["POST"])

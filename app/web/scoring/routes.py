@@ -10,7 +10,7 @@ from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS
 from app.rubric.numbers import fmt
 from app.security import allow
-from app.services import ServiceError, StaleData, reports, scoring
+from app.services import ServiceError, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import STAGE_ACTIONS, Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
@@ -57,7 +57,7 @@ def cycle(cycle_id: int):
         return redirect(url_for("scoring.grid", cycle_id=cyc.id, key=next(iter(visible))))
     return render_template("scoring/cycle.html", cycle=cyc, owners=visible, mine=mine, by_owner=by_owner,
                            by_unit=by_unit, units=ctx.units, state=stage_state(cyc, "scoring"),
-                           has_scheme=reports.cycle_scheme(cyc) is not None)
+                           has_scheme=schemes.has_scheme(cyc))
 
 
 @bp.route("/cycles/<int:cycle_id>/owners/<key>")

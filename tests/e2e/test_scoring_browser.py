@@ -1,0 +1,127 @@
+"""A score entry in a real browser, from the scorer's form to the result row.
+
+The 科技与产业处 scorer opens a cross-unit cell (科研经费, relative to the average of the
+二级学院), corrects the unit's figure with a reason and sees the live preview; saves; the
+office then opens the result sheet and the unit's result page, whose indicator tree shows the
+same points (the preview and the result row take the population from one rule). A cycle whose
+scheme snapshot is invalid shows the reason instead of a page of indicators.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+
+from tests.e2e.test_ballot_browser import CHROMIUM, FLAGS
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(tmp_path):
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
+    pytest.importorskip("playwright.sync_api")
+    from sqlmodel import Session, SQLModel
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.extensions import db
+    from app.services import reports
+    from config import TestConfig
+    from tests import factories as f
+    from tests.services.test_report_fixtures import World
+
+    class Cfg(TestConfig):
+        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
+        WTF_CSRF_ENABLED = True
+        INSTANCE_PATH = str(tmp_path / "instance")
+        UPLOAD_FOLDER = str(tmp_path / "uploads")
+
+    app = create_app(Cfg)
+    with app.app_context():
+        engine = db.engine
+        SQLModel.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as s:
+            w = World(s)
+            for unit, user, funds in ((w.c1, w.tb1, "100"), (w.c2, w.tb2, "50")):
+                kw = dict(actor_id=user.id, allowed_units={unit.id}, cycle=w.cycle, unit=unit)
+                v = reports.save_draft(s, **kw, texts={"summary": "总结"}, report_version=0,
+                                       entries={"B2": {"facts": {"funds": funds}, "version": 0}})
+                reports.submit(s, **kw, expected_version=v["report"])
+            broken = f.cycle(s, name="方案有误的周期")
+            data = dict(w.cycle.scheme_data)
+            data["normalisation"] = "sometimes"
+            broken.scheme_data = data
+            s.add(broken)
+            s.commit()
+            ids = {"cycle": w.cycle.id, "broken": broken.id, "c2": w.c2.id, "kjc": w.kjc.id}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
+    server.shutdown()
+    thread.join(5)
+    db.engine_for(Cfg.DATABASE_URL).dispose()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                              args=FLAGS)
+        yield b
+        b.close()
+
+
+def _sign_in(page, base, username):
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "secret123")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_cross_unit_score_from_the_form_to_the_result_row(served, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    base = served["base"]
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _sign_in(page, base, "pf_kjc")
+    page.goto(f"{base}/scoring/cycles/{served['cycle']}/owners/{served['kjc']}/units/{served['c2']}/B2")
+    result = page.locator("#result")
+    expect(result.locator("[data-points]")).to_have_text("0.00")  # 50 of an average of 75
+    page.fill("#f_funds", "80")
+    page.fill("input[name=r_funds]", "财务到账凭证核实为80万元")
+    expect(result.locator("[data-points]")).to_have_text("1")  # the live preview: 80 of an average of 90
+    shown = result.locator("[data-explanation]").inner_text()
+    assert "90" in shown
+    result.screenshot(path=str(tmp_path / "scoring-preview.png"))
+    page.click("button[value=save]")
+    expect(page.locator(".flash-success")).to_contain_text("得 1 分")
+    expect(result.locator("[data-points]")).to_have_text("1.00")
+
+    ctx.close()
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _sign_in(page, base, "office")
+    page.goto(f"{base}/cycles/{served['cycle']}/results")
+    page.goto(f"{base}/cycles/{served['cycle']}/results/units/{served['c2']}")
+    row = page.locator("ul.tree li:has(> span:text-is('B2 科研经费'))")
+    expect(row.locator("> .pts")).to_have_text("1.00")
+    assert row.locator("> .why").inner_text() == shown
+    page.screenshot(path=str(tmp_path / "result-row.png"), full_page=True)
+
+    response = page.goto(f"{base}/scoring/cycles/{served['broken']}")
+    assert response.status == 409
+    expect(page.locator("h1")).to_have_text("无法显示：考核方案不可用")
+    expect(page.locator("body")).to_contain_text("考核方案快照有误")
+    page.screenshot(path=str(tmp_path / "scheme-invalid.png"), full_page=True)
+    if os.environ.get("KPI_SCREENSHOTS"):
+        for name in ("scoring-preview.png", "result-row.png", "scheme-invalid.png"):
+            shutil.copy(tmp_path / name, os.path.join(os.environ["KPI_SCREENSHOTS"], name))
+    ctx.close()
