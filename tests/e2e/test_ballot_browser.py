@@ -32,7 +32,7 @@ def served(tmp_path):
     from app.extensions import db
     from app.services import voting
     from config import TestConfig
-    from tests import factories as f
+    from tests.builders import factories as f
 
     class Cfg(TestConfig):
         DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"

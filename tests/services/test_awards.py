@@ -8,7 +8,7 @@ from app.models import AuditEntry
 from app.models.award import AwardVote
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import awards as svc
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def close(s, cycle, kind):

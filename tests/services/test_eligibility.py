@@ -4,7 +4,7 @@ from sqlmodel import select
 from app.models import AuditEntry
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import eligibility as svc
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def close(s, cycle, kind):

@@ -7,7 +7,7 @@ from app.models import AuditEntry
 from app.models.leader import LeaderRating, LeaderRatingChange
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import leader_eval as svc
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def close(s, cycle, kind):

@@ -15,7 +15,7 @@ from app.models import Stage
 from app.models.base import utcnow
 from app.models.voting import Ballot, RaterGroup, Receipt, RollEntry
 from app.services import ServiceError, StageClosed, stages, voting
-from tests import factories as f
+from tests.builders import factories as f
 
 
 @pytest.fixture

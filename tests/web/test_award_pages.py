@@ -5,9 +5,8 @@ from sqlmodel import select
 from app.models import AuditEntry
 from app.models.award import AttachedFile, AwardApplication, AwardVote, ExcellenceApplication, Veto
 from app.services import stages
-from tests import factories as f
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
 
 
 def setup(session):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.services import stages, tasks
-from tests import factories as f
+from tests.builders import factories as f
 
 OFFICE = [
     ("跟进各单位自查报告的提交与公示", "/report/office/cycles/{c}", "自查自评"),

@@ -2,7 +2,7 @@ from sqlmodel import select
 
 from app.models.leader import LeaderRating, LeaderSheet
 from app.services import stages
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def setup(session):

@@ -10,10 +10,9 @@ from sqlmodel import select
 
 from app.models import AuditEntry
 from app.models.report import Evidence, SelfReport
-from tests import factories as f
-from tests.services.test_report_fixtures import World
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.report_world import World
 
 
 @pytest.fixture

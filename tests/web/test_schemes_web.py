@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from app.models import Cycle, Scheme
 from app.services import schemes
 from app.sheets.scheme import import_scheme
-from tests import factories as f
+from tests.builders import factories as f
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
