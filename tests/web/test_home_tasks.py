@@ -49,3 +49,15 @@ def test_closed_stages_give_no_task(app, session):
         got = tasks.open_stages(session, SimpleNamespace(roles={"office", "voter", "group"}), cycle,
                                 stages.cycle_timeline(session, cycle))
     assert got == []
+
+
+def test_every_page_of_the_stage_registry_is_a_page_of_a_cycle(app):
+    from flask import url_for
+
+    from app.services.stage_kinds import KINDS
+
+    with app.test_request_context():
+        for kind in KINDS.values():
+            for page in (kind.office_page, *kind.tasks.values()):
+                link = url_for(page.endpoint, cycle_id=7)
+                assert "/7" in link and "?" not in link, (kind.key, page.endpoint, link)  # cycle_id is in the path
