@@ -169,8 +169,14 @@ def test_unfixing_lets_later_data_in_and_is_refused_after_publication(case, sess
         results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="再次")
 
 
-def test_missing_providers_are_named(session):
+def test_inputs_come_from_the_services_and_nothing_entered_is_provisional(session):
     c = build_case(session, previous=False)
-    payload = results.compute(session, c.cycle, results.Inputs(missing=["民主测评票数"]))
-    assert payload["data"]["missing_inputs"] == ["民主测评票数"]
+    inputs = results.gather_inputs(session, c.cycle)  # the real services: nothing entered yet
+    ids = {u.id for u in c.units.values()}
+    assert inputs.ballots == {uid: {} for uid in ids}
+    assert inputs.leader_ratings == {uid: {"principal": [], "deputy": []} for uid in ids}
+    assert (inputs.facts, inputs.group_weights, inputs.turnout, inputs.awards, inputs.eligible, inputs.vetoes) == (
+        {}, {}, [], [], set(), {})
+    payload = results.compute(session, c.cycle, inputs)
+    assert set(payload["rows"]) == {str(u.id) for u in c.units.values()}
     assert all(r["provisional"] for r in payload["rows"].values())
