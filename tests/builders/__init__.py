@@ -7,4 +7,5 @@
 - ``targets``: a small target table and its workbook.
 - ``files``: minimal upload files (``PDF``).
 - ``databases``: the PostgreSQL test server's URLs; create and drop databases on it.
+- ``browser``: chromium through Playwright, and the app served from a thread for it.
 """
