@@ -5,10 +5,11 @@ How results follow their inputs (the choice, documented in docs/results.md):
 
 * While the result set is ``proposed`` it is recomputed **on demand**: whenever the office or the
   leadership group opens the result sheet, when the office presses 重新计算, and right before the
-  office fixes the results. The inputs come from the providers (scoring, voting, leader_eval,
-  awards, eligibility); the engine's output is serialised and compared with the stored snapshot by
-  a SHA-256 fingerprint. Only when it differs are the rows rewritten, ``changed_at`` set and the
-  units whose total, rank or grade moved listed (and audited). Nothing depends on a job firing.
+  office fixes the results. The inputs come from the workflows' services (scoring, voting,
+  leader_eval, awards, eligibility; :func:`gather_inputs`); the engine's output is serialised
+  and compared with the stored snapshot by a SHA-256 fingerprint. Only when it differs are the
+  rows rewritten, ``changed_at`` set and the units whose total, rank or grade moved listed (and
+  audited). Nothing depends on a job firing.
 * Once ``fixed`` the computed part is frozen. Opening the sheet still computes the live figures
   and shows a warning when the inputs have changed since fixing, but never writes them.
   Only recorded overrides (deliberation before fixing, upheld objections during publication)
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,7 +49,7 @@ from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import Scheme
 
-from . import ServiceError, StaleData
+from . import ServiceError, StaleData, awards, eligibility, leader_eval, scoring, voting
 from .accounts import require_role
 from .audit import record
 from .org import active_units
@@ -65,7 +65,7 @@ COMPONENT_KINDS = ("democratic", "target", "leader")
 
 @dataclass
 class Inputs:
-    """Everything the results are computed from, as the providers return it."""
+    """Everything the results are computed from, as the workflows' services return it."""
 
     facts: dict = field(default_factory=dict)  # {(unit_id, code): {field: value}}
     ballots: dict = field(default_factory=dict)  # {unit_id: {group: {level: count}}}
@@ -75,45 +75,20 @@ class Inputs:
     awards: list = field(default_factory=list)  # award_decisions
     eligible: set | None = None  # unit ids with an accepted excellence application
     vetoes: dict = field(default_factory=dict)  # {unit_id: [veto key or text]}
-    missing: list = field(default_factory=list)  # providers not available yet (Chinese)
-
-
-# (module, function, what it gives, in Chinese)
-PROVIDERS = {
-    "facts": ("app.services.scoring", "cycle_facts", "目标考核评分"),
-    "ballots": ("app.services.voting", "ballot_counts", "民主测评票数"),
-    "group_weights": ("app.services.voting", "rater_group_weights", "测评人员类别权重"),
-    "turnout": ("app.services.voting", "turnout", "民主测评参与率"),
-    "leader_ratings": ("app.services.leader_eval", "leader_ratings", "领导班子评价"),
-    "awards": ("app.services.awards", "award_decisions", "突出贡献奖评审结果"),
-    "eligible": ("app.services.eligibility", "eligible_units", "优秀申报认定"),
-    "vetoes": ("app.services.eligibility", "active_vetoes", "不能评为优秀的情形"),
-}
-
-
-def provider(name: str):
-    """The provider function for ``name`` or None when its module is not there yet."""
-    module_name, fn_name, _label = PROVIDERS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, fn_name, None)
 
 
 def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
-    """Call every provider; a provider that is not available yet gives nothing and is named in
-    ``missing`` (shown on the sheet, never silently)."""
-    inputs = Inputs()
-    for name, (_m, _f, label) in PROVIDERS.items():
-        fn = provider(name)
-        if fn is None:
-            inputs.missing.append(label)
-            continue
-        setattr(inputs, name, fn(db, cycle))
-    return inputs
+    """Read every input of the cycle's results from the service that owns it."""
+    return Inputs(
+        facts=scoring.cycle_facts(db, cycle),
+        ballots=voting.ballot_counts(db, cycle),
+        group_weights=voting.rater_group_weights(db, cycle),
+        turnout=voting.turnout(db, cycle),
+        leader_ratings=leader_eval.leader_ratings(db, cycle),
+        awards=awards.award_decisions(db, cycle),
+        eligible=eligibility.eligible_units(db, cycle),
+        vetoes=eligibility.active_vetoes(db, cycle),
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -181,7 +156,7 @@ def _previous_last(db: Session, cycle: Cycle) -> list[str]:
 
 
 def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
-    """Compute the cycle's results from the providers through the engine; return the snapshot
+    """Compute the cycle's results from its inputs through the engine; return the snapshot
     payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
     scheme = cycle_scheme(cycle)
     inputs = inputs if inputs is not None else gather_inputs(db, cycle)
@@ -258,13 +233,12 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
         "group_names": names,
         "group_weights": {k: _s(v) for k, v in weights.items()},
         "turnout": turnout,
-        "missing_inputs": list(inputs.missing),
     }
     return {"rows": rows, "data": data}
 
 
 def _turnout_rows(turnout) -> list[dict]:
-    """The voting provider's turnout (a list of per-group records) as plain dicts:
+    """The voting service's turnout (a list of per-group records) as plain dicts:
     key, name, weight, roll (may vote), voted."""
     rows = []
     if isinstance(turnout, dict):

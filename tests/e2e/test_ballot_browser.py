@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .live import serve
+from tests.builders.browser import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -21,19 +21,21 @@ def served(e2e_app):
 
     from app.extensions import db
     from app.services import voting
-    from tests import factories as f
+    from tests.builders import factories as f
 
+    app = e2e_app
     voting.forget_context()
-    with e2e_app.app_context(), Session(db.engine, expire_on_commit=False) as s:
-        colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
-        depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
-        cycle = f.cycle(s)  # default rules: at most 30 % 优秀 per category → 1 of 5, 1 of 4
-        groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
-        voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=2, batch="e2e")
-        s.commit()
-        codes = [e.code for e in voting.codes_of_batch(s, cycle.id, "e2e")]
-    with serve(e2e_app) as base:
-        yield {"base": base, "codes": codes, "colleges": colleges, "depts": depts, "app": e2e_app}
+    with app.app_context():
+        with Session(db.engine, expire_on_commit=False) as s:
+            colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
+            depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
+            cycle = f.cycle(s)  # default rules: at most 30 % 优秀 per category → 1 of 5, 1 of 4
+            groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
+            voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=2, batch="e2e")
+            s.commit()
+            codes = [e.code for e in voting.codes_of_batch(s, cycle.id, "e2e")]
+    with serving(app) as base:
+        yield {"base": base, "codes": codes, "colleges": colleges, "depts": depts, "app": app}
 
 
 def _phone(browser):

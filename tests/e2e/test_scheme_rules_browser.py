@@ -5,8 +5,7 @@ from an indicator of a scheme version follows its rule's name to that rule's par
 import pytest
 
 from app.rubric.rules import RULES, param_lines
-
-from .live import serve
+from tests.builders.browser import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +22,7 @@ def office_site(e2e_app):
         f.user(s, "office1", roles=["office"])
         scheme = schemes.seed_scheme(s)
         s.commit()
-    with serve(e2e_app) as base:
+    with serving(e2e_app) as base:
         yield base, scheme
 
 

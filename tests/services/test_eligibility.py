@@ -5,8 +5,8 @@ from app.models import AuditEntry
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import eligibility as svc
 from app.services.schemes import SchemeUnavailable
-from tests import factories as f
-from tests.services.test_report_fixtures import small_scheme
+from tests.builders import factories as f
+from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):

@@ -11,7 +11,7 @@ from app.models import AuditEntry, Stage
 from app.models.base import utcnow
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput
-from tests.services.test_report_fixtures import World
+from tests.builders.report_world import World
 
 
 @pytest.fixture

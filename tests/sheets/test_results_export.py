@@ -11,7 +11,7 @@ from openpyxl.chart import BarChart
 from app import charts
 from app.services import results
 from app.sheets.results import build_workbook
-from tests.services.test_results_case import case  # noqa: F401  (fixture)
+from tests.builders.results_case import case  # noqa: F401  (fixture)
 
 
 def _cents(v) -> Decimal:

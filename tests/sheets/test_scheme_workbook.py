@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -17,8 +16,8 @@ from hypothesis import strategies as st
 from app.rubric.rules import RULES, param_lines
 from app.rubric.scheme import dump_scheme, load_scheme
 from app.sheets.scheme import INDICATOR_COLUMNS, export_scheme, import_scheme
+from tests.builders.seed import SEED
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
 COL = {key: openpyxl.utils.get_column_letter(i) for i, (_, key) in enumerate(INDICATOR_COLUMNS, start=1)}
 
 

@@ -5,10 +5,9 @@ from sqlmodel import select
 from app.models import AuditEntry
 from app.models.award import AttachedFile, AwardApplication, AwardVote, ExcellenceApplication, Veto
 from app.services import stages
-from tests import factories as f
-from tests.services.test_report_fixtures import small_scheme
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.report_world import small_scheme
 
 
 def setup(session):

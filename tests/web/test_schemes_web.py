@@ -12,7 +12,7 @@ from app.models import Cycle, Scheme
 from app.rubric.rules import RULES, param_lines
 from app.services import schemes
 from app.sheets.scheme import import_scheme
-from tests import factories as f
+from tests.builders import factories as f
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from app.models.score import ScoreEntry
 from app.services import reports
-from tests import factories as f
-from tests.services.test_report_fixtures import World
+from tests.builders import factories as f
+from tests.builders.report_world import World
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ add_nav("office", "突出贡献奖初审", "award.office_index")
 add_nav("office", "评优资格与否决", "award.office_excellence_index")
 if ("突出贡献奖获奖单位", "award.public_list") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("突出贡献奖获奖单位", "award.public_list"))
-tasks.STAGE_ACTIONS[("office", "award")] = ("award.office_list", "突出贡献奖申报初审")
 
 
 @tasks.task_provider

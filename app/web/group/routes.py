@@ -33,15 +33,6 @@ def group_task(dbs, identity, cycle, timeline) -> list:
                        link=url_for("group.awards", cycle_id=cycle.id), done=mine == len(apps))]
 
 
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["award"] = award_svc.pending_members
-
-
-_register_reminders()
-
-
 @bp.route("/")
 @allow("group")
 def index():

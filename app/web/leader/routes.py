@@ -15,7 +15,6 @@ from .forms import SheetForm
 
 add_nav("leader", "领导班子评价", "leader.index")
 add_nav("office", "领导评价进度", "leader.office_index")
-tasks.STAGE_ACTIONS[("office", "leader")] = ("leader.office_progress", "查看领导班子评价进度")
 
 
 @tasks.task_provider
@@ -32,15 +31,6 @@ def leader_task(dbs, identity, cycle, timeline) -> list:
     return [tasks.Task(title="为各单位评分（领导班子评价）", detail=f"{cycle.name} · 已评 {rated}/{total} 个单位"
                        + ("，已标记完成" if done else ""), due=state.until, done=done,
                        link=url_for("leader.rate", cycle_id=cycle.id))]
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["leader"] = svc.pending_leaders
-
-
-_register_reminders()
 
 
 def report_links(cycle_id: int, units) -> dict[int, str]:
