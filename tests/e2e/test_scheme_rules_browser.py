@@ -16,7 +16,7 @@ def office_site(e2e_app):
 
     from app.extensions import db
     from app.services import schemes
-    from tests import factories as f
+    from tests.builders import factories as f
 
     with e2e_app.app_context(), Session(db.engine, expire_on_commit=False) as s:
         f.user(s, "office1", roles=["office"])

@@ -9,41 +9,25 @@ scheme snapshot is invalid shows the reason instead of a page of indicators.
 
 import os
 import shutil
-import threading
 
 import pytest
 
-from tests.e2e.test_ballot_browser import CHROMIUM, FLAGS
+from tests.builders.browser import serving
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def served(tmp_path):
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
-    pytest.importorskip("playwright.sync_api")
-    from sqlmodel import Session, SQLModel
-    from werkzeug.serving import make_server
+def served(e2e_app):
+    from sqlmodel import Session
 
-    from app import create_app
     from app.extensions import db
     from app.services import reports
-    from config import TestConfig
-    from tests import factories as f
-    from tests.services.test_report_fixtures import World
+    from tests.builders import factories as f
+    from tests.builders.report_world import World
 
-    class Cfg(TestConfig):
-        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
-        WTF_CSRF_ENABLED = True
-        INSTANCE_PATH = str(tmp_path / "instance")
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
-
-    app = create_app(Cfg)
-    with app.app_context():
-        engine = db.engine
-        SQLModel.metadata.create_all(engine)
-        with Session(engine, expire_on_commit=False) as s:
+    with e2e_app.app_context():
+        with Session(db.engine, expire_on_commit=False) as s:
             w = World(s)
             for unit, user, funds in ((w.c1, w.tb1, "100"), (w.c2, w.tb2, "50")):
                 kw = dict(actor_id=user.id, allowed_units={unit.id}, cycle=w.cycle, unit=unit)
@@ -57,24 +41,8 @@ def served(tmp_path):
             s.add(broken)
             s.commit()
             ids = {"cycle": w.cycle.id, "broken": broken.id, "c2": w.c2.id, "kjc": w.kjc.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
-    server.shutdown()
-    thread.join(5)
-    db.engine_for(Cfg.DATABASE_URL).dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                              args=FLAGS)
-        yield b
-        b.close()
+    with serving(e2e_app) as base:
+        yield {"base": base, **ids}
 
 
 def _sign_in(page, base, username):
