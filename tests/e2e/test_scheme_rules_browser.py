@@ -27,7 +27,7 @@ def office_site(e2e_app):
 
 
 def _sign_in(page, base):
-    from tests.factories import PASSWORD
+    from tests.builders.factories import PASSWORD
 
     page.goto(f"{base}/login")
     page.fill("input[name=username]", "office1")
