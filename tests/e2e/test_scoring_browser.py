@@ -9,36 +9,26 @@ scheme snapshot is invalid shows the reason instead of a page of indicators.
 
 import os
 import shutil
-import threading
 
 import pytest
 
-from tests.e2e.test_ballot_browser import CHROMIUM, FLAGS
+from .conftest import e2e_config, live_server, require_browser
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def served(tmp_path):
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
-    pytest.importorskip("playwright.sync_api")
+    require_browser()
     from sqlmodel import Session, SQLModel
-    from werkzeug.serving import make_server
 
     from app import create_app
     from app.extensions import db
     from app.services import reports
-    from config import TestConfig
     from tests import factories as f
     from tests.services.test_report_fixtures import World
 
-    class Cfg(TestConfig):
-        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
-        WTF_CSRF_ENABLED = True
-        INSTANCE_PATH = str(tmp_path / "instance")
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
-
+    Cfg = e2e_config(tmp_path)
     app = create_app(Cfg)
     with app.app_context():
         engine = db.engine
@@ -57,24 +47,8 @@ def served(tmp_path):
             s.add(broken)
             s.commit()
             ids = {"cycle": w.cycle.id, "broken": broken.id, "c2": w.c2.id, "kjc": w.kjc.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", **ids}
-    server.shutdown()
-    thread.join(5)
-    db.engine_for(Cfg.DATABASE_URL).dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                              args=FLAGS)
-        yield b
-        b.close()
+    with live_server(app, Cfg.DATABASE_URL) as base:
+        yield {"base": base, **ids}
 
 
 def _sign_in(page, base, username):
