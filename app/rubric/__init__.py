@@ -18,6 +18,7 @@ Rules (app.rubric.rules) — one registry, ``@register`` a Rule subclass to add 
 
 Engine (app.rubric.engine)
     compute(scheme, units, facts, ballots, leader_ratings, *, normalisation=None) -> CycleResult
+    democratic_component(ballot_policy, counts, points) -> ScoreResult   one unit's democratic rating
     grade(scheme, result, *, applications, vetoes, fail_decisions, previous_last, overrides) -> GradingResult
     award_decision(scheme, votes_for, members) -> (bool, str)
     Unit, Override, CycleResult, UnitResult, IndicatorScore, ComponentScore, Normalisation, UnitGrade
@@ -42,6 +43,7 @@ from .engine import (
     UnitResult,
     award_decision,
     compute,
+    democratic_component,
     grade,
 )
 from .numbers import D, fmt, q2
@@ -68,6 +70,7 @@ __all__ = [
     "award_decision",
     "check_ballot",
     "compute",
+    "democratic_component",
     "dump_scheme",
     "fmt",
     "get_rule",
