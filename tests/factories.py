@@ -54,7 +54,8 @@ def voting_scheme_data(*, max_excellent_share=0.3, rater_groups=None) -> dict:
         return {"key": key, "name": name, "subtypes": subtypes, "components": [
             {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": democratic},
             {"key": "target", "name": "目标考核", "kind": "target", "points": target, "indicators": [
-                {"code": f"{key[0].upper()}1", "name": "工作目标", "points": target, "rule": "judged", "params": {}}]},
+                {"code": f"{key[0].upper()}1", "name": "工作目标", "points": target, "rule": "judged",
+                 "params": {}}]},
             {"key": "leader", "name": "领导班子评价", "kind": "leader", "points": 30,
              "parts": {"principal": 20, "deputy": 10}, "rating_max": 100}]}
 
@@ -62,8 +63,9 @@ def voting_scheme_data(*, max_excellent_share=0.3, rater_groups=None) -> dict:
                                                             {"key": "staff", "name": "教职工代表", "weight": None}]
     return {
         "format": "kpi-scheme/1", "key": "test-voting", "version": 1, "name": "测评测试方案", "total_points": 200,
-        "categories": [category("college", "院部", ["二级学院", "基础课教学部", "思想政治教学部", "继续教育学院"], 20, 150),
-                       category("department", "部门", ["职能部门"], 70, 100)],
+        "categories": [
+            category("college", "院部", ["二级学院", "基础课教学部", "思想政治教学部", "继续教育学院"], 20, 150),
+            category("department", "部门", ["职能部门"], 70, 100)],
         "ballot": {"levels": [{"name": "优秀", "value": 90}, {"name": "合格", "value": 70},
                               {"name": "不合格", "value": 50}],
                    "excellent_level": "优秀", "max_excellent_share": max_excellent_share,

@@ -280,7 +280,8 @@ class BallotPolicy:
         """The rules in one line of Chinese, as the ballot and the tally show them."""
         parts = ["、".join(f"{n}={fmt(v)}" for n, v in self.levels.items())]
         if self.max_excellent_share is not None:
-            parts.append(f"每类单位「{self.excellent_level}」不超过 {fmt(self.max_excellent_share * 100)}%（向下取整）")
+            share = fmt(self.max_excellent_share * 100)
+            parts.append(f"每类单位「{self.excellent_level}」不超过 {share}%（向下取整）")
         if self.all_units_required:
             parts.append("每个单位都须评定")
         if self.exclude_own_unit:

@@ -187,7 +187,8 @@ def test_a_cycle_without_a_scheme_tells_the_voter_and_the_office(served, browser
     page.wait_for_load_state()
     page.goto(f"{base}/voting/cycles/{served['bare_cycle_id']}")
     notice = page.locator("#no-rules")
-    assert "本周期不能进行民主测评投票" in notice.inner_text() and "尚未指定考核方案" in notice.inner_text()
+    assert "本周期不能进行民主测评投票" in notice.inner_text()
+    assert "尚未指定考核方案" in notice.inner_text()
     assert page.get_by_text("按方案创建类别").count() == 0
     if shots:
         page.screenshot(path=os.path.join(shots, "no-scheme-office.png"), full_page=True)

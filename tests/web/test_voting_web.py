@@ -384,7 +384,8 @@ def test_a_cycle_without_a_scheme_says_so_and_takes_no_ballot(csrf_app, engine):
     office = csrf_app.test_client()
     _login(office, "boss")
     page = office.get(f"/voting/cycles/{cycle.id}").text
-    assert 'id="no-rules"' in page and "本周期不能进行民主测评投票" in page and "尚未指定考核方案" in page
+    assert 'id="no-rules"' in page and "本周期不能进行民主测评投票" in page
+    assert "尚未指定考核方案" in page
     assert "按方案创建类别" not in page
     r = csrf_app.test_client().post("/v", data={"code": code})
     assert r.status_code == 409 and "尚未指定考核方案" in r.text and "不能投票" in r.text
