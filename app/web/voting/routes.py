@@ -10,6 +10,7 @@ from app.models import Cycle, Unit
 from app.security import allow
 from app.services import ServiceError, voting
 from app.services.org import active_units
+from app.services.schemes import SchemeUnavailable
 from app.services.stages import state_of
 from app.web.common import attempt, cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -54,7 +55,7 @@ def dashboard(cycle_id: int):
     units = active_units(dbs)
     try:
         rules, no_rules = voting.cycle_rules(dbs, cycle), ""
-    except ServiceError as exc:  # no scheme assigned, or an invalid snapshot: no ballot can be cast
+    except SchemeUnavailable as exc:  # no scheme assigned, or an invalid snapshot: no ballot can be cast
         rules, no_rules = None, exc.message
     codes_form = CodesForm()
     codes_form.group_id.choices = _group_choices(cycle_id)
