@@ -27,7 +27,7 @@ def site(tmp_path):
         f.unit(s, "教务处", "department")
         f.user(s, "office1", roles=["office"])
         f.user(s, "voter1", roles=["voter"])
-        cycle = f.cycle(s)
+        cycle = f.cycle(s, scheme=f.voting_scheme(s))
         groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
         voting.add_accounts(s, actor_id=None, cycle=cycle, group_id=groups[0].id)
         s.commit()
