@@ -42,6 +42,7 @@ from app.rubric.values import (
     parse_value,
     units_compatible,
 )
+from app.sheets.cells import restore_text
 from app.sheets.safety import (
     DEFAULT_LIMITS,
     Limits,
@@ -194,7 +195,7 @@ class _Grid:
 
     def raw(self, row: int, col: int) -> Any:
         cell = self.ws.cell(row=row, column=col)
-        v = cell.value
+        v = restore_text(cell.value)
         if cell.data_type != "f" and not (isinstance(v, str) and v.startswith("=")):
             return v
         text = v if isinstance(v, str) else str(getattr(v, "text", v) or "")

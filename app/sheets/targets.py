@@ -55,6 +55,7 @@ from app.rubric.targets import (
     score_table,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
+from app.sheets.cells import put, restore_text
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 __all__ = [
@@ -309,7 +310,7 @@ def _clean_text(value: object) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    s = str(value).replace("\u3000", " ").replace("\xa0", " ")
+    s = str(restore_text(value)).replace("\u3000", " ").replace("\xa0", " ")
     s = re.sub(r"\s*[\r\n]+\s*", "", s).strip()
     return s or None
 
@@ -342,7 +343,7 @@ def _cell_value(cell: Cell) -> tuple[object, str | None]:
     if isinstance(v, int | float):
         return _format_number(v, cell.number_format), None
     if isinstance(v, str):
-        s = v.replace("\u3000", " ").replace("\xa0", " ").strip()
+        s = restore_text(v).replace("\u3000", " ").replace("\xa0", " ").strip()
         return (s or None), None
     return v, None  # dates and times: parse_value reads them
 
@@ -632,10 +633,7 @@ _BOLD = Font(bold=True)
 
 def _put(ws: Worksheet, r: int, c: int, value: object, *, align: Alignment = _CENTER, bold: bool = False,
          border: bool = True) -> Cell:
-    cell = ws.cell(row=r, column=c)
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # "=100%" is a value, not a formula
+    cell = put(ws.cell(row=r, column=c), value)  # "=100%" is a value, not a formula
     cell.alignment = align
     if border:
         cell.border = _BORDER
