@@ -65,6 +65,10 @@ def create_app(config=None) -> Flask:
 
     app.before_request(security.enforce_route_rules)
 
+    from app.headers import init_headers
+
+    init_headers(app)
+
     from app.web import register_blueprints
 
     register_blueprints(app)

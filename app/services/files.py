@@ -165,7 +165,7 @@ def open_for_download(subdir: str, stored_name: str | None, download_name: str):
     resp = send_file(where, as_attachment=True, download_name=download_name, mimetype="application/octet-stream",
                      max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
