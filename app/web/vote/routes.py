@@ -24,6 +24,7 @@ from app.security import PUBLIC, allow, client_ip
 from app.services import ServiceError, StageClosed, voting
 from app.services.accounts import lock_minutes
 from app.services.tasks import STAGE_ACTIONS
+from app.web.common import parse_int
 from app.web.public.routes import PUBLIC_LINKS
 
 from . import bp
@@ -106,11 +107,29 @@ def _ballot_vars(ctx, own_unit_id, action):
             "levels": ctx.policy.level_names}
 
 
+def _ascii_ballot(form) -> tuple[dict[str, str], list[str]]:
+    """The ballot fields whose unit key and level are written with ASCII digits, and the errors for
+    the others (``u²=1``, ``u5=²``, other Unicode digits: ``str.isdigit()`` accepts them, ``int()`` does not)."""
+    kept: dict[str, str] = {}
+    errors: list[str] = []
+    for key, value in form.items():
+        if key.startswith("u") and key[1:].isdigit() and parse_int(key[1:]) is None:
+            errors.append("选票含有不在本次测评范围内的单位")
+            continue
+        if key.startswith("u") and value.isdigit() and parse_int(value) is None:
+            errors.append("选票含有无效的等次")
+            continue
+        kept[key] = value
+    return kept, list(dict.fromkeys(errors))
+
+
 def _submit(voter, action: str, on_success):
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
-    choices, errors = voting.check_choices(ctx, voter.unit_id, request.form)
+    form, refused = _ascii_ballot(request.form)
+    choices, errors = voting.check_choices(ctx, voter.unit_id, form)
+    errors = refused + errors
     if errors:
         return _ballot_page(ctx, voter.unit_id, action, errors=errors, chosen=choices, status=422)
     try:
@@ -227,7 +246,7 @@ def done():
 
 
 # ---------------------------------------------------------------- by account
-@bp.route("/v/cycles/<int:cycle_id>", methods=["GET", "POST"])
+@bp.route("/v/cycles/<id:cycle_id>", methods=["GET", "POST"])
 @allow("voter")
 @own_transactions
 def account_ballot(cycle_id: int):
@@ -252,7 +271,7 @@ def account_ballot(cycle_id: int):
 
 
 # ---------------------------------------------------------------- public results
-@bp.route("/public/cycles/<int:cycle_id>/voting")
+@bp.route("/public/cycles/<id:cycle_id>/voting")
 @allow(PUBLIC)
 def results(cycle_id: int):
     dbs = get_db()
