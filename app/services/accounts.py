@@ -6,6 +6,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, delete, select
 
 from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
@@ -114,6 +115,40 @@ def start_session(db: Session, *, user: User) -> LoginSession:
     db.add(sess)
     db.flush()
     return sess
+
+
+TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at is refreshed at most this often
+
+
+def session_limits() -> tuple[timedelta, timedelta]:
+    """(idle timeout, absolute lifetime) of a sign-in, from the configuration."""
+    cfg = current_app.config
+    return timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]), timedelta(hours=cfg["SESSION_MAX_HOURS"])
+
+
+def session_expired(sess: LoginSession, now, *, idle: timedelta, lifetime: timedelta) -> bool:
+    """Whether the sign-in ``sess`` has ended: idle too long, or begun too long ago."""
+    seen = sess.last_seen_at or sess.created_at
+    return now - seen > idle or now - sess.created_at > lifetime
+
+
+def session_needs_touch(sess: LoginSession, now, *, idle: timedelta) -> bool:
+    seen = sess.last_seen_at or sess.created_at
+    return now - seen >= min(TOUCH_EVERY, idle / 4)
+
+
+def touch_session(db: Session, *, session_id: str, now) -> None:
+    """Record activity on a sign-in (the idle timeout counts from here)."""
+    db.exec(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
+    db.flush()
+
+
+def delete_expired_sessions(db: Session, *, now, idle: timedelta, lifetime: timedelta) -> int:
+    """Delete every sign-in that has ended; the number deleted."""
+    seen = func.coalesce(LoginSession.last_seen_at, LoginSession.created_at)
+    result = db.exec(delete(LoginSession).where(or_(seen < now - idle, LoginSession.created_at < now - lifetime)))
+    db.flush()
+    return result.rowcount or 0
 
 
 def end_session(db: Session, *, session_id: str) -> None:

@@ -13,18 +13,19 @@ from app.services import ServiceError, stages
 
 EXPIRED = "页面已过期，请刷新后重试。"  # a form without errors that did not validate: its CSRF token ran out
 
-MAX_ID = 2**63 - 1  # the largest value of a BIGINT column (and of SQLite's INTEGER)
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL (ids, versions); SQLite's is 2^63−1
 _ASCII_INT = re.compile(r"[0-9]+")
 
 
 class IdConverter(BaseConverter):
-    """``<id:name>`` in a route: ASCII digits only, at most 2^63−1; anything else is a 404.
+    """``<id:name>`` in a route: ASCII digits only, at most ``MAX_ID``; anything else is a 404
+    (a larger number cannot be a row: PostgreSQL would refuse to compare it with an INTEGER id).
 
     Registered on the app as ``id`` and also as ``int`` (so a route written with ``<id:…>`` gets the
     same bounds); werkzeug's own integer converter accepts other Unicode digits and any size.
     """
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[0-9]{1,20}"
     part_isolating = True
 
     def to_python(self, value: str) -> int:

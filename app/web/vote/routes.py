@@ -2,10 +2,11 @@
 
 How a code reaches the server (and why it is never in a log): the slip's QR code holds
 ``<base>/v#<CODE>``. The part after ``#`` (the fragment) is never sent by a browser, so the
-request line that any access log could record is ``GET /v``. The entry page's inline script
-reads the fragment, removes it from the address bar and history, and POSTs the code in the
+request line that any access log could record is ``GET /v``. The entry page's script
+(``static/vote-entry.js``) reads the fragment, removes it from the address bar and history, and POSTs the code in the
 request body; the server puts the roll entry into the signed session cookie and answers with
-the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload). Without JavaScript the voter types the short code from the slip into the same
+the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload); that
+ballot session lasts ``VOTE_SESSION_MINUTES``. Without JavaScript the voter types the short code from the slip into the same
 form. Neither the code nor the roll entry is written to any log (gunicorn's access log is off by
 default, and if switched on it sees only ``/v`` and ``/v/ballot``).
 
@@ -14,6 +15,8 @@ times are cached per cycle for a few seconds (``voting.ballot_context``) and the
 short Core transaction (``voting.cast_ballot``), which re-checks the stage.
 """
 
+
+import time
 
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -33,7 +36,7 @@ STAGE_ACTIONS[("voter", "democratic")] = ("vote.account_ballot", "参加民主�
 if ("民主测评结果与回执码", "vote.results") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("民主测评结果与回执码", "vote.results"))
 
-SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id] of a code voter
+SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id, accepted at (epoch s)] of a code voter
 RECEIPT_KEY = "vote_receipt"
 
 
@@ -195,15 +198,20 @@ def entry():
     if not is_open:
         return _page("vote/message.html", 409, title="不能投票", message=why)
     session.pop(RECEIPT_KEY, None)
-    session[SESSION_KEY] = [voter.roll_id, voter.cycle_id, voter.group_key, voter.unit_id]
+    session[SESSION_KEY] = [voter.roll_id, voter.cycle_id, voter.group_key, voter.unit_id, int(time.time())]
     return _ballot_page(ctx, voter.unit_id, url_for("vote.ballot"))
 
 
 def _code_voter():
+    """The code voter of this browser, or None; a ballot session older than
+    ``VOTE_SESSION_MINUTES`` (or of an older format) is dropped: the code must be entered again."""
     data = session.get(SESSION_KEY)
     if not data:
         return None
-    roll_id, cycle_id, group_key, unit_id = data
+    if len(data) != 5 or time.time() - data[4] > current_app.config["VOTE_SESSION_MINUTES"] * 60:
+        session.pop(SESSION_KEY, None)
+        return None
+    roll_id, cycle_id, group_key, unit_id, _at = data
     return voting.Voter(roll_id, cycle_id, group_key, unit_id, False, False)
 
 
@@ -211,8 +219,11 @@ def _code_voter():
 @allow(PUBLIC)
 @own_transactions
 def ballot():
+    had_session = SESSION_KEY in session
     voter = _code_voter()
     if voter is None:
+        if had_session:
+            return _page("vote/entry.html", 409, error="测评页面已超时，选票未提交。请重新输入测评码（测评码仍可使用）。")
         return redirect(url_for("vote.entry"))
     if request.method == "POST":
         def done(receipt):
