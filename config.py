@@ -65,8 +65,11 @@ class Config:
     # A vote code's ballot session (the signed cookie after the code was accepted) lasts this long.
     VOTE_SESSION_MINUTES = int(_env("KPI_VOTE_SESSION_MINUTES", "30"))
 
-    # Failed sign-ins: after LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS the name (or the
-    # address) is locked for LOGIN_LOCK_SECONDS.
+    # Failed sign-ins: after LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS from one address for one
+    # name, that address may not sign in to that name for LOGIN_LOCK_SECONDS; after
+    # LOGIN_MAX_FAILURES_PER_IP from one address, that address may not sign in at all. A name is
+    # never locked by itself (the owner can still sign in elsewhere); the office sees repeated
+    # failures per name on the audit page.
     LOGIN_MAX_FAILURES = int(_env("KPI_LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(_env("KPI_LOGIN_WINDOW_SECONDS", "900"))
     LOGIN_LOCK_SECONDS = int(_env("KPI_LOGIN_LOCK_SECONDS", "900"))

@@ -324,4 +324,5 @@ def audit():
     users_by_id = {u.id: u.display_name for u in dbs.exec(select(User).where(User.id.in_({e.user_id for e in items if e.user_id})))}
     entities = sorted(set(dbs.exec(select(AuditEntry.entity).distinct())))
     return render_template("office/audit.html", entries=items[:100], users_by_id=users_by_id, entity=entity,
-                           entities=entities, page=page, has_next=has_next, cycle_id=cycle_id)
+                           entities=entities, page=page, has_next=has_next, cycle_id=cycle_id,
+                           failures=accounts.repeated_failures(dbs) if page == 1 else [])
