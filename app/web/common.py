@@ -2,6 +2,7 @@
 report a form's errors. (Not a blueprint: no ``bp`` here.)"""
 
 import re
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
@@ -163,3 +164,22 @@ def posted_version(raw) -> int:
     if n is None:
         raise BadInput("页面中的版本号无效，请刷新页面后重试。")
     return n
+
+
+_UNSAFE_IN_TARGET = re.compile(r"[\\\x00-\x1f\x7f]")  # backslashes and control characters (browsers drop tabs)
+
+
+def is_safe_url(target) -> bool:
+    """Whether ``target`` may be redirected to: a path on this site (``/…``), with no scheme, no
+    host (``//host``), no backslash (``/\\host`` is ``//host`` to browsers) and no control character."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return False
+    if _UNSAFE_IN_TARGET.search(target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target, fallback: str) -> str:
+    """``target`` when :func:`is_safe_url` allows it, else ``fallback`` (for ``next=`` redirects)."""
+    return target if is_safe_url(target) else fallback

@@ -12,7 +12,7 @@ from app.security import PUBLIC, allow
 from app.services import ServiceError, attachments, files, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
-from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int
+from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int, safe_next
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -223,9 +223,7 @@ def file_download(file_id: int):
 def file_delete(file_id: int):
     dbs = get_db()
     row = get_or_404(AttachedFile, file_id)
-    back = request.form.get("next") or url_for("home.index")
-    if not back.startswith("/"):
-        back = url_for("home.index")
+    back = safe_next(request.form.get("next"), url_for("home.index"))
     if row.owner == "veto":
         if not current_user.has("office"):
             abort(404)
