@@ -132,6 +132,7 @@ def test_ballot_on_a_phone(served, browser):
     p2.goto(f"{base}/v#{code}")
     p2.wait_for_selector(".err")
     assert "已投票" in p2.locator(".err").inner_text()
+    assert "您的选票已记录" in p2.locator("#ballot-status").inner_text()  # and it says the ballot is in the box
     assert p2.locator("form#ballot").count() == 0
     other.close()
 

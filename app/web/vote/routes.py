@@ -24,7 +24,7 @@ from flask_login import current_user
 from app.extensions import csrf, db, get_db, own_transactions
 from app.models import Cycle
 from app.security import PUBLIC, allow, client_ip
-from app.services import ServiceError, StageClosed, voting
+from app.services import ServiceError, StageClosed, vote_status, voting
 from app.services.accounts import lock_minutes
 from app.services.tasks import STAGE_ACTIONS
 from app.web.common import parse_int
@@ -139,7 +139,8 @@ def _submit(voter, action: str, on_success):
         receipt = voting.cast_ballot(db.engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id,
                                      group_key=voter.group_key, choices=choices, ctx=ctx)
     except voting.AlreadyVoted as exc:
-        return _page("vote/message.html", 409, title="已投过票", message=exc.message)
+        return _page("vote/message.html", 409, title="已投过票", message=exc.message,
+                     ballot_state=vote_status.ballot_status(db.engine, voting.voter_by_id(db.engine, voter.roll_id)))
     except StageClosed as exc:
         return _page("vote/message.html", 409, title="不能投票", message=exc.message)
     except ServiceError as exc:  # nothing was recorded: the voter may submit again
@@ -190,7 +191,8 @@ def entry():
     if voter is None or voter.void:
         return _page("vote/entry.html", 422, error="测评码无效，请核对测评票上的测评码（8 位字母数字）。")
     if voter.voted:
-        return _page("vote/entry.html", 422, error="该测评码已投票，每个测评码只能投一次。")
+        return _page("vote/entry.html", 422, error="该测评码已投票，每个测评码只能投一次。",
+                     ballot_state=vote_status.ballot_status(db.engine, voter))
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
@@ -237,7 +239,8 @@ def ballot():
         return _page("vote/message.html", 410, title="测评码已作废", message="该测评码已被目标办作废，请向会务人员领取新的测评票。")
     if fresh.voted:
         session.pop(SESSION_KEY, None)
-        return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。")
+        return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。",
+                     ballot_state=vote_status.ballot_status(db.engine, fresh))
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
@@ -268,7 +271,8 @@ def account_ballot(cycle_id: int):
         return _page("vote/message.html", 403, title="不在测评名册中",
                      message="您不在本周期民主测评的名册中。如有疑问请联系目标办。")
     if voter.voted:
-        return _page("vote/message.html", 200, title="已投过票", message="您已参加本周期的民主测评，感谢参与。")
+        return _page("vote/message.html", 200, title="已投过票", message="您已参加本周期的民主测评，感谢参与。",
+                     ballot_state=vote_status.ballot_status(db.engine, voter))
     action = url_for("vote.account_ballot", cycle_id=cycle_id)
     if request.method == "POST":
         return _submit(voter, action, lambda receipt: None)
