@@ -5,7 +5,7 @@ live count, the year selector, the print button, the turnout refresh script)."""
 
 import re
 
-from tests.e2e.test_ballot_browser import browser, served, watch_csp  # noqa: F401  (fixtures)
+from tests.e2e.test_ballot_browser import served, watch_csp  # noqa: F401  (fixture)
 
 
 def _world(served):  # noqa: F811
@@ -13,7 +13,7 @@ def _world(served):  # noqa: F811
 
     from app.extensions import db
     from app.models import Cycle
-    from tests import factories as f
+    from tests.builders import factories as f
 
     with served["app"].app_context(), Session(db.engine, expire_on_commit=False) as s:
         college = served["colleges"][0]

@@ -11,7 +11,7 @@ from sqlmodel import select
 from app.models import Stage
 from app.models.voting import Ballot
 from app.web.common import IdConverter, parse_int
-from tests import factories as f
+from tests.builders import factories as f
 from tests.web.test_route_rules import _rules
 from tests.web.test_voting_web import TOKEN, _count, _open_ballot, _valid, setup  # noqa: F401  (fixture)
 

@@ -5,7 +5,7 @@ the office on the audit page."""
 from sqlmodel import select
 
 from app.models import AuditEntry
-from tests import factories as f
+from tests.builders import factories as f
 
 ATTACKER = {"REMOTE_ADDR": "10.9.9.9"}
 OWNER = {"REMOTE_ADDR": "10.1.1.1"}

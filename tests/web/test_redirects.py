@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from app.models.award import AttachedFile
 from app.web.common import is_safe_url, safe_next
-from tests import factories as f
+from tests.builders import factories as f
 from tests.web.test_award_pages import PDF, apply, as_user, setup
 
 UNSAFE = ["//other.host/x", "///other.host/x", "/\\other.host/x", "/\\/other.host", "\\\\other.host",

@@ -9,7 +9,7 @@ import pytest
 
 from app import create_app
 from config import TestConfig
-from tests import factories as f
+from tests.builders import factories as f
 from tests.web.test_route_rules import _build, _rules, people  # noqa: F401  (fixture)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"

@@ -13,7 +13,7 @@ from app.jobs import JOBS, load_jobs
 from app.models import LoginSession
 from app.models.base import utcnow
 from app.models.voting import Ballot
-from tests import factories as f
+from tests.builders import factories as f
 from tests.web.test_voting_web import TOKEN, _count, _open_ballot, _valid, setup  # noqa: F401  (fixture)
 
 

@@ -14,8 +14,8 @@ from sqlmodel import select
 from app.models.report import Evidence
 from app.services import ServiceError, files
 from app.sheets.safety import Limits, UnsafeWorkbook, check_office_document
-from tests import factories as f
-from tests.services.test_report_fixtures import World
+from tests.builders import factories as f
+from tests.builders.report_world import World
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
