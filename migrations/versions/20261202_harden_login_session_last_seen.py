@@ -1,7 +1,7 @@
 """harden login session last seen
 
 Revision ID: 1e9ebf540266
-Revises: e643c0af85e6
+Revises: 772d34b33438
 Create Date: 2026-12-02 14:31:35.715776
 
 """
@@ -16,7 +16,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '1e9ebf540266'
-down_revision: str | None = 'e643c0af85e6'
+down_revision: str | None = '772d34b33438'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
