@@ -13,6 +13,9 @@ Environment variables (all optional):
 - ``KPI_EVIDENCE_MAX_MB``  largest uploaded evidence file (self-report, target table, award,
   excellence and veto files; ``app.services.files``); default 10.
 - ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips; default taken from the request.
+- ``KPI_SESSION_IDLE_MINUTES`` / ``KPI_SESSION_MAX_HOURS``  a sign-in ends after this long without
+  a request (default 120 minutes) and this long after it began (default 12 hours).
+- ``KPI_VOTE_SESSION_MINUTES``  how long a vote code's ballot stays open in the browser; default 30.
 """
 
 import os
@@ -56,9 +59,17 @@ class Config:
     SESSION_COOKIE_SECURE = _env_bool("KPI_SECURE_COOKIES", False)
     REMEMBER_COOKIE_DURATION = 0
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session: a meeting may take hours
+    # A sign-in ends after this long without a request, and this long after it began at the latest.
+    SESSION_IDLE_MINUTES = int(_env("KPI_SESSION_IDLE_MINUTES", "120"))
+    SESSION_MAX_HOURS = int(_env("KPI_SESSION_MAX_HOURS", "12"))
+    # A vote code's ballot session (the signed cookie after the code was accepted) lasts this long.
+    VOTE_SESSION_MINUTES = int(_env("KPI_VOTE_SESSION_MINUTES", "30"))
 
-    # Failed sign-ins: after LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS the name (or the
-    # address) is locked for LOGIN_LOCK_SECONDS.
+    # Failed sign-ins: after LOGIN_MAX_FAILURES within LOGIN_WINDOW_SECONDS from one address for one
+    # name, that address may not sign in to that name for LOGIN_LOCK_SECONDS; after
+    # LOGIN_MAX_FAILURES_PER_IP from one address, that address may not sign in at all. A name is
+    # never locked by itself (the owner can still sign in elsewhere); the office sees repeated
+    # failures per name on the audit page.
     LOGIN_MAX_FAILURES = int(_env("KPI_LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(_env("KPI_LOGIN_WINDOW_SECONDS", "900"))
     LOGIN_LOCK_SECONDS = int(_env("KPI_LOGIN_LOCK_SECONDS", "900"))

@@ -65,6 +65,10 @@ def create_app(config=None) -> Flask:
 
     app.before_request(security.enforce_route_rules)
 
+    from app.headers import init_headers
+
+    init_headers(app)
+
     from app.web import register_blueprints
 
     register_blueprints(app)
@@ -94,8 +98,12 @@ def create_app(config=None) -> Flask:
     def bad_request(e):
         from flask_wtf.csrf import CSRFError
 
+        from app.web.common import BadInput
+
         if isinstance(e, CSRFError):
             msg = "页面已过期或表单校验失败（CSRF），请刷新页面后重试。"
+        elif isinstance(e, BadInput):
+            msg = e.description
         else:
             msg = "请求无效。"
         return render_template("errors/error.html", code=400, message=msg), 400

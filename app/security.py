@@ -10,12 +10,15 @@ not: the intranet reader, the ballot by code) and ``SIGNED_IN`` (any signed-in u
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from app.extensions import get_db, login_manager
+from app.extensions import _request_may_write, get_db, login_manager, write_bind
+from app.extensions import db as database
 from app.models import LoginSession, RoleMembership, User
+from app.models.base import utcnow
+from app.services import accounts
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -58,11 +61,31 @@ def _load_identity(session_id: str):
     sess = db.get(LoginSession, session_id)
     if sess is None:
         return None
+    now = utcnow()
+    idle, lifetime = accounts.session_limits()
+    if accounts.session_expired(sess, now, idle=idle, lifetime=lifetime):
+        flash("登录已超时，请重新登录。", "warning")
+        return None  # the row is deleted by the sessions_expire job
+    if accounts.session_needs_touch(sess, now, idle=idle):
+        _touch(session_id, now)
     user = db.get(User, sess.user_id)
     if user is None or not user.active:
         return None
     memberships = list(db.exec(select(RoleMembership).where(RoleMembership.user_id == user.id)))
     return Identity(user, session_id, memberships)
+
+
+def _touch(session_id: str, now) -> None:
+    """Refresh the sign-in's last activity. A request that may write does it in its own
+    transaction (committed with the request); a read-only request in a short transaction of its own,
+    so that it never turns a reader into a writer (on SQLite a reader's snapshot may be stale)."""
+    engine = database.engine
+    if _request_may_write() or engine.url.database in (None, "", ":memory:"):  # one shared in-memory connection
+        accounts.touch_session(get_db(), session_id=session_id, now=now)
+        return
+    with Session(write_bind(engine)) as own:
+        accounts.touch_session(own, session_id=session_id, now=now)
+        own.commit()
 
 
 def allow(*audiences: str):

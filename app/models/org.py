@@ -72,13 +72,16 @@ class RoleMembership(SQLModel, table=True):
 
 class LoginSession(SQLModel, table=True):
     """One signed-in browser. The cookie holds only the random id; logout deletes the row, so
-    a copied cookie is worthless afterwards."""
+    a copied cookie is worthless afterwards. A row ends after ``SESSION_IDLE_MINUTES`` without a
+    request (``last_seen_at``, refreshed at most every few minutes) or ``SESSION_MAX_HOURS`` after
+    the sign-in (``created_at``), whichever comes first; the ``sessions_expire`` job deletes it."""
 
     __tablename__ = "login_session"
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime | None = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -1,11 +1,13 @@
 """Accounts: passwords (argon2id), throttled sign-in, sign-in sessions, users and roles."""
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, delete, select
 
 from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
@@ -73,13 +75,27 @@ def _locked(db: Session, key: str):
     return None
 
 
+def _name_key(username: str) -> str:
+    return f"u:{username.lower()[:150]}"
+
+
+def _pair_key(username: str, ip: str | None) -> str:
+    return f"ua:{ip or '-'}|{username.lower()}"[:160]
+
+
 def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> User:
-    """Return the user or raise ServiceError. Failures are counted per name and per address;
-    past the limit the name (or address) is locked for a while, whatever the password."""
+    """Return the user or raise ServiceError.
+
+    Failures are counted per address (``ip:…``, ``LOGIN_MAX_FAILURES_PER_IP``) and per address and
+    name together (``ua:…|…``, ``LOGIN_MAX_FAILURES``); past a limit that address (or that address
+    for that name) is locked for ``LOGIN_LOCK_SECONDS``, whatever the password. A name alone is
+    never locked, so someone failing elsewhere cannot lock the owner out of their own browser;
+    failures per name are still counted (``u:…``), and every ``LOGIN_MAX_FAILURES`` of them within
+    the window write a ``login_failures`` audit entry that the office sees on the audit page."""
     cfg = current_app.config
     username = (username or "").strip()
-    keys = [f"u:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
-    for key in keys:
+    locks = [_pair_key(username, ip)] + ([f"ip:{ip}"] if ip else [])
+    for key in locks:
         until = _locked(db, key)
         if until:
             raise ServiceError(f"登录失败次数过多，请 {lock_minutes(until)} 分钟后再试。")
@@ -94,19 +110,62 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
         ok = verify_password(user.password_hash, password or "") and user.active
 
     if ok:
-        row = db.get(LoginThrottle, keys[0])
+        row = db.get(LoginThrottle, locks[0])
         if row is not None:
             db.delete(row)
         db.flush()
         return user
 
-    for key in keys:
-        count_failure(db, key, limit=cfg["LOGIN_MAX_FAILURES"] if key.startswith("u:") else cfg["LOGIN_MAX_FAILURES_PER_IP"],
-                      window_seconds=cfg["LOGIN_WINDOW_SECONDS"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
+    window, lock = cfg["LOGIN_WINDOW_SECONDS"], cfg["LOGIN_LOCK_SECONDS"]
+    count_failure(db, locks[0], limit=cfg["LOGIN_MAX_FAILURES"], window_seconds=window, lock_seconds=lock)
+    if ip:
+        count_failure(db, locks[1], limit=cfg["LOGIN_MAX_FAILURES_PER_IP"], window_seconds=window, lock_seconds=lock)
+    if username:
+        count_failure(db, _name_key(username), limit=2**31 - 1, window_seconds=window, lock_seconds=0)
+        failures = db.get(LoginThrottle, _name_key(username)).failures
+        if failures % cfg["LOGIN_MAX_FAILURES"] == 0:
+            record(db, actor_id=None, action="login_failures", entity="user",
+                   entity_id=user.id if user is not None else None,
+                   new={"username": username[:150], "failures": failures, "last_address": ip},
+                   reason=f"账号「{username[:150]}」{window // 60} 分钟内登录失败 {failures} 次")
     db.flush()
     if user is not None and not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")
     raise ServiceError("用户名或密码错误。")
+
+
+@dataclass(frozen=True)
+class FailedSignIns:
+    """Repeated failed sign-ins for the office: per name (``name``) or a locked address (``address``)."""
+
+    kind: str
+    subject: str
+    failures: int
+    since: datetime
+    locked_until: datetime | None
+
+
+def repeated_failures(db: Session, *, now: datetime | None = None) -> list[FailedSignIns]:
+    """Names with at least ``LOGIN_MAX_FAILURES`` failures in the current window, and the addresses
+    (alone or for one name) locked now; most failures first."""
+    cfg = current_app.config
+    now = now or utcnow()
+    since = now - timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
+    out = []
+    for row in db.exec(select(LoginThrottle).where(or_(LoginThrottle.key.startswith("u:"),
+                                                       LoginThrottle.key.startswith("ua:"),
+                                                       LoginThrottle.key.startswith("ip:")))):
+        locked = row.locked_until if row.locked_until and row.locked_until > now else None
+        if row.key.startswith("u:"):
+            if row.first_at >= since and row.failures >= cfg["LOGIN_MAX_FAILURES"]:
+                out.append(FailedSignIns("name", row.key[2:], row.failures, row.first_at, None))
+        elif locked:
+            subject = row.key.split(":", 1)[1]
+            if row.key.startswith("ua:"):
+                addr, _, name = subject.partition("|")
+                subject = f"{addr}（账号「{name}」）"
+            out.append(FailedSignIns("address", subject, row.failures, row.first_at, locked))
+    return sorted(out, key=lambda f: (-f.failures, f.subject))
 
 
 def start_session(db: Session, *, user: User) -> LoginSession:
@@ -114,6 +173,40 @@ def start_session(db: Session, *, user: User) -> LoginSession:
     db.add(sess)
     db.flush()
     return sess
+
+
+TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at is refreshed at most this often
+
+
+def session_limits() -> tuple[timedelta, timedelta]:
+    """(idle timeout, absolute lifetime) of a sign-in, from the configuration."""
+    cfg = current_app.config
+    return timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]), timedelta(hours=cfg["SESSION_MAX_HOURS"])
+
+
+def session_expired(sess: LoginSession, now, *, idle: timedelta, lifetime: timedelta) -> bool:
+    """Whether the sign-in ``sess`` has ended: idle too long, or begun too long ago."""
+    seen = sess.last_seen_at or sess.created_at
+    return now - seen > idle or now - sess.created_at > lifetime
+
+
+def session_needs_touch(sess: LoginSession, now, *, idle: timedelta) -> bool:
+    seen = sess.last_seen_at or sess.created_at
+    return now - seen >= min(TOUCH_EVERY, idle / 4)
+
+
+def touch_session(db: Session, *, session_id: str, now) -> None:
+    """Record activity on a sign-in (the idle timeout counts from here)."""
+    db.exec(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=now))
+    db.flush()
+
+
+def delete_expired_sessions(db: Session, *, now, idle: timedelta, lifetime: timedelta) -> int:
+    """Delete every sign-in that has ended; the number deleted."""
+    seen = func.coalesce(LoginSession.last_seen_at, LoginSession.created_at)
+    result = db.exec(delete(LoginSession).where(or_(seen < now - idle, LoginSession.created_at < now - lifetime)))
+    db.flush()
+    return result.rowcount or 0
 
 
 def end_session(db: Session, *, session_id: str) -> None:

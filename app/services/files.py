@@ -7,7 +7,10 @@ size (``EVIDENCE_MAX_MB`` in the app config, default 10), stored under
 
 Allowed types, recognised by content: PDF, PNG, JPEG, Word .docx / Excel .xlsx (a zip with
 ``[Content_Types].xml`` and ``word/document.xml`` / ``xl/workbook.xml``), legacy Word .doc /
-Excel .xls (OLE compound file). A caller may accept a subset (``kinds``).
+Excel .xls (OLE compound file). A caller may accept a subset (``kinds``). Office files also pass
+the importers' container checks (inflation, entry count, paths, encryption) and carry no macros,
+ActiveX, external links or remote template; a PDF or an image carries no HTML or script in its
+first KB (``content_problem``). A refused file is never written.
 
 The callers keep their own tables, permission checks, audit entries and messages; a caller with
 its own wording passes ``messages`` (the keys of ``MESSAGES``, formatted with ``name``, ``mb``,
@@ -17,6 +20,7 @@ its own wording passes ``messages`` (the keys of ``MESSAGES``, formatted with ``
 import hashlib
 import io
 import os
+import re
 import secrets
 import zipfile
 from dataclasses import dataclass
@@ -40,6 +44,7 @@ MESSAGES = {
     "too_large": "文件过大：上限 {mb} MB。",
     "type": "不支持的文件类型（按文件内容识别）。允许：{allowed}。",
     "mismatch": "文件内容（{label}）与扩展名「.{ext}」不符。",
+    "unsafe": "文件「{name}」未通过安全检查：{problem}。未保存任何内容。",
 }
 
 
@@ -129,7 +134,34 @@ def check(data: bytes, filename: str, *, kinds=None, field: str = "file", messag
     if declared != kind and not (declared in ("doc", "xls") and kind in ("doc", "xls")):
         raise ServiceError(msg["mismatch"].format(name=filename, label=ALLOWED_TYPES[kind], ext=declared or "无"),
                            field=field)
+    problem = content_problem(data, kind)
+    if problem:
+        raise ServiceError(msg["unsafe"].format(name=filename, problem=problem), field=field)
     return Upload(data=data, kind=kind, filename=filename)
+
+
+# Markup a browser would act on, in the first bytes of a PDF or an image (a polyglot)
+_MARKUP = re.compile(rb"<\s*(html|script|body|head|iframe|svg|object|embed|meta|!doctype)\b|javascript:", re.I)
+SNIFF_BYTES = 1024
+
+
+def content_problem(data: bytes, kind: str) -> str | None:
+    """Why a file of an allowed type must still be refused (Chinese), or None.
+
+    Office files get the importers' container checks and no macros, ActiveX, external links or
+    remote templates (``app.sheets.safety.check_office_document``); a PDF or an image must not carry
+    HTML or script in its first KB, where browsers sniff (a PDF/HTML polyglot)."""
+    from app.sheets.safety import Limits, UnsafeWorkbook, check_office_document
+
+    if kind in ("docx", "xlsx", "doc", "xls"):
+        try:
+            check_office_document(data, kind, limits=Limits(max_file_size=max(len(data), 1)))
+        except UnsafeWorkbook as exc:
+            return str(exc)
+        return None
+    if _MARKUP.search(data[:SNIFF_BYTES]):
+        return "文件开头含有网页或脚本代码（疑似伪装文件）"
+    return None
 
 
 def folder(subdir: str) -> str:
@@ -165,7 +197,7 @@ def open_for_download(subdir: str, stored_name: str | None, download_name: str):
     resp = send_file(where, as_attachment=True, download_name=download_name, mimetype="application/octet-stream",
                      max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'none'"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 

@@ -20,6 +20,8 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from app.sheets.cells import append_row, text_cell
+
 HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -34,7 +36,7 @@ def _num(s):
 
 def _header(ws, row: int, values: list[str]) -> None:
     for i, v in enumerate(values, start=1):
-        c = ws.cell(row=row, column=i, value=v)
+        c = text_cell(ws, row, i, v)
         c.font, c.fill = BOLD, HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="center")
 
@@ -55,8 +57,8 @@ def summary_columns(category: dict) -> list[str]:
 
 def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
     ws = wb.create_sheet(f"{cat['name']}汇总")
-    ws.cell(row=1, column=1, value=f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）").font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(c["name"] for c in cat["components"]))
+    text_cell(ws, 1, 1, f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）").font = Font(bold=True, size=14)
+    text_cell(ws, 2, 1, f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(c["name"] for c in cat["components"]))
     cols = summary_columns(cat)
     _header(ws, 3, cols)
     r = 4
@@ -70,7 +72,7 @@ def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
                    "、".join(FLAG_TEXT.get(f, f) for f in u["flags"]) + ("、成绩暂定" if u["provisional"] else ""),
                    u["grading_explanation"]]
         for i, v in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=i, value=v)
+            cell = text_cell(ws, r, i, v)
             if isinstance(v, Decimal):
                 cell.number_format = "0.00"
         ws.cell(row=r, column=len(values)).alignment = WRAP
@@ -128,7 +130,7 @@ def _details(wb: Workbook, payload: dict) -> None:
 
 def _row(ws, r, values, bold=False):
     for i, v in enumerate(values, start=1):
-        cell = ws.cell(row=r, column=i, value=v)
+        cell = text_cell(ws, r, i, v)
         if isinstance(v, Decimal):
             cell.number_format = "0.00"
         if bold:
@@ -146,12 +148,12 @@ def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
             groups = u.get("ballots") or {}
             totals = dict.fromkeys(levels, 0)
             for g, counts in groups.items():
-                ws.append([cat["name"], u["unit"], g] + [counts.get(lv, 0) for lv in levels]
+                append_row(ws, [cat["name"], u["unit"], g] + [counts.get(lv, 0) for lv in levels]
                           + [sum(counts.get(lv, 0) for lv in levels), None])
                 for lv in levels:
                     totals[lv] += counts.get(lv, 0)
                 r += 1
-            ws.append([cat["name"], u["unit"], "合计"] + [totals[lv] for lv in levels]
+            append_row(ws, [cat["name"], u["unit"], "合计"] + [totals[lv] for lv in levels]
                       + [sum(totals.values()), _num(u["democratic"])])
             ws.cell(row=r, column=3).font = BOLD
             ws.cell(row=r, column=len(levels) + 5).number_format = "0.00"
@@ -175,7 +177,7 @@ def _awards(wb: Workbook, payload: dict) -> None:
     _header(ws, 1, ["单位", "成果", "级别", "评审结果", "说明"])
     labels = {"awarded": "授予", "rejected": "不授予"}
     for a in payload.get("awards", []):
-        ws.append([a["unit_name"], a["title"], a["level"], labels.get(a["decided"], a["decided"]), a["explanation"]])
+        append_row(ws, [a["unit_name"], a["title"], a["level"], labels.get(a["decided"], a["decided"]), a["explanation"]])
     _widths(ws, [22, 40, 10, 10, 60])
 
 
@@ -187,7 +189,7 @@ def _changes(wb: Workbook, payload: dict) -> None:
     for cat in payload["categories"]:
         for u in cat["units"]:
             for o in u["overrides"]:
-                ws.append([cat["name"], u["unit"], sources.get(o["source"], o["source"]), kinds.get(o["kind"], o["kind"]),
+                append_row(ws, [cat["name"], u["unit"], sources.get(o["source"], o["source"]), kinds.get(o["kind"], o["kind"]),
                            o["old"], o["new"], o["reason"], o["at"]])
     _widths(ws, [8, 22, 14, 12, 10, 10, 60, 26])
 

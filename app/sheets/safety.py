@@ -11,6 +11,10 @@ Every importer should go through ``load_workbook_safely`` (or call ``check_xlsx`
   ``check_worksheet_size``, which importers call per sheet so one oversized sheet does not
   stop the others.
 
+Office files that are stored and handed on (evidence, award files) go through
+``check_office_document``: the same container checks, and no macros, ActiveX, external links or
+remote templates.
+
 Entity bombs are rejected by openpyxl itself when defusedxml is installed (it is pinned).
 Messages are Chinese and say what is wrong.
 """
@@ -23,7 +27,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
 
-__all__ = ["Limits", "UnsafeWorkbook", "check_worksheet_size", "check_xlsx", "load_workbook_safely"]
+__all__ = ["Limits", "UnsafeWorkbook", "check_office_document", "check_worksheet_size", "check_xlsx",
+           "load_workbook_safely"]
 
 
 class UnsafeWorkbook(ValueError):
@@ -66,20 +71,19 @@ def _as_bytes(source: Source, limits: Limits) -> bytes:
     return data
 
 
-def check_xlsx(source: Source, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """Check the zip container of an .xlsx; return its bytes. Raises ``UnsafeWorkbook``."""
-    data = _as_bytes(source, limits)
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise UnsafeWorkbook("文件不是 .xlsx：可能是旧版 .xls 或已加密的工作簿，请另存为 .xlsx 后重试")
+def _check_container(data: bytes, limits: Limits, what: str) -> set[str]:
+    """The zip checks shared by importers and stored documents: entries, paths, encryption,
+    inflation. Returns the entry names. Raises ``UnsafeWorkbook``."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UnsafeWorkbook("文件不是有效的 .xlsx（不是 zip 压缩包）")
+        raise UnsafeWorkbook(f"文件不是有效的 {what}（不是 zip 压缩包）")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnsafeWorkbook(f"文件不是有效的 .xlsx（压缩包损坏：{exc}）") from exc
+        raise UnsafeWorkbook(f"文件不是有效的 {what}（压缩包损坏：{exc}）") from exc
     if len(infos) > limits.max_entries:
         raise UnsafeWorkbook(f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_entries} 个）")
+    noun = "工作簿" if what == ".xlsx" else "文件"
     total = 0
     names = set()
     for info in infos:
@@ -88,19 +92,66 @@ def check_xlsx(source: Source, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
         if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
             raise UnsafeWorkbook(f"压缩包内含有不安全的路径「{name}」")
         if info.flag_bits & 0x1:
-            raise UnsafeWorkbook("工作簿已加密，请取消密码后重试")
+            raise UnsafeWorkbook(f"{noun}已加密，请取消密码后重试")
         if info.file_size > limits.max_entry_size:
             raise UnsafeWorkbook(f"压缩包内文件「{name}」解压后过大（{info.file_size} 字节）")
         total += info.file_size
         if total > limits.max_total_size:
-            raise UnsafeWorkbook(f"工作簿解压后总大小超过上限 {limits.max_total_size} 字节")
+            raise UnsafeWorkbook(f"{noun}解压后总大小超过上限 {limits.max_total_size} 字节，疑似压缩炸弹")
         if info.file_size >= limits.ratio_floor:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > limits.max_ratio:
                 raise UnsafeWorkbook(f"压缩包内文件「{name}」压缩比异常（{ratio:.0f}:1），疑似压缩炸弹")
+    return names
+
+
+def check_xlsx(source: Source, *, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """Check the zip container of an .xlsx; return its bytes. Raises ``UnsafeWorkbook``."""
+    data = _as_bytes(source, limits)
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise UnsafeWorkbook("文件不是 .xlsx：可能是旧版 .xls 或已加密的工作簿，请另存为 .xlsx 后重试")
+    names = _check_container(data, limits, ".xlsx")
     if "xl/workbook.xml" not in names:
         raise UnsafeWorkbook("文件不是有效的 .xlsx：缺少 xl/workbook.xml")
     return data
+
+
+OFFICE_PARTS = {"xlsx": "xl/workbook.xml", "docx": "word/document.xml"}
+_OLE_VBA = "_VBA_PROJECT".encode("utf-16-le")  # the VBA storage's stream name in .doc / .xls
+
+
+def check_office_document(data: bytes, kind: str, *, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Checks for an Office file that is stored and handed to other people (evidence, award files):
+    the importers' container checks (entries, paths, encryption, inflation) and, stricter, no
+    macros (``vbaProject.bin``, a macro-enabled content type, ActiveX controls, a VBA storage in a
+    .doc / .xls), no external workbook links (``xl/externalLinks/``) and no remote template.
+    ``kind`` is ``xlsx``, ``docx``, ``xls`` or ``doc``. Raises ``UnsafeWorkbook`` (Chinese)."""
+    if len(data) > limits.max_file_size:
+        raise UnsafeWorkbook(f"文件过大（上限 {limits.max_file_size} 字节）")
+    if kind in ("doc", "xls"):
+        if _OLE_VBA in data:
+            raise UnsafeWorkbook("文件含有宏（VBA），不能上传；请另存为不含宏的文档后重试")
+        return
+    what = {"xlsx": ".xlsx", "docx": ".docx"}[kind]
+    names = _check_container(data, limits, what)
+    if OFFICE_PARTS[kind] not in names:
+        raise UnsafeWorkbook(f"文件不是有效的 {what}：缺少 {OFFICE_PARTS[kind]}")
+    lower = {n.lower() for n in names}
+    if any(n.endswith("vbaproject.bin") or n.endswith("vbadata.xml") for n in lower):
+        raise UnsafeWorkbook("文件含有宏（vbaProject.bin），不能上传；请另存为不含宏的 " + what + " 后重试")
+    if any(n.startswith(("xl/activex/", "word/activex/")) for n in lower):
+        raise UnsafeWorkbook("文件含有 ActiveX 控件，不能上传")
+    if any(n.startswith("xl/externallinks/") for n in lower):
+        raise UnsafeWorkbook("工作簿含有指向其他文件的外部链接（externalLinks），不能上传；请删除外部链接后重试")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        types = zf.read("[Content_Types].xml")[:200_000].lower() if "[Content_Types].xml" in names else b""
+        if b"macroenabled" in types or b"vbaproject" in types:
+            raise UnsafeWorkbook("文件是启用宏的文档，不能上传；请另存为不含宏的 " + what + " 后重试")
+        rels = "word/_rels/settings.xml.rels"
+        if kind == "docx" and rels in names:
+            text = zf.read(rels)[:200_000].lower()
+            if b"attachedtemplate" in text and b'targetmode="external"' in text:
+                raise UnsafeWorkbook("文档引用了外部模板，不能上传；请另存为普通 .docx 后重试")
 
 
 def check_worksheet_size(ws: Any, *, limits: Limits = DEFAULT_LIMITS) -> str | None:

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from app.rubric.numbers import D, NumberError, fmt_plain
 from app.services.scoring import CellInput, CycleScoring, LocatedCell, Owner
 
+from .cells import append_row, put, restore_text, text_cell
 from .safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 FORMAT = "kpi-scoring-template/1"
@@ -86,19 +87,19 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     na_fill = PatternFill("solid", fgColor="E4E7EB")
     input_fill = PatternFill("solid", fgColor="FFFDE7")
 
-    ws.cell(1, 1, f"{cycle.name} 目标考核评分模板 · {owner.name}（请只填写黄色单元格；不要增删行列）").font = Font(bold=True, size=12)
-    ws.cell(2, 1, "指标").font = Font(bold=True)
-    ws.cell(3, 1, "单位").font = Font(bold=True)
+    text_cell(ws, 1, 1, f"{cycle.name} 目标考核评分模板 · {owner.name}（请只填写黄色单元格；不要增删行列）").font = Font(bold=True, size=12)
+    text_cell(ws, 2, 1, "指标").font = Font(bold=True)
+    text_cell(ws, 3, 1, "单位").font = Font(bold=True)
     ws.column_dimensions["A"].width = 22
     start = 2
     for leaf in owner.leaves:
         n = sum(1 for c in cols if c[0] == leaf.code)
-        ws.cell(2, start, f"{leaf.code} {leaf.name}（{fmt_plain(leaf.points)}分）")
+        text_cell(ws, 2, start, f"{leaf.code} {leaf.name}（{fmt_plain(leaf.points)}分）")
         if n > 1:
             ws.merge_cells(start_row=2, start_column=start, end_row=2, end_column=start + n - 1)
         start += n
     for i, (_code, _name, label) in enumerate(cols, start=2):
-        c = ws.cell(3, i, label)
+        c = text_cell(ws, 3, i, label)
         c.font = Font(bold=True)
         c.fill = head_fill
         c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -110,34 +111,34 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     ws.freeze_panes = ws.cell(FIRST_ROW, 2)
 
     meta = wb.create_sheet(META)
-    meta.append(["format", FORMAT])
-    meta.append(["cycle_id", cycle.id])
-    meta.append(["owner", owner.key])
-    meta.append(["exported_at", datetime.now().isoformat(timespec="seconds")])
-    meta.append(["columns", len(cols)])
+    append_row(meta, ["format", FORMAT])
+    append_row(meta, ["cycle_id", cycle.id])
+    append_row(meta, ["owner", owner.key])
+    append_row(meta, ["exported_at", datetime.now().isoformat(timespec="seconds")])
+    append_row(meta, ["columns", len(cols)])
     for i, (code, name, label) in enumerate(cols, start=2):
-        meta.append(["col", i, code, name, label])
+        append_row(meta, ["col", i, code, name, label])
     for r, u in enumerate(units, start=FIRST_ROW):
         versions = {}
-        ws.cell(r, 1, u.name).border = border
+        text_cell(ws, r, 1, u.name).border = border
         for i, (code, name, _label) in enumerate(cols, start=2):
             cell = ws.cell(r, i)
             cell.border = border
             if not ctx.applies(u.id, code):
-                cell.value = NA
+                put(cell, NA)
                 cell.fill = na_fill
                 continue
             entry = ctx.entries.get((u.id, code))
             versions[code] = entry.version if entry else 0
             cell.fill = input_fill
             if name == CONFIRM:
-                cell.value = "是" if entry and entry.confirmed else "否"
+                put(cell, "是" if entry and entry.confirmed else "否")
             elif name == REASON:
                 reasons = (entry.correction_reasons if entry else {}) or {}
-                cell.value = "；".join(dict.fromkeys(reasons.values())) or None
+                put(cell, "；".join(dict.fromkeys(reasons.values())) or None)
             else:
-                cell.value = _cell_value(ctx.effective(u.id, code).get(name))
-        meta.append(["row", r, u.id, u.name, json.dumps(versions)])
+                put(cell, _cell_value(ctx.effective(u.id, code).get(name)))
+        append_row(meta, ["row", r, u.id, u.name, json.dumps(versions)])
     meta.sheet_state = "veryHidden"
     buf = io.BytesIO()
     wb.save(buf)
@@ -155,7 +156,7 @@ def _text(value) -> str:
         return value.isoformat()
     if isinstance(value, int | float):
         return fmt_plain(D(value))
-    return str(value).strip()
+    return restore_text(str(value)).strip()
 
 
 def read_template(data: bytes, *, cycle_id: int, owner_key: str) -> list[LocatedCell]:
@@ -176,6 +177,7 @@ def read_template(data: bytes, *, cycle_id: int, owner_key: str) -> list[Located
         for rec in meta.iter_rows(values_only=True):
             if not rec or rec[0] is None:
                 continue
+            rec = tuple(restore_text(v) for v in rec)
             if rec[0] == "col":
                 cols[int(rec[1])] = (str(rec[2]), str(rec[3]), str(rec[4]))
             elif rec[0] == "row":

@@ -42,6 +42,7 @@ from app.rubric.values import (
     parse_value,
     units_compatible,
 )
+from app.sheets.cells import restore_text
 from app.sheets.grid import Grid
 from app.sheets.safety import (
     DEFAULT_LIMITS,
@@ -178,7 +179,7 @@ def _raw(grid: Grid, row: int, col: int) -> Any:
     reads as an indicator value is taken as the typed text; a real formula (=E12/F12, =SUM(…),
     =4+5) gives its cached value (``grid.values``)."""
     cell = grid.ws.cell(row=row, column=col)
-    v = cell.value
+    v = restore_text(cell.value)
     if cell.data_type != "f" and not (isinstance(v, str) and v.startswith("=")):
         return v
     text = v if isinstance(v, str) else str(getattr(v, "text", v) or "")

@@ -13,6 +13,8 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from app.sheets.cells import append_row
+
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD = PatternFill("solid", fgColor="F0F4F8")
@@ -24,23 +26,23 @@ def tally_workbook(tally) -> io.BytesIO:
     ws = wb.active
     ws.title = "计票结果"
     levels = tally.policy.level_names
-    ws.append([f"{tally.cycle.name} 民主测评计票结果"])
+    append_row(ws, [f"{tally.cycle.name} 民主测评计票结果"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"有效选票 {tally.ballots} 张，名册已投票 {tally.voted} 人；规则：{tally.policy.rule_text()}"])
-    ws.append([])
+    append_row(ws, [f"有效选票 {tally.ballots} 张，名册已投票 {tally.voted} 人；规则：{tally.policy.rule_text()}"])
+    append_row(ws, [])
     header = ["单位", "测评人员类别", *levels, "票数", "平均分", "得分", "满分", "说明"]
     for cat, rows in tally.by_category.items():
-        ws.append([tally.rules.categories.get(cat, cat)])
+        append_row(ws, [tally.rules.categories.get(cat, cat)])
         ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
-        ws.append(header)
+        append_row(ws, header)
         for c in ws[ws.max_row]:
             c.font, c.fill, c.border = Font(bold=True), HEAD, BOX
         for ut in rows:
             for name, counts in tally.shown_counts(ut):
-                ws.append([ut.unit.name, name, *[counts.get(lv, 0) for lv in levels], sum(counts.values())])
+                append_row(ws, [ut.unit.name, name, *[counts.get(lv, 0) for lv in levels], sum(counts.values())])
                 for c in ws[ws.max_row]:
                     c.border = BOX
-            ws.append([ut.unit.name, "合计", *[ut.total[lv] for lv in levels], ut.ballots,
+            append_row(ws, [ut.unit.name, "合计", *[ut.total[lv] for lv in levels], ut.ballots,
                        float(ut.mean) if ut.mean is not None else None,
                        float(ut.points) if ut.points is not None else None, float(ut.points_max), ut.explanation])
             for c in ws[ws.max_row]:
@@ -48,18 +50,18 @@ def tally_workbook(tally) -> io.BytesIO:
             ws.cell(ws.max_row, len(header)).alignment = Alignment(wrap_text=True, vertical="top")
             for col in (len(levels) + 4, len(levels) + 5, len(levels) + 6):
                 ws.cell(ws.max_row, col).number_format = "0.00"
-        ws.append([])
+        append_row(ws, [])
     widths = [22, 18, *([8] * len(levels)), 8, 9, 9, 8, 80]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[ws.cell(4, i).column_letter].width = w
 
     t = wb.create_sheet("投票率")
-    t.append(["测评人员类别", "代码", "名册人数", "已投票", "投票率(%)", "权重"])
+    append_row(t, ["测评人员类别", "代码", "名册人数", "已投票", "投票率(%)", "权重"])
     for c in t[1]:
         c.font, c.fill, c.border = Font(bold=True), HEAD, BOX
     for g in tally.groups:
-        t.append([g.name, g.key, g.roll, g.voted, float(g.share), None if g.weight is None else float(g.weight)])
-    t.append(["合计", "", sum(g.roll for g in tally.groups), sum(g.voted for g in tally.groups)])
+        append_row(t, [g.name, g.key, g.roll, g.voted, float(g.share), None if g.weight is None else float(g.weight)])
+    append_row(t, ["合计", "", sum(g.roll for g in tally.groups), sum(g.voted for g in tally.groups)])
     for col, w in zip("ABCDEF", (16, 10, 10, 10, 10, 8), strict=True):
         t.column_dimensions[col].width = w
     out = io.BytesIO()

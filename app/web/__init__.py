@@ -6,6 +6,9 @@ import pkgutil
 
 
 def register_blueprints(app) -> None:
+    from app.web.common import register_converters
+
+    register_converters(app)  # before any rule is added: ids in every route are bounded
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if not info.ispkg:
             continue

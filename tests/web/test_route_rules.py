@@ -19,7 +19,7 @@ def _build(rule):
     values = {}
     for arg in rule.arguments:
         conv = rule._converters[arg]
-        values[arg] = 1 if conv.__class__.__name__ in ("IntegerConverter", "NumberConverter") else "x"
+        values[arg] = 1 if conv.__class__.__name__ in ("IntegerConverter", "NumberConverter", "IdConverter") else "x"
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -39,6 +39,7 @@ from app.rubric.targets import (
     TargetTable,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
+from app.sheets.cells import restore_text
 from app.sheets.grid import Grid
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
@@ -235,7 +236,7 @@ def _clean_text(value: object) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    s = str(value).replace("\u3000", " ").replace("\xa0", " ")
+    s = str(restore_text(value)).replace("\u3000", " ").replace("\xa0", " ")
     s = re.sub(r"\s*[\r\n]+\s*", "", s).strip()
     return s or None
 
@@ -268,7 +269,7 @@ def _cell_value(cell: Cell) -> tuple[object, str | None]:
     if isinstance(v, int | float):
         return _format_number(v, cell.number_format), None
     if isinstance(v, str):
-        s = v.replace("\u3000", " ").replace("\xa0", " ").strip()
+        s = restore_text(v).replace("\u3000", " ").replace("\xa0", " ").strip()
         return (s or None), None
     return v, None  # dates and times: parse_value reads them
 

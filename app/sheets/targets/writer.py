@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.rubric import selfeval
 from app.rubric.targets import TOTAL_POINTS, TableScore, TargetTable, score_table
 from app.rubric.values import TargetValue
+from app.sheets.cells import put
 
 from .reader import FUNCTION_PREFIX
 
@@ -38,10 +39,7 @@ _BOLD = Font(bold=True)
 
 def _put(ws: Worksheet, r: int, c: int, value: object, *, align: Alignment = _CENTER, bold: bool = False,
          border: bool = True) -> Cell:
-    cell = ws.cell(row=r, column=c)
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # "=100%" is a value, not a formula
+    cell = put(ws.cell(row=r, column=c), value)  # "=100%" is a value, not a formula
     cell.alignment = align
     if border:
         cell.border = _BORDER

@@ -1,23 +1,13 @@
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, get_db
 from app.security import PUBLIC, SIGNED_IN, allow, client_ip
 from app.services import ServiceError, accounts
+from app.web.common import safe_next
 
 from . import bp
 from .forms import ChangePasswordForm, LoginForm
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,7 +33,7 @@ def login():
         if user.must_change_password:
             flash("首次登录或密码已被重置，请先修改密码。", "warning")
             return redirect(url_for("auth.change_password"))
-        return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+        return redirect(safe_next(request.args.get("next"), url_for("home.index")))
     return render_template("auth/login.html", form=form)
 
 

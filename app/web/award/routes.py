@@ -12,7 +12,7 @@ from app.security import PUBLIC, allow
 from app.services import ServiceError, attachments, files, inputs, org, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
-from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int, safe_next
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -82,10 +82,8 @@ def _attach_files(dbs, form_field, owner: str, owner_id: int, cycle_id: int) -> 
 
 
 def _version(form) -> int:
-    try:
-        return int(form.version.data or 0)
-    except ValueError:
-        return -1
+    n = parse_int(form.version.data or "0")
+    return -1 if n is None else n  # not a number: stale, the service refuses it
 
 
 # ---------------------------------------------------------------- the unit's applications
@@ -97,7 +95,7 @@ def _award_fields(form) -> dict:
 
 
 @bp.route("/")
-@bp.route("/cycles/<int:cycle_id>")
+@bp.route("/cycles/<id:cycle_id>")
 @allow("reporter")
 def mine(cycle_id: int | None = None):
     dbs = get_db()
@@ -117,7 +115,7 @@ def mine(cycle_id: int | None = None):
                            decisions=decisions)
 
 
-@bp.route("/cycles/<int:cycle_id>/new", methods=["GET", "POST"])
+@bp.route("/cycles/<id:cycle_id>/new", methods=["GET", "POST"])
 @allow("reporter")
 def new(cycle_id: int):
     dbs = get_db()
@@ -139,7 +137,7 @@ def new(cycle_id: int):
     return render_template("award/edit.html", cycle=cycle, form=form, application=None, files=[])
 
 
-@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@bp.route("/applications/<id:application_id>/edit", methods=["GET", "POST"])
 @allow("reporter")
 def edit(application_id: int):
     dbs = get_db()
@@ -166,7 +164,7 @@ def edit(application_id: int):
                            files=attachments.files_of(dbs, "award", app_.id))
 
 
-@bp.route("/cycles/<int:cycle_id>/excellence/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/cycles/<id:cycle_id>/excellence/<id:unit_id>", methods=["GET", "POST"])
 @allow("reporter")
 def excellence(cycle_id: int, unit_id: int):
     dbs = get_db()
@@ -207,7 +205,7 @@ def _file_owner_unit(dbs, row: AttachedFile) -> int | None:
     return obj.unit_id if obj else None
 
 
-@bp.route("/files/<int:file_id>")
+@bp.route("/files/<id:file_id>")
 @allow("reporter", "office", "group")
 def file_download(file_id: int):
     dbs = get_db()
@@ -219,14 +217,12 @@ def file_download(file_id: int):
     return files.open_for_download(attachments.SUBDIR, row.stored_name, row.original_name)
 
 
-@bp.route("/files/<int:file_id>/delete", methods=["POST"])
+@bp.route("/files/<id:file_id>/delete", methods=["POST"])
 @allow("reporter", "office")
 def file_delete(file_id: int):
     dbs = get_db()
     row = get_or_404(AttachedFile, file_id)
-    back = request.form.get("next") or url_for("home.index")
-    if not back.startswith("/"):
-        back = url_for("home.index")
+    back = safe_next(request.form.get("next"), url_for("home.index"))
     if row.owner == "veto":
         if not current_user.has("office"):
             abort(404)
@@ -261,7 +257,7 @@ def office_index():
     return redirect(url_for("award.office_list", cycle_id=cycle_id))
 
 
-@bp.route("/office/cycles/<int:cycle_id>")
+@bp.route("/office/cycles/<id:cycle_id>")
 @allow("office")
 def office_list(cycle_id: int):
     dbs = get_db()
@@ -278,7 +274,7 @@ def office_list(cycle_id: int):
                            state=stages.state_of(dbs, cycle.id, "award"), rule=award_svc.award_rule(cycle)[1])
 
 
-@bp.route("/office/applications/<int:application_id>/precheck", methods=["POST"])
+@bp.route("/office/applications/<id:application_id>/precheck", methods=["POST"])
 @allow("office")
 def precheck(application_id: int):
     dbs = get_db()
@@ -293,7 +289,7 @@ def precheck(application_id: int):
 
 
 # ---------------------------------------------------------------- decisions (office and group)
-@bp.route("/cycles/<int:cycle_id>/decisions")
+@bp.route("/cycles/<id:cycle_id>/decisions")
 @allow("office", "group")
 def decisions(cycle_id: int):
     dbs = get_db()
@@ -302,7 +298,7 @@ def decisions(cycle_id: int):
                            rule=award_svc.award_rule(cycle)[1], state=stages.state_of(dbs, cycle.id, "award"))
 
 
-@bp.route("/public/cycles/<int:cycle_id>")
+@bp.route("/public/cycles/<id:cycle_id>")
 @allow(PUBLIC)
 def public_list(cycle_id: int):
     dbs = get_db()
@@ -329,7 +325,7 @@ def _veto_form(dbs, cycle) -> VetoForm:
     return form
 
 
-@bp.route("/office/cycles/<int:cycle_id>/excellence")
+@bp.route("/office/cycles/<id:cycle_id>/excellence")
 @allow("office")
 def office_excellence(cycle_id: int):
     dbs = get_db()
@@ -358,7 +354,7 @@ def excellence_page(dbs, cycle, template: str, **extra):
                            withdraw_forms=withdraw_forms, files=files, **extra)
 
 
-@bp.route("/office/cycles/<int:cycle_id>/vetoes", methods=["POST"])
+@bp.route("/office/cycles/<id:cycle_id>/vetoes", methods=["POST"])
 @allow("office")
 def veto_new(cycle_id: int):
     dbs = get_db()
@@ -379,7 +375,7 @@ def veto_new(cycle_id: int):
     return redirect(url_for("award.office_excellence", cycle_id=cycle.id) + "#vetoes")
 
 
-@bp.route("/office/vetoes/<int:veto_id>/withdraw", methods=["POST"])
+@bp.route("/office/vetoes/<id:veto_id>/withdraw", methods=["POST"])
 @allow("office")
 def veto_withdraw(veto_id: int):
     dbs = get_db()
@@ -393,7 +389,7 @@ def veto_withdraw(veto_id: int):
     return redirect(url_for("award.office_excellence", cycle_id=veto.cycle_id) + "#vetoes")
 
 
-@bp.route("/excellence/<int:application_id>/decide", methods=["POST"])
+@bp.route("/excellence/<id:application_id>/decide", methods=["POST"])
 @allow("office", "group")
 def excellence_decide(application_id: int):
     dbs = get_db()

@@ -39,7 +39,7 @@ def index():
     return to_current_cycle("group.awards")
 
 
-@bp.route("/cycles/<int:cycle_id>/awards")
+@bp.route("/cycles/<id:cycle_id>/awards")
 @allow("group")
 def awards(cycle_id: int):
     dbs = get_db()
@@ -61,7 +61,7 @@ def awards(cycle_id: int):
                            waiting=len(award_svc.applications(dbs, cycle, statuses=("submitted",))))
 
 
-@bp.route("/applications/<int:application_id>/vote", methods=["POST"])
+@bp.route("/applications/<id:application_id>/vote", methods=["POST"])
 @allow("group")
 def vote(application_id: int):
     dbs = get_db()
@@ -81,7 +81,7 @@ def excellence_index():
     return to_current_cycle("group.excellence", message=None)
 
 
-@bp.route("/cycles/<int:cycle_id>/excellence")
+@bp.route("/cycles/<id:cycle_id>/excellence")
 @allow("group")
 def excellence(cycle_id: int):
     dbs = get_db()

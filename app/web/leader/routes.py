@@ -7,7 +7,7 @@ from app.extensions import db, get_db
 from app.security import allow
 from app.services import ServiceError, org, reports, stages, tasks
 from app.services import leader_eval as svc
-from app.web.common import cycle_or_404, fail, to_current_cycle
+from app.web.common import cycle_or_404, fail, parse_int, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -54,7 +54,7 @@ def index():
     return to_current_cycle("leader.rate")
 
 
-@bp.route("/cycles/<int:cycle_id>/ratings", methods=["GET", "POST"])
+@bp.route("/cycles/<id:cycle_id>/ratings", methods=["GET", "POST"])
 @allow("leader")
 def rate(cycle_id: int):
     dbs = get_db()
@@ -69,10 +69,8 @@ def rate(cycle_id: int):
         entries = [svc.Entry(unit_id=u.id, score=request.form.get(f"score_{u.id}", ""),
                              comment=request.form.get(f"comment_{u.id}", "")) for u in units]
         finish = request.form.get("action") == "finish"
-        try:
-            version = int(form.version.data or 0)
-        except ValueError:
-            version = -1
+        version = parse_int(form.version.data or "0")
+        version = -1 if version is None else version  # not a number: stale, the service refuses it
         try:
             svc.save_ratings(dbs, actor_id=current_user.id, rank=current_user.leader_rank, cycle=cycle,
                              entries=entries, expected_version=version, finish=finish)
@@ -105,7 +103,7 @@ def office_index():
     return to_current_cycle("leader.office_progress", message="目前没有考核周期。", fallback="office.cycles")
 
 
-@bp.route("/office/cycles/<int:cycle_id>")
+@bp.route("/office/cycles/<id:cycle_id>")
 @allow("office")
 def office_progress(cycle_id: int):
     dbs = get_db()

@@ -9,7 +9,17 @@ from app.models import ROLE_LABELS, AuditEntry, Cycle, RoleMembership, Scheme, S
 from app.security import allow
 from app.services import ServiceError, accounts, org, stages
 from app.timefmt import from_local
-from app.web.common import attempt, fail, flash_form_errors, form_errors, get_or_404, local_naive
+from app.web.common import (
+    attempt,
+    fail,
+    flash_form_errors,
+    form_errors,
+    get_or_404,
+    int_arg,
+    local_naive,
+    parse_int,
+    posted_version,
+)
 from app.web.templating import add_nav
 
 from . import bp
@@ -51,7 +61,7 @@ def cycle_new():
     return render_template("office/cycle_new.html", form=form)
 
 
-@bp.route("/cycles/<int:cycle_id>")
+@bp.route("/cycles/<id:cycle_id>")
 @allow("office")
 def cycle_detail(cycle_id: int):
     dbs = get_db()
@@ -88,7 +98,7 @@ def _timeline_span(timeline):
     return {"start": start, "end": end, "bars": bars}
 
 
-@bp.route("/cycles/<int:cycle_id>/archive", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/archive", methods=["POST"])
 @allow("office")
 def cycle_archive(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
@@ -101,7 +111,7 @@ def cycle_archive(cycle_id: int):
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/stages/<int:stage_id>", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/stages/<id:stage_id>", methods=["POST"])
 @allow("office")
 def stage_times(cycle_id: int, stage_id: int):
     dbs = get_db()
@@ -119,17 +129,18 @@ def stage_times(cycle_id: int, stage_id: int):
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     attempt(stages.set_stage_times, dbs, actor_id=current_user.id, stage=stage, opens_at=from_local(form.opens_at.data),
             closes_at=from_local(form.closes_at.data), reminder_hours=hours,
-            expected_version=int(form.version.data or 0),
+            expected_version=posted_version(form.version.data),
             ok=f"已保存「{stages.stage_label(stage.kind)}」的时间。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/override", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/override", methods=["POST"])
 @allow("office")
 def stage_override(cycle_id: int):
     dbs = get_db()
     form = OverrideForm()
-    stage = dbs.get(Stage, int(form.stage_id.data or 0)) if (form.stage_id.data or "").isdigit() else None
+    stage_id = parse_int(form.stage_id.data)
+    stage = dbs.get(Stage, stage_id) if stage_id is not None else None
     if stage is None or stage.cycle_id != cycle_id:
         abort(404)
     if not form.validate_on_submit():
@@ -167,7 +178,7 @@ def unit_new():
     return redirect(url_for("office.units"))
 
 
-@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/units/<id:unit_id>", methods=["GET", "POST"])
 @allow("office")
 def unit_edit(unit_id: int):
     unit = get_or_404(Unit, unit_id)
@@ -202,7 +213,7 @@ def users():
         stmt = stmt.where((User.username.contains(q)) | (User.display_name.contains(q)))
     if role:
         stmt = stmt.where(User.id.in_(select(RoleMembership.user_id).where(RoleMembership.role == role)))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = int_arg("page", 1, label="页码", minimum=1, maximum=1_000_000)
     total = dbs.exec(select(func.count()).select_from(stmt.subquery())).one()
     items = list(dbs.exec(stmt.offset((page - 1) * 50).limit(50)))
     memberships = {}
@@ -235,7 +246,7 @@ def user_new():
     return redirect(url_for("office.users"))
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @allow("office")
 def user_edit(user_id: int):
     dbs = get_db()
@@ -258,7 +269,7 @@ def user_edit(user_id: int):
                            role_form=role_form, reset_form=ResetPasswordForm(), active_form=ActiveForm())
 
 
-@bp.route("/users/<int:user_id>/roles/<int:membership_id>/delete", methods=["POST"])
+@bp.route("/users/<id:user_id>/roles/<id:membership_id>/delete", methods=["POST"])
 @allow("office")
 def role_delete(user_id: int, membership_id: int):
     membership = get_or_404(RoleMembership, membership_id)
@@ -271,7 +282,7 @@ def role_delete(user_id: int, membership_id: int):
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 
-@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@bp.route("/users/<id:user_id>/password", methods=["POST"])
 @allow("office")
 def user_reset_password(user_id: int):
     form = ResetPasswordForm()
@@ -282,7 +293,7 @@ def user_reset_password(user_id: int):
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/users/<id:user_id>/active", methods=["POST"])
 @allow("office")
 def user_active(user_id: int):
     form = ActiveForm()
@@ -301,15 +312,16 @@ def audit():
     dbs = get_db()
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     entity = request.args.get("entity") or ""
-    cycle_id = request.args.get("cycle_id", type=int)
+    cycle_id = int_arg("cycle_id", label="考核周期")
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
     if cycle_id:
         stmt = stmt.where(AuditEntry.cycle_id == cycle_id)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = int_arg("page", 1, label="页码", minimum=1, maximum=1_000_000)
     items = list(dbs.exec(stmt.offset((page - 1) * 100).limit(101)))
     has_next = len(items) > 100
     users_by_id = {u.id: u.display_name for u in dbs.exec(select(User).where(User.id.in_({e.user_id for e in items if e.user_id})))}
     entities = sorted(set(dbs.exec(select(AuditEntry.entity).distinct())))
     return render_template("office/audit.html", entries=items[:100], users_by_id=users_by_id, entity=entity,
-                           entities=entities, page=page, has_next=has_next, cycle_id=cycle_id)
+                           entities=entities, page=page, has_next=has_next, cycle_id=cycle_id,
+                           failures=accounts.repeated_failures(dbs) if page == 1 else [])

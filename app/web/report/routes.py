@@ -11,7 +11,17 @@ from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, StaleData, evidence, files, reports, schemes
 from app.services.tasks import Task, task_provider
-from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
+from app.web.common import (
+    BadInput,
+    attempt,
+    cycle_or_404,
+    fail,
+    flash_form_errors,
+    get_or_404,
+    posted_version,
+    stage_state,
+    to_current_cycle,
+)
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -71,7 +81,7 @@ def index():
     return to_current_cycle("report.mine" if current_user.has("reporter") else "report.office_list")
 
 
-@bp.route("/report/cycles/<int:cycle_id>")
+@bp.route("/report/cycles/<id:cycle_id>")
 @allow("reporter")
 def mine(cycle_id: int):
     dbs = get_db()
@@ -92,12 +102,12 @@ def _entries_from_form(form, leaves) -> dict:
         out[leaf.code] = {
             "facts": {f.name: form.get(f"f_{leaf.code}_{f.name}", "") for f in leaf.fact_fields},
             "narrative": form.get(f"n_{leaf.code}", ""),
-            "version": int(form.get(f"v_{leaf.code}") or 0),
+            "version": posted_version(form.get(f"v_{leaf.code}")),
         }
     return out
 
 
-@bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>", methods=["GET", "POST"])
+@bp.route("/report/cycles/<id:cycle_id>/units/<id:unit_id>", methods=["GET", "POST"])
 @allow("reporter")
 def edit(cycle_id: int, unit_id: int):
     dbs = get_db()
@@ -109,7 +119,7 @@ def edit(cycle_id: int, unit_id: int):
         texts = {k: request.form.get(f"t_{k}", "") for k in REPORT_SECTIONS if f"t_{k}" in request.form}
         try:
             versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=allowed, cycle=cycle,
-                                          unit=unit, texts=texts, report_version=int(request.form.get("v_report") or 0),
+                                          unit=unit, texts=texts, report_version=posted_version(request.form.get("v_report")),
                                           entries=_entries_from_form(request.form, leaves))
             if request.form.get("action") == "submit":
                 reports.submit(dbs, actor_id=current_user.id, allowed_units=allowed, cycle=cycle, unit=unit,
@@ -144,37 +154,42 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
                            has_scheme=schemes.has_scheme(cycle))
 
 
-@bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/autosave", methods=["POST"])
+@bp.route("/report/cycles/<id:cycle_id>/units/<id:unit_id>/autosave", methods=["POST"])
 @allow("reporter")
 def autosave(cycle_id: int, unit_id: int):
     """JSON: {"texts": {...}, "version": n} or {"code": "...", "facts": {...}, "narrative": "...", "version": n}."""
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
     unit = _own_unit_or_404(unit_id)
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(ok=False, message="请求内容应为一个 JSON 对象。"), 400
     try:
         if "texts" in data:
             versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
                                           cycle=cycle, unit=unit, texts=dict(data["texts"] or {}),
-                                          report_version=int(data.get("version") or 0))
+                                          report_version=posted_version(data.get("version")))
         elif data.get("code"):
             versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
                                           cycle=cycle, unit=unit,
                                           entries={str(data["code"]): {"facts": dict(data.get("facts") or {}),
                                                                        "narrative": data.get("narrative") or "",
-                                                                       "version": int(data.get("version") or 0)}})
+                                                                       "version": posted_version(data.get("version"))}})
         else:
             return jsonify(ok=False, message="请求内容不完整。"), 400
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         db.rollback()
         return jsonify(ok=False, message="请求内容不完整。"), 400
+    except BadInput as exc:
+        db.rollback()
+        return jsonify(ok=False, message=exc.description), 400
     except ServiceError as exc:
         db.rollback()
         return jsonify(ok=False, message=exc.message, stale=isinstance(exc, StaleData)), 409
     return jsonify(ok=True, versions=versions)
 
 
-@bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/evidence", methods=["POST"])
+@bp.route("/report/cycles/<id:cycle_id>/units/<id:unit_id>/evidence", methods=["POST"])
 @allow("reporter")
 def evidence_add(cycle_id: int, unit_id: int):
     dbs = get_db()
@@ -203,7 +218,7 @@ def evidence_add(cycle_id: int, unit_id: int):
     return redirect(back)
 
 
-@bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/evidence/<int:evidence_id>/delete", methods=["POST"])
+@bp.route("/report/cycles/<id:cycle_id>/units/<id:unit_id>/evidence/<id:evidence_id>/delete", methods=["POST"])
 @allow("reporter")
 def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     dbs = get_db()
@@ -216,7 +231,7 @@ def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (f"#ind-{code}" if code else "#general"))
 
 
-@bp.route("/report/evidence/<int:evidence_id>")
+@bp.route("/report/evidence/<id:evidence_id>")
 @allow(SIGNED_IN)
 def evidence_download(evidence_id: int):
     dbs = get_db()
@@ -229,7 +244,7 @@ def evidence_download(evidence_id: int):
     return files.open_for_download(evidence.SUBDIR, ev.stored_name, ev.original_name or f"evidence.{ev.file_type}")
 
 
-@bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/view")
+@bp.route("/report/cycles/<id:cycle_id>/units/<id:unit_id>/view")
 @allow("reporter", "office", "scorer", "leader", "group")
 def view(cycle_id: int, unit_id: int):
     """The submitted report (printable on A4). The unit's own reporters see it too."""
@@ -253,7 +268,7 @@ def view(cycle_id: int, unit_id: int):
 # ----------------------------------------------------------------------------- office
 
 
-@bp.route("/report/office/cycles/<int:cycle_id>")
+@bp.route("/report/office/cycles/<id:cycle_id>")
 @allow("office")
 def office_list(cycle_id: int):
     dbs = get_db()
@@ -275,7 +290,7 @@ def _office_report(cycle_id: int, unit_id: int) -> SelfReport:
     return report
 
 
-@bp.route("/report/office/cycles/<int:cycle_id>/units/<int:unit_id>/return", methods=["POST"])
+@bp.route("/report/office/cycles/<id:cycle_id>/units/<id:unit_id>/return", methods=["POST"])
 @allow("office")
 def return_report(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
@@ -284,11 +299,11 @@ def return_report(cycle_id: int, unit_id: int):
         flash_form_errors(form)
     else:
         attempt(reports.return_report, get_db(), actor_id=current_user.id, report=report, comment=form.comment.data,
-                expected_version=int(form.version.data or 0), ok="已退回修改，单位将看到您的意见。")
+                expected_version=posted_version(form.version.data), ok="已退回修改，单位将看到您的意见。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
-@bp.route("/report/office/cycles/<int:cycle_id>/units/<int:unit_id>/publish", methods=["POST"])
+@bp.route("/report/office/cycles/<id:cycle_id>/units/<id:unit_id>/publish", methods=["POST"])
 @allow("office")
 def publish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
@@ -296,7 +311,7 @@ def publish(cycle_id: int, unit_id: int):
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
-@bp.route("/report/office/cycles/<int:cycle_id>/publish-all", methods=["POST"])
+@bp.route("/report/office/cycles/<id:cycle_id>/publish-all", methods=["POST"])
 @allow("office")
 def publish_all(cycle_id: int):
     dbs = get_db()
@@ -309,7 +324,7 @@ def publish_all(cycle_id: int):
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
-@bp.route("/report/office/cycles/<int:cycle_id>/units/<int:unit_id>/unpublish", methods=["POST"])
+@bp.route("/report/office/cycles/<id:cycle_id>/units/<id:unit_id>/unpublish", methods=["POST"])
 @allow("office")
 def unpublish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
@@ -324,7 +339,7 @@ def unpublish(cycle_id: int, unit_id: int):
 # ----------------------------------------------------------------------------- public
 
 
-@bp.route("/public/cycles/<int:cycle_id>/reports")
+@bp.route("/public/cycles/<id:cycle_id>/reports")
 @allow(PUBLIC)
 def public_list(cycle_id: int):
     dbs = get_db()
@@ -335,7 +350,7 @@ def public_list(cycle_id: int):
     return render_template("report/public_list.html", cycle=cycle, reports=rs, units=units)
 
 
-@bp.route("/public/cycles/<int:cycle_id>/reports/<int:unit_id>")
+@bp.route("/public/cycles/<id:cycle_id>/reports/<id:unit_id>")
 @allow(PUBLIC)
 def public_report(cycle_id: int, unit_id: int):
     """A published report, at a stable address (the democratic ballot links here)."""

@@ -20,7 +20,7 @@ from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, objections, results, stages
-from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404
+from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
 
@@ -115,7 +115,7 @@ def index():
     return render_template("results/index.html", pairs=pairs, all_cycles=all_cycles, compare=compare, staff=staff)
 
 
-@bp.route("/cycles/<int:cycle_id>/results")
+@bp.route("/cycles/<id:cycle_id>/results")
 @allow("office", "group")
 @writes
 def sheet(cycle_id: int):
@@ -142,7 +142,7 @@ def sheet(cycle_id: int):
                            open_objections=open_objections)
 
 
-@bp.route("/cycles/<int:cycle_id>/results/recompute", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/recompute", methods=["POST"])
 @allow("office")
 def recompute(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
@@ -161,7 +161,7 @@ def recompute(cycle_id: int):
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/results/override", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/override", methods=["POST"])
 @allow("group")
 def override(cycle_id: int):
     dbs = get_db()
@@ -177,19 +177,19 @@ def override(cycle_id: int):
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/results/fix", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/fix", methods=["POST"])
 @allow("office")
 def fix(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     form = FixForm()
     if form.validate_on_submit():
         attempt(results.fix, get_db(), actor_id=current_user.id, cycle=cycle,
-                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                expected_version=parse_int(form.version.data),
                 accept_provisional_reason=form.reason.data, ok="考核结果已定稿。此后只有记录理由的更正才能改变结果。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/results/unfix", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/unfix", methods=["POST"])
 @allow("office")
 def unfix(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
@@ -198,12 +198,12 @@ def unfix(cycle_id: int):
         flash_form_errors(form, "请填写撤销定稿的理由。")
     else:
         attempt(results.unfix, get_db(), actor_id=current_user.id, cycle=cycle, reason=form.reason.data,
-                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None,
+                expected_version=parse_int(form.version.data),
                 ok="已撤销定稿：结果恢复为拟定状态，打开本页或重新计算时按最新数据更新。")
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/results/publish", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/publish", methods=["POST"])
 @allow("office")
 def publish(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
@@ -219,7 +219,7 @@ def publish(cycle_id: int):
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/results/finalise", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/finalise", methods=["POST"])
 @allow("office")
 def finalise(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
@@ -231,7 +231,7 @@ def finalise(cycle_id: int):
 # ----------------------------------------------------------------------------- public page and unit detail
 
 
-@bp.route("/cycles/<int:cycle_id>/results/public")
+@bp.route("/cycles/<id:cycle_id>/results/public")
 @allow(PUBLIC)
 def public(cycle_id: int):
     dbs = get_db()
@@ -248,7 +248,7 @@ def public(cycle_id: int):
                            overrides=overrides, users=users, can_object=can_object, objection_form=ObjectionForm())
 
 
-@bp.route("/cycles/<int:cycle_id>/results/units/<int:unit_id>")
+@bp.route("/cycles/<id:cycle_id>/results/units/<id:unit_id>")
 @allow(PUBLIC)
 def unit_detail(cycle_id: int, unit_id: int):
     dbs = get_db()
@@ -271,7 +271,7 @@ def unit_detail(cycle_id: int, unit_id: int):
 # ----------------------------------------------------------------------------- objections
 
 
-@bp.route("/cycles/<int:cycle_id>/results/units/<int:unit_id>/objection", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/results/units/<id:unit_id>/objection", methods=["POST"])
 @allow(SIGNED_IN)
 def lodge(cycle_id: int, unit_id: int):
     cycle = cycle_or_404(cycle_id)
@@ -283,7 +283,7 @@ def lodge(cycle_id: int, unit_id: int):
     return redirect(url_for("results.unit_detail", cycle_id=cycle_id, unit_id=unit_id))
 
 
-@bp.route("/cycles/<int:cycle_id>/objections")
+@bp.route("/cycles/<id:cycle_id>/objections")
 @allow("office")
 def objections_page(cycle_id: int):
     dbs = get_db()
@@ -299,7 +299,7 @@ def objections_page(cycle_id: int):
                            forms=forms, state=state, empty=EmptyForm(), labels=OBJECTION_STATUSES)
 
 
-@bp.route("/objections/<int:objection_id>/answer", methods=["POST"])
+@bp.route("/objections/<id:objection_id>/answer", methods=["POST"])
 @allow("office")
 def answer(objection_id: int):
     dbs = get_db()
@@ -312,14 +312,14 @@ def answer(objection_id: int):
         attempt(objections.answer, dbs, actor_id=current_user.id, objection=obj, decision=form.decision.data,
                 answer_text=form.answer.data, new_total=form.new_total.data,
                 new_grade=form.new_grade.data,
-                expected_version=int(form.version.data) if (form.version.data or "").isdigit() else None, ok="已答复。")
+                expected_version=parse_int(form.version.data), ok="已答复。")
     return redirect(url_for("results.objections_page", cycle_id=rs.cycle_id))
 
 
 # ----------------------------------------------------------------------------- exports
 
 
-@bp.route("/cycles/<int:cycle_id>/results.xlsx")
+@bp.route("/cycles/<id:cycle_id>/results.xlsx")
 @allow(PUBLIC)
 def workbook(cycle_id: int):
     from app.sheets.results import build_workbook
@@ -333,7 +333,7 @@ def workbook(cycle_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/api/cycles/<int:cycle_id>/results.json")
+@bp.route("/api/cycles/<id:cycle_id>/results.json")
 @allow(PUBLIC)
 def api_json(cycle_id: int):
     cycle = get_db().get(Cycle, cycle_id)
@@ -349,7 +349,7 @@ def api_json(cycle_id: int):
 # ----------------------------------------------------------------------------- history
 
 
-@bp.route("/units/<int:unit_id>/history")
+@bp.route("/units/<id:unit_id>/history")
 @allow(PUBLIC)
 def unit_history(unit_id: int):
     dbs = get_db()

@@ -54,7 +54,7 @@ def rules():
     return render_template("schemes/rules.html", catalogue=rule_catalogue())
 
 
-@bp.route("/<int:scheme_id>")
+@bp.route("/<id:scheme_id>")
 @allow("office")
 def detail(scheme_id: int):
     dbs = get_db()
@@ -82,7 +82,7 @@ def detail(scheme_id: int):
                            open_cycles=open_cycles, versions=versions, used=used, prev=prev, changes=changes)
 
 
-@bp.route("/<int:scheme_id>/excel")
+@bp.route("/<id:scheme_id>/excel")
 @allow("office")
 def download(scheme_id: int):
     from app.sheets.scheme import export_scheme
@@ -124,7 +124,7 @@ def upload():
     return render_template("schemes/upload.html", form=form, errors=errors), status
 
 
-@bp.route("/<int:scheme_id>/assign", methods=["POST"])
+@bp.route("/<id:scheme_id>/assign", methods=["POST"])
 @allow("office")
 def assign(scheme_id: int):
     dbs = get_db()

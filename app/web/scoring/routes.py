@@ -14,7 +14,7 @@ from app.services import ServiceError, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
-from app.web.common import cycle_or_404, fail, stage_state, to_current_cycle
+from app.web.common import cycle_or_404, fail, posted_version, stage_state, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -41,7 +41,7 @@ def index():
     return to_current_cycle("scoring.cycle")
 
 
-@bp.route("/cycles/<int:cycle_id>")
+@bp.route("/cycles/<id:cycle_id>")
 @allow("scorer", "office")
 def cycle(cycle_id: int):
     dbs = get_db()
@@ -59,7 +59,7 @@ def cycle(cycle_id: int):
                            has_scheme=schemes.has_scheme(cyc))
 
 
-@bp.route("/cycles/<int:cycle_id>/owners/<key>")
+@bp.route("/cycles/<id:cycle_id>/owners/<key>")
 @allow("scorer", "office")
 def grid(cycle_id: int, key: str):
     dbs = get_db()
@@ -80,10 +80,10 @@ def _cell_input(form, leaf, unit_id: int) -> CellInput:
     return CellInput(unit_id=unit_id, code=leaf.code,
                      values={f.name: form.get(f"f_{f.name}", "") for f in fields},
                      reasons={f.name: form.get(f"r_{f.name}", "") for f in leaf.fact_fields},
-                     version=int(form.get("version") or 0), confirm=True)
+                     version=posted_version(form.get("version")), confirm=True)
 
 
-@bp.route("/cycles/<int:cycle_id>/owners/<key>/units/<int:unit_id>/<code>", methods=["GET", "POST"])
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/units/<id:unit_id>/<code>", methods=["GET", "POST"])
 @allow("scorer", "office")
 def cell(cycle_id: int, key: str, unit_id: int, code: str):
     dbs = get_db()
@@ -138,7 +138,7 @@ def _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted):
                            posted=posted, state=state, sections=REPORT_SECTIONS)
 
 
-@bp.route("/cycles/<int:cycle_id>/owners/<key>/units/<int:unit_id>/<code>/preview", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/units/<id:unit_id>/<code>/preview", methods=["POST"])
 @allow("scorer", "office")
 def preview(cycle_id: int, key: str, unit_id: int, code: str):
     """JSON: the points and explanation the cell would get with the posted values (nothing saved)."""
@@ -158,7 +158,7 @@ def preview(cycle_id: int, key: str, unit_id: int, code: str):
                    status=res.status, provisional=res.provisional, error=res.error)
 
 
-@bp.route("/cycles/<int:cycle_id>/owners/<key>/template.xlsx")
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/template.xlsx")
 @allow("scorer", "office")
 def template(cycle_id: int, key: str):
     from app.sheets.scoring import build_template
@@ -175,7 +175,7 @@ def template(cycle_id: int, key: str):
                              "Cache-Control": "no-store"})
 
 
-@bp.route("/cycles/<int:cycle_id>/owners/<key>/import", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/import", methods=["POST"])
 @allow("scorer", "office")
 def import_template(cycle_id: int, key: str):
     from app.sheets.scoring import TemplateError, read_template

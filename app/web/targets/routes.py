@@ -25,7 +25,7 @@ from app.services import ServiceError, StaleData, files, org
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
-from app.web.common import attempt, fail, get_or_404, local_naive
+from app.web.common import attempt, fail, get_or_404, int_arg, local_naive, parse_int, posted_version
 from app.web.templating import add_nav
 
 from . import bp
@@ -52,7 +52,7 @@ def _kind_or_404(kind: str) -> str:
 
 
 def _year_arg(default_years: list[int]) -> int:
-    y = request.args.get("year", type=int)
+    y = parse_int(request.args.get("year"))
     if y and 2000 <= y <= 2100:
         return y
     return default_years[0] if default_years else date.today().year
@@ -96,7 +96,7 @@ def index():
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS)
 
 
-@bp.route("/tables/<int:table_id>")
+@bp.route("/tables/<id:table_id>")
 @allow("reporter", "office")
 def table(table_id: int):
     dbs = get_db()
@@ -107,7 +107,7 @@ def table(table_id: int):
     return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence, **_ctx(rec))
 
 
-@bp.route("/tables/<int:table_id>/fill/<kind>", methods=["GET", "POST"])
+@bp.route("/tables/<id:table_id>/fill/<kind>", methods=["GET", "POST"])
 @allow("reporter")
 def fill(table_id: int, kind: str):
     dbs = get_db()
@@ -126,10 +126,8 @@ def fill(table_id: int, kind: str):
             p = row.position
             if f"a{p}_v" not in request.form:
                 continue
-            try:
-                version = int(request.form.get(f"a{p}_v") or 0)
-            except ValueError:
-                version = -1
+            version = parse_int(request.form.get(f"a{p}_v") or "0")
+            version = -1 if version is None else version
             text = request.form.get(f"a{p}_text", "")
             note = request.form.get(f"a{p}_note", "")
             posted[p] = (text, note)
@@ -153,7 +151,7 @@ def fill(table_id: int, kind: str):
                            ev_form=EvidenceForm(), del_form=CsrfForm(), **_ctx(rec))
 
 
-@bp.route("/tables/<int:table_id>/evidence/<kind>/<int:position>", methods=["POST"])
+@bp.route("/tables/<id:table_id>/evidence/<kind>/<id:position>", methods=["POST"])
 @allow("reporter")
 def evidence_add(table_id: int, kind: str, position: int):
     dbs = get_db()
@@ -184,7 +182,7 @@ def evidence_add(table_id: int, kind: str, position: int):
     return redirect(back)
 
 
-@bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
+@bp.route("/evidence/<id:evidence_id>/delete", methods=["POST"])
 @allow("reporter")
 def evidence_delete(evidence_id: int):
     dbs = get_db()
@@ -198,7 +196,7 @@ def evidence_delete(evidence_id: int):
     return redirect(url_for("targets.fill", table_id=rec.id, kind=kind) + f"#row-{position}")
 
 
-@bp.route("/evidence/<int:evidence_id>")
+@bp.route("/evidence/<id:evidence_id>")
 @allow("reporter", "office")
 def evidence_download(evidence_id: int):
     ev = get_or_404(TargetEvidence, evidence_id)
@@ -209,7 +207,7 @@ def evidence_download(evidence_id: int):
                                    ev.original_name or f"evidence.{ev.file_type}")
 
 
-@bp.route("/tables/<int:table_id>/year-end", methods=["GET", "POST"])
+@bp.route("/tables/<id:table_id>/year-end", methods=["GET", "POST"])
 @allow("reporter", "office")
 def year_end(table_id: int):
     dbs = get_db()
@@ -227,7 +225,7 @@ def year_end(table_id: int):
                                 summary=form.summary.data, problems=form.problems.data, fixes=form.fixes.data,
                                 budget={"start": form.budget_start.data, "full": form.budget_full.data,
                                         "spent": form.budget_spent.data},
-                                expected_version=int(form.version.data or 0))
+                                expected_version=posted_version(form.version.data))
             except StaleData as exc:
                 fail(exc)
                 return redirect(url_for("targets.year_end", table_id=rec.id))
@@ -248,7 +246,7 @@ def year_end(table_id: int):
                            **_ctx(rec))
 
 
-@bp.route("/tables/<int:table_id>/report")
+@bp.route("/tables/<id:table_id>/report")
 @allow("reporter", "office")
 def report(table_id: int):
     """The printable year-end report in the Jiangmen style."""
@@ -260,7 +258,7 @@ def report(table_id: int):
     return render_template("targets/report.html", ye=ye, half=half, actuals=actuals, **_ctx(rec))
 
 
-@bp.route("/tables/<int:table_id>/export.xlsx")
+@bp.route("/tables/<id:table_id>/export.xlsx")
 @allow("reporter", "office")
 def export(table_id: int):
     rec = _table_or_404(table_id)
@@ -268,7 +266,7 @@ def export(table_id: int):
     return _xlsx(svc.export_workbook(rec), f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
 
 
-@bp.route("/tables/<int:table_id>/selfeval.xlsx")
+@bp.route("/tables/<id:table_id>/selfeval.xlsx")
 @allow("reporter", "office")
 def selfeval(table_id: int):
     dbs = get_db()
@@ -320,7 +318,7 @@ def checkpoint_set(kind: str):
         abort(400)
     attempt(svc.set_checkpoint, dbs, actor_id=current_user.id, year=year, kind=kind,
             status="open" if action == "open" else "closed",
-            due_at=from_local(form.due_at.data), expected_version=int(form.version.data or 0), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
+            due_at=from_local(form.due_at.data), expected_version=posted_version(form.version.data), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
     return redirect(url_for("targets.office", year=year))
 
 
@@ -380,9 +378,9 @@ def upload():
     dbs = get_db()
     form = _upload_form()
     if request.method == "GET":
-        form.year.data = form.year.data or request.args.get("year", type=int) or date.today().year
-        if request.args.get("unit_id", type=int):
-            form.unit_id.data = request.args.get("unit_id", type=int)
+        form.year.data = form.year.data or int_arg("year", label="年度", minimum=2000, maximum=2100) or date.today().year
+        if int_arg("unit_id", label="单位"):
+            form.unit_id.data = int_arg("unit_id", label="单位")
         form.project.data = request.args.get("project", "")
         return render_template("targets/upload.html", form=form)
     if not form.validate_on_submit() or not form.unit_id.data:
@@ -440,7 +438,7 @@ def upload_confirm():
     try:
         rec = svc.import_table(dbs, actor_id=current_user.id, unit=unit, year=int(pending["year"]), data=data,
                                filename=pending.get("filename", ""), project=pending.get("project"),
-                               expected_version=int(form.version.data or 0))
+                               expected_version=posted_version(form.version.data))
     except ServiceError as exc:
         fail(exc)
         return redirect(url_for("targets.upload", unit_id=unit.id, year=pending["year"],

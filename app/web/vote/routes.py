@@ -2,10 +2,11 @@
 
 How a code reaches the server (and why it is never in a log): the slip's QR code holds
 ``<base>/v#<CODE>``. The part after ``#`` (the fragment) is never sent by a browser, so the
-request line that any access log could record is ``GET /v``. The entry page's inline script
-reads the fragment, removes it from the address bar and history, and POSTs the code in the
+request line that any access log could record is ``GET /v``. The entry page's script
+(``static/vote-entry.js``) reads the fragment, removes it from the address bar and history, and POSTs the code in the
 request body; the server puts the roll entry into the signed session cookie and answers with
-the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload). Without JavaScript the voter types the short code from the slip into the same
+the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload); that
+ballot session lasts ``VOTE_SESSION_MINUTES``. Without JavaScript the voter types the short code from the slip into the same
 form. Neither the code nor the roll entry is written to any log (gunicorn's access log is off by
 default, and if switched on it sees only ``/v`` and ``/v/ballot``).
 
@@ -15,14 +16,17 @@ short Core transaction (``voting.cast_ballot``), which re-checks the stage.
 """
 
 
+import time
+
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from app.extensions import csrf, db, get_db, own_transactions
 from app.models import Cycle
 from app.security import PUBLIC, allow, client_ip
-from app.services import ServiceError, StageClosed, voting
+from app.services import ServiceError, StageClosed, vote_status, voting
 from app.services.accounts import lock_minutes
+from app.web.common import parse_int
 from app.web.public.routes import PUBLIC_LINKS
 
 from . import bp
@@ -30,7 +34,7 @@ from . import bp
 if ("民主测评结果与回执码", "vote.results") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("民主测评结果与回执码", "vote.results"))
 
-SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id] of a code voter
+SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id, accepted at (epoch s)] of a code voter
 RECEIPT_KEY = "vote_receipt"
 
 
@@ -95,20 +99,39 @@ def _ballot_vars(ctx, own_unit_id, action):
             "levels": ctx.policy.level_names, "categories": ctx.rules.categories}
 
 
+def _ascii_ballot(form) -> tuple[dict[str, str], list[str]]:
+    """The ballot fields whose unit key and level are written with ASCII digits, and the errors for
+    the others (``u²=1``, ``u5=²``, other Unicode digits: ``str.isdigit()`` accepts them, ``int()`` does not)."""
+    kept: dict[str, str] = {}
+    errors: list[str] = []
+    for key, value in form.items():
+        if key.startswith("u") and key[1:].isdigit() and parse_int(key[1:]) is None:
+            errors.append("选票含有不在本次测评范围内的单位")
+            continue
+        if key.startswith("u") and value.isdigit() and parse_int(value) is None:
+            errors.append("选票含有无效的等次")
+            continue
+        kept[key] = value
+    return kept, list(dict.fromkeys(errors))
+
+
 def _submit(voter, action: str, on_success):
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
     if ctx.unavailable:  # no rules to check the ballot with (e.g. no scheme assigned)
         return _page("vote/message.html", 409, title="不能投票", message=ctx.unavailable)
-    choices, errors = voting.check_choices(ctx, voter.unit_id, request.form)
+    form, refused = _ascii_ballot(request.form)
+    choices, errors = voting.check_choices(ctx, voter.unit_id, form)
+    errors = refused + errors
     if errors:
         return _ballot_page(ctx, voter.unit_id, action, errors=errors, chosen=choices, status=422)
     try:
         receipt = voting.cast_ballot(db.engine, cycle_id=voter.cycle_id, roll_id=voter.roll_id,
                                      group_key=voter.group_key, choices=choices, ctx=ctx)
     except voting.AlreadyVoted as exc:
-        return _page("vote/message.html", 409, title="已投过票", message=exc.message)
+        return _page("vote/message.html", 409, title="已投过票", message=exc.message,
+                     ballot_state=vote_status.ballot_status(db.engine, voting.voter_by_id(db.engine, voter.roll_id)))
     except StageClosed as exc:
         return _page("vote/message.html", 409, title="不能投票", message=exc.message)
     except ServiceError as exc:  # nothing was recorded: the voter may submit again
@@ -159,7 +182,8 @@ def entry():
     if voter is None or voter.void:
         return _page("vote/entry.html", 422, error="测评码无效，请核对测评票上的测评码（8 位字母数字）。")
     if voter.voted:
-        return _page("vote/entry.html", 422, error="该测评码已投票，每个测评码只能投一次。")
+        return _page("vote/entry.html", 422, error="该测评码已投票，每个测评码只能投一次。",
+                     ballot_state=vote_status.ballot_status(db.engine, voter))
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
@@ -167,15 +191,20 @@ def entry():
     if not is_open:
         return _page("vote/message.html", 409, title="不能投票", message=why)
     session.pop(RECEIPT_KEY, None)
-    session[SESSION_KEY] = [voter.roll_id, voter.cycle_id, voter.group_key, voter.unit_id]
+    session[SESSION_KEY] = [voter.roll_id, voter.cycle_id, voter.group_key, voter.unit_id, int(time.time())]
     return _ballot_page(ctx, voter.unit_id, url_for("vote.ballot"))
 
 
 def _code_voter():
+    """The code voter of this browser, or None; a ballot session older than
+    ``VOTE_SESSION_MINUTES`` (or of an older format) is dropped: the code must be entered again."""
     data = session.get(SESSION_KEY)
     if not data:
         return None
-    roll_id, cycle_id, group_key, unit_id = data
+    if len(data) != 5 or time.time() - data[4] > current_app.config["VOTE_SESSION_MINUTES"] * 60:
+        session.pop(SESSION_KEY, None)
+        return None
+    roll_id, cycle_id, group_key, unit_id, _at = data
     return voting.Voter(roll_id, cycle_id, group_key, unit_id, False, False)
 
 
@@ -183,8 +212,11 @@ def _code_voter():
 @allow(PUBLIC)
 @own_transactions
 def ballot():
+    had_session = SESSION_KEY in session
     voter = _code_voter()
     if voter is None:
+        if had_session:
+            return _page("vote/entry.html", 409, error="测评页面已超时，选票未提交。请重新输入测评码（测评码仍可使用）。")
         return redirect(url_for("vote.entry"))
     if request.method == "POST":
         def done(receipt):
@@ -198,7 +230,8 @@ def ballot():
         return _page("vote/message.html", 410, title="测评码已作废", message="该测评码已被目标办作废，请向会务人员领取新的测评票。")
     if fresh.voted:
         session.pop(SESSION_KEY, None)
-        return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。")
+        return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。",
+                     ballot_state=vote_status.ballot_status(db.engine, fresh))
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
@@ -218,7 +251,7 @@ def done():
 
 
 # ---------------------------------------------------------------- by account
-@bp.route("/v/cycles/<int:cycle_id>", methods=["GET", "POST"])
+@bp.route("/v/cycles/<id:cycle_id>", methods=["GET", "POST"])
 @allow("voter")
 @own_transactions
 def account_ballot(cycle_id: int):
@@ -229,7 +262,8 @@ def account_ballot(cycle_id: int):
         return _page("vote/message.html", 403, title="不在测评名册中",
                      message="您不在本周期民主测评的名册中。如有疑问请联系目标办。")
     if voter.voted:
-        return _page("vote/message.html", 200, title="已投过票", message="您已参加本周期的民主测评，感谢参与。")
+        return _page("vote/message.html", 200, title="已投过票", message="您已参加本周期的民主测评，感谢参与。",
+                     ballot_state=vote_status.ballot_status(db.engine, voter))
     action = url_for("vote.account_ballot", cycle_id=cycle_id)
     if request.method == "POST":
         return _submit(voter, action, lambda receipt: None)
@@ -243,7 +277,7 @@ def account_ballot(cycle_id: int):
 
 
 # ---------------------------------------------------------------- public results
-@bp.route("/public/cycles/<int:cycle_id>/voting")
+@bp.route("/public/cycles/<id:cycle_id>/voting")
 @allow(PUBLIC)
 def results(cycle_id: int):
     dbs = get_db()

@@ -12,7 +12,7 @@ from app.services import ServiceError, voting
 from app.services.org import active_units
 from app.services.schemes import SchemeUnavailable
 from app.services.stages import state_of
-from app.web.common import attempt, cycle_or_404, fail, to_current_cycle
+from app.web.common import attempt, cycle_or_404, fail, parse_int, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -46,7 +46,7 @@ def index():
     return to_current_cycle("voting.dashboard", message="还没有进行中的考核周期。", fallback="office.cycles")
 
 
-@bp.route("/cycles/<int:cycle_id>")
+@bp.route("/cycles/<id:cycle_id>")
 @allow("office")
 def dashboard(cycle_id: int):
     dbs = get_db()
@@ -71,7 +71,7 @@ def dashboard(cycle_id: int):
         locked_addresses=voting.locked_addresses(dbs))
 
 
-@bp.route("/cycles/<int:cycle_id>/code-locks/lift", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/code-locks/lift", methods=["POST"])
 @allow("office")
 def code_locks_lift(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -83,7 +83,7 @@ def code_locks_lift(cycle_id: int):
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/turnout.json")
+@bp.route("/cycles/<id:cycle_id>/turnout.json")
 @allow("office")
 def turnout_json(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -92,7 +92,7 @@ def turnout_json(cycle_id: int):
             "roll": sum(g.roll for g in rows), "voted": sum(g.voted for g in rows)}
 
 
-@bp.route("/cycles/<int:cycle_id>/groups", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/groups", methods=["POST"])
 @allow("office")
 def group_save(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -102,12 +102,12 @@ def group_save(cycle_id: int):
         return _back(cycle_id)
     attempt(voting.save_group, get_db(), actor_id=current_user.id, cycle=cycle, key=form.key.data or "",
             name=form.name.data, weight=form.weight.data,
-            group_id=int(form.group_id.data) if (form.group_id.data or "").isdigit() else None,
+            group_id=parse_int(form.group_id.data),
             position=len(voting.groups_of(get_db(), cycle_id)) + 1, ok="已保存测评人员类别。")
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/groups/defaults", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/groups/defaults", methods=["POST"])
 @allow("office")
 def group_defaults(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -121,7 +121,7 @@ def group_defaults(cycle_id: int):
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/share", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/share", methods=["POST"])
 @allow("office")
 def share(cycle_id: int):
     from decimal import Decimal, InvalidOperation
@@ -140,7 +140,7 @@ def share(cycle_id: int):
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/accounts", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/accounts", methods=["POST"])
 @allow("office")
 def accounts_add(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -158,7 +158,7 @@ def accounts_add(cycle_id: int):
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/entries/<int:entry_id>/remove", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/entries/<id:entry_id>/remove", methods=["POST"])
 @allow("office")
 def entry_remove(cycle_id: int, entry_id: int):
     cycle = _cycle(cycle_id)
@@ -168,7 +168,7 @@ def entry_remove(cycle_id: int, entry_id: int):
     return _back(cycle_id)
 
 
-@bp.route("/cycles/<int:cycle_id>/codes", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/codes", methods=["POST"])
 @allow("office")
 def codes_issue(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -188,7 +188,7 @@ def codes_issue(cycle_id: int):
     return redirect(url_for("voting.codes", cycle_id=cycle_id, batch=batch))
 
 
-@bp.route("/cycles/<int:cycle_id>/codes")
+@bp.route("/cycles/<id:cycle_id>/codes")
 @allow("office")
 def codes(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -200,7 +200,7 @@ def codes(cycle_id: int):
                            pretty=voting.pretty_code)
 
 
-@bp.route("/cycles/<int:cycle_id>/codes/<int:entry_id>/void", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/codes/<id:entry_id>/void", methods=["POST"])
 @allow("office")
 def code_void(cycle_id: int, entry_id: int):
     cycle = _cycle(cycle_id)
@@ -224,7 +224,7 @@ def slip_base_url() -> str:
     return base.rstrip("/") + url_for("vote.entry")
 
 
-@bp.route("/cycles/<int:cycle_id>/slips")
+@bp.route("/cycles/<id:cycle_id>/slips")
 @allow("office")
 def slips(cycle_id: int):
     """Printable A4 sheets of slips (8 per page): QR code (inline SVG, made here with segno), the
@@ -262,7 +262,7 @@ def _tally_or_redirect(cycle: Cycle):
     return t, None
 
 
-@bp.route("/cycles/<int:cycle_id>/tally")
+@bp.route("/cycles/<id:cycle_id>/tally")
 @allow("office")
 def tally(cycle_id: int):
     cycle = _cycle(cycle_id)
@@ -273,7 +273,7 @@ def tally(cycle_id: int):
                            empty=EmptyForm(), min_group=voting.MIN_GROUP)
 
 
-@bp.route("/cycles/<int:cycle_id>/tally.xlsx")
+@bp.route("/cycles/<id:cycle_id>/tally.xlsx")
 @allow("office")
 def tally_xlsx(cycle_id: int):
     from app.sheets.voting import tally_workbook
@@ -287,7 +287,7 @@ def tally_xlsx(cycle_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/cycles/<int:cycle_id>/publish", methods=["POST"])
+@bp.route("/cycles/<id:cycle_id>/publish", methods=["POST"])
 @allow("office")
 def publish(cycle_id: int):
     cycle = _cycle(cycle_id)

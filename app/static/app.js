@@ -1,0 +1,20 @@
+/* Small behaviours shared by every page, declared in the markup instead of inline handlers
+   (the Content-Security-Policy allows no inline script):
+   data-confirm="…" on a form or a submit button asks before submitting;
+   data-print on a button prints the page; data-autosubmit on a select submits its form. */
+(function () {
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest ? e.target.closest("[data-print],button[data-confirm],input[data-confirm]") : null;
+    if (!el) return;
+    if (el.hasAttribute("data-print")) { e.preventDefault(); window.print(); return; }
+    if (!window.confirm(el.getAttribute("data-confirm"))) e.preventDefault();
+  });
+  document.addEventListener("submit", function (e) {
+    var f = e.target, msg = f.getAttribute && f.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+  });
+})();
