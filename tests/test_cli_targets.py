@@ -9,6 +9,7 @@ import openpyxl
 from sqlmodel import func, select
 
 from app.models.targets import TargetTableRecord
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
@@ -108,8 +109,8 @@ def test_export_and_selfeval_read_back(app, session, tmp_path):
         text = f"{v.quantity}{v.unit or ''}" if v.kind == "quantity" else v.text
         entries.append(svc.ActualInput(row.position, text))
     svc.save_actuals(session, actor_id=None, allowed_units={u.id}, rec=rec, kind="full_year", entries=entries)
-    svc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="", problems="", fixes="",
-                    budget={"start": "500", "full": "500", "spent": "500"}, expected_version=rec.version)
+    ysvc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="", problems="", fixes="",
+                     budget={"start": "500", "full": "500", "spent": "500"}, expected_version=rec.version)
     session.commit()
     sheet = tmp_path / "self.xlsx"
     res = _run(app, "selfeval", "--unit", "徐州机电技师学院", "--year", "2022", str(sheet))

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from app.extensions import db
 from app.services import ServiceError
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 
 YEAR = click.IntRange(2000, 2100)
@@ -131,7 +132,7 @@ def selfeval_cmd(out, unit, year, project):
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
             _fail(exc.message)
-        data = svc.selfeval_workbook(session, rec)
+        data = ysvc.selfeval_workbook(session, rec)
     _write(out, data)
     click.echo(f"已导出 {svc.label_of(rec, u)} 的绩效自评表到 {out}")
 
@@ -149,7 +150,7 @@ def score_cmd(unit, year, project, as_json):
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
             _fail(exc.message)
-        ye = svc.year_end_score(session, rec)
+        ye = ysvc.year_end_score(session, rec)
     if as_json:
         click.echo(json.dumps({
             "unit": u.name, "year": year, "project": rec.project, "total": str(ye.total), "grade": ye.grade,

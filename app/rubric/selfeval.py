@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 __all__ = [
     "DEFAULT_LEVEL_SHARES",
     "EXECUTION_WEIGHT",
+    "OVER_FULL_MARK",
     "RULES",
     "RULE_DIRECT",
     "RULE_LEVEL",
@@ -58,6 +59,7 @@ __all__ = [
     "score_level",
     "score_proportional",
     "score_satisfaction",
+    "states_over_full",
 ]
 
 RULE_PROPORTIONAL = "按照完成比例赋分"
@@ -65,6 +67,9 @@ RULE_DIRECT = "直接赋分"
 RULE_LEVEL = "按评判等级赋分"
 RULE_SATISFACTION = "满意度赋分"
 RULES = (RULE_PROPORTIONAL, RULE_DIRECT, RULE_LEVEL, RULE_SATISFACTION)
+# Appended to 按照完成比例赋分 in a 赋分规则 cell when a rate above 100 % is not penalised.
+OVER_FULL_MARK = "（超额不扣分）"
+_OVER_FULL_WORDS = ("超额不扣分", "超额完成不扣分", "超额完成得满分", "超额完成视同达到", "超过目标不扣分")
 
 EXECUTION_WEIGHT = Decimal(10)
 CENT = Decimal("0.01")
@@ -341,6 +346,13 @@ def normalise_rule(text: str | None) -> str | None:
         if alias in s:
             return rule
     raise RuleError(f"赋分规则「{text}」无法识别，可选：{'、'.join(RULES)}")
+
+
+def states_over_full(text: str | None) -> bool:
+    """Whether a 赋分规则 cell says that over-achievement is not penalised (e.g. 「按照完成比例赋分
+    （超额不扣分）」); without such words a proportional rule keeps the deviation rule."""
+    s = "".join(str(text or "").split())
+    return any(w in s for w in _OVER_FULL_WORDS)
 
 
 def default_rule(*, level1: str | None = None, level2: str | None = None, target_kind: str | None = None) -> str:

@@ -557,11 +557,16 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
         rule, flags = _rule_for(row, target)
         w = weights[row.position]
         policy = overachievement_of(row, cfg)
+        raw = actuals.get(row.position)
         if row.position in exclude:
-            out.append(RowScore(row.position, row.name, w, rule, target, None, None, Decimal("0.00"),
+            try:
+                actual = as_value(raw, year=table.year)
+            except ValueParseError:
+                actual = None
+            rate = completion(target, actual, policy=policy) if actual is not None and actual.kind != "empty" else None
+            out.append(RowScore(row.position, row.name, w, rule, target, actual, rate, Decimal("0.00"),
                                 exclude_reason or "不单独计分", (), counted=False))
             continue
-        raw = actuals.get(row.position)
         try:
             actual = as_value(raw, year=table.year)
         except ValueParseError as exc:

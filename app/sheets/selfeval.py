@@ -543,7 +543,9 @@ def _read_indicator(ws, grid: _Grid, r: int, cols: dict[str, int], title: str, p
         return None
     assert weight is not None
     try:
-        score = rules.score_indicator(rule, weight, rate, level=level, config=config)
+        # the deviation rule unless the sheet's own rule cell says over-achievement is not penalised
+        over_full = "rule" in cols and rules.states_over_full(grid.text(r, cols["rule"]))
+        score = rules.score_indicator(rule, weight, rate, level=level, config=config, over_full=over_full)
     except rules.RuleError as exc:
         fail(_coord(r, cols["score"]), str(exc))
         return None

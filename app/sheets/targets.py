@@ -34,7 +34,7 @@ import io
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
@@ -45,16 +45,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.rubric import selfeval
+from app.rubric.tablesettings import OVER_MET, TableSettings
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
-    TOTAL_POINTS,
     TableScore,
     TargetRow,
     TargetTable,
-    score_table,
+    overachievement_of,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
+from app.rubric.yearend import score_year_end
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 __all__ = [
@@ -731,6 +732,14 @@ def write_target_workbook(table: TargetTable) -> bytes:
     return _to_bytes(wb)
 
 
+def _rule_text(row: TargetRow, rule: str, settings: TableSettings) -> str:
+    """The 赋分规则 cell: the row's own text, marked when over-achievement is not penalised."""
+    text = row.rule or rule
+    if rule == selfeval.RULE_PROPORTIONAL and overachievement_of(row, settings) == OVER_MET:
+        return f"{text}{selfeval.OVER_FULL_MARK}"
+    return text
+
+
 SELFEVAL_HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分",
                    "指标值设定依据", "上年完成情况", "赋分规则", "佐证资料", "偏差原因分析及改进措施")
 
@@ -745,7 +754,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
                          goals: tuple[str | None, str | None] = (None, None),
                          evidence: Mapping[int, str] | None = None,
                          reasons: Mapping[int, str] | None = None,
-                         with_scores: bool = True) -> bytes:
+                         with_scores: bool = True, settings: TableSettings | None = None) -> bytes:
     """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
 
     ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
@@ -759,9 +768,21 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     ``app.sheets.selfeval.score_workbook`` reads the result; it needs the budget line (without
     ``budget`` it reports the 执行率 as missing) and an actual for every row. 职能 / 重点工作 have no
     column in this layout and are left out; 三级指标 holds the indicator name.
+
+    ``settings`` (the table's, default ``TableSettings()``) give the over-achievement policy, the
+    line's target and points; the score is ``yearend.score_year_end`` in the indicators scoring
+    with the line's points reserved, so it is the page's whenever the budget line is entered. A
+    proportional row scored under the "met" policy gets 赋分规则 「按照完成比例赋分（超额不扣分）」,
+    the wording the score-sheet reader honours; the table's own 预算执行率 row, counted in the
+    line, has weight 0.
     """
-    execution_weight = selfeval.EXECUTION_WEIGHT
-    score: TableScore = score_table(table, actuals, pool=TOTAL_POINTS - execution_weight)
+    cfg = replace(settings or TableSettings(), scoring="indicators")
+    start, full, spent = (None, None, None) if budget is None else (
+        None if x is None else Decimal(str(x)) for x in budget)
+    year_end = score_year_end(table, actuals, settings=cfg, budget_line=True,
+                              budget_rate=spent / full if full and spent is not None else None)
+    execution_weight = cfg.execution_weight
+    score: TableScore = year_end.score
     evidence = evidence or {}
     reasons = reasons or {}
     wb = Workbook()
@@ -806,13 +827,11 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     _put(ws, 6, 6, _number_cell(execution_weight))
     execution_points: Decimal | None = None
     if budget is not None:
-        start, full, spent = (None if x is None else Decimal(str(x)) for x in budget)
         for c, x in zip((3, 4, 5), (start, full, spent), strict=True):
             _put(ws, 6, c, None if x is None else f"{x.quantize(Decimal('0.01'))}")
-        if full and spent is not None:
-            rate = spent / full
-            _put(ws, 6, 7, _percent_text(rate))
-            execution_points = selfeval.score_budget_execution(rate, weight=execution_weight).points
+        if year_end.execution is not None:
+            _put(ws, 6, 7, _percent_text(year_end.execution.rate))
+            execution_points = year_end.execution.points
             if with_scores:
                 _put(ws, 6, 8, str(execution_points))
 
@@ -843,7 +862,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             s.target.text if s.target is not None else None,
             s.actual.text if s.actual is not None else None,
             None, str(s.points) if with_scores and s.scored else None,
-            None, None, row.rule or s.rule, evidence.get(row.position), reasons.get(row.position),
+            None, None, _rule_text(row, s.rule, cfg), evidence.get(row.position), reasons.get(row.position),
         ]
         _put(ws, r, 1, "年度绩效指标完成情况")
         for c, v in enumerate(values, start=2):

@@ -10,8 +10,10 @@ import openpyxl
 import pytest
 from openpyxl import Workbook
 
-from app.rubric.targets import LAYOUT_FUNCTIONS, TargetRow, TargetTable, score_table
+from app.rubric.tablesettings import TableSettings
+from app.rubric.targets import LAYOUT_FUNCTIONS, TargetRow, TargetTable
 from app.rubric.values import parse_value
+from app.rubric.yearend import score_year_end
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import (
     SELFEVAL_HEADER,
@@ -347,7 +349,12 @@ def test_selfeval_sheet_is_read_by_the_score_sheet_reader(name):
     assert result.errors == [], [str(e) for e in result.errors[:3]]
     (project,) = result.projects
     assert len(project.indicators) == len(table.rows)
-    ours = score_table(table, actuals, pool=D(90))
+    # the table's 预算执行率 row (if any) is counted in the 年度资金总额 line only, so weight 0 here
+    ours = score_year_end(table, actuals, settings=TableSettings(), budget_line=True,
+                          budget_rate=D("960.5") / D(1000)).score
+    exec_rows = [r for r in ours.rows if not r.counted]
+    assert len(exec_rows) == (1 if name.startswith("changzhou") else 0)
+    assert all(r.weight == 0 for r in exec_rows)
     assert [i.score.points for i in project.indicators] == [r.points for r in ours.rows]
     assert [i.name for i in project.indicators] == ["".join(r.name.split()) for r in table.rows]
     assert len(ours.shortfalls) == 2

@@ -23,6 +23,7 @@ from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
 from app.services import ServiceError, StaleData, files
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
@@ -223,11 +224,11 @@ def year_end(table_id: int):
             return redirect(url_for("targets.year_end", table_id=rec.id))
         if form.validate_on_submit():
             try:
-                svc.save_report(dbs, actor_id=current_user.id, identity=current_user, rec=rec,
-                                summary=form.summary.data, problems=form.problems.data, fixes=form.fixes.data,
-                                budget={"start": form.budget_start.data, "full": form.budget_full.data,
-                                        "spent": form.budget_spent.data},
-                                expected_version=int(form.version.data or 0))
+                ysvc.save_report(dbs, actor_id=current_user.id, identity=current_user, rec=rec,
+                                 summary=form.summary.data, problems=form.problems.data, fixes=form.fixes.data,
+                                 budget={"start": form.budget_start.data, "full": form.budget_full.data,
+                                         "spent": form.budget_spent.data},
+                                 expected_version=int(form.version.data or 0))
             except StaleData as exc:
                 fail(exc)
                 return redirect(url_for("targets.year_end", table_id=rec.id))
@@ -242,7 +243,7 @@ def year_end(table_id: int):
         b = rec.budget or {}
         form.budget_start.data, form.budget_full.data, form.budget_spent.data = (
             b.get("start", ""), b.get("full", ""), b.get("spent", ""))
-    ye = svc.year_end_score(dbs, rec)
+    ye = ysvc.year_end_score(dbs, rec)
     notes = {pos: a.note for (pos, _k), a in svc.actuals_of(dbs, rec.id, "full_year").items() if a.note}
     return render_template("targets/year_end.html", ye=ye, form=form, editable=editable, notes=notes,
                            **_ctx(rec))
@@ -254,7 +255,7 @@ def report(table_id: int):
     """The printable year-end report in the Jiangmen style."""
     dbs = get_db()
     rec = _table_or_404(table_id)
-    ye = svc.year_end_score(dbs, rec)
+    ye = ysvc.year_end_score(dbs, rec)
     half = svc.progress(dbs, rec, "half_year")
     actuals = svc.actuals_of(dbs, rec.id, "full_year")
     return render_template("targets/report.html", ye=ye, half=half, actuals=actuals, **_ctx(rec))
@@ -274,7 +275,7 @@ def selfeval(table_id: int):
     dbs = get_db()
     rec = _table_or_404(table_id)
     unit = dbs.get(Unit, rec.unit_id)
-    return _xlsx(svc.selfeval_workbook(dbs, rec), f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
+    return _xlsx(ysvc.selfeval_workbook(dbs, rec), f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- the office
@@ -285,7 +286,7 @@ def office():
     ys = svc.years(dbs)
     year = _year_arg(ys)
     standings = svc.standings(dbs, year)
-    scores = {s.rec.id: svc.year_end_score(dbs, s.rec) for s in standings if s.counts("full_year")["missing"]
+    scores = {s.rec.id: ysvc.year_end_score(dbs, s.rec) for s in standings if s.counts("full_year")["missing"]
               < len(s.reports["full_year"].rows)}
     have = {s.unit.id for s in standings}
     without = [u for u in _active_units() if u.id not in have]
