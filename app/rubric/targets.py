@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -278,6 +278,9 @@ class TargetTable:
     year: int
     layout: str
     rows: tuple[TargetRow, ...] = ()
+    # What the sheet says above the indicator header, label → text as written (资金总额, 财政拨款,
+    # 其他, 项目支出 lines, 单位主要职能, 年度目标 …), in sheet order.
+    info: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -304,6 +307,7 @@ class TargetTable:
             "year": self.year,
             "layout": self.layout,
             "rows": [r.to_dict() for r in self.rows],
+            "info": [[k, v] for k, v in self.info.items()],
         }
 
     @classmethod
@@ -314,6 +318,7 @@ class TargetTable:
             year=int(data["year"]),
             layout=data.get("layout", LAYOUT_LEVELS),
             rows=tuple(TargetRow.from_dict(r) for r in data.get("rows", ())),
+            info={k: v for k, v in data.get("info", ())},
         )
 
     def to_json(self) -> list[dict[str, Any]]:
