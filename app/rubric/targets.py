@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -188,6 +188,18 @@ def _dec(value: object) -> Decimal | None:
 
 # --------------------------------------------------------------------------- the table
 
+def _label(text: str) -> str:
+    return "".join(text.split()).rstrip("：:")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text.replace(",", ""))
+    except ArithmeticError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class TargetRow:
     """One indicator of a target table. See the module docstring for ``level3`` vs ``name``."""
@@ -205,6 +217,7 @@ class TargetRow:
     position: int = 0
     related_project: str | None = None  # 对应项目 (Xuzhou layout), when the table has one
     overachievement: str | None = None  # the row's own over-achievement policy (None: the table's)
+    section: int = 0  # which header of the source sheet the row stood under (0: the first)
 
     @property
     def levels(self) -> tuple[str | None, str | None, str | None]:
@@ -232,6 +245,7 @@ class TargetRow:
             "weight": None if self.weight is None else str(self.weight),
             "rule": self.rule,
             "overachievement": self.overachievement,
+            "section": self.section,
         }
 
     @classmethod
@@ -250,6 +264,7 @@ class TargetRow:
             position=int(data.get("position", 0)),
             related_project=data.get("related_project"),
             overachievement=data.get("overachievement"),
+            section=int(data.get("section", 0)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -278,9 +293,10 @@ class TargetTable:
     year: int
     layout: str
     rows: tuple[TargetRow, ...] = ()
-    # What the sheet says above the indicator header, label → text as written (资金总额, 财政拨款,
-    # 其他, 项目支出 lines, 单位主要职能, 年度目标 …), in sheet order.
-    info: Mapping[str, str] = field(default_factory=dict)
+    # The rows above the first indicator header (title and year lines excepted), as written: per
+    # row its cells (column, columns spanned, rows spanned, text) — 单位名称, 资金总额, the 收入
+    # block, 项目支出 lines, 单位主要职能, 年度目标 …
+    preamble: tuple[tuple[tuple[int, int, int, str], ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -289,6 +305,36 @@ class TargetTable:
         positions = [r.position for r in self.rows]
         if len(set(positions)) != len(positions):
             raise ValueError("指标序号重复")
+
+    @property
+    def info(self) -> dict[str, str]:
+        """The preamble as label → value, in sheet order. Labels lose spaces and line breaks
+        (「单位\n主要职能」 → 「单位主要职能」); a cell spanning several rows (收入) prefixes the labels
+        of its rows (「收入·财政拨款」); in a row a label followed only by numbers gets them all
+        (「项目支出」 → 「632 / 1507.84」), otherwise texts pair up as label, value; a label seen
+        again gets 「（2）」."""
+        out: dict[str, str] = {}
+        groups: list[list] = []  # [label, rows left]
+        for cells in self.preamble:
+            groups = [g for g in groups if g[1] > 0]
+            texts = [t for _c, _n, _rows, t in cells]
+            while len(texts) > 1 and cells[len(cells) - len(texts)][2] > 1:
+                groups.append([_label(texts[0]), cells[len(cells) - len(texts)][2]])
+                texts = texts[1:]
+            prefix = "·".join(g[0] for g in groups)
+            for g in groups:
+                g[1] -= 1
+            if len(texts) > 2 and len(texts) % 2 and all(_is_number(t) for t in texts[1:]):
+                pairs = [(texts[0], " / ".join(texts[1:]))]
+            else:
+                pairs = [(texts[i], texts[i + 1]) for i in range(0, len(texts) - 1, 2)]
+            for label, value in pairs:
+                base = f"{prefix}·{_label(label)}" if prefix else _label(label)
+                key, n = base, 2
+                while key in out:
+                    key, n = f"{base}（{n}）", n + 1
+                out[key] = value
+        return out
 
     def row(self, position: int) -> TargetRow:
         for r in self.rows:
@@ -307,7 +353,7 @@ class TargetTable:
             "year": self.year,
             "layout": self.layout,
             "rows": [r.to_dict() for r in self.rows],
-            "info": [[k, v] for k, v in self.info.items()],
+            "preamble": [[list(c) for c in cells] for cells in self.preamble],
         }
 
     @classmethod
@@ -318,7 +364,8 @@ class TargetTable:
             year=int(data["year"]),
             layout=data.get("layout", LAYOUT_LEVELS),
             rows=tuple(TargetRow.from_dict(r) for r in data.get("rows", ())),
-            info={k: v for k, v in data.get("info", ())},
+            preamble=tuple(tuple((int(c), int(n), int(rows), str(t)) for c, n, rows, t in cells)
+                           for cells in data.get("preamble", ())),
         )
 
     def to_json(self) -> list[dict[str, Any]]:

@@ -19,51 +19,37 @@ Anything that cannot be read refuses the whole workbook: the result has errors (
 sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
 rules …) do not refuse.
 
-``write_target_workbook(table)`` writes a table in the same layout (title rows, header, merged
-level cells, borders, widths); reading it back gives the same table.
-
-``write_selfeval_sheet(table, actuals)`` writes the year-end 项目支出绩效自评表 (the layout of
-../shared/fixtures/selfeval_2024_blank.xlsx: title, 项目名称 / 主管部门 / 实施单位, the 项目资金
-block with the 年度资金总额 line, 年度总体目标, the indicator header 一级指标 … 偏差原因分析及改进措施
-with level columns merged downward, and the 总分 line).
+What stands above the first header (单位名称, 资金总额, the 收入 block, 项目支出 lines, 单位主要职能,
+年度目标 …) is kept as the table's ``preamble``; each row remembers which header it stood under
+(``section``). The writers are in ``app.sheets.target_writers``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.rubric import selfeval
-from app.rubric.tablesettings import OVER_MET, TableSettings
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
-    TableScore,
     TargetRow,
     TargetTable,
-    overachievement_of,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
-from app.rubric.yearend import score_year_end
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 __all__ = [
     "ReadError",
     "ReadResult",
     "read_target_workbook",
-    "write_selfeval_sheet",
-    "write_target_workbook",
 ]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
@@ -114,10 +100,17 @@ class ReadResult:
     year: int | None = None
     title: str | None = None
     layout: str | None = None
+    preamble: tuple = ()  # see ``TargetTable.preamble``
+    headers: int = 0  # header rows met so far (numbers the sections)
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.rows)
+
+    @property
+    def info(self) -> dict[str, str]:
+        """What stood above the header as label → value (``TargetTable.info``)."""
+        return TargetTable(unit="", project=None, year=0, layout=LAYOUT_LEVELS, preamble=self.preamble).info
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per indicator: ``TargetRow.to_json()`` plus its sheet and row."""
@@ -154,7 +147,7 @@ class ReadResult:
         if not year:
             raise ValueError("未指定年度，且标题中没有“××××年度”")
         return TargetTable(unit=unit, project=project or self.project, year=int(year),
-                           layout=self.layout or LAYOUT_LEVELS, rows=tuple(self.rows))
+                           layout=self.layout or LAYOUT_LEVELS, rows=tuple(self.rows), preamble=self.preamble)
 
 
 # --------------------------------------------------------------------------- header labels
@@ -395,6 +388,32 @@ def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
         result.year = fallback_year
 
 
+def _preamble(grid: _Grid, last_row: int, result: ReadResult) -> tuple:
+    """The rows above the first header as (column, columns spanned, rows spanned, text) cells, without the
+    title and year lines and a line holding only 单位名称 / 项目名称 (the writer writes those
+    itself). Texts keep their line breaks."""
+    out = []
+    for r in range(1, last_row + 1):
+        texts = grid.row_texts(r)
+        if not texts or (len(texts) == 1 and (texts[0] == result.title or _YEAR_LINE.fullmatch(texts[0]))):
+            continue
+        cells = []
+        for c in range(1, grid.max_col + 1):
+            if not grid.is_origin(r, c):
+                continue
+            v = grid.ws.cell(row=r, column=c).value
+            raw, _problem = _cell_value(grid.ws.cell(row=r, column=c)) if v is not None else (None, None)
+            text = str(raw).strip() if raw is not None else ""
+            if text:
+                top, left, bottom, right = grid.span(r, c)
+                cells.append((c, right - left + 1, bottom - top + 1, text))
+        meta = {lab for key in ("unit", "project") for lab in _META_LABELS[key]}
+        only_meta = len(cells) == 2 and _norm_label(cells[0][3]) in meta
+        if cells and not only_meta:  # a lone 单位名称 / 项目名称 line is the table's unit / project
+            out.append(tuple(cells))
+    return tuple(out)
+
+
 def _parse_weight(cell: Cell) -> tuple[Decimal | None, str | None]:
     v = cell.value
     if v is None or (isinstance(v, str) and not v.strip()):
@@ -452,6 +471,9 @@ class _SheetReader:
             if h is not None:
                 if not found:
                     _find_meta(grid, r - 1, self.result)
+                    if not self.result.headers:
+                        self.result.preamble = _preamble(grid, r - 1, self.result)
+                self.result.headers += 1
                 header, prev, found = h, None, True
                 r = h.row + 1
                 continue
@@ -541,6 +563,7 @@ class _SheetReader:
             "weight": weight,
             "rule": rule,
             "related_project": related,
+            "section": self.result.headers - 1,
         }, r))
         return levels
 
@@ -620,267 +643,3 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
         result.year = year
     result.layout = LAYOUT_FUNCTIONS if any(r.function for r in result.rows) else LAYOUT_LEVELS
     return result
-
-
-# --------------------------------------------------------------------------- writing
-
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
-_BOLD = Font(bold=True)
-
-
-def _put(ws: Worksheet, r: int, c: int, value: object, *, align: Alignment = _CENTER, bold: bool = False,
-         border: bool = True) -> Cell:
-    cell = ws.cell(row=r, column=c)
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # "=100%" is a value, not a formula
-    cell.alignment = align
-    if border:
-        cell.border = _BORDER
-    if bold:
-        cell.font = _BOLD
-    return cell
-
-
-def _merge_down(ws: Worksheet, first_row: int, col: int, keys: list[tuple]) -> None:
-    """Merge runs of consecutive rows with the same key (the level path up to this column)."""
-    start = 0
-    for i in range(1, len(keys) + 1):
-        if i == len(keys) or keys[i] != keys[start]:
-            if i - start > 1 and keys[start][-1] is not None:
-                ws.merge_cells(start_row=first_row + start, start_column=col,
-                               end_row=first_row + i - 1, end_column=col)
-            start = i
-
-
-def _number_cell(d: Decimal | None) -> int | float | None:
-    if d is None:
-        return None
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def _to_bytes(wb: Workbook) -> bytes:
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def write_target_workbook(table: TargetTable) -> bytes:
-    """The table as an .xlsx in the source layout; ``read_target_workbook`` reads it back unchanged."""
-    rows = list(table.rows)
-    separate_function = any(
-        r.function and not (r.function == r.level2 and _FUNCTION_PREFIX.match(r.function)) for r in rows)
-    columns: list[tuple[str, str, int]] = [("level1", "一级指标", 10), ("level2", "二级指标", 18)]
-    if separate_function:
-        columns.append(("function", "职能", 20))
-    if any(r.key_work for r in rows):
-        columns.append(("key_work", "重点工作", 22))
-    if any(r.related_project for r in rows):
-        columns.append(("related_project", "对应项目", 12))
-    columns.append(("level3", "三级指标", 40))
-    if any(r.name != r.level3 for r in rows):
-        columns.append(("name", "指标名称", 36))
-    columns += [("half_year", "半年指标值", 14), ("full_year", "全年指标值", 14)]
-    if any(r.weight is not None for r in rows):
-        columns.append(("weight", "权重", 8))
-    if any(r.rule for r in rows):
-        columns.append(("rule", "评分规则", 20))
-    ncols = len(columns)
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "绩效目标表"
-    title = "项目预算绩效目标表" if table.project else "部门整体预算绩效目标表"
-    _put(ws, 1, 1, title, bold=True, border=False).font = Font(bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    _put(ws, 2, 1, f"{table.year}年度", border=False)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
-    r = 3
-    meta = [("单位名称", table.unit)] + ([("项目名称", table.project)] if table.project else [])
-    for label, value in meta:
-        _put(ws, r, 1, label)
-        _put(ws, r, 2, value, align=_LEFT)
-        for c in range(3, ncols + 1):
-            _put(ws, r, c, None)
-        if ncols > 2:
-            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=ncols)
-        r += 1
-    header_row = r
-    for c, (_, label, width) in enumerate(columns, start=1):
-        _put(ws, header_row, c, label, bold=True)
-        ws.column_dimensions[get_column_letter(c)].width = width
-    first = header_row + 1
-    for i, row in enumerate(rows):
-        for c, (f, _, _) in enumerate(columns, start=1):
-            v: object = getattr(row, f)
-            if isinstance(v, TargetValue):
-                v = v.text if v.text != "" else None
-            elif f == "weight":
-                v = _number_cell(v)
-            _put(ws, first + i, c, v, align=_LEFT if f in ("level3", "name", "rule") else _CENTER)
-    path_fields = ["level1", "level2", "function", "key_work"]
-    for c, (f, _, _) in enumerate(columns, start=1):
-        if f in path_fields:
-            depth = path_fields.index(f) + 1
-            keys = [tuple(getattr(row, p) for p in path_fields[:depth]) for row in rows]
-            _merge_down(ws, first, c, keys)
-    ws.freeze_panes = ws.cell(row=first, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    return _to_bytes(wb)
-
-
-def _rule_text(row: TargetRow, rule: str, settings: TableSettings) -> str:
-    """The 赋分规则 cell: the row's own text, marked when over-achievement is not penalised."""
-    text = row.rule or rule
-    if rule == selfeval.RULE_PROPORTIONAL and overachievement_of(row, settings) == OVER_MET:
-        return f"{text}{selfeval.OVER_FULL_MARK}"
-    return text
-
-
-SELFEVAL_HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分",
-                   "指标值设定依据", "上年完成情况", "赋分规则", "佐证资料", "偏差原因分析及改进措施")
-
-
-def _percent_text(rate: Decimal | None) -> str | None:
-    return None if rate is None else selfeval.format_percent(rate)
-
-
-def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
-                         budget: tuple[object, object, object] | None = None,
-                         department: str | None = None,
-                         goals: tuple[str | None, str | None] = (None, None),
-                         evidence: Mapping[int, str] | None = None,
-                         reasons: Mapping[int, str] | None = None,
-                         with_scores: bool = True, settings: TableSettings | None = None) -> bytes:
-    """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
-
-    ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
-    (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (分值 10; its 执行率 and
-    得分 are computed with ``selfeval.score_budget_execution``). As in the official layout the
-    indicators share 90 points and the budget line 10: weights are ``targets.row_weights(table,
-    total=90)`` (given weights kept, the rest shared). 完成率 (a number formatted as a
-    percentage, so the score-sheet reader takes it exactly) and 指标得分 come from
-    ``targets.score_table``; ``with_scores=False`` leaves 完成率, 指标得分, 得分 and 总分 empty.
-
-    ``app.sheets.selfeval.score_workbook`` reads the result; it needs the budget line (without
-    ``budget`` it reports the 执行率 as missing) and an actual for every row. 职能 / 重点工作 have no
-    column in this layout and are left out; 三级指标 holds the indicator name.
-
-    ``settings`` (the table's, default ``TableSettings()``) give the over-achievement policy, the
-    line's target and points; the score is ``yearend.score_year_end`` in the indicators scoring
-    with the line's points reserved, so it is the page's whenever the budget line is entered. A
-    proportional row scored under the "met" policy gets 赋分规则 「按照完成比例赋分（超额不扣分）」,
-    the wording the score-sheet reader honours; the table's own 预算执行率 row, counted in the
-    line, has weight 0.
-    """
-    cfg = replace(settings or TableSettings(), scoring="indicators")
-    start, full, spent = (None, None, None) if budget is None else (
-        None if x is None else Decimal(str(x)) for x in budget)
-    year_end = score_year_end(table, actuals, settings=cfg, budget_line=True,
-                              budget_rate=spent / full if full and spent is not None else None)
-    execution_weight = cfg.execution_weight
-    score: TableScore = year_end.score
-    evidence = evidence or {}
-    reasons = reasons or {}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = (table.project or table.unit)[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))
-    ncols = 14
-    widths = {"A": 8, "B": 10, "C": 12, "D": 28, "E": 8, "F": 14, "G": 14, "H": 10, "I": 10, "J": 10,
-              "K": 10, "L": 16, "M": 10, "N": 30}
-    for col, w in widths.items():
-        ws.column_dimensions[col].width = w
-
-    _put(ws, 1, 1, "项目支出绩效自评表", border=False).font = Font(bold=True, size=16)
-    ws.merge_cells("A1:N1")
-    _put(ws, 2, 1, f"({table.year}年度)", border=False)
-    ws.merge_cells("A2:N2")
-    _put(ws, 3, 1, "项目名称")
-    _put(ws, 3, 2, table.project or table.unit, align=_LEFT)
-    for c in range(3, ncols + 1):
-        _put(ws, 3, c, None)
-    ws.merge_cells("B3:N3")
-    _put(ws, 4, 1, "主管部门")
-    _put(ws, 4, 2, department, align=_LEFT)
-    _put(ws, 4, 7, "实施单位")
-    _put(ws, 4, 8, table.unit, align=_LEFT)
-    for c in (3, 4, 5, 6, *range(9, ncols + 1)):
-        _put(ws, 4, c, None)
-    ws.merge_cells("B4:F4")
-    ws.merge_cells("H4:N4")
-
-    _put(ws, 5, 1, "项目资金（万元）")
-    for c in range(2, ncols + 1):
-        _put(ws, 5, c, None)
-    for c, label in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
-        _put(ws, 5, c, label)
-    for rr in range(6, 9):
-        for c in range(1, ncols + 1):
-            _put(ws, rr, c, None)
-    ws.merge_cells("A5:A8")
-    _put(ws, 6, 2, "年度资金总额")
-    _put(ws, 7, 2, "其中：当年财政拨款")
-    _put(ws, 8, 2, "其他资金")
-    _put(ws, 6, 6, _number_cell(execution_weight))
-    execution_points: Decimal | None = None
-    if budget is not None:
-        for c, x in zip((3, 4, 5), (start, full, spent), strict=True):
-            _put(ws, 6, c, None if x is None else f"{x.quantize(Decimal('0.01'))}")
-        if year_end.execution is not None:
-            _put(ws, 6, 7, _percent_text(year_end.execution.rate))
-            execution_points = year_end.execution.points
-            if with_scores:
-                _put(ws, 6, 8, str(execution_points))
-
-    _put(ws, 9, 1, "年度总体目标")
-    _put(ws, 9, 2, "预期目标")
-    _put(ws, 9, 8, "实际完成情况")
-    _put(ws, 10, 2, goals[0], align=_LEFT)
-    _put(ws, 10, 8, goals[1], align=_LEFT)
-    for rr in (9, 10):
-        for c in range(1, ncols + 1):
-            if ws.cell(row=rr, column=c).value is None:
-                _put(ws, rr, c, None)
-    for rng in ("A9:A10", "B9:G9", "H9:N9", "B10:G10", "H10:N10"):
-        ws.merge_cells(rng)
-
-    header_row = 11
-    _put(ws, header_row, 1, None)
-    for c, label in enumerate(SELFEVAL_HEADER, start=2):
-        _put(ws, header_row, c, label, bold=True)
-    first = header_row + 1
-    by_pos = {s.position: s for s in score.rows}
-    rows = list(table.rows)
-    for i, row in enumerate(rows):
-        r = first + i
-        s = by_pos[row.position]
-        values = [
-            row.level1, row.level2, row.name, _number_cell(s.weight),
-            s.target.text if s.target is not None else None,
-            s.actual.text if s.actual is not None else None,
-            None, str(s.points) if with_scores and s.scored else None,
-            None, None, _rule_text(row, s.rule, cfg), evidence.get(row.position), reasons.get(row.position),
-        ]
-        _put(ws, r, 1, "年度绩效指标完成情况")
-        for c, v in enumerate(values, start=2):
-            _put(ws, r, c, v, align=_LEFT if c in (4, 14) else _CENTER)
-        if with_scores and s.rate is not None:
-            cell = ws.cell(row=r, column=8)
-            cell.value = float(s.rate)
-            cell.number_format = "0.00%"
-    if rows:
-        ws.merge_cells(start_row=first, start_column=1, end_row=first + len(rows) - 1, end_column=1)
-        _merge_down(ws, first, 2, [(row.level1,) for row in rows])
-        _merge_down(ws, first, 3, [(row.level1, row.level2) for row in rows])
-    total_row = first + len(rows)
-    _put(ws, total_row, 1, "总分")
-    for c in range(2, ncols + 1):
-        _put(ws, total_row, c, None)
-    ws.cell(row=total_row, column=5).value = _number_cell(score.max_points + execution_weight)
-    if with_scores and execution_points is not None:
-        ws.cell(row=total_row, column=9).value = str((score.total + execution_points).quantize(Decimal("0.01")))
-    ws.freeze_panes = ws.cell(row=first, column=1)
-    return _to_bytes(wb)

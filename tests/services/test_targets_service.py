@@ -17,7 +17,8 @@ from app.services import PermissionDenied, ServiceError, StaleData
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
-from app.sheets.targets import read_target_workbook, write_target_workbook
+from app.sheets.target_writers import write_target_workbook
+from app.sheets.targets import read_target_workbook
 from tests import factories as f
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "targets"

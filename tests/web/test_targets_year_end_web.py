@@ -11,7 +11,7 @@ from app.models import AuditEntry
 from app.models.targets import TargetTableRecord
 from app.rubric.targets import TargetRow, TargetTable
 from app.rubric.values import parse_value
-from app.sheets.targets import write_target_workbook
+from app.sheets.target_writers import write_target_workbook
 from tests.sheets.test_targets_sources import JIANGMEN
 from tests.web.test_targets_web import _checkpoint, _fill, _import, _login, _text, org  # noqa: F401
 
@@ -149,3 +149,26 @@ def test_submit_return_with_comments_resubmit_accept(app, session, org):  # noqa
     assert rep.post(f"/targets/tables/{tid}/year-end/review", data={"decision": "accept"}).status_code == 403
     report = _text(office.get(f"/targets/tables/{tid}/report"))
     assert "部分指标未细化扣 0.50 分" in report and "培养中高级技能人才。" in report
+
+
+def test_figures_above_the_header_shown_on_preview_table_and_export(app, session, org):  # noqa: F811
+    from pathlib import Path
+
+    import openpyxl
+
+    from tests.web.test_targets_web import _upload
+
+    office = _login(app, "office1")
+    data = (Path(__file__).resolve().parents[1] / "fixtures" / "targets" / "changzhou_2026_targets.xlsx").read_bytes()
+    preview = _text(_upload(office, org["unit"].id, data))
+    assert "表头上方的基本信息" in preview and "资金总额" in preview and "38143.9" in preview
+    assert "单位主要职能" in preview and "年度目标" in preview
+    tid = _import(office, org["unit"].id, data)
+    page = _text(office.get(f"/targets/tables/{tid}"))
+    assert "基本信息（目标表表头上方）" in page and "38143.9" in page
+    ws = openpyxl.load_workbook(io.BytesIO(office.get(f"/targets/tables/{tid}/export.xlsx").data)).active
+    col_a = [ws.cell(row=r, column=1).value for r in range(1, ws.max_row + 1)]
+    assert "资金总额" in col_a and col_a.count("一级指标") >= 2
+    # the report's 部门职能 and 绩效目标 default to what the table says above its header
+    report = _text(office.get(f"/targets/tables/{tid}/report"))
+    assert "高等职业教育学历教育" in report and "坚持以习近平新时代中国特色社会主义思想为指导" in report
