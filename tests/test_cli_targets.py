@@ -137,3 +137,16 @@ class _Office:
 
     def units_for(self, role):
         return set()
+
+
+def test_text_dry_run_prints_each_level_once_with_the_related_project_and_the_preamble(app, session):
+    _unit(session)
+    res = _run(app, "import", str(FIXTURES / "xuzhou_2022_targets.xlsx"), "--unit", "徐州机电技师学院", "--year",
+               "2022", "--dry-run")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert "表头上方 · 资金总额：9366.24万元" in lines
+    row4 = next(x for x in lines if x.lstrip().startswith("4. "))
+    assert row4.count("职能 1") == 1 and "（对应项目：校区扩建）" in row4 and "完成二标段总工程程度" in row4
+    assert all(x.count("职能 ") <= 1 for x in lines if "履职" in x)
+    assert _tables(session) == 0

@@ -67,6 +67,8 @@ def test_jiangmen_through_the_pages_gives_99_75(app, session, org):  # noqa: F81
                     "2.原因。", "3.改进建议。", "三、其他自评情况"):
         assert heading in report, heading
     assert "部门整体绩效评价得分为 99.75 分，等级为“优”" in report
+    # no stray line break inside a paragraph of the report
+    assert all("\n" not in p for p in re.findall(r'<p class="prose[^"]*">(.*?)</p>', report, re.S))
     assert "偏差原因：职称评审推迟" in report
     # the Word file has the same sections and figures
     resp = office.get(f"/targets/tables/{tid}/report.docx")
