@@ -13,7 +13,7 @@ from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
-from tests import factories as f
+from tests.builders import factories as f
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "targets"
 

@@ -26,7 +26,7 @@ from app.models.targets import REPORT_STATUS, TargetTableRecord
 from app.rubric.tablesettings import OVERACHIEVEMENT, Deduction, SettingsError, TableSettings
 from app.rubric.targets import TargetRow
 from app.rubric.yearend import YearEndScore, score_year_end
-from app.sheets.target_writers import write_selfeval_sheet
+from app.sheets.targets import write_selfeval_sheet
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record

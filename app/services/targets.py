@@ -45,8 +45,7 @@ from app.rubric.targets import (
     value_to_dict,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
-from app.sheets.target_writers import write_target_workbook
-from app.sheets.targets import ReadResult, read_target_workbook
+from app.sheets.targets import ReadResult, read_target_workbook, write_target_workbook
 
 from . import PermissionDenied, ServiceError, StaleData, files
 from .audit import record

@@ -10,12 +10,11 @@ the report with a comment, the unit sees it and resubmits, the office accepts. S
 
 import io
 import os
-import threading
 
 import pytest
 
-from tests.e2e.test_ballot_browser import CHROMIUM, browser  # noqa: F401
-from tests.factories import PASSWORD
+from tests.builders.browser import browser_app, require_chromium, serving
+from tests.builders.factories import PASSWORD
 from tests.sheets.test_targets_sources import JIANGMEN
 
 pytestmark = pytest.mark.e2e
@@ -23,52 +22,31 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def served(tmp_path):
-    import shutil
+    require_chromium()
+    from sqlmodel import Session
 
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
-    pytest.importorskip("playwright.sync_api")
-    from sqlmodel import Session, SQLModel
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.extensions import db
     from app.services import targets as svc
-    from config import TestConfig
-    from tests import factories as f
+    from tests.builders import factories as f
     from tests.web.test_targets_year_end_web import jiangmen_workbook
 
-    class Cfg(TestConfig):
-        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
-        WTF_CSRF_ENABLED = True
-        INSTANCE_PATH = str(tmp_path / "instance")
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
-
-    app = create_app(Cfg)
-    with app.app_context():
-        SQLModel.metadata.create_all(db.engine)
-        with Session(db.engine, expire_on_commit=False) as s:
-            u = f.unit(s, "机电工程学院")
-            f.user(s, "rep", roles=[{"role": "reporter", "unit_id": u.id}])
-            office = f.user(s, "office1", roles=["office"])
-            f.cycle(s)
-            rec = svc.import_table(s, actor_id=office.id, unit=u, year=2026, data=jiangmen_workbook(),
-                                   filename="江门目标表.xlsx")
-            svc.set_checkpoint(s, actor_id=office.id, year=2026, kind="full_year", status="open", due_at=None,
-                               expected_version=0)
-            s.commit()
-            tid = rec.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "tid": tid, "app": app,
-           "shots": os.environ.get("KPI_SCREENSHOTS") or str(tmp_path)}
-    server.shutdown()
-    thread.join(5)
-    db.engine_for(Cfg.DATABASE_URL).dispose()
+    app = browser_app(tmp_path)
+    with app.app_context(), Session(db.engine, expire_on_commit=False) as s:
+        u = f.unit(s, "机电工程学院")
+        f.user(s, "rep", roles=[{"role": "reporter", "unit_id": u.id}])
+        office = f.user(s, "office1", roles=["office"])
+        f.cycle(s)
+        rec = svc.import_table(s, actor_id=office.id, unit=u, year=2026, data=jiangmen_workbook(),
+                               filename="江门目标表.xlsx")
+        svc.set_checkpoint(s, actor_id=office.id, year=2026, kind="full_year", status="open", due_at=None,
+                           expected_version=0)
+        s.commit()
+        tid = rec.id
+    with serving(app) as base:
+        yield {"base": base, "tid": tid, "shots": os.environ.get("KPI_SCREENSHOTS") or str(tmp_path)}
 
 
-def _login(browser, base, name, **kw):  # noqa: F811
+def _login(browser, base, name, **kw):
     ctx = browser.new_context(locale="zh-CN", **kw)
     page = ctx.new_page()
     page.goto(f"{base}/login")
@@ -79,7 +57,7 @@ def _login(browser, base, name, **kw):  # noqa: F811
     return ctx, page
 
 
-def test_year_end_of_a_target_table_in_the_browser(served, browser):  # noqa: F811
+def test_year_end_of_a_target_table_in_the_browser(served, browser):
     base, tid, shots = served["base"], served["tid"], served["shots"]
     desk = {"viewport": {"width": 1280, "height": 900}}
 

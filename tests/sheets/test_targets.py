@@ -15,8 +15,7 @@ from app.rubric.targets import LAYOUT_FUNCTIONS, TargetRow, TargetTable
 from app.rubric.values import parse_value
 from app.rubric.yearend import score_year_end
 from app.sheets.selfeval import score_workbook
-from app.sheets.target_writers import SELFEVAL_HEADER, write_selfeval_sheet, write_target_workbook
-from app.sheets.targets import read_target_workbook
+from app.sheets.targets import SELFEVAL_HEADER, read_target_workbook, write_selfeval_sheet, write_target_workbook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
 SHARED_BLANK = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "selfeval_2024_blank.xlsx"

@@ -11,7 +11,7 @@ from app.models import AuditEntry
 from app.models.targets import TargetTableRecord
 from app.rubric.targets import TargetRow, TargetTable
 from app.rubric.values import parse_value
-from app.sheets.target_writers import write_target_workbook
+from app.sheets.targets import write_target_workbook
 from tests.sheets.test_targets_sources import JIANGMEN
 from tests.web.test_targets_web import _checkpoint, _fill, _import, _login, _text, org  # noqa: F401
 

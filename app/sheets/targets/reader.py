@@ -21,7 +21,7 @@ rules …) do not refuse.
 
 What stands above the first header (单位名称, 资金总额, the 收入 block, 项目支出 lines, 单位主要职能,
 年度目标 …) is kept as the table's ``preamble``; each row remembers which header it stood under
-(``section``). The writers are in ``app.sheets.target_writers``.
+(``section``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from typing import IO, Any
 
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from app.rubric import selfeval
 from app.rubric.targets import (
@@ -44,13 +43,10 @@ from app.rubric.targets import (
     TargetTable,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
+from app.sheets.grid import Grid
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
-__all__ = [
-    "ReadError",
-    "ReadResult",
-    "read_target_workbook",
-]
+__all__ = ["FUNCTION_PREFIX", "META_LABELS", "ReadError", "ReadResult", "RowLocation", "read_target_workbook"]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -58,7 +54,8 @@ Source = str | os.PathLike[str] | bytes | IO[bytes]
 LEVEL_FIELDS = ("level1", "level2", "function", "key_work")
 VALUE_FIELDS = ("half_year", "full_year")
 
-_FUNCTION_PREFIX = re.compile(r"^职能\s*[0-9０-９一二三四五六七八九十]+")
+# 二级指标 cells of the 职能 → 重点工作 layout read "职能 1：……".
+FUNCTION_PREFIX = re.compile(r"^职能\s*[0-9０-９一二三四五六七八九十]+")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 
@@ -215,26 +212,19 @@ class _Header:
         return "name" if "name" in self.columns else "level3"
 
 
-def _header_at(grid: _Grid, r: int) -> _Header | None:
+def _header_at(grid: Grid, r: int) -> _Header | None:
     """A header whose first row is ``r``, or None."""
-    cols: dict[str, int] = {}
-    for c in range(1, grid.max_col + 1):
-        if not grid.is_origin(r, c):
-            continue
-        f = _label_field(_norm_label(grid.value(r, c)))
-        if f and f not in cols:
-            cols[f] = c
+    cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
     if "level3" not in cols and "name" not in cols:
         return None
     last = r
     if not ({"half_year", "full_year"} & cols.keys()) and r < grid.max_row:
         # two-row header: 指标值 (or nothing) above 半年 / 全年
-        below: dict[str, int] = {}
-        for c in range(1, grid.max_col + 1):
-            if grid.is_origin(r + 1, c):
-                f = _label_field(_norm_label(grid.value(r + 1, c)), sub_header=True)
-                if f in VALUE_FIELDS and f not in below:
-                    below[f] = c
+        def value_field(r: int, c: int, found: dict[str, int]) -> str | None:
+            f = _label_field(_norm_label(grid.value(r, c)), sub_header=True)
+            return f if f in VALUE_FIELDS else None
+
+        below = grid.label_columns(r + 1, value_field)
         if below:
             cols.pop("value", None)
             cols.update(below)
@@ -248,53 +238,6 @@ def _header_at(grid: _Grid, r: int) -> _Header | None:
     if len(cols) < 3:
         return None
     return _Header(last, cols)
-
-
-# --------------------------------------------------------------------------- the grid
-
-class _Grid:
-    """Cell access with merged ranges read as their top-left cell."""
-
-    def __init__(self, ws: Worksheet):
-        self.ws = ws
-        self.max_row = ws.max_row or 0
-        self.max_col = ws.max_column or 0
-        self._origin: dict[tuple[int, int], tuple[int, int]] = {}
-        self._span: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        for rng in ws.merged_cells.ranges:
-            box = (rng.min_row, rng.min_col, rng.max_row, rng.max_col)
-            for row in range(rng.min_row, rng.max_row + 1):
-                for col in range(rng.min_col, rng.max_col + 1):
-                    self._origin[(row, col)] = (rng.min_row, rng.min_col)
-                    self._span[(row, col)] = box
-
-    def origin(self, r: int, c: int) -> tuple[int, int]:
-        return self._origin.get((r, c), (r, c))
-
-    def is_origin(self, r: int, c: int) -> bool:
-        return self.origin(r, c) == (r, c)
-
-    def is_merged(self, r: int, c: int) -> bool:
-        return (r, c) in self._origin
-
-    def span(self, r: int, c: int) -> tuple[int, int, int, int]:
-        return self._span.get((r, c), (r, c, r, c))
-
-    def cell(self, r: int, c: int) -> Cell:
-        orow, ocol = self.origin(r, c)
-        return self.ws.cell(row=orow, column=ocol)
-
-    def value(self, r: int, c: int) -> Any:
-        return self.cell(r, c).value
-
-    def row_texts(self, r: int) -> list[str]:
-        out = []
-        for c in range(1, self.max_col + 1):
-            if self.is_origin(r, c):
-                t = _clean_text(self.ws.cell(row=r, column=c).value)
-                if t:
-                    out.append(t)
-        return out
 
 
 def _clean_text(value: object) -> str | None:
@@ -343,14 +286,14 @@ def _cell_value(cell: Cell) -> tuple[object, str | None]:
 
 # --------------------------------------------------------------------------- reading
 
-_META_LABELS = {
+META_LABELS = {
     "unit": ("单位名称", "部门名称", "预算单位名称", "预算单位", "实施单位"),
     "project": ("项目名称",),
 }
 _YEAR_LINE = re.compile(r"[（(]?\s*(?:19|20)\d{2}\s*年度?\s*[）)]?")
 
 
-def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
+def _find_meta(grid: Grid, last_row: int, result: ReadResult) -> None:
     """Unit, project, year and title from the rows above the first header.
 
     Unit and project: a 单位名称 / 项目名称 label followed by the next cell, or "单位名称：X" in one
@@ -359,7 +302,7 @@ def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
     """
     fallback_year = None
     for r in range(1, last_row + 1):
-        texts = grid.row_texts(r)
+        texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
         if not texts:
             continue
         if result.title is None and len(texts) == 1 and not _YEAR_LINE.fullmatch(texts[0]):
@@ -367,7 +310,7 @@ def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
         for i, t in enumerate(texts):
             label = _norm_label(t)
             nxt = texts[i + 1] if i + 1 < len(texts) else None
-            for key, labels in _META_LABELS.items():
+            for key, labels in META_LABELS.items():
                 if getattr(result, key) is not None:
                     continue
                 if label in labels and nxt:
@@ -388,13 +331,13 @@ def _find_meta(grid: _Grid, last_row: int, result: ReadResult) -> None:
         result.year = fallback_year
 
 
-def _preamble(grid: _Grid, last_row: int, result: ReadResult) -> tuple:
+def _preamble(grid: Grid, last_row: int, result: ReadResult) -> tuple:
     """The rows above the first header as (column, columns spanned, rows spanned, text) cells, without the
     title and year lines and a line holding only 单位名称 / 项目名称 (the writer writes those
     itself). Texts keep their line breaks."""
     out = []
     for r in range(1, last_row + 1):
-        texts = grid.row_texts(r)
+        texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
         if not texts or (len(texts) == 1 and (texts[0] == result.title or _YEAR_LINE.fullmatch(texts[0]))):
             continue
         cells = []
@@ -407,7 +350,7 @@ def _preamble(grid: _Grid, last_row: int, result: ReadResult) -> tuple:
             if text:
                 top, left, bottom, right = grid.span(r, c)
                 cells.append((c, right - left + 1, bottom - top + 1, text))
-        meta = {lab for key in ("unit", "project") for lab in _META_LABELS[key]}
+        meta = {lab for key in ("unit", "project") for lab in META_LABELS[key]}
         only_meta = len(cells) == 2 and _norm_label(cells[0][3]) in meta
         if cells and not only_meta:  # a lone 单位名称 / 项目名称 line is the table's unit / project
             out.append(tuple(cells))
@@ -434,7 +377,7 @@ def _parse_weight(cell: Cell) -> tuple[Decimal | None, str | None]:
 
 @dataclass
 class _SheetReader:
-    grid: _Grid
+    grid: Grid
     sheet: str
     result: ReadResult
     year_hint: int | None
@@ -549,7 +492,7 @@ class _SheetReader:
             level3 = name
         level2 = levels.get("level2")
         function = levels.get("function")
-        if function is None and level2 and _FUNCTION_PREFIX.match(level2):
+        if function is None and level2 and FUNCTION_PREFIX.match(level2):
             function = level2
         self.rows.append(({
             "level1": levels.get("level1"),
@@ -613,7 +556,7 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
             if too_big:
                 errors.append(ReadError(ws.title, None, None, too_big.replace(f"工作表「{ws.title}」", "")))
                 continue
-            reader = _SheetReader(_Grid(ws), ws.title, result, year)
+            reader = _SheetReader(Grid(ws), ws.title, result, year)
             try:
                 found = reader.read()
             except Exception as exc:  # an unforeseen cell must refuse the import, not crash the caller

@@ -1,4 +1,4 @@
-"""Excel out for budget-performance target tables (绩效目标表); the reader is ``app.sheets.targets``.
+"""Excel out for budget-performance target tables (绩效目标表); the reader is ``.reader``.
 
 ``write_target_workbook(table)`` writes a table in the source layout: title and year lines, what
 stood above the header (``table.preamble``: 单位名称, 资金总额, the 收入 block, 项目支出 lines,
@@ -30,7 +30,8 @@ from app.rubric.tablesettings import OVER_MET, TableSettings
 from app.rubric.targets import TableScore, TargetRow, TargetTable, overachievement_of
 from app.rubric.values import TargetValue
 from app.rubric.yearend import score_year_end
-from app.sheets.targets import _FUNCTION_PREFIX, _META_LABELS
+
+from .reader import FUNCTION_PREFIX, META_LABELS
 
 __all__ = ["SELFEVAL_HEADER", "write_selfeval_sheet", "write_target_workbook"]
 
@@ -82,7 +83,7 @@ def _to_bytes(wb: Workbook) -> bytes:
 def _columns(rows: list[TargetRow]) -> list[tuple[str, str, int]]:
     """The header of a section: the columns its rows use."""
     separate_function = any(
-        r.function and not (r.function == r.level2 and _FUNCTION_PREFIX.match(r.function)) for r in rows)
+        r.function and not (r.function == r.level2 and FUNCTION_PREFIX.match(r.function)) for r in rows)
     columns: list[tuple[str, str, int]] = [("level1", "一级指标", 10), ("level2", "二级指标", 18)]
     if separate_function:
         columns.append(("function", "职能", 20))
@@ -129,8 +130,8 @@ def write_target_workbook(table: TargetTable) -> bytes:
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     r = 3
     labels = set(table.info)
-    meta = [] if labels & set(_META_LABELS["unit"]) else [("单位名称", table.unit)]
-    if table.project and not labels & set(_META_LABELS["project"]):
+    meta = [] if labels & set(META_LABELS["unit"]) else [("单位名称", table.unit)]
+    if table.project and not labels & set(META_LABELS["project"]):
         meta.append(("项目名称", table.project))
     for label, value in meta:
         _put(ws, r, 1, label)
