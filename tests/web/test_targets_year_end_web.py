@@ -24,6 +24,19 @@ def jiangmen_workbook() -> bytes:
                                              rows=tuple(rows)))
 
 
+def _pdf_fonts(data: bytes) -> set[bytes]:
+    """The CJK font names embedded in a PDF (font descriptors may sit in compressed streams)."""
+    import zlib
+
+    names = set(re.findall(rb"/FontName\s*/([A-Za-z0-9+\-_]+)", data))
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            names |= set(re.findall(rb"/FontName\s*/([A-Za-z0-9+\-_]+)", zlib.decompress(m.group(1))))
+        except zlib.error:
+            pass
+    return {n for n in names if b"WenQuanYi" in n or b"CJK" in n}
+
+
 def _version(html: str) -> str:
     return re.search(r'name="version"[^>]*value="(\d+)"', html).group(1)
 
@@ -76,6 +89,10 @@ def test_jiangmen_through_the_pages_gives_99_75(app, session, org):  # noqa: F81
     d = docx.Document(io.BytesIO(resp.data))
     text = "\n".join(p.text for p in d.paragraphs)
     assert "部门整体绩效评价得分为 99.75 分，等级为“优”" in text and "三、其他自评情况" in text
+    pdf = office.get(f"/targets/tables/{tid}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+    assert "attachment" in pdf.headers["Content-Disposition"]
+    assert _pdf_fonts(pdf.data)  # a CJK font is embedded, so the Chinese text shows
     cells = [c.text for c in d.tables[-1].rows[8].cells]
     assert cells[2] == "指标 8：中、高级职称以上教师" and cells[4] == "73%" and cells[5] == "职称评审推迟"
 

@@ -17,6 +17,7 @@ from app.services import ServiceError, StaleData
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.target_report_docx import report_docx as report_docx_bytes
+from app.sheets.target_report_pdf import report_pdf as report_pdf_bytes
 from app.timefmt import to_local
 from app.web.common import attempt, fail
 
@@ -155,6 +156,21 @@ def report_docx(table_id: int):
     data = report_docx_bytes(ctx)
     name = f"{svc.label_of(rec, ctx['unit'])}{rec.year}年度绩效自评报告.docx".replace(" ", "")
     resp = send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True, download_name=name, max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/tables/<int:table_id>/report.pdf")
+@allow("reporter", "office")
+def report_pdf(table_id: int):
+    """The printable report as a PDF: the same page rendered by WeasyPrint (print media, A4)."""
+    rec = _table_or_404(table_id)
+    ctx = _report_context(rec)
+    html = render_template("targets/report.html", **ctx)
+    data = report_pdf_bytes(html, base_url=request.url_root)
+    name = f"{svc.label_of(rec, ctx['unit'])}{rec.year}年度绩效自评报告.pdf".replace(" ", "")
+    resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name,
+                     max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
