@@ -100,6 +100,12 @@ def test_year_end_of_a_target_table_in_the_browser(served, browser):
 
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(open(path, "rb").read())).paragraphs)
     assert "部门整体绩效评价得分为 99.75 分，等级为“优”" in text and "中、高级职称教师比例未达到目标。" in text
+    with rep.expect_download() as dl:
+        rep.locator("a", has_text="下载自评报告（PDF）").click()
+    pdf = open(dl.value.path(), "rb").read()
+    assert pdf.startswith(b"%PDF")
+    with open(os.path.join(shots, "targets-report.pdf"), "wb") as fh:
+        fh.write(pdf)
     rep.locator("button", has_text="提交年度报告").click()
     rep.wait_for_load_state()
     assert "已提交待审核" in rep.content()
