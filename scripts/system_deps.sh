@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, if missing: a PostgreSQL server and chromium.
+# Install the Debian packages the test suite needs, if missing: a PostgreSQL server, chromium, a CJK font and pango.
 set -euo pipefail
 need=()
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# a CJK font, so browser screenshots (and a PDF of the year-end report) show Chinese text
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+# pango, which WeasyPrint (the PDF of the year-end report) lays text out with
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "installing Debian packages: ${need[*]}"

@@ -9,6 +9,7 @@ import openpyxl
 from sqlmodel import func, select
 
 from app.models.targets import TargetTableRecord
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
@@ -108,8 +109,8 @@ def test_export_and_selfeval_read_back(app, session, tmp_path):
         text = f"{v.quantity}{v.unit or ''}" if v.kind == "quantity" else v.text
         entries.append(svc.ActualInput(row.position, text))
     svc.save_actuals(session, actor_id=None, allowed_units={u.id}, rec=rec, kind="full_year", entries=entries)
-    svc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="", problems="", fixes="",
-                    budget={"start": "500", "full": "500", "spent": "500"}, expected_version=rec.version)
+    ysvc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="", problems="", fixes="",
+                     budget={"start": "500", "full": "500", "spent": "500"}, expected_version=rec.version)
     session.commit()
     sheet = tmp_path / "self.xlsx"
     res = _run(app, "selfeval", "--unit", "徐州机电技师学院", "--year", "2022", str(sheet))
@@ -136,3 +137,16 @@ class _Office:
 
     def units_for(self, role):
         return set()
+
+
+def test_text_dry_run_prints_each_level_once_with_the_related_project_and_the_preamble(app, session):
+    _unit(session)
+    res = _run(app, "import", str(FIXTURES / "xuzhou_2022_targets.xlsx"), "--unit", "徐州机电技师学院", "--year",
+               "2022", "--dry-run")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert "表头上方 · 资金总额：9366.24万元" in lines
+    row4 = next(x for x in lines if x.lstrip().startswith("4. "))
+    assert row4.count("职能 1") == 1 and "（对应项目：校区扩建）" in row4 and "完成二标段总工程程度" in row4
+    assert all(x.count("职能 ") <= 1 for x in lines if "履职" in x)
+    assert _tables(session) == 0

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from app.extensions import db
 from app.services import ServiceError
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 
 YEAR = click.IntRange(2000, 2100)
@@ -40,6 +41,19 @@ def targets():
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(1)
+
+
+def _row_line(row) -> str:
+    """One indicator of the dry run: its path (a 职能 that is also the 二级 cell once), 对应项目,
+    name, half-year and full-year values."""
+    parts: list[str] = []
+    for x in (row.level1, row.level2, row.function, row.key_work):
+        if x and x not in parts:
+            parts.append(x)
+    project = f"（对应项目：{row.related_project}）" if row.related_project else ""
+    half = row.half_year.text if row.half_year else ""
+    full = row.full_year.text if row.full_year else ""
+    return f"{' / '.join(parts)} · {row.name}{project} | 半年 {half or '—'} | 全年 {full or '—'}"
 
 
 def _table(session: Session, unit: str, year: int, project: str | None):
@@ -78,12 +92,10 @@ def import_cmd(path, unit, year, project, dry_run, as_json):
             for obj in preview.result.to_json():
                 click.echo(json.dumps(obj, ensure_ascii=False))
         else:
+            for label, value in preview.result.info.items():
+                click.echo(f"表头上方 · {label}：{' '.join(value.split())}")
             for row, loc in zip(preview.result.rows, preview.result.locations, strict=True):
-                levels = " / ".join(x for x in (row.level1, row.level2, row.function, row.key_work) if x)
-                half = row.half_year.text if row.half_year else ""
-                full = row.full_year.text if row.full_year else ""
-                click.echo(f"{row.position:>3}. [{loc.sheet}!{loc.row}] {levels} · {row.name} | 半年 {half or '—'}"
-                           f" | 全年 {full or '—'}")
+                click.echo(f"{row.position:>3}. [{loc.sheet}!{loc.row}] {_row_line(row)}")
         out = click.echo if not as_json else (lambda m: click.echo(m, err=True))
         for w in preview.warnings:
             out(f"提示：{w}")
@@ -131,7 +143,7 @@ def selfeval_cmd(out, unit, year, project):
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
             _fail(exc.message)
-        data = svc.selfeval_workbook(session, rec)
+        data = ysvc.selfeval_workbook(session, rec)
     _write(out, data)
     click.echo(f"已导出 {svc.label_of(rec, u)} 的绩效自评表到 {out}")
 
@@ -149,7 +161,7 @@ def score_cmd(unit, year, project, as_json):
             u, rec = _table(session, unit, year, project)
         except ServiceError as exc:
             _fail(exc.message)
-        ye = svc.year_end_score(session, rec)
+        ye = ysvc.year_end_score(session, rec)
     if as_json:
         click.echo(json.dumps({
             "unit": u.name, "year": year, "project": rec.project, "total": str(ye.total), "grade": ye.grade,

@@ -5,7 +5,9 @@ of its projects (``project`` names it). ``data`` is ``app.rubric.targets.TargetT
 every value keeps its original text next to what was parsed. ``revision`` counts imports (a
 re-import replaces ``data`` and archives the previous one in ``TargetTableVersion``); ``version``
 is the optimistic lock of every change of the record (imports, the year-end report texts, the
-budget line).
+budget line, the settings). ``settings`` are the office's judging settings of the table
+(over-achievement policy, bands, scoring; see ``app.rubric.tablesettings``), ``self_eval`` the
+unit's deductions of the overall (部门整体) self-evaluation.
 
 ``TargetActual`` is the actual value a unit reported for one row (``position`` of the table's rows)
 at one checkpoint (``half_year`` / ``full_year``): the original text as typed and its parse.
@@ -24,6 +26,7 @@ from sqlmodel import Field, SQLModel
 from .base import JSONType, UTCDateTime, utcnow
 
 CHECKPOINT_STATUS = {"open": "填报中", "closed": "已截止"}
+REPORT_STATUS = {"draft": "未提交", "submitted": "已提交待审核", "returned": "已退回修改", "accepted": "已审核通过"}
 
 
 class TargetTableRecord(SQLModel, table=True):
@@ -45,6 +48,16 @@ class TargetTableRecord(SQLModel, table=True):
     fixes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # 年初预算数 / 全年预算数 / 全年执行数 in 万元 as decimal strings (for the self-evaluation sheet).
     budget: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    # The office's judging settings (``app.rubric.tablesettings.TableSettings.to_dict``; {} = defaults).
+    settings: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False, default=dict))
+    # The unit's overall self-evaluation entries: {"deductions": [{"dimension", "points", "reason"}]}.
+    self_eval: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False, default=dict))
+    # The office's review of the year-end report: draft → submitted → returned (with comments) | accepted.
+    report_status: str = Field(default="draft", max_length=20)
+    review_comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

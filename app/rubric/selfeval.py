@@ -35,6 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 __all__ = [
     "DEFAULT_LEVEL_SHARES",
     "EXECUTION_WEIGHT",
+    "OVER_FULL_MARK",
     "RULES",
     "RULE_DIRECT",
     "RULE_LEVEL",
@@ -58,6 +59,7 @@ __all__ = [
     "score_level",
     "score_proportional",
     "score_satisfaction",
+    "states_over_full",
 ]
 
 RULE_PROPORTIONAL = "按照完成比例赋分"
@@ -65,6 +67,9 @@ RULE_DIRECT = "直接赋分"
 RULE_LEVEL = "按评判等级赋分"
 RULE_SATISFACTION = "满意度赋分"
 RULES = (RULE_PROPORTIONAL, RULE_DIRECT, RULE_LEVEL, RULE_SATISFACTION)
+# Appended to 按照完成比例赋分 in a 赋分规则 cell when a rate above 100 % is not penalised.
+OVER_FULL_MARK = "（超额不扣分）"
+_OVER_FULL_WORDS = ("超额不扣分", "超额完成不扣分", "超额完成得满分", "超额完成视同达到", "超过目标不扣分")
 
 EXECUTION_WEIGHT = Decimal(10)
 CENT = Decimal("0.01")
@@ -201,11 +206,14 @@ def proportional_share(rate: Decimal) -> Decimal:
     return max(ZERO, ONE - (c - ONE))
 
 
-def score_proportional(weight: Decimal, rate: Decimal | None) -> Score:
-    """按照完成比例赋分."""
+def score_proportional(weight: Decimal, rate: Decimal | None, *, over_full: bool = False) -> Score:
+    """按照完成比例赋分. ``over_full``: a rate above 100 % counts as met (full marks) instead of
+    costing points (the overall-table policy, ``app.rubric.tablesettings``)."""
     w, c = _check_weight(weight), _check_rate(rate, RULE_PROPORTIONAL)
-    share = proportional_share(c)
     pct = format_percent(c)
+    if c > ONE and over_full:
+        return _finish(w, ONE, RULE_PROPORTIONAL, c, f"完成率 {pct} > 100%，超额完成视同达到目标，给满分")
+    share = proportional_share(c)
     if c <= ONE:
         how = f"完成率 {pct} ≤ 100%，得分 = 权重 {w} × max(0, 1 − 2.5 × (1 − {pct})) = {_num(w * share)}"
     else:
@@ -278,16 +286,26 @@ def score_satisfaction(weight: Decimal, rate: Decimal | None, *, config: SelfEva
     return _finish(w, share, RULE_SATISFACTION, c, how, flags=(flag,))
 
 
-def score_budget_execution(rate: Decimal | None, *, weight: Decimal = EXECUTION_WEIGHT) -> Score:
-    """The 年度资金总额 line: execution rate e ≥ 1 → weight; below, the proportional rule."""
+def score_budget_execution(rate: Decimal | None, *, weight: Decimal = EXECUTION_WEIGHT,
+                           target: Decimal = ONE) -> Score:
+    """The 年度资金总额 line: execution rate e ≥ target (default 100 %) → weight; below, the
+    proportional rule on e ÷ target."""
     w, e = _check_weight(weight), _check_rate(rate, "预算执行率赋分")
-    pct = format_percent(e)
+    t = Decimal(target)
+    if not t.is_finite() or t <= 0:
+        raise RuleError(f"预算执行率目标 {target} 不是正数")
+    pct, tpct = format_percent(e), format_percent(t)
     rule = "预算执行率赋分"
-    if e >= ONE:
+    if e >= t:
         flags = (f"执行率 {pct} 超过100%，执行数大于全年预算数",) if e > ONE else ()
-        return _finish(w, ONE, rule, e, f"执行率 {pct} ≥ 100%，给满分", flags=flags)
-    share = proportional_share(e)
-    how = f"执行率 {pct} < 100%，得分 = 分值 {w} × max(0, 1 − 2.5 × (1 − {pct})) = {_num(w * share)}"
+        return _finish(w, ONE, rule, e, f"执行率 {pct} ≥ 目标 {tpct}，给满分", flags=flags)
+    c = e / t
+    share = proportional_share(c)
+    if t == ONE:
+        how = f"执行率 {pct} < 100%，得分 = 分值 {w} × max(0, 1 − 2.5 × (1 − {pct})) = {_num(w * share)}"
+    else:
+        how = (f"执行率 {pct} < 目标 {tpct}，完成率 {format_percent(c)}，"
+               f"得分 = 分值 {w} × max(0, 1 − 2.5 × (1 − {format_percent(c)})) = {_num(w * share)}")
     return _finish(w, share, rule, e, how)
 
 
@@ -330,6 +348,13 @@ def normalise_rule(text: str | None) -> str | None:
     raise RuleError(f"赋分规则「{text}」无法识别，可选：{'、'.join(RULES)}")
 
 
+def states_over_full(text: str | None) -> bool:
+    """Whether a 赋分规则 cell says that over-achievement is not penalised (e.g. 「按照完成比例赋分
+    （超额不扣分）」); without such words a proportional rule keeps the deviation rule."""
+    s = "".join(str(text or "").split())
+    return any(w in s for w in _OVER_FULL_WORDS)
+
+
 def default_rule(*, level1: str | None = None, level2: str | None = None, target_kind: str | None = None) -> str:
     """The rule an indicator takes when its 赋分规则 cell is empty.
 
@@ -347,10 +372,10 @@ def default_rule(*, level1: str | None = None, level2: str | None = None, target
 
 
 def score_indicator(rule: str, weight: Decimal, rate: Decimal | None, *, level: str | None = None,
-                    config: SelfEvalConfig | None = None) -> Score:
-    """Score one indicator by its (canonical) rule."""
+                    config: SelfEvalConfig | None = None, over_full: bool = False) -> Score:
+    """Score one indicator by its (canonical) rule (``over_full``: see ``score_proportional``)."""
     if rule == RULE_PROPORTIONAL:
-        return score_proportional(weight, rate)
+        return score_proportional(weight, rate, over_full=over_full)
     if rule == RULE_DIRECT:
         return score_direct(weight, rate)
     if rule == RULE_LEVEL:
@@ -365,13 +390,11 @@ def project_total(indicator_points: Iterable[Decimal], execution_points: Decimal
     return sum((Decimal(p) for p in indicator_points), Decimal(execution_points)).quantize(CENT)
 
 
-def grade(total: Decimal) -> str:
-    """优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60."""
+def grade(total: Decimal, bands: Iterable[Decimal] = (Decimal(90), Decimal(80), Decimal(60))) -> str:
+    """优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60 by default; ``bands`` are the lowest totals of
+    优 / 良 / 中 (a table's setting, see ``app.rubric.tablesettings``)."""
     t = Decimal(total)
-    if t >= 90:
-        return "优"
-    if t >= 80:
-        return "良"
-    if t >= 60:
-        return "中"
+    for name, low in zip(("优", "良", "中"), bands, strict=False):
+        if t >= Decimal(low):
+            return name
     return "差"

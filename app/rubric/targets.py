@@ -27,18 +27,28 @@ target-table conventions added, because half-year columns are full of placeholde
 * an ``=0`` / bare ``0`` target (=0次 事件, =0% 调整率) is met (c = 1) by 0 and missed (c = 0) by
   anything above 0.
 
-``status`` colours a rate: green ≥ 95 %, amber 85 % – < 95 %, red < 85 % (None when no rate).
+``status`` colours a rate: green (达标) only when the target is met (c ≥ 100 %), amber from the
+table's ``amber_from`` (default 85 %) up to the target, red below (None when no rate). At the
+full-year checkpoint a row whose target is exceeded under the deviation policy (see
+``app.rubric.tablesettings``) is ``"over"``: met, but losing points, so it is behind too (and
+counted with amber). Every row that loses points at year end is therefore behind, missing, or
+undecided in the checkpoint report.
+
+Over-achievement (``TableSettings.overachievement``, a row's own ``overachievement`` first):
+``"met"`` scores a rate above 100 % as met (and a ``≤`` money line within its ceiling as met),
+``"deviation"`` keeps the 按照完成比例赋分 deviation rule of the project self-evaluations.
 
 Year-end scoring (``score_table``) uses the self-evaluation rules of ``app.rubric.selfeval``:
 each row's 评分规则 names the rule (unknown or empty → ``selfeval.default_rule``: 满意度 rows
 satisfaction, dates direct, qualitative targets judged level, the rest proportional), against the
-full-year value (the half-year value when the full-year one is empty). Weights: a row's own weight
+full-year value (the half-year value when the full-year one is empty). Rows in ``exclude`` (the
+预算执行率 indicator once the budget line scores execution) get no weight and no score. Weights: a row's own weight
 counts as given; rows without a weight share what is left of 100 points (100 − Σ given weights)
 equally, in hundredths of a point, the leftover hundredths going one each to the first unweighted
 rows in table order, so the weights add up to exactly 100 (e.g. 3 rows: 33.34, 33.33, 33.33). If
 the given weights already reach 100, unweighted rows get 0 and the score says so. Rounding is
 ``selfeval``'s (points lost half-up to 2 places per row); the total is the plain sum of the row
-scores, graded 优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60 (``selfeval.grade``).
+scores, graded by the table's bands (default 优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60).
 """
 
 from __future__ import annotations
@@ -50,7 +60,15 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from app.rubric import selfeval
-from app.rubric.values import TargetValue, ValueParseError, completion_rate, parse_value
+from app.rubric.tablesettings import OVER_DEVIATION, OVER_MET, OVERACHIEVEMENT, TableSettings
+from app.rubric.values import (
+    TargetValue,
+    ValueParseError,
+    completion_rate,
+    normalized_quantity,
+    parse_value,
+    units_compatible,
+)
 
 __all__ = [
     "CHECKPOINTS",
@@ -71,7 +89,9 @@ __all__ = [
     "as_value",
     "checkpoint_report",
     "completion",
+    "execution_row",
     "grade",
+    "overachievement_of",
     "row_weights",
     "score_table",
     "status",
@@ -87,7 +107,7 @@ LAYOUTS = (LAYOUT_LEVELS, LAYOUT_FUNCTIONS)
 CHECKPOINTS = ("half_year", "full_year")
 CHECKPOINT_LABELS = {"half_year": "半年", "full_year": "全年"}
 
-GREEN_FROM = Decimal("0.95")
+GREEN_FROM = Decimal(1)
 AMBER_FROM = Decimal("0.85")
 TOTAL_POINTS = Decimal(100)
 _CENT = Decimal("0.01")
@@ -168,6 +188,18 @@ def _dec(value: object) -> Decimal | None:
 
 # --------------------------------------------------------------------------- the table
 
+def _label(text: str) -> str:
+    return "".join(text.split()).rstrip("：:")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text.replace(",", ""))
+    except ArithmeticError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class TargetRow:
     """One indicator of a target table. See the module docstring for ``level3`` vs ``name``."""
@@ -184,6 +216,8 @@ class TargetRow:
     rule: str | None = None
     position: int = 0
     related_project: str | None = None  # 对应项目 (Xuzhou layout), when the table has one
+    overachievement: str | None = None  # the row's own over-achievement policy (None: the table's)
+    section: int = 0  # which header of the source sheet the row stood under (0: the first)
 
     @property
     def levels(self) -> tuple[str | None, str | None, str | None]:
@@ -210,6 +244,8 @@ class TargetRow:
             "full_year": value_to_dict(self.full_year),
             "weight": None if self.weight is None else str(self.weight),
             "rule": self.rule,
+            "overachievement": self.overachievement,
+            "section": self.section,
         }
 
     @classmethod
@@ -227,6 +263,8 @@ class TargetRow:
             rule=data.get("rule"),
             position=int(data.get("position", 0)),
             related_project=data.get("related_project"),
+            overachievement=data.get("overachievement"),
+            section=int(data.get("section", 0)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -255,6 +293,10 @@ class TargetTable:
     year: int
     layout: str
     rows: tuple[TargetRow, ...] = ()
+    # The rows above the first indicator header (title and year lines excepted), as written: per
+    # row its cells (column, columns spanned, rows spanned, text) — 单位名称, 资金总额, the 收入
+    # block, 项目支出 lines, 单位主要职能, 年度目标 …
+    preamble: tuple[tuple[tuple[int, int, int, str], ...], ...] = ()
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -263,6 +305,36 @@ class TargetTable:
         positions = [r.position for r in self.rows]
         if len(set(positions)) != len(positions):
             raise ValueError("指标序号重复")
+
+    @property
+    def info(self) -> dict[str, str]:
+        """The preamble as label → value, in sheet order. Labels lose spaces and line breaks
+        (「单位\n主要职能」 → 「单位主要职能」); a cell spanning several rows (收入) prefixes the labels
+        of its rows (「收入·财政拨款」); in a row a label followed only by numbers gets them all
+        (「项目支出」 → 「632 / 1507.84」), otherwise texts pair up as label, value; a label seen
+        again gets 「（2）」."""
+        out: dict[str, str] = {}
+        groups: list[list] = []  # [label, rows left]
+        for cells in self.preamble:
+            groups = [g for g in groups if g[1] > 0]
+            texts = [t for _c, _n, _rows, t in cells]
+            while len(texts) > 1 and cells[len(cells) - len(texts)][2] > 1:
+                groups.append([_label(texts[0]), cells[len(cells) - len(texts)][2]])
+                texts = texts[1:]
+            prefix = "·".join(g[0] for g in groups)
+            for g in groups:
+                g[1] -= 1
+            if len(texts) > 2 and len(texts) % 2 and all(_is_number(t) for t in texts[1:]):
+                pairs = [(texts[0], " / ".join(texts[1:]))]
+            else:
+                pairs = [(texts[i], texts[i + 1]) for i in range(0, len(texts) - 1, 2)]
+            for label, value in pairs:
+                base = f"{prefix}·{_label(label)}" if prefix else _label(label)
+                key, n = base, 2
+                while key in out:
+                    key, n = f"{base}（{n}）", n + 1
+                out[key] = value
+        return out
 
     def row(self, position: int) -> TargetRow:
         for r in self.rows:
@@ -281,6 +353,7 @@ class TargetTable:
             "year": self.year,
             "layout": self.layout,
             "rows": [r.to_dict() for r in self.rows],
+            "preamble": [[list(c) for c in cells] for cells in self.preamble],
         }
 
     @classmethod
@@ -291,6 +364,8 @@ class TargetTable:
             year=int(data["year"]),
             layout=data.get("layout", LAYOUT_LEVELS),
             rows=tuple(TargetRow.from_dict(r) for r in data.get("rows", ())),
+            preamble=tuple(tuple((int(c), int(n), int(rows), str(t)) for c, n, rows, t in cells)
+                           for cells in data.get("preamble", ())),
         )
 
     def to_json(self) -> list[dict[str, Any]]:
@@ -304,12 +379,15 @@ def _is_zero_quantity(value: TargetValue) -> bool:
     return value.kind == "quantity" and value.quantity is not None and value.quantity == 0
 
 
-def completion(target_value: object, actual_value: object, *, year: int | None = None) -> Decimal | None:
+def completion(target_value: object, actual_value: object, *, year: int | None = None,
+               policy: str = OVER_DEVIATION) -> Decimal | None:
     """Completion rate c (a fraction, 1 = 100 %) of an actual against a target; None if undecidable.
 
     Either argument may be a ``TargetValue`` or raw cell content. Delegates to
     ``values.completion_rate`` after the two target-table conventions of the module docstring
-    (≥0 targets, =0 targets). Raises ``ValueParseError`` for raw text that cannot be read.
+    (≥0 targets, =0 targets). Under the ``"met"`` over-achievement policy a ``≤`` / ``<`` line
+    kept within its ceiling is met (c = 1) also when it is an amount of money. Raises
+    ``ValueParseError`` for raw text that cannot be read.
     """
     target = as_value(target_value, year=year)
     actual = as_value(actual_value, year=year)
@@ -320,22 +398,46 @@ def completion(target_value: object, actual_value: object, *, year: int | None =
             return Decimal(1) if actual.quantity >= 0 else Decimal(0)
         if target.operator in ("=", None):
             return Decimal(1) if actual.quantity == 0 else Decimal(0)
-    return completion_rate(target, actual)
+    rate = completion_rate(target, actual)
+    if (policy == OVER_MET and rate is not None and rate < 1 and target.operator in ("≤", "<")
+            and target.kind == "quantity" and actual.kind == "quantity" and target.quantity is not None
+            and actual.quantity is not None and units_compatible(target, actual)):
+        a, t = normalized_quantity(actual), normalized_quantity(target)
+        if a is not None and t is not None and (a[0] <= t[0] if target.operator == "≤" else a[0] < t[0]):
+            return Decimal(1)
+    return rate
 
 
-def status(rate: Decimal | None) -> str | None:
-    """"green" (≥ 95 %), "amber" (85 % – < 95 %), "red" (< 85 %); None without a rate."""
+def status(rate: Decimal | None, *, amber_from: Decimal = AMBER_FROM) -> str | None:
+    """"green" (target met, ≥ 100 %), "amber" (``amber_from`` – < 100 %), "red" (below); None
+    without a rate."""
     if rate is None:
         return None
     r = Decimal(rate)
     if r >= GREEN_FROM:
         return "green"
-    if r >= AMBER_FROM:
+    if r >= Decimal(amber_from):
         return "amber"
     return "red"
 
 
-STATUS_LABELS = {"green": "达标", "amber": "略低于目标", "red": "明显落后", None: "无法判断"}
+STATUS_LABELS = {"green": "达标", "over": "超出目标（偏差扣分）", "amber": "略低于目标", "red": "明显落后",
+                 None: "无法判断"}
+
+
+def overachievement_of(row: TargetRow, settings: TableSettings | None) -> str:
+    """The over-achievement policy of a row: its own, else the table's (default ``"met"``)."""
+    if row.overachievement in OVERACHIEVEMENT:
+        return row.overachievement
+    return (settings or TableSettings()).overachievement
+
+
+def execution_row(table: TargetTable) -> TargetRow | None:
+    """The table's own 预算执行率 indicator (the first row named so), if it has one."""
+    for r in table.rows:
+        if "预算执行率" in "".join((r.name or "").split()):
+            return r
+    return None
 
 
 @dataclass(frozen=True)
@@ -350,7 +452,7 @@ class RowProgress:
 
     @property
     def behind(self) -> bool:
-        return self.status in ("amber", "red")
+        return self.status in ("amber", "red", "over")
 
 
 @dataclass(frozen=True)
@@ -365,7 +467,7 @@ class CheckpointReport:
             if r.actual is None:
                 out["missing"] += 1
             else:
-                out[r.status or "unknown"] += 1
+                out["amber" if r.status == "over" else r.status or "unknown"] += 1
         return out
 
     @property
@@ -373,12 +475,15 @@ class CheckpointReport:
         return tuple(r for r in self.rows if r.behind)
 
 
-def checkpoint_report(table: TargetTable, actuals: Mapping[int, object], checkpoint: str) -> CheckpointReport:
+def checkpoint_report(table: TargetTable, actuals: Mapping[int, object], checkpoint: str,
+                      settings: TableSettings | None = None) -> CheckpointReport:
     """Completion and status of every row at a checkpoint; ``actuals`` maps row position → actual.
 
     Actuals may be ``TargetValue`` or raw cell content; unreadable ones give a row with a note and
-    no rate instead of an exception.
+    no rate instead of an exception. ``settings`` give the amber band and the over-achievement
+    policy (defaults of ``TableSettings``).
     """
+    cfg = settings or TableSettings()
     out = []
     for row in table.rows:
         target = row.target(checkpoint)
@@ -388,21 +493,29 @@ def checkpoint_report(table: TargetTable, actuals: Mapping[int, object], checkpo
             actual = as_value(raw, year=table.year)
         except ValueParseError as exc:
             actual, note = None, str(exc)
-        rate = completion(target, actual) if actual is not None else None
+        policy = overachievement_of(row, cfg)
+        rate = completion(target, actual, policy=policy) if actual is not None else None
         if actual is None and note is None:
             note = "未填报实际值"
         elif rate is None and note is None:
             note = "完成率无法计算（请人工判断）"
-        out.append(RowProgress(row.position, row.name, target, actual, rate, status(rate), note))
+        st = status(rate, amber_from=cfg.amber_from)
+        if (st == "green" and rate > 1 and checkpoint == "full_year" and policy == OVER_DEVIATION
+                and _rule_for(row, target)[0] == selfeval.RULE_PROPORTIONAL):
+            st = "over"
+            note = f"完成率 {selfeval.format_percent(rate)} 超出目标，按偏差规则扣分"
+        out.append(RowProgress(row.position, row.name, target, actual, rate, st, note))
     return CheckpointReport(checkpoint, tuple(out))
 
 
 # --------------------------------------------------------------------------- year-end score
 
-def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS) -> dict[int, Decimal]:
-    """The weight of every row (position → points); see the module docstring for the sharing rule."""
-    given = {r.position: Decimal(r.weight) for r in table.rows if r.weight is not None}
-    free = [r.position for r in table.rows if r.weight is None]
+def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS,
+                exclude: frozenset[int] | set[int] = frozenset()) -> dict[int, Decimal]:
+    """The weight of every row (position → points); see the module docstring for the sharing rule.
+    Rows in ``exclude`` weigh 0 and take no share."""
+    given = {r.position: Decimal(r.weight) for r in table.rows if r.weight is not None and r.position not in exclude}
+    free = [r.position for r in table.rows if r.weight is None and r.position not in exclude]
     weights = dict(given)
     if free:
         left = max(Decimal(0), Decimal(total) - sum(given.values(), Decimal(0)))
@@ -410,7 +523,7 @@ def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS) -> dict[in
         each, extra = divmod(cents, len(free))
         for i, pos in enumerate(free):
             weights[pos] = (Decimal(each + (1 if i < extra else 0)) * _CENT).quantize(_CENT)
-    return {r.position: weights[r.position] for r in table.rows}
+    return {r.position: weights.get(r.position, Decimal("0.00")) for r in table.rows}
 
 
 @dataclass(frozen=True)
@@ -426,6 +539,7 @@ class RowScore:
     explanation: str
     flags: tuple[str, ...] = ()
     scored: bool = True
+    counted: bool = True  # False: excluded (counted in the budget execution line instead)
 
 
 @dataclass(frozen=True)
@@ -446,10 +560,19 @@ class TableScore:
         """Rows that lost points (the 存在问题 of a self-evaluation report)."""
         return tuple(r for r in self.rows if r.points < r.weight)
 
+    @property
+    def attainment(self) -> tuple[Decimal, Decimal, int, int]:
+        """(weight of the rows met, weight of the scored rows, rows met, rows) — 绩效目标完成率.
+        A row is met when it kept all of its points; rows excluded from scoring do not count."""
+        rows = [r for r in self.rows if r.counted]
+        met = [r for r in rows if r.points >= r.weight]
+        return (sum((r.weight for r in met), Decimal(0)), sum((r.weight for r in rows), Decimal(0)),
+                len(met), len(rows))
 
-def grade(total: Decimal) -> str:
-    """优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60 (``selfeval.grade``)."""
-    return selfeval.grade(total)
+
+def grade(total: Decimal, bands=None) -> str:
+    """优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60, or the given ``bands`` (``selfeval.grade``)."""
+    return selfeval.grade(total) if bands is None else selfeval.grade(total, bands)
 
 
 def _rule_for(row: TargetRow, target: TargetValue | None) -> tuple[str, tuple[str, ...]]:
@@ -467,21 +590,35 @@ def _rule_for(row: TargetRow, target: TargetValue | None) -> tuple[str, tuple[st
 
 
 def score_table(table: TargetTable, actuals: Mapping[int, object], *,
-                config: selfeval.SelfEvalConfig | None = None, pool: Decimal = TOTAL_POINTS) -> TableScore:
+                config: selfeval.SelfEvalConfig | None = None, pool: Decimal = TOTAL_POINTS,
+                settings: TableSettings | None = None, exclude: frozenset[int] | set[int] = frozenset(),
+                exclude_reason: str = "") -> TableScore:
     """Year-end score of a table from the full-year actuals (position → actual value or raw text).
 
     ``pool`` is the number of points the rows share (100; 90 in a self-evaluation sheet whose
     budget-execution line carries the other 10). A row whose actual is missing, unreadable, or
     whose rule cannot decide gets 0 points, a flag saying why and ``scored=False``
-    (``TableScore.complete`` is then False).
+    (``TableScore.complete`` is then False). ``settings``: over-achievement policy and grade bands.
+    Rows in ``exclude`` are listed with ``exclude_reason``, no weight and no score.
     """
-    weights = row_weights(table, total=pool)
+    cfg = settings or TableSettings()
+    weights = row_weights(table, total=pool, exclude=exclude)
     out: list[RowScore] = []
     for row in table.rows:
         target = row.full_year if row.full_year is not None and row.full_year.kind != "empty" else row.half_year
         rule, flags = _rule_for(row, target)
         w = weights[row.position]
+        policy = overachievement_of(row, cfg)
         raw = actuals.get(row.position)
+        if row.position in exclude:
+            try:
+                actual = as_value(raw, year=table.year)
+            except ValueParseError:
+                actual = None
+            rate = completion(target, actual, policy=policy) if actual is not None and actual.kind != "empty" else None
+            out.append(RowScore(row.position, row.name, w, rule, target, actual, rate, Decimal("0.00"),
+                                exclude_reason or "不单独计分", (), counted=False))
+            continue
         try:
             actual = as_value(raw, year=table.year)
         except ValueParseError as exc:
@@ -493,10 +630,10 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
             out.append(RowScore(row.position, row.name, w, rule, target, actual, None, Decimal("0.00"),
                                 msg, flags + (msg,), scored=False))
             continue
-        rate = completion(target, actual)
+        rate = completion(target, actual, policy=policy)
         level = actual.level if actual.kind == "level" else None
         try:
-            s = selfeval.score_indicator(rule, w, rate, level=level, config=config)
+            s = selfeval.score_indicator(rule, w, rate, level=level, config=config, over_full=policy == OVER_MET)
         except selfeval.RuleError as exc:
             msg = f"无法评分，得 0 分：{exc}"
             out.append(RowScore(row.position, row.name, w, rule, target, actual, rate, Decimal("0.00"),
@@ -512,4 +649,4 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
     unscored = [r for r in out if not r.scored]
     if unscored:
         table_flags.append(f"{len(unscored)} 个指标未能评分（计 0 分）")
-    return TableScore(tuple(out), total, max_points, grade(total), tuple(table_flags))
+    return TableScore(tuple(out), total, max_points, cfg.grade(total), tuple(table_flags))

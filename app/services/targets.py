@@ -17,11 +17,8 @@ optionally with a due time) and closes it. While it is open the unit's reporters
 of each indicator (``save_actuals``, all rows of one form at once, refused as a whole when one value
 cannot be read or one row was changed by someone else meanwhile) and add evidence.
 
-Year-end score (``year_end_score``): ``app.rubric.targets.score_table`` on the full-year actuals.
-Without a budget line the indicators share 100 points; once the budget line (全年预算数 and
-全年执行数) is entered, the 项目支出绩效自评表 convention applies — the indicators share 90
-points and the budget execution line scores the other 10 — so the page and the exported sheet
-(``selfeval_workbook``) give the same total. Grade 优 ≥ 90, 良 80 – < 90, 中 60 – < 80, 差 < 60.
+Progress uses the table's settings (``settings_of``: the amber band and the over-achievement
+policy). The year end — settings, score, report, review, exports — is ``app.services.target_reports``.
 """
 
 import os
@@ -29,29 +26,26 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from app.models import Unit
 from app.models.base import utcnow
 from app.models.targets import TargetActual, TargetCheckpoint, TargetEvidence, TargetTableRecord, TargetTableVersion
-from app.rubric import selfeval
+from app.rubric.tablesettings import SettingsError, TableSettings
 from app.rubric.targets import (
     CHECKPOINT_LABELS,
     CHECKPOINTS,
-    TOTAL_POINTS,
     CheckpointReport,
-    TableScore,
     TargetRow,
     TargetTable,
     checkpoint_report,
-    score_table,
     value_from_dict,
     value_to_dict,
 )
 from app.rubric.values import TargetValue, ValueParseError, parse_value
-from app.sheets.targets import ReadResult, read_target_workbook, write_selfeval_sheet, write_target_workbook
+from app.sheets.targets import ReadResult, read_target_workbook, write_target_workbook
 
 from . import PermissionDenied, ServiceError, StaleData, files
 from .audit import record
@@ -529,8 +523,16 @@ def remove_evidence(db: Session, *, actor_id: int, allowed_units: set[int], rec:
 
 # --------------------------------------------------------------------------- progress
 
+def settings_of(rec: TargetTableRecord) -> TableSettings:
+    """The table's judging settings (stored ones over the defaults of a unit's or a project's table)."""
+    try:
+        return TableSettings.from_dict(rec.settings or {}, project=bool(rec.project))
+    except SettingsError:
+        return TableSettings.defaults(project=bool(rec.project))
+
+
 def progress(db: Session, rec: TargetTableRecord, kind: str) -> CheckpointReport:
-    return checkpoint_report(table_of(rec), actual_values(db, rec, kind), kind)
+    return checkpoint_report(table_of(rec), actual_values(db, rec, kind), kind, settings_of(rec))
 
 
 @dataclass
@@ -564,7 +566,7 @@ def standings(db: Session, year: int, *, unit_ids: Iterable[int] | None = None) 
         reps = {}
         for kind in CHECKPOINTS:
             vals = {pos: value_from_dict(a.parsed) for (pos, k), a in all_actuals.items() if k == kind and a.parsed}
-            reps[kind] = checkpoint_report(table, vals, kind)
+            reps[kind] = checkpoint_report(table, vals, kind, settings_of(rec))
         out.append(Standing(rec, units[rec.unit_id], reps))
     return out
 
@@ -572,106 +574,3 @@ def standings(db: Session, year: int, *, unit_ids: Iterable[int] | None = None) 
 def missing_count(db: Session, rec: TargetTableRecord, kind: str) -> int:
     have = {pos for (pos, _k) in actuals_of(db, rec.id, kind)}
     return sum(1 for r in table_of(rec).rows if r.position not in have)
-
-
-# --------------------------------------------------------------------------- year-end
-
-def _budget(rec: TargetTableRecord) -> tuple[Decimal | None, Decimal | None, Decimal | None] | None:
-    b = rec.budget or {}
-    vals = []
-    for k in ("start", "full", "spent"):
-        v = b.get(k)
-        vals.append(None if v in (None, "") else Decimal(str(v)))
-    if vals[1] is None or vals[2] is None:
-        return None
-    return vals[0], vals[1], vals[2]
-
-
-@dataclass
-class YearEnd:
-    score: TableScore
-    execution: selfeval.Score | None  # the budget line, when entered
-    total: Decimal
-    grade: str
-
-    @property
-    def max_points(self) -> Decimal:
-        return (self.score.max_points + (self.execution.weight if self.execution else 0)).quantize(Decimal("0.01"))
-
-
-def year_end_score(db: Session, rec: TargetTableRecord) -> YearEnd:
-    table = table_of(rec)
-    actuals = actual_values(db, rec, "full_year")
-    budget = _budget(rec)
-    if budget is None:
-        score = score_table(table, actuals)
-        return YearEnd(score, None, score.total, score.grade)
-    score = score_table(table, actuals, pool=TOTAL_POINTS - selfeval.EXECUTION_WEIGHT)
-    _start, full, spent = budget
-    execution = selfeval.score_budget_execution(spent / full if full else None)
-    total = selfeval.project_total((r.points for r in score.rows), execution.points)
-    return YearEnd(score, execution, total, selfeval.grade(total))
-
-
-def save_report(db: Session, *, actor_id: int, identity, rec: TargetTableRecord, summary: str, problems: str,
-                fixes: str, budget: dict | None, expected_version: int) -> None:
-    """The year-end texts (总体完成情况, 存在问题, 改进措施) and the budget line (万元).
-
-    The unit's reporters while the year's full-year checkpoint is open; the office at any time.
-    """
-    if not identity.has("office"):
-        _require_reporter(identity.units_for("reporter"), rec)
-        require_open(db, rec.year, "full_year")
-    if rec.version != expected_version:
-        raise StaleData("年度报告在您打开页面后已被他人修改，请刷新页面后重新填写。")
-    texts = {"summary": (summary or "").strip(), "problems": (problems or "").strip(), "fixes": (fixes or "").strip()}
-    for k, v in texts.items():
-        if len(v) > 20000:
-            raise ServiceError("内容过长（每栏最多 20000 字）。", field=k)
-    values = dict(texts)
-    if budget is not None:
-        clean = {}
-        for key, label in (("start", "年初预算数"), ("full", "全年预算数"), ("spent", "全年执行数")):
-            raw = str(budget.get(key) or "").strip().replace(",", "").replace("，", "")
-            if not raw:
-                clean[key] = ""
-                continue
-            try:
-                d = Decimal(raw)
-            except InvalidOperation:
-                raise ServiceError(f"{label}「{raw}」不是数字（单位：万元）。", field=f"budget_{key}") from None
-            if not d.is_finite() or d < 0 or d > Decimal("1e9"):
-                raise ServiceError(f"{label}「{raw}」不在合理范围内（单位：万元）。", field=f"budget_{key}")
-            clean[key] = str(d.quantize(Decimal("0.01")))
-        if clean["full"] == "0.00" and clean["spent"]:
-            raise ServiceError("全年预算数为 0 时无法计算执行率。", field="budget_full")
-        values["budget"] = clean
-    old, new = {}, {}
-    for k, v in values.items():
-        if getattr(rec, k) != v:
-            old[k], new[k] = getattr(rec, k), v
-            setattr(rec, k, v)
-    if new:
-        rec.version += 1
-        rec.updated_at, rec.updated_by_id = utcnow(), actor_id
-        db.add(rec)
-        db.flush()
-        record(db, actor_id=actor_id, action="year_end_report", entity=ENTITY, entity_id=rec.id, old=old, new=new)
-
-
-def selfeval_workbook(db: Session, rec: TargetTableRecord, *, with_scores: bool = True) -> bytes:
-    """The year-end 项目支出绩效自评表 with the full-year actuals, evidence titles and notes."""
-    table = table_of(rec)
-    unit = db.get(Unit, rec.unit_id)
-    actuals = actuals_of(db, rec.id, "full_year")
-    values = {pos: value_from_dict(a.parsed) for (pos, _k), a in actuals.items() if a.parsed}
-    evs = evidence_of(db, rec.id)
-    evidence = {}
-    for (pos, kind), items in evs.items():
-        if kind == "full_year":
-            evidence[pos] = "；".join(e.title for e in items)
-    reasons = {pos: a.note for (pos, _k), a in actuals.items() if a.note}
-    budget = _budget(rec)
-    return write_selfeval_sheet(table, values, budget=budget, department=unit.name if unit else None,
-                                goals=(None, rec.summary or None), evidence=evidence, reasons=reasons,
-                                with_scores=with_scores)

@@ -523,7 +523,9 @@ def _read_indicator(ws, grid: Grid, r: int, cols: dict[str, int], title: str, pr
         return None
     assert weight is not None
     try:
-        score = rules.score_indicator(rule, weight, rate, level=level, config=config)
+        # the deviation rule unless the sheet's own rule cell says over-achievement is not penalised
+        over_full = "rule" in cols and rules.states_over_full(_text(grid, r, cols["rule"]))
+        score = rules.score_indicator(rule, weight, rate, level=level, config=config, over_full=over_full)
     except rules.RuleError as exc:
         fail(_coord(r, cols["score"]), str(exc))
         return None

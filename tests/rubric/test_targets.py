@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from app.rubric import selfeval
+from app.rubric.tablesettings import TableSettings
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
@@ -130,11 +131,18 @@ def test_completion_undecidable_and_bad_text():
 
 @pytest.mark.parametrize(
     "rate, expected",
-    [("2", "green"), ("1", "green"), ("0.95", "green"), ("0.9499", "amber"), ("0.85", "amber"),
+    [("2", "green"), ("1", "green"), ("0.9999", "amber"), ("0.95", "amber"), ("0.85", "amber"),
      ("0.8499", "red"), ("0", "red")],
 )
 def test_status_bands_at_their_edges(rate, expected):
+    # 达标 only when the target is met; amber from 85 % (the default band) up to the target
     assert status(D(rate)) == expected
+
+
+def test_status_amber_band_is_configurable():
+    assert status(D("0.75"), amber_from=D("0.7")) == "amber"
+    assert status(D("0.69"), amber_from=D("0.7")) == "red"
+    assert status(D("0.9"), amber_from=D("0.95")) == "red"
 
 
 def test_status_without_rate():
@@ -159,9 +167,10 @@ def test_checkpoint_report_half_year():
         row(6, "抖音号粉丝数", "≥0.8万", "≥1.2万"),
     )
     rep = checkpoint_report(t, {1: "9500人次", 2: "216人", 3: "580人", 4: "0人", 5: "约一半"}, "half_year")
-    assert [r.status for r in rep.rows] == ["green", "amber", "red", "green", None, None]
-    assert [r.name for r in rep.behind] == ["专接本在校生人数", "成教招生人数"]
-    assert rep.counts == {"green": 2, "amber": 1, "red": 1, "unknown": 1, "missing": 1}
+    # 95 % of the target is not 达标: amber, and behind
+    assert [r.status for r in rep.rows] == ["amber", "amber", "red", "green", None, None]
+    assert [r.name for r in rep.behind] == ["社会培训", "专接本在校生人数", "成教招生人数"]
+    assert rep.counts == {"green": 1, "amber": 2, "red": 1, "unknown": 1, "missing": 1}
     assert rep.rows[5].note == "未填报实际值"
     assert rep.rows[4].note  # a level that cannot be judged automatically
     full = checkpoint_report(t, {1: "39000人次"}, "full_year")
@@ -216,7 +225,7 @@ def test_score_table_all_met_is_100_and_excellent():
 def test_score_table_proportional_shortfall_and_overshoot():
     t = table(row(1, "社会培训", "≥10000人次", "≥40000人次", weight="50"),
               row(2, "成教招生人数", "≥700人", "≥700人", weight="50"))
-    s = score_table(t, {1: "36000人次", 2: "770人"})
+    s = score_table(t, {1: "36000人次", 2: "770人"}, settings=TableSettings(overachievement="deviation"))
     # c = 0.9 → 50 × (1 − 2.5 × 0.1) = 37.5; c = 1.1 → 50 × (1 − 0.1) = 45
     assert [r.points for r in s.rows] == [D("37.50"), D("45.00")]
     assert s.total == D("82.50") and s.grade == "良"

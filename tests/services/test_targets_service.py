@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from app.models import AuditEntry
 from app.models.targets import TargetActual, TargetEvidence, TargetTableRecord, TargetTableVersion
 from app.services import PermissionDenied, ServiceError, StaleData
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
@@ -255,34 +256,38 @@ def test_year_end_score_grade_and_budget_line(session, org):
     rec = svc.import_table(session, actor_id=None, unit=org["unit"], year=2026, data=small_workbook())
     _open(session, kind="full_year")
     _enter(session, org, rec, "full_year", FULL)
-    ye = svc.year_end_score(session, rec)
+    ye = ysvc.year_end_score(session, rec)
     # 5 rows share 100 points (20 each); 社会培训 at 90 %: 20 × (1 − 2.5 × 0.1) = 15
     assert [r.points for r in ye.score.rows] == [D("15.00"), D("20.00"), D("20.00"), D("20.00"), D("20.00")]
     assert ye.total == D("95.00") and ye.grade == "优" and ye.execution is None
     assert [r.name for r in ye.score.shortfalls] == ["社会培训"]
-    # with the budget line: indicators share 90 (18 each), execution 96 % → 10 × 0.9 = 9
-    svc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="全年完成。",
-                    problems="培训推迟。", fixes="提前安排场地。",
-                    budget={"start": "100", "full": "100", "spent": "96"}, expected_version=rec.version)
-    ye = svc.year_end_score(session, rec)
-    assert ye.execution.points == D("9.00")
-    assert ye.total == D("13.50") + 4 * D("18.00") + D("9.00") == D("94.50")
+    # with the budget line the table's own 预算执行率 row is counted there once (weight 0): the
+    # other four share 90 (22.5 each), execution 96 % of the row's =100% → 10 × 0.9 = 9
+    ysvc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="全年完成。",
+                     problems="培训推迟。", fixes="提前安排场地。",
+                     budget={"start": "100", "full": "100", "spent": "96"}, expected_version=rec.version)
+    ye = ysvc.year_end_score(session, rec)
+    assert ye.execution.points == D("9.00") and ye.execution_source == "budget"
+    assert [r.weight for r in ye.score.rows] == [D("22.50"), D("0.00"), D("22.50"), D("22.50"), D("22.50")]
+    assert not ye.score.rows[1].counted and "不重复计分" in ye.score.rows[1].explanation
+    # 22.5 × 2.5 × 0.1 = 5.625 → 5.63 lost
+    assert ye.total == D("16.87") + 3 * D("22.50") + D("9.00") == D("93.37")
     with pytest.raises(StaleData):
-        svc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="", problems="",
-                        fixes="", budget=None, expected_version=rec.version - 1)
+        ysvc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="", problems="",
+                         fixes="", budget=None, expected_version=rec.version - 1)
     with pytest.raises(ServiceError, match="不是数字"):
-        svc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="", problems="",
-                        fixes="", budget={"full": "一百"}, expected_version=rec.version)
+        ysvc.save_report(session, actor_id=org["office"].id, identity=_Office(), rec=rec, summary="", problems="",
+                         fixes="", budget={"full": "一百"}, expected_version=rec.version)
 
 
 def test_selfeval_sheet_and_table_export_read_back(session, org):
     rec = svc.import_table(session, actor_id=None, unit=org["unit"], year=2026, data=small_workbook())
     _open(session, kind="full_year")
     _enter(session, org, rec, "full_year", FULL)
-    svc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="s", problems="p", fixes="x",
-                    budget={"start": "100", "full": "100", "spent": "96"}, expected_version=rec.version)
-    ye = svc.year_end_score(session, rec)
-    result = score_workbook(openpyxl.load_workbook(io.BytesIO(svc.selfeval_workbook(session, rec))))
+    ysvc.save_report(session, actor_id=None, identity=_Office(), rec=rec, summary="s", problems="p", fixes="x",
+                     budget={"start": "100", "full": "100", "spent": "96"}, expected_version=rec.version)
+    ye = ysvc.year_end_score(session, rec)
+    result = score_workbook(openpyxl.load_workbook(io.BytesIO(ysvc.selfeval_workbook(session, rec))))
     assert result.errors == []
     (project,) = result.projects
     assert [i.score.points for i in project.indicators] == [r.points for r in ye.score.rows]
@@ -296,15 +301,15 @@ def test_reporter_writes_the_report_only_while_full_year_is_open(session, org):
     rec = svc.import_table(session, actor_id=None, unit=org["unit"], year=2026, data=small_workbook())
     rep = _Reporter(org["unit"].id)
     with pytest.raises(ServiceError, match="尚未开始"):
-        svc.save_report(session, actor_id=org["rep"].id, identity=rep, rec=rec, summary="", problems="p", fixes="",
-                        budget=None, expected_version=rec.version)
+        ysvc.save_report(session, actor_id=org["rep"].id, identity=rep, rec=rec, summary="", problems="p", fixes="",
+                         budget=None, expected_version=rec.version)
     _open(session, kind="full_year")
-    svc.save_report(session, actor_id=org["rep"].id, identity=rep, rec=rec, summary="", problems="p", fixes="",
-                    budget=None, expected_version=rec.version)
+    ysvc.save_report(session, actor_id=org["rep"].id, identity=rep, rec=rec, summary="", problems="p", fixes="",
+                     budget=None, expected_version=rec.version)
     assert rec.problems == "p"
     with pytest.raises(PermissionDenied):
-        svc.save_report(session, actor_id=org["rep2"].id, identity=_Reporter(org["other"].id), rec=rec, summary="",
-                        problems="q", fixes="", budget=None, expected_version=rec.version)
+        ysvc.save_report(session, actor_id=org["rep2"].id, identity=_Reporter(org["other"].id), rec=rec, summary="",
+                         problems="q", fixes="", budget=None, expected_version=rec.version)
 
 
 class _Office:

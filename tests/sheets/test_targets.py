@@ -10,15 +10,12 @@ import openpyxl
 import pytest
 from openpyxl import Workbook
 
-from app.rubric.targets import LAYOUT_FUNCTIONS, TargetRow, TargetTable, score_table
+from app.rubric.tablesettings import TableSettings
+from app.rubric.targets import LAYOUT_FUNCTIONS, TargetRow, TargetTable
 from app.rubric.values import parse_value
+from app.rubric.yearend import score_year_end
 from app.sheets.selfeval import score_workbook
-from app.sheets.targets import (
-    SELFEVAL_HEADER,
-    read_target_workbook,
-    write_selfeval_sheet,
-    write_target_workbook,
-)
+from app.sheets.targets import SELFEVAL_HEADER, read_target_workbook, write_selfeval_sheet, write_target_workbook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
 SHARED_BLANK = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "selfeval_2024_blank.xlsx"
@@ -347,7 +344,12 @@ def test_selfeval_sheet_is_read_by_the_score_sheet_reader(name):
     assert result.errors == [], [str(e) for e in result.errors[:3]]
     (project,) = result.projects
     assert len(project.indicators) == len(table.rows)
-    ours = score_table(table, actuals, pool=D(90))
+    # the table's 预算执行率 row (if any) is counted in the 年度资金总额 line only, so weight 0 here
+    ours = score_year_end(table, actuals, settings=TableSettings(), budget_line=True,
+                          budget_rate=D("960.5") / D(1000)).score
+    exec_rows = [r for r in ours.rows if not r.counted]
+    assert len(exec_rows) == (1 if name.startswith("changzhou") else 0)
+    assert all(r.weight == 0 for r in exec_rows)
     assert [i.score.points for i in project.indicators] == [r.points for r in ours.rows]
     assert [i.name for i in project.indicators] == ["".join(r.name.split()) for r in table.rows]
     assert len(ours.shortfalls) == 2
@@ -465,3 +467,64 @@ def test_reader_never_raises_and_refuses_all_or_nothing(rows):
 def test_reader_refuses_random_bytes(data):
     result = read_target_workbook(data)
     assert not result.ok and result.errors
+
+
+# --------------------------------------------------------------------------- above the header, sections
+
+def test_figures_above_the_header_are_kept_and_exported_in_the_official_layout():
+    """资金总额, the 收入 block, 项目支出 lines, 单位主要职能 and 年度目标 survive import and export,
+    and each section is written under its own header row."""
+
+    def build(ws):
+        ws.append(["江苏省省级部门整体预算绩效目标表"])
+        ws.append(["2026年度"])
+        ws.append(["单位名称", "常州工业职业技术学院"])
+        ws.append(["单位\n主要职能", "(一) 高等职业教育学历教育。\n(二) 落实好立德树人根本任务。"])
+        ws.append(["收入", "资金总额", "38143.9", "一般公共预算资金", "23743.9"])
+        ws.append(["", "财政拨款", 12960.55, "其他", "2185"])
+        ws.append(["支出", "项目支出", "632", "1507.84"])
+        ws.append(["", "基本支出", "14654", "36636.06"])
+        ws.merge_cells("A5:A6")
+        ws.merge_cells("A7:A8")
+        ws.append(["年度目标", "坚持高标准开展省高水平高职学校建设。"])
+        ws.append(["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"])
+        ws.append(["产出", "数量", "社会培训", "≥10000人次", "≥39000人次"])
+        ws.append(["一级指标", "二级指标", "重点工作", "三级指标", "半年指标值", "全年指标值"])
+        ws.append(["履职", "党的建设", "党日活动", "评选最佳党日活动", "≥10个", "≥10个"])
+
+    result = read_target_workbook(xlsx(build))
+    assert result.ok, [str(e) for e in result.errors]
+    table = result.to_table()
+    info = table.info
+    assert info["单位主要职能"].startswith("(一) 高等职业教育学历教育。\n(二)")
+    assert info["收入·资金总额"] == "38143.9" and info["收入·一般公共预算资金"] == "23743.9"
+    assert info["收入·财政拨款"] == "12960.55" and info["收入·其他"] == "2185"
+    assert info["支出·项目支出"] == "632 / 1507.84" and info["支出·基本支出"] == "14654 / 36636.06"
+    assert info["年度目标"] == "坚持高标准开展省高水平高职学校建设。"
+    texts = [[t for _c, _n, _rows, t in cells] for cells in table.preamble]
+    assert ["支出", "项目支出", "632", "1507.84"] in texts
+    assert [r.section for r in table.rows] == [0, 1]
+
+    data = write_target_workbook(table)
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    values = [[c.value for c in row if c.value is not None] for row in ws.iter_rows()]
+    assert ["财政拨款", "12960.55", "其他", "2185"] in values and ["支出", "项目支出", "632", "1507.84"] in values
+    headers = [i for i, v in enumerate(values) if v and v[0] == "一级指标"]
+    assert len(headers) == 2 and "重点工作" in values[headers[1]] and "重点工作" not in values[headers[0]]
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert {"A5:A6", "A7:A8"} <= merged  # 收入 and 支出 span their blocks again
+    back = read_target_workbook(data).to_table()
+    assert back.preamble == table.preamble and back.rows == table.rows and back.unit == table.unit
+
+
+def test_source_tables_keep_their_preamble():
+    changzhou = read_target_workbook(FIXTURES / "changzhou_2026_targets.xlsx").to_table()
+    assert changzhou.info["资金总额"] == "38143.9" and changzhou.info["单位主要职能"].startswith("(一)")
+    assert changzhou.info["年度目标"].startswith("坚持以习近平")
+    assert len({r.section for r in changzhou.rows}) >= 2
+    back = read_target_workbook(write_target_workbook(changzhou)).to_table()
+    assert back == changzhou
+    xuzhou = read_target_workbook(FIXTURES / "xuzhou_2022_targets.xlsx").to_table()
+    assert xuzhou.info == {"单位名称": "徐州机电技师学院", "资金总额": "9366.24万元"}
+    back = read_target_workbook(write_target_workbook(xuzhou)).to_table()
+    assert back == xuzhou

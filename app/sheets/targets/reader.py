@@ -18,6 +18,10 @@
 Anything that cannot be read refuses the whole workbook: the result has errors (each naming the
 sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
 rules …) do not refuse.
+
+What stands above the first header (单位名称, 资金总额, the 收入 block, 项目支出 lines, 单位主要职能,
+年度目标 …) is kept as the table's ``preamble``; each row remembers which header it stood under
+(``section``).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from app.sheets.cells import restore_text
 from app.sheets.grid import Grid
 from app.sheets.safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
-__all__ = ["FUNCTION_PREFIX", "ReadError", "ReadResult", "RowLocation", "read_target_workbook"]
+__all__ = ["FUNCTION_PREFIX", "META_LABELS", "ReadError", "ReadResult", "RowLocation", "read_target_workbook"]
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -94,10 +98,17 @@ class ReadResult:
     year: int | None = None
     title: str | None = None
     layout: str | None = None
+    preamble: tuple = ()  # see ``TargetTable.preamble``
+    headers: int = 0  # header rows met so far (numbers the sections)
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.rows)
+
+    @property
+    def info(self) -> dict[str, str]:
+        """What stood above the header as label → value (``TargetTable.info``)."""
+        return TargetTable(unit="", project=None, year=0, layout=LAYOUT_LEVELS, preamble=self.preamble).info
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per indicator: ``TargetRow.to_json()`` plus its sheet and row."""
@@ -134,7 +145,7 @@ class ReadResult:
         if not year:
             raise ValueError("未指定年度，且标题中没有“××××年度”")
         return TargetTable(unit=unit, project=project or self.project, year=int(year),
-                           layout=self.layout or LAYOUT_LEVELS, rows=tuple(self.rows))
+                           layout=self.layout or LAYOUT_LEVELS, rows=tuple(self.rows), preamble=self.preamble)
 
 
 # --------------------------------------------------------------------------- header labels
@@ -276,7 +287,7 @@ def _cell_value(cell: Cell) -> tuple[object, str | None]:
 
 # --------------------------------------------------------------------------- reading
 
-_META_LABELS = {
+META_LABELS = {
     "unit": ("单位名称", "部门名称", "预算单位名称", "预算单位", "实施单位"),
     "project": ("项目名称",),
 }
@@ -300,7 +311,7 @@ def _find_meta(grid: Grid, last_row: int, result: ReadResult) -> None:
         for i, t in enumerate(texts):
             label = _norm_label(t)
             nxt = texts[i + 1] if i + 1 < len(texts) else None
-            for key, labels in _META_LABELS.items():
+            for key, labels in META_LABELS.items():
                 if getattr(result, key) is not None:
                     continue
                 if label in labels and nxt:
@@ -319,6 +330,32 @@ def _find_meta(grid: Grid, last_row: int, result: ReadResult) -> None:
                 fallback_year = int(m.group(1))
     if result.year is None:
         result.year = fallback_year
+
+
+def _preamble(grid: Grid, last_row: int, result: ReadResult) -> tuple:
+    """The rows above the first header as (column, columns spanned, rows spanned, text) cells, without the
+    title and year lines and a line holding only 单位名称 / 项目名称 (the writer writes those
+    itself). Texts keep their line breaks."""
+    out = []
+    for r in range(1, last_row + 1):
+        texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
+        if not texts or (len(texts) == 1 and (texts[0] == result.title or _YEAR_LINE.fullmatch(texts[0]))):
+            continue
+        cells = []
+        for c in range(1, grid.max_col + 1):
+            if not grid.is_origin(r, c):
+                continue
+            v = grid.ws.cell(row=r, column=c).value
+            raw, _problem = _cell_value(grid.ws.cell(row=r, column=c)) if v is not None else (None, None)
+            text = str(raw).strip() if raw is not None else ""
+            if text:
+                top, left, bottom, right = grid.span(r, c)
+                cells.append((c, right - left + 1, bottom - top + 1, text))
+        meta = {lab for key in ("unit", "project") for lab in META_LABELS[key]}
+        only_meta = len(cells) == 2 and _norm_label(cells[0][3]) in meta
+        if cells and not only_meta:  # a lone 单位名称 / 项目名称 line is the table's unit / project
+            out.append(tuple(cells))
+    return tuple(out)
 
 
 def _parse_weight(cell: Cell) -> tuple[Decimal | None, str | None]:
@@ -378,6 +415,9 @@ class _SheetReader:
             if h is not None:
                 if not found:
                     _find_meta(grid, r - 1, self.result)
+                    if not self.result.headers:
+                        self.result.preamble = _preamble(grid, r - 1, self.result)
+                self.result.headers += 1
                 header, prev, found = h, None, True
                 r = h.row + 1
                 continue
@@ -467,6 +507,7 @@ class _SheetReader:
             "weight": weight,
             "rule": rule,
             "related_project": related,
+            "section": self.result.headers - 1,
         }, r))
         return levels
 

@@ -1,7 +1,10 @@
-"""Excel out for budget-performance target tables.
+"""Excel out for budget-performance target tables (绩效目标表); the reader is ``.reader``.
 
-``write_target_workbook(table)`` writes a table in the layout the reader reads (title rows, header, merged
-level cells, borders, widths); reading it back gives the same table.
+``write_target_workbook(table)`` writes a table in the source layout: title and year lines, what
+stood above the header (``table.preamble``: 单位名称, 资金总额, the 收入 block, 项目支出 lines,
+单位主要职能, 年度目标 … at their columns, merged as they were), then each section under its own
+header row with its own columns (the Changzhou table's 履职 section has 重点工作), merged level
+cells, borders, widths. Reading it back gives the same table.
 
 ``write_selfeval_sheet(table, actuals)`` writes the year-end 项目支出绩效自评表 (the layout of
 ../shared/fixtures/selfeval_2024_blank.xlsx: title, 项目名称 / 主管部门 / 实施单位, the 项目资金
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -22,13 +26,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.rubric import selfeval
-from app.rubric.targets import TOTAL_POINTS, TableScore, TargetTable, score_table
+from app.rubric.tablesettings import OVER_MET, TableSettings
+from app.rubric.targets import TableScore, TargetRow, TargetTable, overachievement_of
 from app.rubric.values import TargetValue
 from app.sheets.cells import put
+from app.rubric.yearend import score_year_end
 
-from .reader import FUNCTION_PREFIX
+from .reader import FUNCTION_PREFIX, META_LABELS
 
 __all__ = ["SELFEVAL_HEADER", "write_selfeval_sheet", "write_target_workbook"]
+
 
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -71,9 +78,8 @@ def _to_bytes(wb: Workbook) -> bytes:
     return buf.getvalue()
 
 
-def write_target_workbook(table: TargetTable) -> bytes:
-    """The table as an .xlsx in the source layout; ``read_target_workbook`` reads it back unchanged."""
-    rows = list(table.rows)
+def _columns(rows: list[TargetRow]) -> list[tuple[str, str, int]]:
+    """The header of a section: the columns its rows use."""
     separate_function = any(
         r.function and not (r.function == r.level2 and FUNCTION_PREFIX.match(r.function)) for r in rows)
     columns: list[tuple[str, str, int]] = [("level1", "一级指标", 10), ("level2", "二级指标", 18)]
@@ -91,48 +97,96 @@ def write_target_workbook(table: TargetTable) -> bytes:
         columns.append(("weight", "权重", 8))
     if any(r.rule for r in rows):
         columns.append(("rule", "评分规则", 20))
-    ncols = len(columns)
+    return columns
+
+
+def _sections(rows: list[TargetRow]) -> list[list[TargetRow]]:
+    out: list[list[TargetRow]] = []
+    for row in rows:
+        if out and out[-1][-1].section == row.section:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+def write_target_workbook(table: TargetTable) -> bytes:
+    """The table as an .xlsx in the source layout; ``read_target_workbook`` reads it back unchanged."""
+    sections = _sections(list(table.rows))
+    headers = [_columns(rows) for rows in sections] or [_columns([])]
+    ncols = max(len(c) for c in headers)
+    preamble_cols = max((c + n - 1 for cells in table.preamble for c, n, _rows, _t in cells), default=0)
+    width = max(ncols, preamble_cols)
 
     wb = Workbook()
     ws = wb.active
     ws.title = "绩效目标表"
     title = "项目预算绩效目标表" if table.project else "部门整体预算绩效目标表"
     _put(ws, 1, 1, title, bold=True, border=False).font = Font(bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     _put(ws, 2, 1, f"{table.year}年度", border=False)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
     r = 3
-    meta = [("单位名称", table.unit)] + ([("项目名称", table.project)] if table.project else [])
+    labels = set(table.info)
+    meta = [] if labels & set(META_LABELS["unit"]) else [("单位名称", table.unit)]
+    if table.project and not labels & set(META_LABELS["project"]):
+        meta.append(("项目名称", table.project))
     for label, value in meta:
         _put(ws, r, 1, label)
         _put(ws, r, 2, value, align=_LEFT)
-        for c in range(3, ncols + 1):
+        for c in range(3, width + 1):
             _put(ws, r, c, None)
-        if ncols > 2:
-            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=ncols)
+        if width > 2:
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=width)
         r += 1
-    header_row = r
-    for c, (_, label, width) in enumerate(columns, start=1):
-        _put(ws, header_row, c, label, bold=True)
-        ws.column_dimensions[get_column_letter(c)].width = width
-    first = header_row + 1
-    for i, row in enumerate(rows):
+    covered: set[tuple[int, int]] = set()  # cells inside a merge started on an earlier row
+    for cells in table.preamble:
+        for c in range(1, width + 1):
+            if (r, c) not in covered:
+                _put(ws, r, c, None)
+        for c, n, rows, text in cells:
+            _put(ws, r, c, text, align=_LEFT if len(text) > 20 else _CENTER)
+            if n > 1 or rows > 1:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r + rows - 1, end_column=c + n - 1)
+                covered |= {(rr, cc) for rr in range(r + 1, r + rows) for cc in range(c, c + n)}
+        r += 1
+    first_header = r
+    for rows, columns in zip(sections, headers, strict=False):
+        header_row = r
+        for c, (_, label, w) in enumerate(columns, start=1):
+            _put(ws, header_row, c, label, bold=True)
+            letter = get_column_letter(c)
+            ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, w)
+        first = header_row + 1
+        for i, row in enumerate(rows):
+            for c, (f, _, _) in enumerate(columns, start=1):
+                v: object = getattr(row, f)
+                if isinstance(v, TargetValue):
+                    v = v.text if v.text != "" else None
+                elif f == "weight":
+                    v = _number_cell(v)
+                _put(ws, first + i, c, v, align=_LEFT if f in ("level3", "name", "rule") else _CENTER)
+        path_fields = ["level1", "level2", "function", "key_work"]
         for c, (f, _, _) in enumerate(columns, start=1):
-            v: object = getattr(row, f)
-            if isinstance(v, TargetValue):
-                v = v.text if v.text != "" else None
-            elif f == "weight":
-                v = _number_cell(v)
-            _put(ws, first + i, c, v, align=_LEFT if f in ("level3", "name", "rule") else _CENTER)
-    path_fields = ["level1", "level2", "function", "key_work"]
-    for c, (f, _, _) in enumerate(columns, start=1):
-        if f in path_fields:
-            depth = path_fields.index(f) + 1
-            keys = [tuple(getattr(row, p) for p in path_fields[:depth]) for row in rows]
-            _merge_down(ws, first, c, keys)
-    ws.freeze_panes = ws.cell(row=first, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
+            if f in path_fields:
+                depth = path_fields.index(f) + 1
+                keys = [tuple(getattr(row, p) for p in path_fields[:depth]) for row in rows]
+                _merge_down(ws, first, c, keys)
+        r = first + len(rows)
+    if not sections:
+        for c, (_, label, _w) in enumerate(headers[0], start=1):
+            _put(ws, r, c, label, bold=True)
+    ws.freeze_panes = ws.cell(row=first_header + 1, column=1)
+    ws.print_title_rows = f"{first_header}:{first_header}"
     return _to_bytes(wb)
+
+
+def _rule_text(row: TargetRow, rule: str, settings: TableSettings) -> str:
+    """The 赋分规则 cell: the row's own text, marked when over-achievement is not penalised."""
+    text = row.rule or rule
+    if rule == selfeval.RULE_PROPORTIONAL and overachievement_of(row, settings) == OVER_MET:
+        return f"{text}{selfeval.OVER_FULL_MARK}"
+    return text
 
 
 SELFEVAL_HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分",
@@ -149,7 +203,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
                          goals: tuple[str | None, str | None] = (None, None),
                          evidence: Mapping[int, str] | None = None,
                          reasons: Mapping[int, str] | None = None,
-                         with_scores: bool = True) -> bytes:
+                         with_scores: bool = True, settings: TableSettings | None = None) -> bytes:
     """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
 
     ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
@@ -163,9 +217,21 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     ``app.sheets.selfeval.score_workbook`` reads the result; it needs the budget line (without
     ``budget`` it reports the 执行率 as missing) and an actual for every row. 职能 / 重点工作 have no
     column in this layout and are left out; 三级指标 holds the indicator name.
+
+    ``settings`` (the table's, default ``TableSettings()``) give the over-achievement policy, the
+    line's target and points; the score is ``yearend.score_year_end`` in the indicators scoring
+    with the line's points reserved, so it is the page's whenever the budget line is entered. A
+    proportional row scored under the "met" policy gets 赋分规则 「按照完成比例赋分（超额不扣分）」,
+    the wording the score-sheet reader honours; the table's own 预算执行率 row, counted in the
+    line, has weight 0.
     """
-    execution_weight = selfeval.EXECUTION_WEIGHT
-    score: TableScore = score_table(table, actuals, pool=TOTAL_POINTS - execution_weight)
+    cfg = replace(settings or TableSettings(), scoring="indicators")
+    start, full, spent = (None, None, None) if budget is None else (
+        None if x is None else Decimal(str(x)) for x in budget)
+    year_end = score_year_end(table, actuals, settings=cfg, budget_line=True,
+                              budget_rate=spent / full if full and spent is not None else None)
+    execution_weight = cfg.execution_weight
+    score: TableScore = year_end.score
     evidence = evidence or {}
     reasons = reasons or {}
     wb = Workbook()
@@ -210,13 +276,11 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     _put(ws, 6, 6, _number_cell(execution_weight))
     execution_points: Decimal | None = None
     if budget is not None:
-        start, full, spent = (None if x is None else Decimal(str(x)) for x in budget)
         for c, x in zip((3, 4, 5), (start, full, spent), strict=True):
             _put(ws, 6, c, None if x is None else f"{x.quantize(Decimal('0.01'))}")
-        if full and spent is not None:
-            rate = spent / full
-            _put(ws, 6, 7, _percent_text(rate))
-            execution_points = selfeval.score_budget_execution(rate, weight=execution_weight).points
+        if year_end.execution is not None:
+            _put(ws, 6, 7, _percent_text(year_end.execution.rate))
+            execution_points = year_end.execution.points
             if with_scores:
                 _put(ws, 6, 8, str(execution_points))
 
@@ -247,7 +311,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             s.target.text if s.target is not None else None,
             s.actual.text if s.actual is not None else None,
             None, str(s.points) if with_scores and s.scored else None,
-            None, None, row.rule or s.rule, evidence.get(row.position), reasons.get(row.position),
+            None, None, _rule_text(row, s.rule, cfg), evidence.get(row.position), reasons.get(row.position),
         ]
         _put(ws, r, 1, "年度绩效指标完成情况")
         for c, v in enumerate(values, start=2):

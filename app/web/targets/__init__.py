@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("targets", __name__, url_prefix="/targets")
 
-from . import routes  # noqa: E402,F401
+from . import routes, year_end  # noqa: E402,F401

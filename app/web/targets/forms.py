@@ -36,13 +36,33 @@ class EvidenceForm(FlaskForm):
     url = StringField("链接", validators=[Optional(), Length(max=1000)])
 
 
+# The report's narrative sections besides summary / problems / fixes (the Jiangmen document's
+# structure), stored in ``TargetTableRecord.self_eval["texts"]``.
+REPORT_TEXTS = ("functions", "work", "goals", "budgeting", "execution", "performance", "causes", "other")
+
+
 class ReportForm(FlaskForm):
     version = HiddenField()
-    summary = TextAreaField("总体完成情况", validators=[Optional(), Length(max=20000)],
-                            description="年度目标的总体完成情况（写入自评表“实际完成情况”）。")
+    summary = TextAreaField("总体完成情况（自评结论）", validators=[Optional(), Length(max=20000)],
+                            description="年度目标的总体完成情况（写入自评表“实际完成情况”，报告“自评结论”）。")
     problems = TextAreaField("存在的问题", validators=[Optional(), Length(max=20000)])
-    fixes = TextAreaField("改进措施", validators=[Optional(), Length(max=20000)])
+    fixes = TextAreaField("改进建议", validators=[Optional(), Length(max=20000)])
+    functions = TextAreaField("部门职能", validators=[Optional(), Length(max=20000)])
+    work = TextAreaField("年度总体工作和重点工作任务", validators=[Optional(), Length(max=20000)])
+    goals = TextAreaField("预期整体支出绩效目标", validators=[Optional(), Length(max=20000)])
+    budgeting = TextAreaField("预算编制情况", validators=[Optional(), Length(max=20000)])
+    execution = TextAreaField("预算执行情况", validators=[Optional(), Length(max=20000)])
+    performance = TextAreaField("资金使用绩效情况", validators=[Optional(), Length(max=20000)])
+    causes = TextAreaField("问题的原因", validators=[Optional(), Length(max=20000)])
+    other = TextAreaField("其他自评情况", validators=[Optional(), Length(max=20000)])
     budget_start = StringField("年初预算数（万元）", validators=[Optional(), Length(max=20)])
     budget_full = StringField("全年预算数（万元）", validators=[Optional(), Length(max=20)])
     budget_spent = StringField("全年执行数（万元）", validators=[Optional(), Length(max=20)],
-                               description="填写全年预算数和执行数后，按自评表口径：指标共 90 分，预算执行率 10 分。")
+                               description="填写全年预算数和执行数后按预算执行率计分（按指标计分时：指标共 90 分，预算执行率 10 分）；"
+                                           "目标表中的“预算执行率”指标改由此栏计分，不重复计分。")
+
+
+class ReviewForm(FlaskForm):
+    version = HiddenField()
+    comment = TextAreaField("审核意见", validators=[Optional(), Length(max=5000)],
+                            description="退回修改时必填；通过时可留空。")

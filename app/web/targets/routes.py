@@ -22,6 +22,7 @@ from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
 from app.services import ServiceError, StaleData, files, org
+from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
@@ -29,7 +30,7 @@ from app.web.common import attempt, fail, get_or_404, int_arg, local_naive, pars
 from app.web.templating import add_nav
 
 from . import bp
-from .forms import CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, ReportForm, UploadForm
+from .forms import CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
 
 add_nav("reporter", "绩效目标", "targets.index")
 add_nav("office", "绩效目标表", "targets.office")
@@ -63,7 +64,7 @@ def _ctx(rec: TargetTableRecord) -> dict:
     return {"rec": rec, "unit": dbs.get(Unit, rec.unit_id), "table": svc.table_of(rec),
             "checkpoints": {k: svc.checkpoint(dbs, rec.year, k) for k in CHECKPOINTS},
             "CHECKPOINT_LABELS": CHECKPOINT_LABELS, "STATUS_LABELS": STATUS_LABELS,
-            "may_report": svc.may_report(current_user, rec)}
+            "may_report": svc.may_report(current_user, rec), "settings": svc.settings_of(rec)}
 
 
 def _active_units() -> list[Unit]:
@@ -207,72 +208,12 @@ def evidence_download(evidence_id: int):
                                    ev.original_name or f"evidence.{ev.file_type}")
 
 
-@bp.route("/tables/<id:table_id>/year-end", methods=["GET", "POST"])
-@allow("reporter", "office")
-def year_end(table_id: int):
-    dbs = get_db()
-    rec = _table_or_404(table_id)
-    form = ReportForm()
-    cp = svc.checkpoint(dbs, rec.year, "full_year")
-    editable = current_user.has("office") or (svc.may_report(current_user, rec) and cp is not None and cp.is_open)
-    if request.method == "POST":
-        if not editable:
-            flash("全年实际值填报未开放，年度报告不能修改。", "error")
-            return redirect(url_for("targets.year_end", table_id=rec.id))
-        if form.validate_on_submit():
-            try:
-                svc.save_report(dbs, actor_id=current_user.id, identity=current_user, rec=rec,
-                                summary=form.summary.data, problems=form.problems.data, fixes=form.fixes.data,
-                                budget={"start": form.budget_start.data, "full": form.budget_full.data,
-                                        "spent": form.budget_spent.data},
-                                expected_version=posted_version(form.version.data))
-            except StaleData as exc:
-                fail(exc)
-                return redirect(url_for("targets.year_end", table_id=rec.id))
-            except ServiceError as exc:
-                fail(exc, form)
-            else:
-                flash("已保存年度报告。", "success")
-                return redirect(url_for("targets.year_end", table_id=rec.id))
-    else:
-        form.version.data = rec.version
-        form.summary.data, form.problems.data, form.fixes.data = rec.summary, rec.problems, rec.fixes
-        b = rec.budget or {}
-        form.budget_start.data, form.budget_full.data, form.budget_spent.data = (
-            b.get("start", ""), b.get("full", ""), b.get("spent", ""))
-    ye = svc.year_end_score(dbs, rec)
-    notes = {pos: a.note for (pos, _k), a in svc.actuals_of(dbs, rec.id, "full_year").items() if a.note}
-    return render_template("targets/year_end.html", ye=ye, form=form, editable=editable, notes=notes,
-                           **_ctx(rec))
-
-
-@bp.route("/tables/<id:table_id>/report")
-@allow("reporter", "office")
-def report(table_id: int):
-    """The printable year-end report in the Jiangmen style."""
-    dbs = get_db()
-    rec = _table_or_404(table_id)
-    ye = svc.year_end_score(dbs, rec)
-    half = svc.progress(dbs, rec, "half_year")
-    actuals = svc.actuals_of(dbs, rec.id, "full_year")
-    return render_template("targets/report.html", ye=ye, half=half, actuals=actuals, **_ctx(rec))
-
-
 @bp.route("/tables/<id:table_id>/export.xlsx")
 @allow("reporter", "office")
 def export(table_id: int):
     rec = _table_or_404(table_id)
     unit = get_db().get(Unit, rec.unit_id)
     return _xlsx(svc.export_workbook(rec), f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
-
-
-@bp.route("/tables/<id:table_id>/selfeval.xlsx")
-@allow("reporter", "office")
-def selfeval(table_id: int):
-    dbs = get_db()
-    rec = _table_or_404(table_id)
-    unit = dbs.get(Unit, rec.unit_id)
-    return _xlsx(svc.selfeval_workbook(dbs, rec), f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- the office
@@ -283,7 +224,7 @@ def office():
     ys = svc.years(dbs)
     year = _year_arg(ys)
     standings = svc.standings(dbs, year)
-    scores = {s.rec.id: svc.year_end_score(dbs, s.rec) for s in standings if s.counts("full_year")["missing"]
+    scores = {s.rec.id: ysvc.year_end_score(dbs, s.rec) for s in standings if s.counts("full_year")["missing"]
               < len(s.reports["full_year"].rows)}
     have = {s.unit.id for s in standings}
     without = [u for u in _active_units() if u.id not in have]
@@ -331,14 +272,19 @@ def behind():
     kind = request.args.get("kind", "half_year")
     kind = kind if kind in CHECKPOINTS else "half_year"
     items = []
+    order = {"red": 0, "amber": 1, "over": 2, None: 3}
     for s in svc.standings(dbs, year):
         rep = s.reports[kind]
-        order = {"red": 0, "amber": 1, None: 2}
-        rows = sorted((r for r in rep.rows if r.actual is not None and (r.behind or r.status is None)),
-                      key=lambda r: (order[r.status], r.rate if r.rate is not None else 0, r.position))
+        # at year end: the points each row loses (every row that loses points is listed here)
+        lost = {}
+        if kind == "full_year":
+            lost = {r.position: r.weight - r.points for r in ysvc.year_end_score(dbs, s.rec).score.shortfalls}
+        rows = sorted((r for r in rep.rows if r.actual is not None and (r.behind or r.status is None
+                                                                         or r.position in lost)),
+                      key=lambda r: (order.get(r.status, 3), r.rate if r.rate is not None else 0, r.position))
         missing = [r for r in rep.rows if r.actual is None]
         if rows or missing:
-            items.append((s, rows, missing))
+            items.append((s, rows, missing, lost))
     return render_template("targets/behind.html", year=year, kind=kind, items=items,
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS, STATUS_LABELS=STATUS_LABELS,
                            cp=svc.checkpoint(dbs, year, kind))
