@@ -26,8 +26,7 @@ from app.models import LEADER_RANKS, ROLE_LABELS, RoleMembership, Unit, User
 from app.sheets.org import OrgWorkbook, PersonRow, RoleSpec, UnitRow, read_org_workbook
 from app.sheets.scheme import ImportProblem
 
-from . import ServiceError, StaleData
-from . import accounts, org
+from . import ServiceError, StaleData, accounts, org
 from .audit import changes, record
 
 UNIT_GONE = "组织机构导入：工作簿中没有该单位"
@@ -327,3 +326,12 @@ def export_rows(db: Session) -> tuple[list[dict], list[dict]]:
                        "unit_name": names.get(u.unit_id) if u.unit_id else None, "roles": roles,
                        "leader_rank": rank, "email": u.email, "phone": u.phone})
     return unit_rows, people
+
+
+def unit_names(db: Session) -> dict[int, str]:
+    return {u.id: u.name for u in db.exec(select(Unit))}
+
+
+def organisation_empty(db: Session) -> bool:
+    """No active unit yet: the office's first-run page leads the way."""
+    return db.exec(select(Unit.id).where(Unit.active == True).limit(1)).first() is None  # noqa: E712

@@ -200,7 +200,7 @@ def users():
     role = request.args.get("role") or ""
     stmt = select(User).order_by(User.id)
     if q:
-        stmt = stmt.where((User.username.contains(q)) | (User.display_name.contains(q)))
+        stmt = stmt.where((User.username.contains(q)) | (User.display_name.contains(q)) | (User.employee_no == q))
     if role:
         stmt = stmt.where(User.id.in_(select(RoleMembership.user_id).where(RoleMembership.role == role)))
     page = max(1, request.args.get("page", 1, type=int))
