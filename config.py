@@ -13,6 +13,9 @@ Environment variables (all optional):
 - ``KPI_EVIDENCE_MAX_MB``  largest uploaded evidence file (self-report, target table, award,
   excellence and veto files; ``app.services.files``); default 10.
 - ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips; default taken from the request.
+- ``KPI_BACKUP_DIR``     where the scheduler writes the daily backup; unset: no scheduled backup.
+- ``KPI_BACKUP_KEEP``    how many daily backups to keep there; default 7.
+- ``KPI_BACKUP_HOUR``    local hour from which the day's backup is made; default 2 (02:00).
 """
 
 import os
@@ -82,6 +85,11 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
 
+    # Daily backup by the scheduler (app/jobs/backup.py): off without a directory.
+    BACKUP_DIR = _env("KPI_BACKUP_DIR")
+    BACKUP_KEEP = int(_env("KPI_BACKUP_KEEP", "7"))
+    BACKUP_HOUR = int(_env("KPI_BACKUP_HOUR", "2"))
+
     # Scheduler: how often the runner wakes up to look for due reminders and windows to close.
     SCHEDULER_TICK_SECONDS = int(_env("KPI_SCHEDULER_TICK_SECONDS", "60"))
     TESTING = False
@@ -96,3 +104,4 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     SMTP_HOST = None
+    BACKUP_DIR = None
