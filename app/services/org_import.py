@@ -177,6 +177,7 @@ def plan_import(db: Session, *, workbook: OrgWorkbook, actor_id: int | None) -> 
         label = f"{p.employee_no} {p.name}"
         if user is None:
             details = [f"单位：{p.unit_name or '—'}", f"角色：{_want_text(p, want_roles, unit_names)}"]
+            details += [f"{lab}：{v}" for lab, v in (("电子邮箱", p.email), ("电话", p.phone)) if v]
             plan.people.append(Change("create", label, details, p.row))
             plan._person_ops.append(("create", None, p))
             continue
@@ -270,22 +271,22 @@ def apply_import(db: Session, *, actor_id: int | None, data: bytes, expected_fin
                             reason=BACK if action == "reactivate" else None)
     unit_ids = {name: u.id for name, u in units.items()}
     creates = [p for action, _u, p in plan._person_ops if action == "create"]
-    fresh = iter(accounts.initial_passwords(len(creates)))
-    made: list[NewAccount] = []
+    fresh = accounts.initial_passwords(len(creates))
+    new_users = accounts.create_users(db, actor_id=actor_id, people=[
+        {"username": p.employee_no, "display_name": p.name, "password_hash": hashed,
+         "unit_id": unit_ids[p.unit_name] if p.unit_name else None, "email": p.email, "employee_no": p.employee_no,
+         "phone": p.phone, "roles": sorted(_role_set(p.roles, p, unit_ids), key=repr)}
+        for p, (_pw, hashed) in zip(creates, fresh, strict=True)])
+    made = [NewAccount(user=u, password=pw, unit_name=p.unit_name)
+            for u, p, (pw, _h) in zip(new_users, creates, fresh, strict=True)]
     for action, user, p in plan._person_ops:
+        if action == "create":
+            continue
         if action == "deactivate":
             accounts.set_active(db, actor_id=actor_id, user_id=user.id, active=False, reason=PERSON_GONE)
             continue
         want = _role_set(p.roles, p, unit_ids)
         unit_id = unit_ids[p.unit_name] if p.unit_name else None
-        if action == "create":
-            password, hashed = next(fresh)
-            user = accounts.create_user(db, actor_id=actor_id, username=p.employee_no, display_name=p.name,
-                                        password="", password_hash=hashed, unit_id=unit_id, email=p.email,
-                                        employee_no=p.employee_no, phone=p.phone, must_change_password=True)
-            _sync_roles(db, actor_id=actor_id, user=user, want=want)
-            made.append(NewAccount(user=user, password=password, unit_name=p.unit_name))
-            continue
         if action == "reactivate":
             accounts.set_active(db, actor_id=actor_id, user_id=user.id, active=True, reason=BACK)
         old, new = changes(user, {"employee_no": p.employee_no, "display_name": p.name, "unit_id": unit_id,
