@@ -154,6 +154,8 @@ def _pg_env(url) -> dict[str, str]:
                        ("PGPASSWORD", u.password), ("PGDATABASE", u.database)):
         if value is not None:
             env[key] = str(value)
+    if u.query.get("host"):  # a socket directory: postgresql+psycopg:///kpi?host=/var/run/postgresql
+        env["PGHOST"] = str(u.query["host"])
     return env
 
 
