@@ -18,7 +18,7 @@ summary entry; it flushes and never commits.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, select
 
@@ -117,6 +117,31 @@ def _want_text(p: PersonRow, want: set[tuple], unit_names: dict[int, str]) -> st
                     for s in p.roles) or "无"
 
 
+def _keep_unit(row: UnitRow, unit: Unit | None, columns: set[str]) -> UnitRow:
+    """An existing unit keeps what an optional column left out of the sheet would have set."""
+    if unit is None:
+        return row
+    return replace(row, short_name=row.short_name if "简称" in columns else unit.short_name,
+                   position=row.position if "排序" in columns else unit.position)
+
+
+def _keep_person(p: PersonRow, user: User, columns: set[str], unit_names: dict[int, str], have: set[tuple]) -> PersonRow:
+    """An existing account keeps what an optional column left out of the sheet would have set."""
+    keep = {}
+    if "所在单位" not in columns:
+        keep["unit_name"] = unit_names.get(user.unit_id) if user.unit_id else None
+    if "角色" not in columns:
+        keep["roles"] = tuple(RoleSpec(role, unit_names.get(unit_id) if unit_id else None)
+                              for role, unit_id, _rank in sorted(have, key=repr))
+    if "校领导职别" not in columns or "角色" not in columns:
+        keep["leader_rank"] = next((rank for role, _u, rank in have if role == "leader"), None)
+    if "电子邮箱" not in columns:
+        keep["email"] = user.email
+    if "电话" not in columns:
+        keep["phone"] = user.phone
+    return replace(p, **keep) if keep else p
+
+
 def plan_import(db: Session, *, workbook: OrgWorkbook, actor_id: int | None) -> OrgPlan:
     plan = OrgPlan(problems=list(workbook.problems), fingerprint=fingerprint(db))
     if workbook.problems:
@@ -128,6 +153,7 @@ def plan_import(db: Session, *, workbook: OrgWorkbook, actor_id: int | None) -> 
     for row in workbook.units:
         listed.add(row.name)
         u = units.get(row.name)
+        row = _keep_unit(row, u, workbook.unit_columns)
         if u is None:
             plan.units.append(Change("create", row.name, [f"{row.subtype}，排序 {row.position}"], row.row))
             plan._unit_ops.append(("create", None, row))
@@ -173,6 +199,8 @@ def plan_import(db: Session, *, workbook: OrgWorkbook, actor_id: int | None) -> 
             plan.problems.append(ImportProblem(f"工号「{p.employee_no}」对应的账号在上面已出现", sheet="人员",
                                                row=p.row, column="A"))
             continue
+        if user is not None:
+            p = _keep_person(p, user, workbook.people_columns, unit_names, memberships.get(user.id, set()))
         want_roles = _role_set(p.roles, p, unit_ids)
         label = f"{p.employee_no} {p.name}"
         if user is None:

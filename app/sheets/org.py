@@ -44,7 +44,7 @@ ROLE_BY_LABEL = {v: k for k, v in ROLE_LABELS.items()} | {"领导小组": "group
 UNIT_BOUND_ROLES = ("reporter", "scorer")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMPLOYEE_NO_RE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
-_ROLE_SPLIT = re.compile(r"[、,，;；\s]+")
+_ROLE_SPLIT = re.compile(r"[、,，;；/／\s]+")
 _ROLE_TOKEN = re.compile(r"^([^（(]+)(?:[（(]([^）)]+)[）)])?$")
 
 THIN = Side(style="thin", color="999999")
@@ -90,6 +90,9 @@ class OrgWorkbook:
     units: list[UnitRow] = field(default_factory=list)
     people: list[PersonRow] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
+    # the optional columns the sheets have: a column left out keeps what the database holds
+    unit_columns: set[str] = field(default_factory=lambda: set(UNIT_COLUMNS))
+    people_columns: set[str] = field(default_factory=lambda: set(PEOPLE_COLUMNS))
 
     @property
     def ok(self) -> bool:
@@ -276,6 +279,7 @@ def read_org_workbook(data: bytes) -> OrgWorkbook:
         sheets[title] = _Sheet(ws, columns, required, out)
     if len(sheets) < 2 or any(not s.header_row for s in sheets.values()):
         return out
+    out.unit_columns, out.people_columns = set(sheets[UNIT_SHEET].cols), set(sheets[PEOPLE_SHEET].cols)
     _read_units(sheets[UNIT_SHEET], out)
     _read_people(sheets[PEOPLE_SHEET], out)
     _check_references(sheets[UNIT_SHEET], sheets[PEOPLE_SHEET], out)
@@ -294,6 +298,7 @@ HELP_LINES = [
     + "。单位填报员、考核评分员绑定本人所在单位；要绑定其他单位，在角色后加括号，如「考核评分员（教务处）」。"
     "考核评分员只能绑定部门。",
     "校领导职别：角色含「校领导」时必填，正职 或 副职。",
+    "可选的列（简称、排序、所在单位、角色、校领导职别、电子邮箱、电话）整列删去时，已有单位和人员的这一项保持不变。",
     "导入时工作簿就是全校的组织机构：工作簿中没有的单位和人员将被停用（不会删除，历史记录保留）；"
     "目标办账号不在工作簿中时保持不变。导入前会先列出将新建、修改、停用的内容，确认后才保存。",
     "新建的账号由系统生成随机初始密码，确认导入后打印密码条分发；首次登录须修改密码。",

@@ -195,3 +195,32 @@ def test_export_round_trip(session):
     plan = org_import.preview(session, data=data, actor_id=office.id)
     assert plan.ok and [c.label for c in plan.people] == ["office office"]  # only: its user name becomes its 工号
     assert plan.units == []
+
+
+def test_a_column_left_out_keeps_what_the_database_holds(session):
+    office = f.user(session, "office", roles=["office"])
+    session.commit()
+    org_import.apply_import(session, actor_id=office.id, data=workbook(UNITS, PEOPLE))
+    session.commit()
+
+    def drop_columns(wb):
+        ws = wb["人员"]
+        for label in ("电话", "校领导职别", "角色"):  # a workbook made elsewhere, without these columns
+            col = [c.value for c in ws[1]].index(label) + 1
+            ws.delete_cols(col)
+        wb["单位"].delete_cols(5)  # 排序
+
+    people = [(no, name, unit, email) for no, name, unit, _roles, _rank, email, _phone in PEOPLE]
+    renamed = [people[0][:1] + ("张三丰",) + people[0][2:]] + people[1:]
+    data = workbook([u[:4] for u in UNITS], [p[:3] + (None, None, p[3]) for p in renamed], tweak=drop_columns)
+    plan = org_import.preview(session, data=data, actor_id=office.id)
+    assert plan.ok, plan.problems
+    assert plan.units == [] and [(c.action, c.label, c.details) for c in plan.people] == [
+        ("update", "1001 张三丰", ["姓名：张三 → 张三丰"])]
+    org_import.apply_import(session, actor_id=office.id, data=data)
+    session.commit()
+    zs = session.exec(select(User).where(User.employee_no == "1001")).one()
+    assert zs.phone == "13800000001" and roles(session, zs)
+    leader = session.exec(select(User).where(User.employee_no == "2001")).one()
+    assert roles(session, leader) == {("leader", None, "principal"), ("group", None, None)}
+    assert session.exec(select(Unit).where(Unit.name == "财务处")).one().position == 2
