@@ -224,3 +224,25 @@ def test_a_column_left_out_keeps_what_the_database_holds(session):
     leader = session.exec(select(User).where(User.employee_no == "2001")).one()
     assert roles(session, leader) == {("leader", None, "principal"), ("group", None, None)}
     assert session.exec(select(Unit).where(Unit.name == "财务处")).one().position == 2
+
+
+def test_a_workbook_made_elsewhere_title_rows_other_column_order_numbers():
+    wb = openpyxl.Workbook()
+    u = wb.active
+    u.title = "单位"
+    u.append(["2026 年组织机构"])
+    u.append(["排序", "单位类型", "单位名称", "类别"])
+    u.append([1, "二级学院", "机电工程学院", "院部"])
+    u.append([2.0, "职能部门", "教务处", "部门"])
+    p = wb.create_sheet("人员")
+    p.append(["姓名", "工号", "电子邮箱", "所在单位", "角色"])
+    p.append(["张三", 20011.0, None, "机电工程学院", "单位填报员/测评投票人"])
+    p.append(["李四", "007", "ls@example.edu.cn", "教务处", "考核评分员，单位填报员"])
+    out = io.BytesIO()
+    wb.save(out)
+    got = read_org_workbook(out.getvalue())
+    assert got.ok, [str(x) for x in got.problems]
+    assert [(x.name, x.position, x.category) for x in got.units] == [("机电工程学院", 1, "college"), ("教务处", 2, "department")]
+    assert [(x.employee_no, x.name, [r.role for r in x.roles]) for x in got.people] == [
+        ("20011", "张三", ["reporter", "voter"]), ("007", "李四", ["scorer", "reporter"])]
+    assert "电话" not in got.people_columns and "简称" not in got.unit_columns
