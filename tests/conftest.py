@@ -3,7 +3,6 @@ named by KPI_TEST_DATABASE_URL (``make test`` starts one). With pytest-xdist eac
 its own database."""
 
 import os
-import re
 
 import pytest
 from sqlalchemy import text
@@ -14,32 +13,13 @@ from app import create_app
 from app.extensions import db as database
 from app.extensions import make_engine
 from config import TestConfig
+from tests.builders.databases import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
 
 app.models.load_all()
-
-PG_URL = os.environ.get("KPI_TEST_DATABASE_URL", "")
-PG_ADMIN_URL = os.environ.get("KPI_TEST_PG_ADMIN_URL", "")
 
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def create_pg_database(name: str) -> str:
-    """Create (afresh) a database on the test server; return its URL."""
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return re.sub(r"/[^/]+$", f"/{name}", PG_URL)
-
-
-def drop_pg_database(name: str) -> None:
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

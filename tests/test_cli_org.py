@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app.models import Unit, User
 from app.services import accounts
-from tests.services.test_org_import import PEOPLE, UNITS, workbook
+from tests.builders.org import PEOPLE, UNITS, workbook
 
 
 def test_import_dry_run_then_import_then_export(app, session, tmp_path):

@@ -337,7 +337,7 @@ def export_rows(db: Session) -> tuple[list[dict], list[dict]]:
     """The active organisation as rows of the workbook (app.sheets.org.org_workbook). An account
     without a 工号 is written with its user name as 工号 (an import then records it as its 工号);
     otherwise importing the export changes nothing."""
-    units = list(db.exec(select(Unit).where(Unit.active == True).order_by(Unit.category, Unit.position, Unit.id)))  # noqa: E712
+    units = org.active_units(db)
     names = {u.id: u.name for u in db.exec(select(Unit))}
     unit_rows = [{"name": u.name, "short_name": u.short_name, "category": u.category, "subtype": u.subtype,
                   "position": u.position} for u in units]
@@ -363,4 +363,4 @@ def unit_names(db: Session) -> dict[int, str]:
 
 def organisation_empty(db: Session) -> bool:
     """No active unit yet: the office's first-run page leads the way."""
-    return db.exec(select(Unit.id).where(Unit.active == True).limit(1)).first() is None  # noqa: E712
+    return db.exec(select(Unit.id).where(org.unit_is_active()).limit(1)).first() is None

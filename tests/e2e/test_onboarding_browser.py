@@ -6,12 +6,15 @@ the password first; the office picks the built-in scheme and creates the first c
 resets two accounts' passwords from the users page and gets their slips."""
 
 import io
+import os
 import re
+import shutil
 
 import openpyxl
 import pytest
 
-from tests.e2e.conftest import need_browser, serve, shot
+from tests.builders import factories as f
+from tests.builders.browser import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -28,31 +31,26 @@ PEOPLE = [("1001", "张三", "机电工程学院", "单位填报员", None, "zha
 
 
 @pytest.fixture
-def served(tmp_path):
-    need_browser()
-    from sqlmodel import Session, SQLModel
+def served(e2e_app):
+    from sqlmodel import Session
 
-    from app import create_app
     from app.extensions import db
-    from config import TestConfig
-    from tests import factories as f
 
-    class Cfg(TestConfig):
-        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
-        WTF_CSRF_ENABLED = True
-        INSTANCE_PATH = str(tmp_path / "instance")
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
+    with e2e_app.app_context(), Session(db.engine) as s:
+        f.user(s, "office", roles=["office"])  # a fresh installation: one office account, nothing else
+        s.commit()
+    with serving(e2e_app) as base:
+        yield base
 
-    app = create_app(Cfg)
-    with app.app_context():
-        SQLModel.metadata.create_all(db.engine)
-        with Session(db.engine) as s:
-            f.user(s, "office", roles=["office"])  # a fresh installation: one office account, nothing else
-            s.commit()
-    base, stop = serve(app)
-    yield base
-    stop()
-    db.engine_for(Cfg.DATABASE_URL).dispose()
+
+def shot(page, tmp_path, name: str) -> str:
+    """A full-page screenshot under tmp_path (also under $KPI_E2E_SHOTS when set, to look at)."""
+    path = str(tmp_path / f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    if os.environ.get("KPI_E2E_SHOTS"):
+        os.makedirs(os.environ["KPI_E2E_SHOTS"], exist_ok=True)
+        shutil.copy(path, os.path.join(os.environ["KPI_E2E_SHOTS"], f"{name}.png"))
+    return path
 
 
 def _login(page, base, username, password):
@@ -81,13 +79,11 @@ def _upload(page, data: bytes, tmp_path, name: str):
     page.wait_for_load_state()
 
 
-def test_office_onboards_a_college(served, chromium, tmp_path):
-    from tests.factories import PASSWORD
-
-    base = served
+def test_office_onboards_a_college(served, browser, tmp_path):
+    base, chromium = served, browser
     ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = ctx.new_page()
-    _login(page, base, "office", PASSWORD)
+    _login(page, base, "office", f.PASSWORD)
     # the home page of an empty installation leads to the first-run page
     page.click('a:has-text("开始使用向导")')
     assert page.url.endswith("/office/start")

@@ -27,8 +27,8 @@ from app.models.voting import Ballot, RaterGroup, Receipt, RollEntry
 from app.services import backup as bk
 from app.services import voting
 from config import TestConfig
-from tests import factories as f
-from tests.conftest import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
+from tests.builders import factories as f
+from tests.builders.databases import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
 from tests.test_migrations import _config
 
 

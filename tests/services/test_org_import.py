@@ -9,29 +9,8 @@ from sqlmodel import select
 from app.models import AuditEntry, RoleMembership, Unit, User
 from app.services import ServiceError, StaleData, accounts, org_import
 from app.sheets.org import org_workbook, read_org_workbook
-from tests import factories as f
-
-
-def workbook(units, people, *, tweak=None) -> bytes:
-    """The downloaded template filled in as an office would: rows appended under the headers."""
-    wb = openpyxl.load_workbook(org_workbook([], []))
-    for row in units:
-        wb["单位"].append(list(row))
-    for row in people:
-        wb["人员"].append(list(row))
-    if tweak:
-        tweak(wb)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-UNITS = [("机电工程学院", "机电", "院部", "二级学院", 1), ("教务处", "", "部门", "职能部门", 1),
-         ("财务处", None, "部门", "职能部门", 2)]
-PEOPLE = [("1001", "张三", "机电工程学院", "单位填报员", None, "zs@example.edu.cn", "13800000001"),
-          ("1002", "李四", "教务处", "考核评分员、测评投票人", None, None, None),
-          ("2001", "王校长", None, "校领导、领导小组", "正职", None, None),
-          (1003, "赵六", "财务处", "单位填报员、考核评分员（教务处）", None, None, 51234567)]
+from tests.builders import factories as f
+from tests.builders.org import PEOPLE, UNITS, workbook
 
 
 def roles(session, user):

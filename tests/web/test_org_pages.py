@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from app.models import AuditEntry, Unit, User
 from app.services import accounts
-from tests import factories as f
-from tests.services.test_org_import import PEOPLE, UNITS, workbook
+from tests.builders import factories as f
+from tests.builders.org import PEOPLE, UNITS, workbook
 
 
 def _office(client, session):

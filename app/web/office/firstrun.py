@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from app.extensions import get_db
 from app.models import Cycle, Scheme, Unit, User
 from app.security import allow
-from app.services import ServiceError, org_import, schemes
+from app.services import ServiceError, org, org_import, schemes
 from app.web.common import fail
 
 from . import bp
@@ -22,7 +22,7 @@ from .forms import EmptyForm
 def first_run():
     dbs = get_db()
     counts = {
-        "units": dbs.exec(select(func.count()).select_from(Unit).where(Unit.active == True)).one(),  # noqa: E712
+        "units": dbs.exec(select(func.count()).select_from(Unit).where(org.unit_is_active())).one(),
         "people": dbs.exec(select(func.count()).select_from(User).where(User.active == True)).one(),  # noqa: E712
         "schemes": dbs.exec(select(func.count()).select_from(Scheme)).one(),
         "cycles": dbs.exec(select(func.count()).select_from(Cycle)).one(),
