@@ -150,7 +150,7 @@ def _offset_order(data: bytes, ids: list[str]) -> list[str]:
 def test_sqlite_backup_carries_no_trace_of_casting_order(app, session, engine, tmp_path):
     colleges = [f.unit(session, f"学院{i}") for i in range(5)]
     assert colleges
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.voting_scheme(session))
     groups = voting.create_default_groups(session, actor_id=None, cycle=cycle)
     voting.issue_codes(session, actor_id=None, cycle=cycle, group_id=groups[0].id, count=30, batch="b")
     session.commit()
