@@ -16,6 +16,9 @@ Environment variables (all optional):
 - ``KPI_SESSION_IDLE_MINUTES`` / ``KPI_SESSION_MAX_HOURS``  a sign-in ends after this long without
   a request (default 120 minutes) and this long after it began (default 12 hours).
 - ``KPI_VOTE_SESSION_MINUTES``  how long a vote code's ballot stays open in the browser; default 30.
+- ``KPI_BACKUP_DIR``     where the scheduler writes the daily backup; unset: no scheduled backup.
+- ``KPI_BACKUP_KEEP``    how many daily backups to keep there; default 7.
+- ``KPI_BACKUP_HOUR``    local hour from which the day's backup is made; default 2 (02:00).
 """
 
 import os
@@ -93,6 +96,11 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 4
 
+    # Daily backup by the scheduler (app/jobs/backup.py): off without a directory.
+    BACKUP_DIR = _env("KPI_BACKUP_DIR")
+    BACKUP_KEEP = int(_env("KPI_BACKUP_KEEP", "7"))
+    BACKUP_HOUR = int(_env("KPI_BACKUP_HOUR", "2"))
+
     # Scheduler: how often the runner wakes up to look for due reminders and windows to close.
     SCHEDULER_TICK_SECONDS = int(_env("KPI_SCHEDULER_TICK_SECONDS", "60"))
     TESTING = False
@@ -107,3 +115,4 @@ class TestConfig(Config):
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
     SMTP_HOST = None
+    BACKUP_DIR = None

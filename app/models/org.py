@@ -50,6 +50,9 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=64)
     password_hash: str = Field(max_length=255)
     email: str | None = Field(default=None, max_length=255)
+    # 工号: the staff number the college knows a person by; the organisation workbook matches people by it
+    employee_no: str | None = Field(default=None, max_length=32, unique=True)
+    phone: str | None = Field(default=None, max_length=40)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)  # the unit one works in
     active: bool = Field(default=True)
     must_change_password: bool = Field(default=False)

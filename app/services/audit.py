@@ -31,7 +31,10 @@ def record(
     new=None,
     reason: str | None = None,
     cycle_id: int | None = None,
+    flush: bool = True,
 ) -> AuditEntry:
+    """Add one audit entry (flushed, unless ``flush=False`` for a caller that writes many and
+    flushes once)."""
     entry = AuditEntry(
         user_id=actor_id,
         cycle_id=cycle_id,
@@ -43,7 +46,8 @@ def record(
         reason=reason,
     )
     db.add(entry)
-    db.flush()
+    if flush:
+        db.flush()
     return entry
 
 

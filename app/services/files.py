@@ -22,6 +22,7 @@ import io
 import os
 import re
 import secrets
+import time
 import zipfile
 from dataclasses import dataclass
 
@@ -216,3 +217,48 @@ def remove(file_path: str | None) -> None:
         from app.extensions import after_commit
 
         after_commit(_unlink)
+
+
+# ---------------------------------------------------------------- uploads waiting for a confirmation
+PENDING_MAX_AGE = 24 * 3600
+
+
+def keep_pending(subdir: str, data: bytes, ext: str = "xlsx") -> str:
+    """Keep an uploaded file under ``UPLOAD_FOLDER/<subdir>/pending`` until the user confirms its
+    preview; return the random token naming it. Files older than a day are removed on the way."""
+    folder_ = folder(os.path.join(subdir, "pending"))
+    now = time.time()
+    for name in os.listdir(folder_):
+        try:
+            if now - os.path.getmtime(os.path.join(folder_, name)) > PENDING_MAX_AGE:
+                os.remove(os.path.join(folder_, name))
+        except OSError:
+            pass
+    token = secrets.token_hex(16)
+    with open(os.path.join(folder_, f"{token}.{ext}"), "xb") as fh:
+        fh.write(data)
+    return token
+
+
+def _pending_path(subdir: str, token: str, ext: str) -> str | None:
+    if not token or not token.isalnum() or len(token) > 64:
+        return None
+    return os.path.join(folder(os.path.join(subdir, "pending")), f"{token}.{ext}")
+
+
+def read_pending(subdir: str, token: str, ext: str = "xlsx") -> bytes | None:
+    path = _pending_path(subdir, token, ext)
+    try:
+        with open(path, "rb") as fh:  # type: ignore[arg-type]
+            return fh.read()
+    except (OSError, TypeError):
+        return None
+
+
+def drop_pending(subdir: str, token: str, ext: str = "xlsx") -> None:
+    path = _pending_path(subdir, token, ext)
+    if path:
+        try:
+            os.remove(path)
+        except OSError:
+            pass

@@ -8,4 +8,5 @@
 - ``files``: minimal upload files (``PDF``).
 - ``databases``: the PostgreSQL test server's URLs; create and drop databases on it.
 - ``browser``: chromium through Playwright, and the app served from a thread for it.
+- ``org``: the organisation workbook filled in as the office would, and a small college for it.
 """

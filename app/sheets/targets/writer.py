@@ -29,8 +29,8 @@ from app.rubric import selfeval
 from app.rubric.tablesettings import OVER_MET, TableSettings
 from app.rubric.targets import TableScore, TargetRow, TargetTable, overachievement_of
 from app.rubric.values import TargetValue
-from app.sheets.cells import put
 from app.rubric.yearend import score_year_end
+from app.sheets.cells import put
 
 from .reader import FUNCTION_PREFIX, META_LABELS
 

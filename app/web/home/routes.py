@@ -4,7 +4,7 @@ from flask_login import current_user
 from app.extensions import get_db, writes
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import notices as notice_svc
-from app.services import stages, tasks
+from app.services import org_import, stages, tasks
 from app.web.templating import add_nav
 
 from . import bp
@@ -23,7 +23,9 @@ def index():
     timeline = stages.cycle_timeline(db, cycle) if cycle else []
     todo = tasks.tasks_for(db, current_user, cycle)
     latest = notice_svc.recent(db, current_user.id, limit=5)
-    return render_template("home/index.html", cycle=cycle, timeline=timeline, tasks=todo, notices=latest)
+    first_run = current_user.has("office") and org_import.organisation_empty(db)
+    return render_template("home/index.html", cycle=cycle, timeline=timeline, tasks=todo, notices=latest,
+                           first_run=first_run)
 
 
 @bp.route("/notices")

@@ -76,3 +76,12 @@ class ActiveForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """CSRF only."""
+
+
+class OrgUploadForm(FlaskForm):
+    """CSRF only; the workbook comes as the ``file`` part."""
+
+
+class OrgConfirmForm(FlaskForm):
+    token = HiddenField()
+    fingerprint = HiddenField()

@@ -210,7 +210,7 @@ def users():
     role = request.args.get("role") or ""
     stmt = select(User).order_by(User.id)
     if q:
-        stmt = stmt.where((User.username.contains(q)) | (User.display_name.contains(q)))
+        stmt = stmt.where((User.username.contains(q)) | (User.display_name.contains(q)) | (User.employee_no == q))
     if role:
         stmt = stmt.where(User.id.in_(select(RoleMembership.user_id).where(RoleMembership.role == role)))
     page = int_arg("page", 1, label="页码", minimum=1, maximum=1_000_000)
