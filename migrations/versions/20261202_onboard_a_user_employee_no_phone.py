@@ -1,7 +1,7 @@
 """onboard_a user employee_no and phone
 
 Revision ID: 51dc515c8b8a
-Revises: 772d34b33438
+Revises: 9cdfc02c8679
 Create Date: 2026-12-02 14:19:08.180735
 
 """
@@ -16,7 +16,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '51dc515c8b8a'
-down_revision: str | None = '772d34b33438'
+down_revision: str | None = '9cdfc02c8679'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """targets: judging settings, the overall self-evaluation entries and the review of the year-end report
 
 Revision ID: 9cdfc02c8679
-Revises: 772d34b33438
+Revises: 1e9ebf540266
 Create Date: 2026-12-02 14:25:11.594879
 
 """
@@ -16,7 +16,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '9cdfc02c8679'
-down_revision: str | None = '772d34b33438'
+down_revision: str | None = '1e9ebf540266'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
