@@ -725,6 +725,10 @@ def _validate_ballot(v: _V, b: Any) -> None:
         v.num(g, "weight", f"ballot.rater_groups[{i}]", "权重", required=False)
 
 
+# Veto keys the product itself uses: "other" is the free 「其他（请说明）」 choice of the veto form.
+RESERVED_VETO_KEYS = ("other",)
+
+
 def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
     if g is None:
         v.err("grading", "缺少等次评定规则（grading）")
@@ -749,9 +753,16 @@ def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
         v.err("grading.fail_rule", f"不合格规则（fail_rule.type）应为 {'、'.join(FAIL_RULE_TYPES)} 之一")
     elif fr.get("type") == "below_score":
         v.num(fr, "threshold", "grading.fail_rule", "不合格分数线")
+    veto_keys: set = set()
     for i, x in enumerate(g.get("vetoes") or []):
         if not isinstance(x, Mapping) or not x.get("key") or not x.get("text"):
             v.err(f"grading.vetoes[{i}]", "不能评为优秀的情形应有 key 和 text")
+            continue
+        if x["key"] in RESERVED_VETO_KEYS:
+            v.err(f"grading.vetoes[{i}]", f"情形标识「{x['key']}」为系统保留（用于「其他（请说明）」），请改用其他标识")
+        elif x["key"] in veto_keys:
+            v.err(f"grading.vetoes[{i}]", f"情形标识「{x['key']}」重复")
+        veto_keys.add(x["key"])
     tb = g.get("tie_break", ["target", "leader", "democratic"])
     if not _str_list(tb) or any(x not in COMPONENT_KINDS for x in tb):
         v.err("grading.tie_break", f"并列时的比较顺序（tie_break）只能包含 {'、'.join(COMPONENT_KINDS)}")
