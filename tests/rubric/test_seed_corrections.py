@@ -125,3 +125,19 @@ def test_min_deduct_validation():
                                    "「以上」「以下」"])
 def test_remaining_choices_are_in_the_notes(words):
     assert any(words in n for n in S.notes), words
+
+
+# ------------------------------------------------------------------ reward-pay coefficients
+def test_reward_coefficients_default_and_validated():
+    g = S.grading
+    assert [g.reward_coefficient(x) for x in ("优秀", "合格", "不合格")] == [Decimal("1.2"), Decimal("1.0"), 0]
+    d = seed_dict()
+    del d["grading"]["reward_coefficients"]
+    from app.rubric import load_scheme
+    assert load_scheme(d).grading.reward_coefficient("优秀") == Decimal("1.2")  # the documented default
+    d["grading"]["reward_coefficients"] = {"优秀": 1.5, "良好": 1, "合格": -1}
+    errors = [str(e) for e in validate_scheme(d)]
+    assert any("「良好」不在等次列表中" in e for e in errors)
+    assert any("「合格」的奖励性绩效工资系数应为不小于0的数字" in e for e in errors)
+    d["grading"]["reward_coefficients"] = {"优秀": 1.5}
+    assert load_scheme(d).grading.reward_coefficient("优秀") == Decimal("1.5")
