@@ -216,6 +216,8 @@ def _write_scheme(ws, d: Mapping) -> None:
         add("优秀条件", [c], "每行一条")
     for v in g.get("vetoes") or []:
         add("不能评优情形", [v.get("key"), v.get("text")], "值：标识；值2：情形")
+    for lv, x in (g.get("reward_coefficients") or {}).items():
+        add("奖励性绩效工资系数", [lv, x], "值：考核等次；值2：系数（不填此项时默认优秀1.2、合格1.0、不合格0）")
     fr = g.get("fail_rule") or {"type": "leadership_decision"}
     add("不合格规则", [FAIL_LABELS.get(fr.get("type"), fr.get("type")), fr.get("threshold")],
         "领导小组认定、低于分数线（值2 写分数线）或 不设")
