@@ -80,16 +80,23 @@ def detail(rect_id: int):
                            review=review, own=own)
 
 
-@bp.route("/rectification/<int:rect_id>/review/<any(accept, return):decision>", methods=["POST"])
+@bp.route("/rectification/<int:rect_id>/accept", methods=["POST"])
 @allow("office")
-def review(rect_id: int, decision: str):
-    dbs = get_db()
+def accept(rect_id: int):
+    return _review(rect_id, svc.accept_plan, "整改方案已通过。")
+
+
+@bp.route("/rectification/<int:rect_id>/return", methods=["POST"])
+@allow("office")
+def send_back(rect_id: int):
+    return _review(rect_id, svc.return_plan, "已退回，单位将收到修改意见。")
+
+
+def _review(rect_id: int, fn, ok: str):
     rect = get_or_404(Rectification, rect_id)
     form = ReviewForm(prefix="r")
-    fn = svc.accept_plan if decision == "accept" else svc.return_plan
-    attempt(fn, dbs, actor_id=current_user.user.id, actor_roles=set(current_user.roles), rect=rect,
-            comment=form.comment.data or "", expected_version=form.version.data or None,
-            ok="整改方案已通过。" if decision == "accept" else "已退回，单位将收到修改意见。", form=form)
+    attempt(fn, get_db(), actor_id=current_user.user.id, actor_roles=set(current_user.roles), rect=rect,
+            comment=form.comment.data or "", expected_version=form.version.data or None, ok=ok, form=form)
     return redirect(url_for("rectification.detail", rect_id=rect.id))
 
 
