@@ -21,6 +21,8 @@ REPORT_SECTIONS = {
     "highlights": "工作亮点与特色",
     "problems": "存在的问题",
     "measures": "整改措施及下一步打算",
+    # Asked only of a unit that had a rectification task (整改) in the previous cycle.
+    "rectification": "上一年度整改方案落实情况",
 }
 
 

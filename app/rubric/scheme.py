@@ -22,6 +22,7 @@ JSON format (``format: "kpi-scheme/1"``)::
       "grading": {"levels": ["优秀", "合格", "不合格"], "quotas": {"college": 2, "department": 3},
                   "eligibility": {"requires_accepted_application": true, "conditions": ["..."]},
                   "vetoes": [{"key": "...", "text": "..."}],
+                  "reward_coefficients": {"优秀": 1.2, "合格": 1.0, "不合格": 0} (optional; these are the defaults),
                   "fail_rule": {"type": "leadership_decision"} | {"type": "below_score", "threshold": 120}
                                | {"type": "none"},
                   "last_place": {"years": 2, "text": "..."},
@@ -297,6 +298,10 @@ class BallotPolicy:
                                  for k, n, w in self.rater_groups]}
 
 
+# Reward-pay (奖励性绩效工资) coefficient of the three grades by place, when the scheme sets none.
+DEFAULT_REWARD_COEFFICIENTS = (Decimal("1.2"), Decimal("1.0"), Decimal(0))
+
+
 @dataclass(frozen=True, eq=False)
 class GradingPolicy:
     levels: tuple[str, str, str] = ("优秀", "合格", "不合格")
@@ -308,6 +313,7 @@ class GradingPolicy:
     last_place_years: int = 2
     last_place_text: str = ""
     tie_break: tuple[str, ...] = ("target", "leader", "democratic")
+    reward_coefficients: Mapping[str, Decimal] = field(default_factory=dict)  # grade → 奖励性绩效工资系数
 
     @property
     def excellent(self) -> str:
@@ -324,6 +330,15 @@ class GradingPolicy:
     def veto_text(self, key: str) -> str:
         return dict(self.vetoes).get(key, key)
 
+    def reward_coefficient(self, grade: str) -> Decimal:
+        """The reward-pay coefficient of a grade: the scheme's ``reward_coefficients``, else
+        :data:`DEFAULT_REWARD_COEFFICIENTS` by the grade's place (优秀 1.2, 合格 1.0, 不合格 0)."""
+        if grade in self.reward_coefficients:
+            return D(self.reward_coefficients[grade])
+        if grade in self.levels:
+            return DEFAULT_REWARD_COEFFICIENTS[self.levels.index(grade)]
+        return Decimal(0)
+
     def to_dict(self) -> dict[str, Any]:
         fr = dict(self.fail_rule)
         if "threshold" in fr:
@@ -333,7 +348,9 @@ class GradingPolicy:
                                 "conditions": list(self.eligibility_conditions)},
                 "vetoes": [{"key": k, "text": t} for k, t in self.vetoes], "fail_rule": fr,
                 "last_place": {"years": self.last_place_years, "text": self.last_place_text},
-                "tie_break": list(self.tie_break)}
+                "tie_break": list(self.tie_break),
+                **({"reward_coefficients": {k: _jsonnum(D(x)) for k, x in self.reward_coefficients.items()}}
+                   if self.reward_coefficients else {})}
 
 
 @dataclass(frozen=True, eq=False)
@@ -760,6 +777,10 @@ def _validate_ballot(v: _V, b: Any) -> None:
         v.num(g, "weight", f"ballot.rater_groups[{i}]", "权重", required=False)
 
 
+# Veto keys the product itself uses: "other" is the free 「其他（请说明）」 choice of the veto form.
+RESERVED_VETO_KEYS = ("other",)
+
+
 def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
     if g is None:
         v.err("grading", "缺少等次评定规则（grading）")
@@ -784,9 +805,31 @@ def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
         v.err("grading.fail_rule", f"不合格规则（fail_rule.type）应为 {'、'.join(FAIL_RULE_TYPES)} 之一")
     elif fr.get("type") == "below_score":
         v.num(fr, "threshold", "grading.fail_rule", "不合格分数线")
+    veto_keys: set = set()
     for i, x in enumerate(g.get("vetoes") or []):
         if not isinstance(x, Mapping) or not x.get("key") or not x.get("text"):
             v.err(f"grading.vetoes[{i}]", "不能评为优秀的情形应有 key 和 text")
+            continue
+        if x["key"] in RESERVED_VETO_KEYS:
+            v.err(f"grading.vetoes[{i}]", f"情形标识「{x['key']}」为系统保留（用于「其他（请说明）」），请改用其他标识")
+        elif x["key"] in veto_keys:
+            v.err(f"grading.vetoes[{i}]", f"情形标识「{x['key']}」重复")
+        veto_keys.add(x["key"])
+    rc = g.get("reward_coefficients")
+    if rc is not None:
+        levels = g.get("levels") or ["优秀", "合格", "不合格"]
+        if not isinstance(rc, Mapping):
+            v.err("grading.reward_coefficients", "奖励性绩效工资系数应为对象 {等次: 系数}")
+        else:
+            for k, x in rc.items():
+                if k not in levels:
+                    v.err("grading.reward_coefficients", f"奖励性绩效工资系数中的等次「{k}」不在等次列表中")
+                try:
+                    bad = isinstance(x, bool) or D(x) < 0
+                except NumberError:
+                    bad = True
+                if bad:
+                    v.err("grading.reward_coefficients", f"等次「{k}」的奖励性绩效工资系数应为不小于0的数字")
     tb = g.get("tie_break", ["target", "leader", "democratic"])
     if not _str_list(tb) or any(x not in COMPONENT_KINDS for x in tb):
         v.err("grading.tie_break", f"并列时的比较顺序（tie_break）只能包含 {'、'.join(COMPONENT_KINDS)}")
@@ -846,7 +889,8 @@ def load_scheme(d: Mapping) -> Scheme:
         vetoes=tuple((x["key"], x["text"]) for x in g.get("vetoes") or ()),
         fail_rule=dict(g.get("fail_rule") or {"type": "leadership_decision"}),
         last_place_years=int(lp.get("years", 2)), last_place_text=lp.get("text", ""),
-        tie_break=tuple(g.get("tie_break", ("target", "leader", "democratic"))))
+        tie_break=tuple(g.get("tie_break", ("target", "leader", "democratic"))),
+        reward_coefficients={k: D(x) for k, x in (g.get("reward_coefficients") or {}).items()})
     aw = d.get("award") or {}
     award = AwardRule(type=aw.get("type", "majority"), share=D(aw.get("share", "0.5")), text=aw.get("text", ""))
     return Scheme(key=d["key"], version=d["version"], name=d["name"], categories=tuple(cats), ballot=ballot,

@@ -24,7 +24,7 @@ from app.models.base import utcnow
 from . import PermissionDenied, ServiceError, StageClosed, StaleData
 from .audit import record
 from .inputs import clean_links, clean_text
-from .schemes import cycle_scheme
+from .schemes import cycle_scheme, legacy_other_veto
 from .stages import require_open, state_of
 
 # The source's four conditions (实施办法 六 (三)), used when the cycle's scheme lists none.
@@ -203,6 +203,18 @@ def active_vetoes(db: Session, cycle: Cycle) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for veto in db.exec(select(Veto).where(Veto.cycle_id == cycle.id, Veto.withdrawn == False)  # noqa: E712
                         .order_by(Veto.id)):
-        label = veto.condition_text if veto.condition != OTHER else f"其他：{veto.condition_text}"
-        out.setdefault(veto.unit_id, []).append(label)
+        out.setdefault(veto.unit_id, []).append(veto_label(cycle, veto))
     return out
+
+
+def veto_label(cycle: Cycle, veto: Veto) -> str:
+    """A veto's condition in words. A row with condition "other" is the free 「其他」 choice with its
+    typed text — except in a cycle whose snapshot listed a condition under the key "other" (before
+    that key was reserved): there the form offered that condition with the value "other", so the
+    row means the scheme's condition, and the typed text is its explanation."""
+    if veto.condition != OTHER:
+        return veto.condition_text
+    legacy = legacy_other_veto(cycle.scheme_data)
+    if legacy:
+        return legacy if veto.condition_text == legacy else f"{legacy}（{veto.condition_text}）"
+    return f"其他：{veto.condition_text}"

@@ -57,6 +57,34 @@ def has_scheme(cycle: Cycle) -> bool:
     return bool((cycle.scheme_data or {}).get("categories"))
 
 
+# The key a snapshot's veto condition with the reserved key "other" is read under (the seed
+# scheme before the reserved keys were checked listed 「经学校认定的其它责任事项」 as "other").
+LEGACY_OTHER_VETO = "school_determined"
+
+
+def legacy_other_veto(data: dict | None) -> str | None:
+    """The text of the veto condition a snapshot lists under the reserved key "other", if any.
+    Veto rows recorded with condition "other" in such a cycle mean that condition."""
+    for x in ((data or {}).get("grading") or {}).get("vetoes") or ():
+        if isinstance(x, dict) and x.get("key") == rubric_scheme.RESERVED_VETO_KEYS[0]:
+            return x.get("text")
+    return None
+
+
+def _upgraded(data: dict) -> dict:
+    """A snapshot as the current format reads it: a veto condition keyed "other" (now reserved)
+    is read under :data:`LEGACY_OTHER_VETO` (or that key with a suffix when it is taken)."""
+    if legacy_other_veto(data) is None:
+        return data
+    vetoes = data["grading"]["vetoes"]
+    taken = {x.get("key") for x in vetoes if isinstance(x, dict)}
+    key = LEGACY_OTHER_VETO
+    while key in taken:
+        key += "_1"
+    fixed = [{**x, "key": key} if isinstance(x, dict) and x.get("key") == "other" else x for x in vetoes]
+    return {**data, "grading": {**data["grading"], "vetoes": fixed}}
+
+
 def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     """The cycle's scheme snapshot, loaded by :func:`app.rubric.scheme.load_scheme` and cached by
     its content (a new snapshot is a new key). The one way to load a cycle's scheme.
@@ -70,7 +98,7 @@ def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     hit = _LOADED.get(key)
     if hit is None:
         try:
-            hit = rubric_scheme.load_scheme(data)
+            hit = rubric_scheme.load_scheme(_upgraded(data))
         except rubric_scheme.SchemeInvalid as exc:
             errors = [str(e) for e in exc.errors]
             raise SchemeUnavailable(f"周期「{cycle.name}」的考核方案快照有误（{len(errors)} 处）："

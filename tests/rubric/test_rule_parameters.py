@@ -20,16 +20,17 @@ EXAMPLES = {
     "deduction_per_occurrence": (2, {"per": 0.5, "what": "安全事故", "unit": "次"}),
     "deduction_items": (3, {"items": [
         {"key": "n", "label": "违规次数", "type": "per_count", "per": 0.5, "unit": "次"},
-        {"key": "rate", "label": "参与率", "type": "below", "threshold": 70, "deduct": 0.5, "unit": "%"},
+        {"key": "rate", "label": "参与率", "type": "below", "threshold": 70, "deduct": 0.5, "unit": "%",
+         "inclusive": True},
         {"key": "late", "label": "迟报天数", "type": "above", "threshold": 3, "deduct": 0.5, "unit": "天"},
-        {"key": "j", "label": "酌情", "type": "judged", "max_deduct": 1}]}),
+        {"key": "j", "label": "酌情", "type": "judged", "max_deduct": 1, "min_deduct": 0.5}]}),
     "tiers": (3, {"measures": [
         {"key": "m1", "label": "比例", "value": [FACT_A, {"key": "c", "label": "丙数"}], "per": FACT_B, "percent": True,
          "mean_of_terms": True, "unit": "%",
          "tiers": [{"min": 50, "max": 100, "min_inclusive": True, "max_inclusive": False, "points": 1},
                    {"min": 100, "points": 2}]},
         {"label": "收入", "value": {"key": "income", "label": "收入"}, "tiers": [{"min": 10, "points": 1}]}],
-        "cap": 3, "floor": -1, "top_bonus": {"rank": 2, "points": 3, "min": 50, "min_inclusive": True}}),
+        "cap": 3, "gain_cap": 3, "floor": -1, "top_bonus": {"rank": 2, "points": 3, "min": 50, "min_inclusive": True}}),
     "relative_average": (2, {"measure": {"key": "ratio", "label": "生师比", "value": FACT_A, "per": FACT_B,
                                          "percent": False, "mean_of_terms": False, "unit": ":1"},
                              "reference": "pooled", "direction": "lower", "strict": True,
@@ -212,7 +213,7 @@ def test_the_validator_refuses_keys_it_does_not_declare(name):
 def test_param_lines_show_labels_required_defaults_and_nesting():
     lines = param_lines(RULES["tiers"].parameters)
     top = [(name, text) for depth, name, text in lines if depth == 0]
-    assert [name for name, _ in top] == ["measures", "cap", "floor", "top_bonus"]
+    assert [name for name, _ in top] == ["measures", "cap", "floor", "top_bonus", "gain_cap"]
     assert top[0][1].startswith("计分项（必填）。对象列表") and top[2][1].startswith("最低分（默认 0）。数字")
     i = [name for _, name, _ in lines].index("measures")
     assert lines[i + 1][:2] == (1, "key") and lines[i + 2][:2] == (1, "label")

@@ -89,7 +89,7 @@ def test_student_management_deductions():
 @pytest.mark.parametrize("rate,judged,reason,points,status", [
     ("75", "0", "", "1.5", "ok"),
     ("69.9", "0", "", "1", "ok"),        # 参与人数在70%以下扣0.5分
-    ("70", "0.5", "人均调停课2.5学时", "1", "ok"),
+    ("70", "0.5", "人均调停课2.5学时", "0.5", "ok"),  # 70%以下 includes 70%: −0.5 − 0.5
     ("60", "1", "人均调停课4学时", "0", "ok"),
     ("80", "0.5", "", "0", "error"),     # a judged deduction needs its reason
     ("80", "1.5", "x", "0", "error"),    # more than the stated 1 point
@@ -101,7 +101,8 @@ def test_teaching_tasks_b07(rate, judged, reason, points, status):
 
 def test_party_day_b39():
     assert score("B39", {"party_day_rate": "79"}).points == P("0.5")  # 参与率80%以下扣0.5分
-    assert score("B39", {"party_day_rate": "80"}).points == P("1")
+    assert score("B39", {"party_day_rate": "80"}).points == P("0.5")  # 80%以下 includes 80%
+    assert score("B39", {"party_day_rate": "80.1"}).points == P("1")
 
 
 # --- 4 tiers ----------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def test_training_income(income, points):
     (82, 92, 0, "1.5"),      # 1 + 0.5
     (85, 89, 0, "0"),        # 2 − 2
     (79, 89, 12, "-6"),      # −2 −2 −2: the stated deductions take points from the group
-    (90, 95, 10, "1"),       # 2 + 1 − 2 = 1
+    (90, 95, 10, "0"),       # the rate part min(2 + 1, 2), then − 2 = 0
 ])
 def test_employment_rates(initial, final, fail, points):
     r = score("K5.3.1", {"initial_rate": initial, "final_rate": final, "agreement_fail_rate": fail})

@@ -2,6 +2,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEntry
+from app.models.award import Veto
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import eligibility as svc
 from app.services.schemes import SchemeUnavailable
@@ -119,3 +120,26 @@ def test_vetoes_locked_after_deliberation(world):
     with pytest.raises(StageClosed):
         svc.record_veto(s, actor_id=office.id, cycle=cycle, unit_id=u1.id, condition="violation", other_text="",
                         reason="x", links=[])
+
+
+def test_old_snapshot_with_veto_key_other_still_loads_and_shows_condition_four(world):
+    """A snapshot taken before "other" was reserved listed 「经学校认定的其它责任事项」 under "other";
+    it still loads (the condition read under its own key) and its rows recorded as "other" show
+    that condition, while a current snapshot's "other" rows stay the free 「其他」."""
+    s, cycle, (u1, u2), rep, office, member = world
+    data = small_scheme()
+    four = "经学校认定的其它责任事项"
+    old = {**data, "grading": {**data["grading"], "vetoes": [{"key": "violation", "text": "出现违纪违法行为造成较严重后果的"},
+                                                             {"key": "other", "text": four}]}}
+    cycle.scheme_data = old
+    s.add(cycle)
+    s.flush()
+    assert svc.veto_conditions(cycle) == [("violation", "出现违纪违法行为造成较严重后果的"), ("school_determined", four)]
+    s.add(Veto(cycle_id=cycle.id, unit_id=u1.id, condition="other", condition_text="校园贷事件处置不力",
+               reason="经学校认定", links=[], recorded_by_id=office.id))
+    s.flush()
+    svc.record_veto(s, actor_id=office.id, cycle=cycle, unit_id=u2.id, condition="school_determined",
+                    other_text="", reason="经学校认定", links=[])
+    assert svc.active_vetoes(s, cycle) == {u1.id: [f"{four}（校园贷事件处置不力）"], u2.id: [four]}
+    cycle.scheme_data = data
+    assert svc.active_vetoes(s, cycle)[u1.id] == ["其他：校园贷事件处置不力"]

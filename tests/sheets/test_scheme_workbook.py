@@ -367,3 +367,15 @@ def test_a_workbook_resaved_by_libreoffice_calc_still_round_trips(seed, seed_xls
     data, problems = import_scheme(resaved)
     assert _texts(problems) == []
     _same(data, seed)
+
+
+def test_reward_coefficients_round_trip_through_the_workbook(seed):
+    d = copy.deepcopy(seed)
+    d["grading"]["reward_coefficients"] = {"优秀": 1.5, "合格": 1, "不合格": 0}
+    data, problems = import_scheme(export_scheme(d))
+    assert problems == []
+    assert data["grading"]["reward_coefficients"] == {"优秀": 1.5, "合格": 1, "不合格": 0}
+    assert load_scheme(data).grading.reward_coefficient("优秀") == 1.5
+    del d["grading"]["reward_coefficients"]
+    data, problems = import_scheme(export_scheme(d))
+    assert problems == [] and "reward_coefficients" not in data["grading"]

@@ -79,11 +79,36 @@ DEDUCTION_ITEM = Params(
                    ("judged", "评分人酌情扣分并写明理由"))),
     Param("per", "每次扣分", "number", help="type 为 per_count 时必填，大于0"),
     Param("threshold", "阈值", "number", help="type 为 below 或 above 时必填"),
+    Param("inclusive", "含阈值", "bool", default=False,
+          help="type 为 below 或 above 时可填：true 表示等于阈值也扣分。文件写「X以下」「X以上」时均含X本数，填 true；"
+               "写「低于X」「超过X」时不含，填 false"),
     Param("deduct", "扣分", "number", help="type 为 below 或 above 时必填，大于0"),
     Param("max_deduct", "最多扣分", "number", help="type 为 judged 时必填，大于0且不大于本项分值"),
+    Param("min_deduct", "最少扣分", "number", default=0,
+          help="type 为 judged 时可填：扣分时不少于此值（如「酌情扣0.5-1分」填0.5），不扣分仍填0；不大于最多扣分"),
     Param("unit", "计量单位", "text", help="按次数扣分时默认「起」"),
 )
 _DEDUCTION_TYPES = DEDUCTION_ITEM["type"].values
+
+
+def _cmp_word(t: str, inclusive: bool, hit: bool) -> str:
+    """How a value stands to a deduction threshold, in words: 「…以下」 and 「…以上」 include the
+    number (inclusive), 「低于」 and 「超过」 do not."""
+    if t == "below":
+        if inclusive:
+            return "不高于" if hit else "高于"
+        return "低于" if hit else "不低于"
+    if inclusive:
+        return "不低于" if hit else "低于"
+    return "超过" if hit else "未超过"
+
+
+def _judged_range(it: Mapping) -> str:
+    """The range of a judged deduction: 「酌情扣0～1分」, or with a minimum 「不扣分或酌情扣0.5～1分」."""
+    lo = D(it.get("min_deduct") or 0)
+    if lo > 0:
+        return f"不扣分或酌情扣{fmt(lo)}～{fmt_pts(D(it['max_deduct']))}"
+    return f"酌情扣0～{fmt_pts(D(it['max_deduct']))}"
 
 
 @register
@@ -122,10 +147,19 @@ class DeductionItems(Rule):
             elif t in ("below", "above"):
                 sub.num(it, K["threshold"], required=True)
                 sub.num(it, K["deduct"], required=True, positive=True)
+                if not isinstance(it.get("inclusive", False), bool):
+                    sub.append(f"参数 {K['inclusive'].ref()}应为 true 或 false")
             elif t == "judged":
                 md = sub.num(it, K["max_deduct"], required=True, positive=True)
                 if md is not None and md > mp:
                     sub.append(f"{K['max_deduct'].label}大于本项分值")
+                lo = sub.num(it, K["min_deduct"], min_=0)
+                if lo is not None and md is not None and lo > md:
+                    sub.append(f"{K['min_deduct'].label} {fmt(lo)} 大于{K['max_deduct'].label} {fmt(md)}")
+            if t != "judged" and it.get("min_deduct") is not None:
+                sub.append(f"参数 {K['min_deduct'].ref()}只用于 type 为 judged 的事项")
+            if t not in ("below", "above") and it.get("inclusive") is not None:
+                sub.append(f"参数 {K['inclusive'].ref()}只用于 type 为 below 或 above 的事项")
             e.extend(w + x for x in sub)
         return e
 
@@ -139,7 +173,7 @@ class DeductionItems(Rule):
                 out.append(Field(it["key"], it["label"], "decimal", unit=it.get("unit"), min=ZERO))
             else:
                 out.append(Field(it["key"], it["label"], "decimal", unit="分", min=ZERO, max=D(it["max_deduct"]),
-                                 help=f"酌情扣0～{fmt(it['max_deduct'])}分，扣分须写明理由", by="scorer"))
+                                 help=f"{_judged_range(it)}，扣分须写明理由", by="scorer"))
                 out.append(Field(it["key"] + "_reason", it["label"] + "理由", "text", required=False, by="scorer"))
         return out
 
@@ -147,11 +181,14 @@ class DeductionItems(Rule):
         t, u = it["type"], it.get("unit") or ""
         if t == "per_count":
             return f"{it['label']}每{u or '起'}扣{fmt_pts(D(it['per']))}"
-        if t == "below":
-            return f"{it['label']}低于{fmt(it['threshold'])}{u}扣{fmt_pts(D(it['deduct']))}"
-        if t == "above":
-            return f"{it['label']}超过{fmt(it['threshold'])}{u}扣{fmt_pts(D(it['deduct']))}"
-        return f"{it['label']}酌情扣0～{fmt_pts(D(it['max_deduct']))}"
+        if t in ("below", "above"):
+            thr = f"{fmt(it['threshold'])}{u}"
+            if it.get("inclusive", False):
+                where = f"在{thr}及{'以下' if t == 'below' else '以上'}"
+            else:
+                where = f"{'低于' if t == 'below' else '超过'}{thr}"
+            return f"{it['label']}{where}扣{fmt_pts(D(it['deduct']))}"
+        return f"{it['label']}{_judged_range(it)}"
 
     def describe(self, params, max_points):
         return f"满分{fmt_pts(D(max_points))}，" + "；".join(self._item_text(i) for i in params["items"]) + "；扣完为止。"
@@ -171,9 +208,13 @@ class DeductionItems(Rule):
                 elif t in ("below", "above"):
                     v = dec_fact(facts, it["key"], it["label"])
                     thr = D(it["threshold"])
-                    hit = v < thr if t == "below" else v > thr
+                    inc = it.get("inclusive", False)
+                    if t == "below":
+                        hit = v <= thr if inc else v < thr
+                    else:
+                        hit = v >= thr if inc else v > thr
                     d = D(it["deduct"]) if hit else ZERO
-                    cmp = ("低于" if hit else "不低于") if t == "below" else ("超过" if hit else "未超过")
+                    cmp = _cmp_word(t, inc, hit)
                     parts.append(f"{it['label']} {fmt(v)}{u}，{cmp}{fmt(thr)}{u}，扣{fmt_pts(d)}")
                     inputs[it["key"]] = v
                 else:
@@ -182,6 +223,9 @@ class DeductionItems(Rule):
                     reason = opt_text(facts, it["key"] + "_reason")
                     if d > D(it["max_deduct"]):
                         raise FactError(f"「{it['label']}」扣分 {fmt(d)} 超过最多 {fmt(it['max_deduct'])} 分")
+                    if 0 < d < D(it.get("min_deduct") or 0):
+                        raise FactError(f"「{it['label']}」扣分 {fmt(d)} 少于最少 {fmt(it['min_deduct'])} 分"
+                                        f"（{_judged_range(it)}）")
                     if d > 0 and not reason:
                         raise FactError(f"「{it['label']}」扣{fmt_pts(d)}，但未填写理由")
                     parts.append(f"{it['label']}扣{fmt_pts(d)}" + (f"（{reason}）" if reason else ""))

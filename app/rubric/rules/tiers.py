@@ -60,6 +60,8 @@ class Tiers(Rule):
         Param("cap", "封顶分", "number", help="不填为本项分值"),
         Param("floor", "最低分", "number", default=0, help="文件规定扣分时可为负数"),
         top_bonus_param(with_min=True, help="第一个计分项在本类单位中排名前几的计此分（高于分档得分时）"),
+        Param("gain_cap", "加分部分封顶分", "number",
+              help="填写时，各计分项的正分先相加并以此封顶，再加上负分（文件规定的扣分）；不填则正负分直接相加"),
     )
 
     def _validate(self, p, mp):
@@ -78,12 +80,17 @@ class Tiers(Rule):
         cap = e.num(p, P["cap"], min_=0)
         if cap is not None and cap > mp:
             e.append(f"{P['cap'].label} {fmt(cap)} 大于本项分值 {fmt(mp)}")
+        gc = e.num(p, P["gain_cap"], positive=True)
+        if gc is not None and gc > mp:
+            e.append(f"{P['gain_cap'].label} {fmt(gc)} 大于本项分值 {fmt(mp)}")
         fl = e.num(p, P["floor"])
         if fl is not None and fl > 0:
             e.append(f"{P['floor'].label} floor 不能大于0")
         validate_top_bonus(p.get("top_bonus"), mp, e, P["top_bonus"])
         if not e and ms:
             best = sum((max(ZERO, *(D(t["points"]) for t in m["tiers"])) for m in ms), ZERO)
+            if gc is not None:
+                best = min(best, gc)
             if best < min(mp, cap if cap is not None else mp) and not p.get("top_bonus"):
                 e.append(f"各档最高分合计 {fmt(best)} 达不到本项分值 {fmt(mp)}")
         return e
@@ -112,6 +119,8 @@ class Tiers(Rule):
             cond = f"{m0['label']}{'≥' if tb.get('min_inclusive', True) else '>'}{fmt(tb['min'])}{measure_unit(m0)}且" \
                 if (m0 := params["measures"][0]) and tb.get("min") is not None else ""
             s += f"；{cond}排名前{tb['rank']}位的计{fmt_pts(D(tb['points']))}"
+        if params.get("gain_cap") is not None:
+            s += f"；各项加分合计最高{fmt_pts(D(params['gain_cap']))}，再减去扣分"
         cap = params.get("cap")
         s += f"；本项最高{fmt_pts(D(cap if cap is not None else max_points))}"
         if D(params.get("floor", 0)) < 0:
@@ -127,6 +136,7 @@ class Tiers(Rule):
 
     def _finish(self, p, mp, measured, rank_info: str | None, bonus: Decimal | None) -> ScoreResult:
         total = ZERO
+        gains = ZERO
         texts = []
         inputs: dict[str, Any] = {}
         for m, v, parts, raw in measured:
@@ -139,8 +149,17 @@ class Tiers(Rule):
             if t is None:
                 texts.append(f"{shown}，未达到任何档次，计0分")
             else:
-                total += D(t["points"])
-                texts.append(f"{shown}，达到「{tier_text(t, u)}」档，计{fmt_pts(D(t['points']))}")
+                pt = D(t["points"])
+                if pt > 0:
+                    gains += pt
+                else:
+                    total += pt
+                texts.append(f"{shown}，达到「{tier_text(t, u)}」档，计{fmt_pts(pt)}")
+        gain_cap = p.get("gain_cap")
+        if gain_cap is not None and gains > D(gain_cap):
+            texts.append(f"加分合计{fmt_pts(gains)}，按加分封顶计{fmt_pts(D(gain_cap))}")
+            gains = D(gain_cap)
+        total += gains
         if bonus is not None and bonus > total:
             texts.append(f"{rank_info}，按排名计{fmt_pts(bonus)}")
             total = bonus

@@ -135,6 +135,10 @@ def _write_help(ws, d: Mapping) -> None:
         "最后一列「规则说明」由系统按规则和参数自动生成，供核对，导入时忽略。",
         "下方「计分规则」列出每种规则的参数：参数名（JSON 中的键）、中文名称、是否必填或默认值、取值类型和说明；"
         "缩进的各项是上一项（对象或对象列表）里的键。",
+        "阈值与分档的边界：按汉语习惯，文件中的「X以上」「X以下」都包含X本数（如「70%以下扣0.5分」，70%也扣），"
+        "「低于X」「超过X」「不足X」不包含X。分档用 min_inclusive / max_inclusive（含下限、含上限），"
+        "扣分阈值用 inclusive（含阈值）写明；「酌情扣0.5-1分」写 min_deduct 0.5、max_deduct 1（不扣分仍可填0）。"
+        "文件规定「加分封顶后再扣分」的，用分档计分的 gain_cap（加分部分封顶分）。",
         "上传时系统逐项检查；有错误时列出表名、行号、列号和指标编码，整个工作簿不会被保存，请改正后重新上传。",
     ]
     r = 3
@@ -212,6 +216,8 @@ def _write_scheme(ws, d: Mapping) -> None:
         add("优秀条件", [c], "每行一条")
     for v in g.get("vetoes") or []:
         add("不能评优情形", [v.get("key"), v.get("text")], "值：标识；值2：情形")
+    for lv, x in (g.get("reward_coefficients") or {}).items():
+        add("奖励性绩效工资系数", [lv, x], "值：考核等次；值2：系数（不填此项时默认优秀1.2、合格1.0、不合格0）")
     fr = g.get("fail_rule") or {"type": "leadership_decision"}
     add("不合格规则", [FAIL_LABELS.get(fr.get("type"), fr.get("type")), fr.get("threshold")],
         "领导小组认定、低于分数线（值2 写分数线）或 不设")

@@ -156,6 +156,19 @@ def _read_scheme_sheet(rd: Reader, ws) -> dict[str, Any]:
         rd.locs[f"grading.vetoes[{i}]"] = (S, r)
         vetoes.append({"key": rd.key(v[0]), "text": rd.text(v[1])})
     g["vetoes"] = vetoes
+    coeffs: dict[str, Any] = {}
+    for r, v in multi["奖励性绩效工资系数"]:
+        rd.locs["grading.reward_coefficients"] = rd.locs.get("grading.reward_coefficients", (S, r))
+        k = rd.text(v[0])
+        if k is None:
+            rd.err(S, r, "B", "缺少考核等次")
+            continue
+        x = rd.number(v[1], (S, r, "C"), "奖励性绩效工资系数")
+        if x is None:
+            rd.err(S, r, "C", "缺少奖励性绩效工资系数")
+        coeffs[k] = x
+    if coeffs:
+        g["reward_coefficients"] = coeffs
     fr_type = rd.choice(val("不合格规则"), at("不合格规则"), "不合格规则", FAIL_LABELS)
     fr: dict[str, Any] = {"type": fr_type}
     thr = rd.number(val("不合格规则", 1), at("不合格规则", 1), "不合格分数线")

@@ -350,8 +350,9 @@ def excellence_page(dbs, cycle, template: str, **extra):
         withdraw_forms[v.id] = f
     owners = [("excellence", a.id) for a, _ in apps] + [("veto", v.id) for v, _ in vetoes]
     files = {key: attachments.files_of(dbs, *key) for key in owners}
+    veto_labels = {v.id: elig_svc.veto_label(cycle, v) for v, _ in vetoes}
     return render_template(template, cycle=cycle, apps=apps, decide_forms=decide_forms, vetoes=vetoes,
-                           withdraw_forms=withdraw_forms, files=files, **extra)
+                           veto_labels=veto_labels, withdraw_forms=withdraw_forms, files=files, **extra)
 
 
 @bp.route("/office/cycles/<id:cycle_id>/vetoes", methods=["POST"])

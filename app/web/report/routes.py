@@ -143,11 +143,14 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
     items, general_evidence = report_items(dbs, cycle, unit, report, snapshot=False)
     state = stage_state(cycle, "self_report")
     editable = bool(state and state.is_open) and (report is None or report.status != "submitted")
+    from app.services.rectification import previous_plan
     from app.services.scoring import corrections_for_unit
 
     corrections = {leaf.code: e for leaf, e in corrections_for_unit(dbs, cycle, unit.id)}
+    previous = previous_plan(dbs, cycle, unit.id)
+    sections = {k: v for k, v in REPORT_SECTIONS.items() if k != "rectification" or previous}
     return render_template("report/edit.html", cycle=cycle, unit=unit, report=report, items=items,
-                           general_evidence=general_evidence, sections=REPORT_SECTIONS, state=state,
+                           general_evidence=general_evidence, sections=sections, state=state, previous=previous,
                            editable=editable, corrections=corrections, posted=posted,
                            evidence_form=EvidenceForm(), allowed_types=files.ALLOWED_TYPES,
                            max_mb=files.max_bytes() // (1024 * 1024),

@@ -333,6 +333,25 @@ def workbook(cycle_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+@bp.route("/cycles/<id:cycle_id>/results/reward-pay.xlsx")
+@allow("office")
+def reward_pay(cycle_id: int):
+    import io
+
+    from app.services import reward_pay as reward_svc
+    from app.sheets.reward_pay import build_reward_workbook
+
+    cycle = cycle_or_404(cycle_id)
+    try:
+        rows = reward_svc.reward_rows(get_db(), cycle=cycle, actor_roles=set(current_user.roles))
+    except ServiceError as exc:
+        fail(exc)
+        return redirect(url_for("results.sheet", cycle_id=cycle.id))
+    data = build_reward_workbook(cycle.name, rows)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{cycle.name}奖励性绩效工资名单.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 @bp.route("/api/cycles/<id:cycle_id>/results.json")
 @allow(PUBLIC)
 def api_json(cycle_id: int):
