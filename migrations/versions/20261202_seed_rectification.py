@@ -1,7 +1,7 @@
 """seed rectification
 
 Revision ID: f4a0cf63b562
-Revises: 772d34b33438
+Revises: 51dc515c8b8a
 Create Date: 2026-12-02 15:48:21.164313
 
 """
@@ -16,7 +16,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = 'f4a0cf63b562'
-down_revision: str | None = '772d34b33438'
+down_revision: str | None = '51dc515c8b8a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
