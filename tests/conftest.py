@@ -130,3 +130,31 @@ def csrf_app(schema, tmp_path):
     flask_app = create_app(Cfg)
     _wipe(database.engine_for(schema))
     return flask_app
+
+
+@pytest.fixture
+def app_factory(schema, tmp_path):
+    """``make(**config)``: an app like ``app`` with extra configuration (LDAP, CAS, SMTP)."""
+
+    def make(**overrides):
+        attrs = {"DATABASE_URL": schema, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                 "INSTANCE_PATH": str(tmp_path / "instance"), **overrides}
+        flask_app = create_app(type("Cfg", (TestConfig,), attrs))
+        _wipe(database.engine_for(schema))
+        return flask_app
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """A real OpenLDAP server (Debian's slapd) on loopback with a throw-away directory: the
+    people of ``tests.campus_servers.LDAP_PEOPLE``; StartTLS on ``url``, TLS on ``ldaps_url``."""
+    from tests import campus_servers as cs
+
+    reason = cs.slapd_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    server = cs.start_slapd(tmp_path_factory.mktemp("slapd"), cs.LDAP_PEOPLE)
+    yield server
+    server.stop()

@@ -50,6 +50,8 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=64)
     password_hash: str = Field(max_length=255)
     email: str | None = Field(default=None, max_length=255)
+    # 工号: the staff number that matches a campus sign-in (LDAP, CAS) to this account
+    staff_no: str | None = Field(default=None, max_length=32, unique=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)  # the unit one works in
     active: bool = Field(default=True)
     must_change_password: bool = Field(default=False)
@@ -72,12 +74,14 @@ class RoleMembership(SQLModel, table=True):
 
 class LoginSession(SQLModel, table=True):
     """One signed-in browser. The cookie holds only the random id; logout deletes the row, so
-    a copied cookie is worthless afterwards."""
+    a copied cookie is worthless afterwards. ``cas_ticket`` is the CAS service ticket a campus
+    sign-in was validated with: the CAS server's single sign-out names it."""
 
     __tablename__ = "login_session"
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user_account.id", index=True)
+    cas_ticket: str | None = Field(default=None, max_length=256, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, delete, select
 from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
 from app.models.base import utcnow
 
-from . import PermissionDenied, ServiceError
+from . import PermissionDenied, ServiceError, directory
 from .audit import record
 
 MIN_PASSWORD_LENGTH = 8
@@ -75,7 +75,12 @@ def _locked(db: Session, key: str):
 
 def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> User:
     """Return the user or raise ServiceError. Failures are counted per name and per address;
-    past the limit the name (or address) is locked for a while, whatever the password."""
+    past the limit the name (or address) is locked for a while, whatever the password.
+
+    The local password is checked first; when it does not match and a campus directory is
+    configured (``KPI_LDAP_URL``), the name and password are tried there and the directory
+    person is matched to an account by 工号 (``User.staff_no``). So local accounts (``office``)
+    never wait on the directory and keep working when it is down."""
     cfg = current_app.config
     username = (username or "").strip()
     keys = [f"u:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
@@ -93,6 +98,17 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     else:
         ok = verify_password(user.password_hash, password or "") and user.active
 
+    outage = False
+    if not ok and directory.configured():
+        try:
+            person = directory.check_password(username, password or "")
+        except directory.DirectoryUnavailable as exc:
+            current_app.logger.warning("LDAP sign-in of %r: directory unavailable: %s", username, exc)
+            person, outage = None, True
+        if person is not None:
+            user = _account_for_staff_no(db, person.staff_no, source="统一身份认证")
+            ok = True
+
     if ok:
         row = db.get(LoginThrottle, keys[0])
         if row is not None:
@@ -106,7 +122,28 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     db.flush()
     if user is not None and not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")
+    if outage:
+        raise ServiceError("用户名或密码错误。统一身份认证服务暂时无法连接，校园账号暂不能登录；本系统的本地账号不受影响。")
     raise ServiceError("用户名或密码错误。")
+
+
+def _account_for_staff_no(db: Session, staff_no: str | None, *, source: str) -> User:
+    """The active account whose 工号 a campus sign-in (LDAP or CAS) vouched for. The campus
+    identity only says who someone is: roles come from the account alone."""
+    staff_no = (staff_no or "").strip()
+    if not staff_no:
+        raise ServiceError(f"{source}未提供您的工号，无法对应到本系统账号，请联系信息中心或目标办。")
+    user = db.exec(select(User).where(User.staff_no == staff_no)).first()
+    if user is None:
+        raise ServiceError(f"{source}已通过，但本系统中没有工号为 {staff_no} 的账号。请联系目标办开通账号后再登录。")
+    if not user.active:
+        raise ServiceError("该账号已停用，请联系目标办。")
+    return user
+
+
+def campus_account(db: Session, *, staff_no: str | None, source: str) -> User:
+    """The account for a campus sign-in that has already been verified elsewhere (CAS)."""
+    return _account_for_staff_no(db, staff_no, source=source)
 
 
 def start_session(db: Session, *, user: User) -> LoginSession:
@@ -153,6 +190,7 @@ def create_user(
     password: str,
     unit_id: int | None = None,
     email: str | None = None,
+    staff_no: str | None = None,
     roles: list[dict] | None = None,
     must_change_password: bool = True,
 ) -> User:
@@ -161,6 +199,9 @@ def create_user(
         raise ServiceError("请填写用户名。", field="username")
     if db.exec(select(User).where(User.username == username)).first():
         raise ServiceError(f"用户名「{username}」已存在。", field="username")
+    staff_no = (staff_no or "").strip() or None
+    if staff_no and db.exec(select(User).where(User.staff_no == staff_no)).first():
+        raise ServiceError(f"工号「{staff_no}」已被其他账号使用。", field="staff_no")
     check_password_strength(password)
     user = User(
         username=username,
@@ -168,6 +209,7 @@ def create_user(
         password_hash=hash_password(password),
         unit_id=unit_id,
         email=email or None,
+        staff_no=staff_no,
         must_change_password=must_change_password,
     )
     db.add(user)
@@ -175,7 +217,7 @@ def create_user(
     for role in roles or []:
         add_role(db, actor_id=actor_id, user=user, **role)
     record(db, actor_id=actor_id, action="create", entity="user", entity_id=user.id,
-           new={"username": username, "display_name": user.display_name, "unit_id": unit_id})
+           new={"username": username, "display_name": user.display_name, "unit_id": unit_id, "staff_no": staff_no})
     return user
 
 
