@@ -231,3 +231,64 @@ LDAP_PEOPLE = [
     LdapPerson("office", "campus-pass-4", "T2009", "目标办同名"),  # a campus name equal to a local one
     LdapPerson("zhaoliu", "campus-pass-5", "T2005", "赵六", ou="alumni"),  # outside ou=people
 ]
+
+
+SMTP_USER = "kpi-mailer"
+SMTP_PASSWORD = "mail-secret-1"
+
+
+@dataclass
+class SmtpServer:
+    """A running aiosmtpd on loopback: STARTTLS required before AUTH, AUTH LOGIN only, then
+    every accepted message lands in ``messages`` (email.message.EmailMessage objects)."""
+
+    port: int
+    certs: Certs
+    controller: object = None
+    messages: list = field(default_factory=list)
+    mechanisms: list = field(default_factory=list)
+    refuse: list = field(default_factory=list)  # recipient addresses to refuse with 550
+
+    def config(self, **extra) -> dict:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.port, "SMTP_TLS": True, "SMTP_CA_FILE": str(self.certs.ca),
+                "SMTP_USER": SMTP_USER, "SMTP_PASSWORD": SMTP_PASSWORD, "SMTP_FROM": "kpi@example.edu", **extra}
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def start_smtp(certs: Certs) -> SmtpServer:
+    import email
+    import email.policy
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    server = SmtpServer(port=free_port(), certs=certs)
+
+    class Handler:
+        async def handle_RCPT(self, _server, _session, envelope, address, _options):
+            if address in server.refuse:
+                return "550 5.1.1 mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, _server, _session, envelope):
+            server.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 Message accepted"
+
+    def authenticator(_server, _session, _envelope, mechanism, auth_data):
+        server.mechanisms.append(mechanism)
+        ok = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
+        return AuthResult(success=ok, handled=False)
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(certs.cert), str(certs.key))
+    server.controller = Controller(Handler(), hostname="127.0.0.1", port=server.port, tls_context=context,
+                                   require_starttls=True, auth_required=True, auth_require_tls=True,
+                                   auth_exclude_mechanism=["PLAIN"], authenticator=authenticator)
+    server.controller.start()
+    return server

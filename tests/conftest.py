@@ -4,6 +4,7 @@ its own database."""
 
 import os
 import re
+import shutil
 
 import pytest
 from sqlalchemy import text
@@ -156,5 +157,25 @@ def slapd(tmp_path_factory):
     if reason:
         pytest.skip(reason)
     server = cs.start_slapd(tmp_path_factory.mktemp("slapd"), cs.LDAP_PEOPLE)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """A throw-away CA and a server certificate for 127.0.0.1 (made with openssl)."""
+    from tests import campus_servers as cs
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (make test installs it via scripts/system_deps.sh)")
+    return cs.make_certs(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def smtp_server(tls_certs):
+    """A real SMTP server (aiosmtpd) on loopback with STARTTLS and AUTH LOGIN, a fresh one per test."""
+    from tests import campus_servers as cs
+
+    server = cs.start_smtp(tls_certs)
     yield server
     server.stop()

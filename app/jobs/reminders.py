@@ -7,11 +7,10 @@ workflows (``PENDING[kind]``); without a provider the stage's whole audience is 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlmodel import Session, select
 
 from app.models import STAGE_KINDS, Cycle, RoleMembership, Stage, User
-from app.services.notices import email_pending, notify
+from app.services.notices import notify
 from app.services.stages import overrides_for, stage_state
 from app.timefmt import fmt_dt
 
@@ -49,7 +48,6 @@ def pending_people(db: Session, cycle: Cycle, kind: str) -> set[int]:
 @job("reminders")
 def send_reminders(db: Session, now: datetime) -> str:
     sent = 0
-    new_notices = []
     stages = db.exec(select(Stage, Cycle).join(Cycle, Cycle.id == Stage.cycle_id).where(Cycle.archived == False))  # noqa: E712
     for stage, cycle in stages:
         state = stage_state(stage, overrides_for(db, stage.id), now)
@@ -72,7 +70,4 @@ def send_reminders(db: Session, now: datetime) -> str:
                 )
                 if notice is not None:
                     sent += 1
-                    new_notices.append(notice)
-    if new_notices and current_app.config.get("SMTP_HOST"):
-        email_pending(db, new_notices)
     return f"发送提醒 {sent} 条"

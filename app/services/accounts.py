@@ -263,6 +263,29 @@ def remove_role(db: Session, *, actor_id: int, membership_id: int) -> None:
     db.flush()
 
 
+def update_profile(db: Session, *, actor_id: int, user_id: int, display_name: str, email: str | None,
+                   staff_no: str | None) -> User:
+    """Change an account's name, e-mail address and 工号 (the staff number campus sign-in matches)."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise ServiceError("用户不存在。")
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ServiceError("请填写姓名。", field="display_name")
+    email = (email or "").strip() or None
+    staff_no = (staff_no or "").strip() or None
+    if staff_no and db.exec(select(User).where(User.staff_no == staff_no, User.id != user.id)).first():
+        raise ServiceError(f"工号「{staff_no}」已被其他账号使用。", field="staff_no")
+    old = {"display_name": user.display_name, "email": user.email, "staff_no": user.staff_no}
+    new = {"display_name": display_name, "email": email, "staff_no": staff_no}
+    if old != new:
+        user.display_name, user.email, user.staff_no = display_name, email, staff_no
+        db.add(user)
+        record(db, actor_id=actor_id, action="update", entity="user", entity_id=user.id, old=old, new=new)
+    db.flush()
+    return user
+
+
 def reset_password(db: Session, *, actor_id: int, user_id: int, password: str) -> None:
     user = db.get(User, user_id)
     if user is None:
