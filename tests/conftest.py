@@ -179,3 +179,13 @@ def smtp_server(tls_certs):
     server = cs.start_smtp(tls_certs)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def cas_server():
+    """The CAS 3.0 stand-in (``tests.cas_standin``) on a free loopback port, fresh per test."""
+    from tests.cas_standin import CAS_PEOPLE, CasStandIn
+
+    server = CasStandIn(people=dict(CAS_PEOPLE)).start()
+    yield server
+    server.stop()

@@ -74,13 +74,16 @@ class RoleMembership(SQLModel, table=True):
 
 class LoginSession(SQLModel, table=True):
     """One signed-in browser. The cookie holds only the random id; logout deletes the row, so
-    a copied cookie is worthless afterwards. ``cas_ticket`` is the CAS service ticket a campus
-    sign-in was validated with: the CAS server's single sign-out names it."""
+    a copied cookie is worthless afterwards. ``via`` says how the person signed in (password,
+    ldap, cas): a campus sign-in is not sent to change a local password it did not use.
+    ``cas_ticket`` is the CAS service ticket a CAS sign-in was validated with: the CAS server's
+    single sign-out names it."""
 
     __tablename__ = "login_session"
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user_account.id", index=True)
+    via: str = Field(default="password", max_length=10)
     cas_ticket: str | None = Field(default=None, max_length=256, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 

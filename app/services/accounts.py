@@ -66,15 +66,16 @@ def lock_minutes(until) -> int:
     return max(1, int((until - utcnow()).total_seconds() // 60) + 1)
 
 
-def _locked(db: Session, key: str):
+def locked_until(db: Session, key: str):
+    """When the throttle key (``u:name``, ``ip:addr``) is locked until, or None."""
     row = db.get(LoginThrottle, key)
     if row and row.locked_until and row.locked_until > utcnow():
         return row.locked_until
     return None
 
 
-def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> User:
-    """Return the user or raise ServiceError. Failures are counted per name and per address;
+def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> tuple[User, str]:
+    """Return the user and how they were recognised ("password" or "ldap"), or raise ServiceError. Failures are counted per name and per address;
     past the limit the name (or address) is locked for a while, whatever the password.
 
     The local password is checked first; when it does not match and a campus directory is
@@ -85,7 +86,7 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     username = (username or "").strip()
     keys = [f"u:{username.lower()}"] + ([f"ip:{ip}"] if ip else [])
     for key in keys:
-        until = _locked(db, key)
+        until = locked_until(db, key)
         if until:
             raise ServiceError(f"登录失败次数过多，请 {lock_minutes(until)} 分钟后再试。")
 
@@ -98,7 +99,7 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     else:
         ok = verify_password(user.password_hash, password or "") and user.active
 
-    outage = False
+    outage, via = False, "password"
     if not ok and directory.configured():
         try:
             person = directory.check_password(username, password or "")
@@ -107,14 +108,14 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
             person, outage = None, True
         if person is not None:
             user = _account_for_staff_no(db, person.staff_no, source="统一身份认证")
-            ok = True
+            ok, via = True, "ldap"
 
     if ok:
         row = db.get(LoginThrottle, keys[0])
         if row is not None:
             db.delete(row)
         db.flush()
-        return user
+        return user, via
 
     for key in keys:
         count_failure(db, key, limit=cfg["LOGIN_MAX_FAILURES"] if key.startswith("u:") else cfg["LOGIN_MAX_FAILURES_PER_IP"],
@@ -146,16 +147,19 @@ def campus_account(db: Session, *, staff_no: str | None, source: str) -> User:
     return _account_for_staff_no(db, staff_no, source=source)
 
 
-def start_session(db: Session, *, user: User) -> LoginSession:
-    sess = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+def start_session(db: Session, *, user: User, via: str = "password", cas_ticket: str | None = None) -> LoginSession:
+    sess = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, via=via, cas_ticket=cas_ticket)
     db.add(sess)
     db.flush()
     return sess
 
 
-def end_session(db: Session, *, session_id: str) -> None:
+def end_session(db: Session, *, session_id: str) -> LoginSession | None:
+    """End one sign-in session; return it (e.g. to see whether it came from CAS)."""
+    sess = db.get(LoginSession, session_id)
     db.exec(delete(LoginSession).where(LoginSession.id == session_id))
     db.flush()
+    return sess
 
 
 def check_password_strength(password: str) -> None:

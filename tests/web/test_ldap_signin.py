@@ -190,3 +190,23 @@ def test_without_a_directory_nothing_changes(app_factory, session):
     client = flask_app.test_client()
     assert "用户名或密码错误" in f.login(client, "zhangsan", "campus-pass-1").get_data(as_text=True)
     assert session.exec(select(LoginSession)).all() == []
+
+
+def test_a_directory_sign_in_is_not_sent_to_change_the_initial_password(slapd, app_factory):
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.models import User
+
+    flask_app = app_factory(**_search_config(slapd))
+    ids = _arrange(flask_app)
+    with flask_app.app_context(), Session(db.engine) as s:
+        user = s.get(User, ids["zs"])
+        user.must_change_password = True
+        s.add(user)
+        s.commit()
+    client = flask_app.test_client()
+    assert f.login(client, "zhangsan", "campus-pass-1").headers["Location"] == "/"
+    assert client.get("/notices").status_code == 200
+    local = flask_app.test_client()
+    assert f.login(local, "zs_jwc").headers["Location"] == "/account/password"
