@@ -35,6 +35,8 @@ def test_the_login_page_offers_cas_only_when_configured(app_factory, cas_server)
     assert app_factory().test_client().get("/login/cas").status_code == 404
     client = app_factory(CAS_URL=cas_server.url).test_client()
     assert "统一身份认证登录" in client.get("/login").get_data(as_text=True)
+    # still offered after a wrong password
+    assert "统一身份认证登录" in f.login(client, "nobody", "wrong-pass-1").get_data(as_text=True)
 
 
 def test_redirect_validate_and_sign_in_by_staff_no(app_factory, cas_server):

@@ -35,8 +35,12 @@ def login():
             # keep the failure counters, drop nothing else: commit them explicitly
             db.commit()
             flash(exc.message, "error")
-            return render_template("auth/login.html", form=form), 200
+            return _login_page(form), 200
         return _signed_in(user, via=via, next_url=request.args.get("next"))
+    return _login_page(form)
+
+
+def _login_page(form):
     return render_template("auth/login.html", form=form, cas_on=cas.configured(),
                            next=_safe_next(request.args.get("next")))
 
@@ -54,12 +58,17 @@ def _signed_in(user, *, via: str, next_url: str | None, cas_ticket: str | None =
     return redirect(_safe_next(next_url) or url_for("home.index"))
 
 
-def _cas_service_url() -> str:
-    """This product's CAS service address; the same for the redirect and the validation."""
+def _absolute_url(endpoint: str) -> str:
+    """The address of ``endpoint`` as users reach it (``KPI_PUBLIC_URL`` when set)."""
     base = current_app.config.get("PUBLIC_URL")
     if base:
-        return base.rstrip("/") + url_for("auth.cas_login")
-    return url_for("auth.cas_login", _external=True)
+        return base.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
+
+
+def _cas_service_url() -> str:
+    """This product's CAS service address; the same for the redirect and the validation."""
+    return _absolute_url("auth.cas_login")
 
 
 @bp.route("/login/cas", methods=["GET", "POST"])
@@ -88,7 +97,7 @@ def cas_login():
     except ServiceError as exc:
         db.commit()  # keep the failure count
         flash(exc.message, "error")
-        return render_template("auth/login.html", form=LoginForm(formdata=None), cas_on=True, next=None), 200
+        return _login_page(LoginForm(formdata=None)), 200
     return _signed_in(user, via="cas", next_url=session.get("cas_next"), cas_ticket=ticket.strip())
 
 
@@ -100,9 +109,7 @@ def logout():
     session.clear()
     if ended is not None and ended.cas_ticket and cas.configured():
         # end the campus sign-in too, then come back to the login page
-        login_page = (current_app.config.get("PUBLIC_URL") or "").rstrip("/") + url_for("auth.login") \
-            if current_app.config.get("PUBLIC_URL") else url_for("auth.login", _external=True)
-        return redirect(cas.logout_url(login_page))
+        return redirect(cas.logout_url(_absolute_url("auth.login")))
     flash("您已安全退出。", "info")
     return redirect(url_for("auth.login"))
 
