@@ -17,9 +17,9 @@ Environment variables (all optional):
 - ``KPI_SMTP_SSL`` (implicit TLS, port 465), ``KPI_SMTP_CA_FILE`` (CA to verify the mail server
   with), ``KPI_SMTP_MAX_ATTEMPTS`` / ``KPI_SMTP_RETRY_SECONDS`` (retries with doubling backoff).
 - ``KPI_LDAP_URL``, ``KPI_LDAP_BASE_DN``, ``KPI_LDAP_BIND_PATTERN`` or ``KPI_LDAP_BIND_DN`` /
-  ``KPI_LDAP_BIND_PASSWORD`` + ``KPI_LDAP_USER_FILTER``, ``KPI_LDAP_STAFF_NO_ATTR``,
+  ``KPI_LDAP_BIND_PASSWORD`` + ``KPI_LDAP_USER_FILTER``, ``KPI_LDAP_EMPLOYEE_NO_ATTR``,
   ``KPI_LDAP_STARTTLS``, ``KPI_LDAP_CA_FILE``, ``KPI_LDAP_TIMEOUT``: campus directory sign-in.
-- ``KPI_CAS_URL``, ``KPI_CAS_STAFF_NO_ATTR``, ``KPI_CAS_CA_FILE``: CAS 3.0 sign-in (统一身份认证).
+- ``KPI_CAS_URL``, ``KPI_CAS_EMPLOYEE_NO_ATTR``, ``KPI_CAS_CA_FILE``: CAS 3.0 sign-in (统一身份认证).
 """
 
 import os
@@ -71,14 +71,14 @@ class Config:
     LDAP_BIND_DN = _env("KPI_LDAP_BIND_DN")
     LDAP_BIND_PASSWORD = _env("KPI_LDAP_BIND_PASSWORD")
     LDAP_USER_FILTER = _env("KPI_LDAP_USER_FILTER", "(uid={username})")
-    LDAP_STAFF_NO_ATTR = _env("KPI_LDAP_STAFF_NO_ATTR", "employeeNumber")
+    LDAP_EMPLOYEE_NO_ATTR = _env("KPI_LDAP_EMPLOYEE_NO_ATTR", "employeeNumber")
     LDAP_STARTTLS = _env_bool("KPI_LDAP_STARTTLS", False)
     LDAP_CA_FILE = _env("KPI_LDAP_CA_FILE")
     LDAP_TIMEOUT = int(_env("KPI_LDAP_TIMEOUT", "5"))
 
     # CAS 3.0 sign-in (统一身份认证): off without a URL, e.g. https://cas.example.edu/cas/
     CAS_URL = _env("KPI_CAS_URL")
-    CAS_STAFF_NO_ATTR = _env("KPI_CAS_STAFF_NO_ATTR")  # empty: the CAS user name is the 工号
+    CAS_EMPLOYEE_NO_ATTR = _env("KPI_CAS_EMPLOYEE_NO_ATTR")  # empty: the CAS user name is the 工号
     CAS_CA_FILE = _env("KPI_CAS_CA_FILE")  # verify the CAS server against this CA
 
     MAX_CONTENT_LENGTH = int(_env("KPI_MAX_UPLOAD_MB", "20")) * 1024 * 1024

@@ -83,7 +83,7 @@ def slapd_missing_reason() -> str | None:
 class LdapPerson:
     uid: str
     password: str
-    staff_no: str | None
+    employee_no: str | None
     name: str = "测试用户"
     ou: str = "people"
 
@@ -190,8 +190,8 @@ userPassword: {SERVICE_PW}
     for p in people:
         lines = [f"dn: uid={p.uid},ou={p.ou},{BASE_DN}", "objectClass: inetOrgPerson", f"uid: {p.uid}",
                  f"cn: {p.name}", f"sn: {p.name[:1]}", f"userPassword: {p.password}"]
-        if p.staff_no:
-            lines.append(f"employeeNumber: {p.staff_no}")
+        if p.employee_no:
+            lines.append(f"employeeNumber: {p.employee_no}")
         out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 

@@ -51,7 +51,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     email: str | None = Field(default=None, max_length=255)
     # 工号: the staff number that matches a campus sign-in (LDAP, CAS) to this account
-    staff_no: str | None = Field(default=None, max_length=32, unique=True)
+    employee_no: str | None = Field(default=None, max_length=32, unique=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)  # the unit one works in
     active: bool = Field(default=True)
     must_change_password: bool = Field(default=False)

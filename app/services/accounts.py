@@ -80,7 +80,7 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
 
     The local password is checked first; when it does not match and a campus directory is
     configured (``KPI_LDAP_URL``), the name and password are tried there and the directory
-    person is matched to an account by 工号 (``User.staff_no``). So local accounts (``office``)
+    person is matched to an account by 工号 (``User.employee_no``). So local accounts (``office``)
     never wait on the directory and keep working when it is down."""
     cfg = current_app.config
     username = (username or "").strip()
@@ -107,7 +107,7 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
             current_app.logger.warning("LDAP sign-in of %r: directory unavailable: %s", username, exc)
             person, outage = None, True
         if person is not None:
-            user = _account_for_staff_no(db, person.staff_no, source="统一身份认证")
+            user = _account_for_employee_no(db, person.employee_no, source="统一身份认证")
             ok, via = True, "ldap"
 
     if ok:
@@ -128,23 +128,23 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     raise ServiceError("用户名或密码错误。")
 
 
-def _account_for_staff_no(db: Session, staff_no: str | None, *, source: str) -> User:
+def _account_for_employee_no(db: Session, employee_no: str | None, *, source: str) -> User:
     """The active account whose 工号 a campus sign-in (LDAP or CAS) vouched for. The campus
     identity only says who someone is: roles come from the account alone."""
-    staff_no = (staff_no or "").strip()
-    if not staff_no:
+    employee_no = (employee_no or "").strip()
+    if not employee_no:
         raise ServiceError(f"{source}未提供您的工号，无法对应到本系统账号，请联系信息中心或目标办。")
-    user = db.exec(select(User).where(User.staff_no == staff_no)).first()
+    user = db.exec(select(User).where(User.employee_no == employee_no)).first()
     if user is None:
-        raise ServiceError(f"{source}已通过，但本系统中没有工号为 {staff_no} 的账号。请联系目标办开通账号后再登录。")
+        raise ServiceError(f"{source}已通过，但本系统中没有工号为 {employee_no} 的账号。请联系目标办开通账号后再登录。")
     if not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")
     return user
 
 
-def campus_account(db: Session, *, staff_no: str | None, source: str) -> User:
+def campus_account(db: Session, *, employee_no: str | None, source: str) -> User:
     """The account for a campus sign-in that has already been verified elsewhere (CAS)."""
-    return _account_for_staff_no(db, staff_no, source=source)
+    return _account_for_employee_no(db, employee_no, source=source)
 
 
 def start_session(db: Session, *, user: User, via: str = "password", cas_ticket: str | None = None) -> LoginSession:
@@ -194,7 +194,7 @@ def create_user(
     password: str,
     unit_id: int | None = None,
     email: str | None = None,
-    staff_no: str | None = None,
+    employee_no: str | None = None,
     roles: list[dict] | None = None,
     must_change_password: bool = True,
 ) -> User:
@@ -203,9 +203,9 @@ def create_user(
         raise ServiceError("请填写用户名。", field="username")
     if db.exec(select(User).where(User.username == username)).first():
         raise ServiceError(f"用户名「{username}」已存在。", field="username")
-    staff_no = (staff_no or "").strip() or None
-    if staff_no and db.exec(select(User).where(User.staff_no == staff_no)).first():
-        raise ServiceError(f"工号「{staff_no}」已被其他账号使用。", field="staff_no")
+    employee_no = (employee_no or "").strip() or None
+    if employee_no and db.exec(select(User).where(User.employee_no == employee_no)).first():
+        raise ServiceError(f"工号「{employee_no}」已被其他账号使用。", field="employee_no")
     check_password_strength(password)
     user = User(
         username=username,
@@ -213,7 +213,7 @@ def create_user(
         password_hash=hash_password(password),
         unit_id=unit_id,
         email=email or None,
-        staff_no=staff_no,
+        employee_no=employee_no,
         must_change_password=must_change_password,
     )
     db.add(user)
@@ -221,7 +221,7 @@ def create_user(
     for role in roles or []:
         add_role(db, actor_id=actor_id, user=user, **role)
     record(db, actor_id=actor_id, action="create", entity="user", entity_id=user.id,
-           new={"username": username, "display_name": user.display_name, "unit_id": unit_id, "staff_no": staff_no})
+           new={"username": username, "display_name": user.display_name, "unit_id": unit_id, "employee_no": employee_no})
     return user
 
 
@@ -268,7 +268,7 @@ def remove_role(db: Session, *, actor_id: int, membership_id: int) -> None:
 
 
 def update_profile(db: Session, *, actor_id: int, user_id: int, display_name: str, email: str | None,
-                   staff_no: str | None) -> User:
+                   employee_no: str | None) -> User:
     """Change an account's name, e-mail address and 工号 (the staff number campus sign-in matches)."""
     user = db.get(User, user_id)
     if user is None:
@@ -277,13 +277,13 @@ def update_profile(db: Session, *, actor_id: int, user_id: int, display_name: st
     if not display_name:
         raise ServiceError("请填写姓名。", field="display_name")
     email = (email or "").strip() or None
-    staff_no = (staff_no or "").strip() or None
-    if staff_no and db.exec(select(User).where(User.staff_no == staff_no, User.id != user.id)).first():
-        raise ServiceError(f"工号「{staff_no}」已被其他账号使用。", field="staff_no")
-    old = {"display_name": user.display_name, "email": user.email, "staff_no": user.staff_no}
-    new = {"display_name": display_name, "email": email, "staff_no": staff_no}
+    employee_no = (employee_no or "").strip() or None
+    if employee_no and db.exec(select(User).where(User.employee_no == employee_no, User.id != user.id)).first():
+        raise ServiceError(f"工号「{employee_no}」已被其他账号使用。", field="employee_no")
+    old = {"display_name": user.display_name, "email": user.email, "employee_no": user.employee_no}
+    new = {"display_name": display_name, "email": email, "employee_no": employee_no}
     if old != new:
-        user.display_name, user.email, user.staff_no = display_name, email, staff_no
+        user.display_name, user.email, user.employee_no = display_name, email, employee_no
         db.add(user)
         record(db, actor_id=actor_id, action="update", entity="user", entity_id=user.id, old=old, new=new)
     db.flush()

@@ -3,7 +3,7 @@
 The flow (CAS protocol 3.0): the login page sends the browser to ``<KPI_CAS_URL>login?service=
 <our /login/cas address>``; the CAS server sends it back with ``?ticket=ST-…``; we validate the
 ticket at ``<KPI_CAS_URL>p3/serviceValidate`` (server to server) and get the CAS user name and
-attributes. The 工号 is the attribute ``KPI_CAS_STAFF_NO_ATTR`` when set, else the user name;
+attributes. The 工号 is the attribute ``KPI_CAS_EMPLOYEE_NO_ATTR`` when set, else the user name;
 it is matched to an account exactly as for LDAP, and CAS never grants a role.
 
 Single sign-out: the CAS server POSTs a SAML ``LogoutRequest`` (form field ``logoutRequest``)
@@ -78,8 +78,8 @@ def validate(ticket: str, service_url: str) -> tuple[str | None, dict, str | Non
     return None, {}, failure.get("code") or "UNKNOWN"
 
 
-def _staff_no(user: str, attributes: dict) -> str | None:
-    attr = current_app.config.get("CAS_STAFF_NO_ATTR")
+def _employee_no(user: str, attributes: dict) -> str | None:
+    attr = current_app.config.get("CAS_EMPLOYEE_NO_ATTR")
     if not attr:
         return user
     value = attributes.get(attr)
@@ -111,7 +111,7 @@ def sign_in(db: Session, *, ticket: str, service_url: str, ip: str | None) -> Us
                                    window_seconds=cfg["LOGIN_WINDOW_SECONDS"], lock_seconds=cfg["LOGIN_LOCK_SECONDS"])
             db.flush()
         raise ServiceError("统一身份认证票据无效或已过期，请重新登录。")
-    return accounts.campus_account(db, staff_no=_staff_no(user, attributes), source="统一身份认证")
+    return accounts.campus_account(db, employee_no=_employee_no(user, attributes), source="统一身份认证")
 
 
 def ticket_of_logout_request(xml: str | None) -> str | None:

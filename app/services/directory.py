@@ -33,7 +33,7 @@ class DirectoryUnavailable(Exception):
 @dataclass(frozen=True)
 class DirectoryPerson:
     dn: str
-    staff_no: str | None
+    employee_no: str | None
 
 
 def configured() -> bool:
@@ -123,7 +123,7 @@ def check_password(username: str, password: str) -> DirectoryPerson | None:
     username = (username or "").strip()
     if not username or not password:
         return None  # an empty password would be an anonymous bind that "succeeds"
-    attr = cfg["LDAP_STAFF_NO_ATTR"]
+    attr = cfg["LDAP_EMPLOYEE_NO_ATTR"]
     if cfg.get("LDAP_BIND_PATTERN"):
         dn = cfg["LDAP_BIND_PATTERN"].format(username=escape_rdn(username))
     else:
@@ -138,6 +138,6 @@ def check_password(username: str, password: str) -> DirectoryPerson | None:
             conn.search(dn, "(objectClass=*)", search_scope=BASE, attributes=[attr])
         except LDAPException as exc:
             raise DirectoryUnavailable(str(exc)) from exc
-        return DirectoryPerson(dn=dn, staff_no=_attr(conn, attr))
+        return DirectoryPerson(dn=dn, employee_no=_attr(conn, attr))
     finally:
         _close(conn)

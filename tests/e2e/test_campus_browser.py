@@ -46,7 +46,7 @@ def serve(tmp_path):
                 office.display_name, office.email = "目标办王老师", "office@example.edu"
                 unit = f.unit(s, "教务处", "department")
                 zs = f.user(s, "zs_jwc", roles=[{"role": "reporter", "unit_id": unit.id}])
-                zs.display_name, zs.staff_no = "张三", "T2001"
+                zs.display_name, zs.employee_no = "张三", "T2001"
                 s.add_all([office, zs])
                 s.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -161,10 +161,10 @@ def test_the_office_sends_itself_a_test_message(serve, browser, smtp_server):  #
     page.locator("table").get_by_role("link", name="office", exact=True).click()
     page.wait_for_selector("#profile")
     page.fill("#profile input[name=email]", "wang@example.edu")
-    page.fill("#profile input[name=staff_no]", "T0001")
+    page.fill("#profile input[name=employee_no]", "T0001")
     page.locator("#profile button[type=submit]").click()
     page.wait_for_selector(".flash-success")
-    assert page.locator("#profile input[name=staff_no]").input_value() == "T0001"
+    assert page.locator("#profile input[name=employee_no]").input_value() == "T0001"
     _shot(page, "user_profile")
     page.locator("nav.mainnav a", has_text="系统设置").click()
     page.wait_for_selector("#send-test-mail")

@@ -18,7 +18,7 @@ def _arrange(flask_app, must_change=False):
     with flask_app.app_context(), Session(database.engine, expire_on_commit=False) as s:
         unit = f.unit(s, "教务处", "department")
         zs = f.user(s, "zs_jwc", roles=[{"role": "reporter", "unit_id": unit.id}], must_change=must_change)
-        zs.staff_no = "T2001"
+        zs.employee_no = "T2001"
         s.add(zs)
         f.user(s, "office", roles=["office"])
         s.commit()
@@ -39,7 +39,7 @@ def test_the_login_page_offers_cas_only_when_configured(app_factory, cas_server)
     assert "统一身份认证登录" in f.login(client, "nobody", "wrong-pass-1").get_data(as_text=True)
 
 
-def test_redirect_validate_and_sign_in_by_staff_no(app_factory, cas_server):
+def test_redirect_validate_and_sign_in_by_employee_no(app_factory, cas_server):
     flask_app = app_factory(CAS_URL=cas_server.url)
     zs = _arrange(flask_app)
     client = flask_app.test_client()
@@ -59,8 +59,8 @@ def test_redirect_validate_and_sign_in_by_staff_no(app_factory, cas_server):
     assert client.get("/office/cycles").status_code == 403
 
 
-def test_the_staff_no_can_come_from_an_attribute(app_factory, cas_server):
-    flask_app = app_factory(CAS_URL=cas_server.url, CAS_STAFF_NO_ATTR="employeeNumber")
+def test_the_employee_no_can_come_from_an_attribute(app_factory, cas_server):
+    flask_app = app_factory(CAS_URL=cas_server.url, CAS_EMPLOYEE_NO_ATTR="employeeNumber")
     zs = _arrange(flask_app)
     client = flask_app.test_client()
     client.get("/login/cas")

@@ -35,19 +35,19 @@ def _arrange(flask_app):
     with flask_app.app_context(), Session(db.engine, expire_on_commit=False) as s:
         office = f.user(s, "office", roles=["office"])
         s.flush()
-        office.staff_no = "T0001"
+        office.employee_no = "T0001"
         u = f.unit(s, "教务处", "department")
         zs = f.user(s, "zs_jwc", roles=[{"role": "reporter", "unit_id": u.id}])
-        zs.staff_no = "T2001"
+        zs.employee_no = "T2001"
         bare = f.user(s, "nobody_roles")
-        bare.staff_no = "T2005"
+        bare.employee_no = "T2005"
         s.add_all([office, zs, bare])
         s.commit()
         return {"office": office.id, "zs": zs.id, "bare": bare.id}
 
 
 @pytest.mark.parametrize("mode", ["bind_pattern", "search_starttls", "ldaps"])
-def test_directory_user_signs_in_as_the_account_with_their_staff_no(slapd, app_factory, mode):
+def test_directory_user_signs_in_as_the_account_with_their_employee_no(slapd, app_factory, mode):
     if mode == "bind_pattern":
         cfg = {"LDAP_URL": slapd.url, "LDAP_BIND_PATTERN": PATTERN}
     elif mode == "search_starttls":
@@ -78,7 +78,7 @@ def test_search_finds_people_outside_the_bind_pattern_and_roles_come_only_from_t
     assert "用户名或密码错误" in r.get_data(as_text=True)
 
 
-def test_directory_user_without_an_account_is_refused_with_the_staff_no(slapd, app_factory):
+def test_directory_user_without_an_account_is_refused_with_the_employee_no(slapd, app_factory):
     flask_app = app_factory(**_search_config(slapd))
     _arrange(flask_app)
     client = flask_app.test_client()
@@ -177,7 +177,7 @@ def test_an_empty_password_never_binds(slapd, app_factory):
     flask_app = app_factory(LDAP_URL=slapd.url, LDAP_BIND_PATTERN=PATTERN)
     with flask_app.app_context():
         assert directory.check_password("zhangsan", "") is None
-        assert directory.check_password("zhangsan", "campus-pass-1").staff_no == "T2001"
+        assert directory.check_password("zhangsan", "campus-pass-1").employee_no == "T2001"
 
 
 def test_without_a_directory_nothing_changes(app_factory, session):

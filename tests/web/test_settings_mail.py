@@ -70,30 +70,30 @@ def test_settings_are_for_the_office_only(client, session):
     assert client.post("/office/settings/test-mail").status_code == 403
 
 
-def test_the_account_page_keeps_email_and_staff_no(client, session):
+def test_the_account_page_keeps_email_and_employee_no(client, session):
     f.user(session, "office", roles=["office"])
     other = f.user(session, "zs")
     taken = f.user(session, "ls")
-    taken.staff_no = "T2002"
+    taken.employee_no = "T2002"
     session.add(taken)
     session.commit()
     f.login(client, "office")
     r = client.post(f"/office/users/{other.id}/profile", data={"display_name": "张三", "email": "zs@example.edu",
-                                                               "staff_no": " T2001 "}, follow_redirects=True)
+                                                               "employee_no": " T2001 "}, follow_redirects=True)
     assert "已保存" in r.get_data(as_text=True)
     session.expire_all()
     zs = session.get(User, other.id)
-    assert (zs.display_name, zs.email, zs.staff_no) == ("张三", "zs@example.edu", "T2001")
+    assert (zs.display_name, zs.email, zs.employee_no) == ("张三", "zs@example.edu", "T2001")
     # a 工号 another account has: refused, nothing changes
     r = client.post(f"/office/users/{other.id}/profile", data={"display_name": "张三丰", "email": "",
-                                                               "staff_no": "T2002"}, follow_redirects=True)
+                                                               "employee_no": "T2002"}, follow_redirects=True)
     assert "工号「T2002」已被其他账号使用" in r.get_data(as_text=True)
     session.expire_all()
     zs = session.get(User, other.id)
-    assert (zs.display_name, zs.staff_no) == ("张三", "T2001")
+    assert (zs.display_name, zs.employee_no) == ("张三", "T2001")
     # a new account with a 工号 from the users page
-    r = client.post("/office/users/new", data={"username": "ww", "display_name": "王五", "staff_no": "T2003",
+    r = client.post("/office/users/new", data={"username": "ww", "display_name": "王五", "employee_no": "T2003",
                                                "password": "initial123", "unit_id": 0})
     assert r.status_code == 302
     session.expire_all()
-    assert session.exec(select(User).where(User.username == "ww")).one().staff_no == "T2003"
+    assert session.exec(select(User).where(User.username == "ww")).one().employee_no == "T2003"

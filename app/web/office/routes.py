@@ -236,7 +236,7 @@ def user_new():
             user = accounts.create_user(get_db(), actor_id=current_user.id, username=form.username.data,
                                         display_name=form.display_name.data, password=form.password.data,
                                         unit_id=form.unit_id.data or None, email=form.email.data,
-                                        staff_no=form.staff_no.data)
+                                        employee_no=form.employee_no.data)
         except ServiceError as exc:
             fail(exc)
         else:
@@ -277,7 +277,7 @@ def user_profile(user_id: int):
     form = ProfileForm()
     if form.validate_on_submit():
         attempt(accounts.update_profile, get_db(), actor_id=current_user.id, user_id=user_id,
-                display_name=form.display_name.data, email=form.email.data, staff_no=form.staff_no.data, ok="已保存。")
+                display_name=form.display_name.data, email=form.email.data, employee_no=form.employee_no.data, ok="已保存。")
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
