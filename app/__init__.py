@@ -100,6 +100,13 @@ def create_app(config=None) -> Flask:
             msg = "请求无效。"
         return render_template("errors/error.html", code=400, message=msg), 400
 
+    from app.services.schemes import SchemeUnavailable
+
+    @app.errorhandler(SchemeUnavailable)
+    def scheme_unavailable(e):
+        # a page that needs the cycle's scheme: say why it cannot be shown (no snapshot, or an invalid one)
+        return render_template("errors/error.html", code=409, heading="无法显示：考核方案不可用", message=e.message), 409
+
     @app.errorhandler(500)
     def server_error(_e):
         return render_template("errors/error.html", code=500, message="服务器内部错误，已记录。请稍后重试。"), 500

@@ -1,11 +1,15 @@
 """Tiny server-rendered SVG charts (no CDN, no JavaScript): horizontal bars, stacked bars, a line
 over cycles. Each function returns ``Markup`` to put straight into a template; the SVG scales to
 the width of its container (``viewBox``), so it reads on a phone as on a projector, and prints.
+Numbers are written with :func:`app.rubric.numbers.fmt` (half-up to two decimals, the rounding
+of the scores), so a chart shows what the tables show.
 """
 
 from decimal import Decimal
 
 from markupsafe import Markup, escape
+
+from app.rubric.numbers import ZERO, D, fmt
 
 PALETTE = ["#0b6e99", "#b3261e", "#2f7d32", "#b26a00", "#6a1b9a", "#00838f", "#5d4037"]
 GRADE_COLOURS = {"优秀": "#2f7d32", "合格": "#0b6e99", "不合格": "#c62828"}
@@ -13,12 +17,6 @@ GRADE_COLOURS = {"优秀": "#2f7d32", "合格": "#0b6e99", "不合格": "#c62828
 
 def _num(x) -> float:
     return float(x) if isinstance(x, Decimal | int | float) else float(Decimal(str(x or 0)))
-
-
-def _fmt(x) -> str:
-    v = Decimal(str(x)).quantize(Decimal("0.01"))
-    s = format(v, "f").rstrip("0").rstrip(".")
-    return s or "0"
 
 
 def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
@@ -45,7 +43,7 @@ def bar_chart(items, *, max_value=None, title: str = "", unit: str = "", width: 
         w = max(0.0, min(1.0, _num(value) / mx if mx else 0)) * plot
         body.append(f'<text x="{label_width - 6}" y="{y + 16}" text-anchor="end" font-size="13">{escape(label)}</text>')
         body.append(f'<rect x="{label_width}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}" rx="2"/>')
-        body.append(f'<text x="{label_width + w + 4:.1f}" y="{y + 16}" font-size="12">{_fmt(value)}{escape(unit)}</text>')
+        body.append(f'<text x="{label_width + w + 4:.1f}" y="{y + 16}" font-size="12">{fmt(value)}{escape(unit)}</text>')
     return _svg(width, height, body, title)
 
 
@@ -72,9 +70,9 @@ def stacked_bars(rows, series, *, max_value=None, title: str = "", width: int = 
             colour = series[j][1] or PALETTE[j % len(PALETTE)]
             w = max(0.0, _num(v) / mx * plot) if mx else 0
             body.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
-                        f'<title>{escape(series[j][0])} {_fmt(v)}</title></rect>')
+                        f'<title>{escape(series[j][0])} {fmt(v)}</title></rect>')
             x += w
-        body.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{_fmt(sum(_num(v) for v in values))}</text>')
+        body.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{fmt(sum((D(v or 0) for v in values), ZERO))}</text>')
     return _svg(width, height, body, title)
 
 
@@ -91,7 +89,7 @@ def line_chart(points, *, max_value=None, min_value=0, title: str = "", width: i
     for frac in (0, 0.5, 1):
         v = mn + (mx - mn) * frac
         y = top + plot_h - frac * plot_h
-        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#616e7c">{_fmt(v)}</text>')
+        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#616e7c">{fmt(v)}</text>')
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eef2f7"/>')
     n = len(points)
     coords = []
@@ -108,7 +106,7 @@ def line_chart(points, *, max_value=None, min_value=0, title: str = "", width: i
         body.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
     for (x, y), (_label, value) in zip(coords, points, strict=True):
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[1]}"/>')
-        body.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="12">{_fmt(value)}</text>')
+        body.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="12">{fmt(value)}</text>')
     return _svg(width, height, body, title)
 
 

@@ -54,11 +54,11 @@ def run(factor: int) -> dict:
 
     from app import create_app
     from app.extensions import db as database
-    from app.models import Cycle, Stage, Unit, User
+    from app.models import Cycle, Stage, User
     from app.models.base import utcnow
-    from app.rubric.scheme import load_scheme
+    from app.rubric.leaves import applicable_units
     from app.rubric.synthetic import synthetic_facts_for
-    from app.services import org, results
+    from app.services import org, results, schemes
     from app.sheets.results import build_workbook
     from seeds.demo import UNITS, load_demo
 
@@ -79,21 +79,17 @@ def run(factor: int) -> dict:
                 st.opens_at, st.closes_at = now.replace(year=now.year - 1), now.replace(year=now.year + 1)
                 s.add(st)
             s.commit()
-            scheme = load_scheme(cycle.scheme_data)
-            units = list(s.exec(select(Unit).where(Unit.active == True)))  # noqa: E712
+            scheme = schemes.cycle_scheme(cycle)
+            units = org.active_units(s)
             rng = random.Random(5)
             facts, ballots, ratings = {}, {}, {}
+            for cat in scheme.categories:
+                population = applicable_units(cat.indicators, [u for u in units if u.category == cat.key])
+                for root in cat.indicators:
+                    for leaf in root.leaves():
+                        for u in population[leaf.code]:
+                            facts[(u.id, leaf.code)] = synthetic_facts_for(leaf, rng)
             for u in units:
-                for root in scheme.category(u.category).indicators:
-                    stack = [root]
-                    while stack:
-                        n = stack.pop()
-                        if not n.applies(u.subtype, u.name):
-                            continue
-                        if n.is_group:
-                            stack.extend(n.children)
-                        else:
-                            facts[(u.id, n.code)] = synthetic_facts_for(n, rng)
                 a, b = rng.randint(10, 25), rng.randint(3, 10)
                 ballots[u.id] = {"cadre": {"优秀": a, "合格": b, "不合格": 30 - a - b if a + b < 30 else 0},
                                  "staff": {"优秀": b, "合格": a, "不合格": 0}}

@@ -3,7 +3,6 @@ named by KPI_TEST_DATABASE_URL (``make test`` starts one). With pytest-xdist eac
 its own database."""
 
 import os
-import re
 import shutil
 
 import pytest
@@ -15,32 +14,13 @@ from app import create_app
 from app.extensions import db as database
 from app.extensions import make_engine
 from config import TestConfig
+from tests.builders.databases import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
 
 app.models.load_all()
-
-PG_URL = os.environ.get("KPI_TEST_DATABASE_URL", "")
-PG_ADMIN_URL = os.environ.get("KPI_TEST_PG_ADMIN_URL", "")
 
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def create_pg_database(name: str) -> str:
-    """Create (afresh) a database on the test server; return its URL."""
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return re.sub(r"/[^/]+$", f"/{name}", PG_URL)
-
-
-def drop_pg_database(name: str) -> None:
-    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +130,8 @@ def app_factory(schema, tmp_path):
 @pytest.fixture(scope="session")
 def slapd(tmp_path_factory):
     """A real OpenLDAP server (Debian's slapd) on loopback with a throw-away directory: the
-    people of ``tests.campus_servers.LDAP_PEOPLE``; StartTLS on ``url``, TLS on ``ldaps_url``."""
-    from tests import campus_servers as cs
+    people of ``tests.builders.campus.LDAP_PEOPLE``; StartTLS on ``url``, TLS on ``ldaps_url``."""
+    from tests.builders import campus as cs
 
     reason = cs.slapd_missing_reason()
     if reason:
@@ -164,7 +144,7 @@ def slapd(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tls_certs(tmp_path_factory):
     """A throw-away CA and a server certificate for 127.0.0.1 (made with openssl)."""
-    from tests import campus_servers as cs
+    from tests.builders import campus as cs
 
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed (make test installs it via scripts/system_deps.sh)")
@@ -174,7 +154,7 @@ def tls_certs(tmp_path_factory):
 @pytest.fixture
 def smtp_server(tls_certs):
     """A real SMTP server (aiosmtpd) on loopback with STARTTLS and AUTH LOGIN, a fresh one per test."""
-    from tests import campus_servers as cs
+    from tests.builders import campus as cs
 
     server = cs.start_smtp(tls_certs)
     yield server
@@ -183,8 +163,8 @@ def smtp_server(tls_certs):
 
 @pytest.fixture
 def cas_server():
-    """The CAS 3.0 stand-in (``tests.cas_standin``) on a free loopback port, fresh per test."""
-    from tests.cas_standin import CAS_PEOPLE, CasStandIn
+    """The CAS 3.0 stand-in (``tests.builders.cas_standin``) on a free loopback port, fresh per test."""
+    from tests.builders.cas_standin import CAS_PEOPLE, CasStandIn
 
     server = CasStandIn(people=dict(CAS_PEOPLE)).start()
     yield server

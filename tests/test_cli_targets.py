@@ -12,7 +12,7 @@ from app.models.targets import TargetTableRecord
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
-from tests import factories as f
+from tests.builders import factories as f
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "targets"
 

@@ -5,7 +5,7 @@ from sqlmodel import func, select
 from app.models import Cycle, RoleMembership, Scheme, Stage, Unit, User
 from app.services import stages
 from seeds.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def _counts(s):

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import app.models
 from app.extensions import make_engine
-from tests.conftest import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
+from tests.builders.databases import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 app.models.load_all()

@@ -21,8 +21,8 @@ from app.extensions import make_engine
 from app.models import JobRun, Notice, Stage
 from app.models.base import utcnow
 from config import TestConfig
-from tests import factories as f
-from tests.conftest import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
+from tests.builders import factories as f
+from tests.builders.databases import PG_ADMIN_URL, PG_URL, create_pg_database, drop_pg_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

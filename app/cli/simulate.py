@@ -10,13 +10,11 @@ decides) and vetoes (the office records one) → contribution awards (units appl
 pre-checks, the group votes) → stages 1–5 closed by the office (recorded overrides) → results
 computed, fixed (定稿) and published (公示). Prints the result summary.
 
-A service that is not available refuses the whole command with its name; no table is written
-directly.
+No table is written directly.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 from datetime import date, timedelta
@@ -29,36 +27,9 @@ from sqlmodel import Session, select
 
 from app.extensions import db as database
 from app.extensions import write_bind
-from app.models import Cycle, RoleMembership, Stage, Unit, User
+from app.models import Cycle, RoleMembership, Stage, User
 from app.models.base import utcnow
-
-NEEDED = {
-    "app.services.reports": ["save_draft", "submit", "leaves_for_unit"],
-    "app.services.scoring": ["save_cell", "CellInput", "owner_key_of", "CycleScoring"],
-    "app.services.voting": ["create_default_groups", "issue_codes", "codes_of_batch", "voter_by_code",
-                            "ballot_context", "cast_ballot", "groups_of", "forget_context"],
-    "app.services.leader_eval": ["save_ratings", "Entry", "leaders"],
-    "app.services.eligibility": ["submit_application", "decide_application", "record_veto", "veto_conditions"],
-    "app.services.awards": ["apply", "precheck", "vote", "group_members"],
-    "app.services.results": ["refresh", "fix", "publish"],
-}
-
-
-def _services() -> dict:
-    mods, missing = {}, []
-    for name, fns in NEEDED.items():
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError:
-            missing.append(f"{name}（模块不存在）")
-            continue
-        lack = [f for f in fns if not hasattr(mod, f)]
-        if lack:
-            missing.append(f"{name}.{'/'.join(lack)}")
-        mods[name.rsplit(".", 1)[1]] = mod
-    if missing:
-        raise click.ClickException("以下业务服务尚不可用，模拟不会绕过它们直接写表，已停止：\n  " + "\n  ".join(missing))
-    return mods
+from app.services import awards, eligibility, leader_eval, reports, results, scoring, voting
 
 
 def _user(s: Session, username: str) -> User | None:
@@ -113,8 +84,7 @@ def _stage_times(s: Session, cycle: Cycle) -> None:
 @with_appcontext
 def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
     """模拟一个完整考核周期（演示单位、随机有效数据），经由与网页相同的业务服务，直至结果公示。"""
-    svc = _services()
-    from app.services import ServiceError, stages
+    from app.services import ServiceError, org, stages
     from seeds.demo import load_demo, load_scheme
 
     rng = random.Random(seed)
@@ -138,13 +108,12 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
                                     period_end=date(start.year + 1, 8, 31), scheme=scheme)
         _stage_times(s, cycle)
         s.commit()
-        units = list(s.exec(select(Unit).where(Unit.active == True).order_by(Unit.position)))  # noqa: E712
+        units = sorted(org.active_units(s), key=lambda u: u.position)
         reporters = {m.unit_id: u for u, m in _users_with(s, "reporter") if m.unit_id}
         click.echo(f"周期「{cycle.name}」（{cycle.period_start} 至 {cycle.period_end}），{len(units)} 个单位。")
 
         # 1 self-reports
         step("自查自评")
-        reports = svc["reports"]
         n_rep = 0
         for unit in units:
             rep = reporters.get(unit.id)
@@ -170,7 +139,6 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
         # 2 target scoring, by each indicator's owner
         step("目标考核评分")
-        scoring = svc["scoring"]
         scorers = {}
         for u, m in _users_with(s, "scorer"):
             scorers.setdefault(str(m.unit_id), u)
@@ -217,7 +185,6 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
         # 3 democratic rating
         step("民主测评")
-        voting = svc["voting"]
         groups = voting.groups_of(s, cycle.id) or voting.create_default_groups(s, actor_id=office.id, cycle=cycle)
         s.commit()
         per_group = max(1, voters // max(1, len(groups)))
@@ -254,19 +221,18 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
         # 4 leader evaluation
         step("领导班子评价")
-        le = svc["leader_eval"]
         n_leaders = 0
-        for user, rank in le.leaders(s):
-            entries = [le.Entry(unit_id=u.id, score=str(rng.randint(70, 98))) for u in le.active_units(s)]
-            le.save_ratings(s, actor_id=user.id, rank=rank, cycle=cycle, entries=entries, expected_version=0,
-                            finish=True)
+        for user, rank in leader_eval.leaders(s):
+            entries = [leader_eval.Entry(unit_id=u.id, score=str(rng.randint(70, 98)))
+                       for u in org.active_units(s)]
+            leader_eval.save_ratings(s, actor_id=user.id, rank=rank, cycle=cycle, entries=entries,
+                                     expected_version=0, finish=True)
             s.commit()
             n_leaders += 1
         click.echo(f"领导班子评价：{n_leaders} 位校领导已完成评分。")
 
         # 5 excellence applications, vetoes, contribution awards
         step("优秀申报与突出贡献奖")
-        el, aw = svc["eligibility"], svc["awards"]
         group_users = [u for u, _m in _users_with(s, "group")]
         decider = group_users[0] if group_users else office
         n_app = n_acc = 0
@@ -274,33 +240,34 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
             rep = reporters.get(unit.id)
             if rep is None or rng.random() > 0.6:
                 continue
-            app_ = el.submit_application(s, actor_id=rep.id, actor_units={unit.id}, cycle=cycle, unit_id=unit.id,
-                                         condition=rng.choice(["innovation", "breakthrough"]),
-                                         title=f"{unit.name}年度创新工作（模拟）",
-                                         description="模拟：工作内容及成效。", links=[])
+            app_ = eligibility.submit_application(s, actor_id=rep.id, actor_units={unit.id}, cycle=cycle,
+                                                  unit_id=unit.id, condition=rng.choice(["innovation", "breakthrough"]),
+                                                  title=f"{unit.name}年度创新工作（模拟）",
+                                                  description="模拟：工作内容及成效。", links=[])
             accept = rng.random() < 0.8
-            el.decide_application(s, actor_id=decider.id, actor_roles={"group"} if group_users else {"office"},
-                                  application=app_, accept=accept,
-                                  reason="模拟：材料翔实，予以认定" if accept else "模拟：成效不够突出")
+            eligibility.decide_application(s, actor_id=decider.id,
+                                           actor_roles={"group"} if group_users else {"office"},
+                                           application=app_, accept=accept,
+                                           reason="模拟：材料翔实，予以认定" if accept else "模拟：成效不够突出")
             n_app += 1
             n_acc += accept
         veto_unit = rng.choice(units)
-        cond_key, _text = el.veto_conditions(cycle)[0]
-        el.record_veto(s, actor_id=office.id, cycle=cycle, unit_id=veto_unit.id, condition=cond_key, other_text="",
-                       reason="模拟：经核实存在该情形", links=[])
+        cond_key, _text = eligibility.veto_conditions(cycle)[0]
+        eligibility.record_veto(s, actor_id=office.id, cycle=cycle, unit_id=veto_unit.id, condition=cond_key,
+                                other_text="", reason="模拟：经核实存在该情形", links=[])
         n_awards = 0
         for unit in rng.sample(units, k=min(3, len(units))):
             rep = reporters.get(unit.id)
             if rep is None:
                 continue
-            a = aw.apply(s, actor_id=rep.id, actor_units={unit.id}, cycle=cycle, unit_id=unit.id,
-                         title=f"{unit.name}获省级荣誉（模拟）", level=rng.choice(["国家级", "省级"]),
-                         achieved_on=cycle.period_start + timedelta(days=rng.randint(30, 300)),
-                         issuer="江苏省教育厅（模拟）")
-            aw.precheck(s, actor_id=office.id, application=a, accept=True, reason="模拟：材料齐全",
-                        expected_version=a.version)
-            for member in aw.group_members(s):
-                aw.vote(s, actor_id=member.id, application=a, approve=rng.random() < 0.75)
+            a = awards.apply(s, actor_id=rep.id, actor_units={unit.id}, cycle=cycle, unit_id=unit.id,
+                             title=f"{unit.name}获省级荣誉（模拟）", level=rng.choice(["国家级", "省级"]),
+                             achieved_on=cycle.period_start + timedelta(days=rng.randint(30, 300)),
+                             issuer="江苏省教育厅（模拟）")
+            awards.precheck(s, actor_id=office.id, application=a, accept=True, reason="模拟：材料齐全",
+                            expected_version=a.version)
+            for member in awards.group_members(s):
+                awards.vote(s, actor_id=member.id, application=a, approve=rng.random() < 0.75)
             n_awards += 1
         s.commit()
         click.echo(f"优秀申报 {n_app} 个（认定 {n_acc} 个）；否决情形 1 个（{veto_unit.name}）；突出贡献奖申报 {n_awards} 个。")
@@ -314,16 +281,15 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
         # 7 results: compute, fix, publish
         step("结果计算、定稿、公示")
-        res = svc["results"]
-        res.refresh(s, cycle=cycle, actor_id=office.id)
-        rs = res.fix(s, actor_id=office.id, cycle=cycle, accept_provisional_reason="模拟周期：部分数据按规则暂定")
-        res.publish(s, actor_id=office.id, cycle=cycle)
+        results.refresh(s, cycle=cycle, actor_id=office.id)
+        rs = results.fix(s, actor_id=office.id, cycle=cycle, accept_provisional_reason="模拟周期：部分数据按规则暂定")
+        results.publish(s, actor_id=office.id, cycle=cycle)
         s.commit()
         step("end")
 
         click.echo("")
         click.echo(f"==== {cycle.name} 考核结果（{rs.status_label if rs.status != 'fixed' else '公示中'}）====")
-        for t in res.category_tables(s, rs):
+        for t in results.category_tables(s, rs):
             click.echo(f"-- {t['name']}（优秀名额 {t['quota']}）")
             click.echo("名次  单位                     民主测评  目标考核  领导评价     总分  等次")
             for r in t["rows"]:

@@ -1,48 +1,20 @@
 """Reminders before a stage closes, to everyone who has not finished.
 
-Who has to act in a stage, and whether they are done, comes from providers registered by the
-workflows (``PENDING[kind]``); without a provider the stage's whole audience is reminded.
+Who has to act in a stage, and whether they are done, comes from the stage registry
+(:func:`app.services.stage_kinds.pending_people`).
 """
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.models import STAGE_KINDS, Cycle, RoleMembership, Stage, User
+from app.models import Cycle, Stage
 from app.services.notices import notify
-from app.services.stages import overrides_for, stage_state
+from app.services.stage_kinds import pending_people
+from app.services.stages import overrides_for, stage_label, stage_state
 from app.timefmt import fmt_dt
 
 from . import job
-
-# The roles that act in each stage.
-STAGE_AUDIENCE = {
-    "self_report": ("reporter",),
-    "democratic": ("voter",),
-    "scoring": ("scorer",),
-    "leader": ("leader",),
-    "award": ("group",),
-    "deliberation": ("group",),
-    "publication": ("office",),
-}
-
-# kind -> fn(db, cycle) -> set of user ids who still have something to do in that stage
-PENDING: dict[str, Callable[[Session, Cycle], set[int]]] = {}
-
-
-def audience(db: Session, kind: str) -> set[int]:
-    roles = STAGE_AUDIENCE.get(kind, ())
-    rows = db.exec(
-        select(RoleMembership.user_id).join(User, User.id == RoleMembership.user_id)
-        .where(RoleMembership.role.in_(roles), User.active == True)  # noqa: E712
-    )
-    return set(rows)
-
-
-def pending_people(db: Session, cycle: Cycle, kind: str) -> set[int]:
-    provider = PENDING.get(kind)
-    return provider(db, cycle) if provider else audience(db, kind)
 
 
 @job("reminders")
@@ -57,7 +29,7 @@ def send_reminders(db: Session, now: datetime) -> str:
             due = state.until - timedelta(hours=int(hours))
             if now < due:
                 continue
-            label = STAGE_KINDS.get(stage.kind, stage.kind)
+            label = stage_label(stage.kind)
             for user_id in sorted(pending_people(db, cycle, stage.kind)):
                 key = f"remind:{stage.id}:{state.until.isoformat()}:{hours}:{user_id}"
                 notice = notify(

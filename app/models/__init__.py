@@ -3,7 +3,7 @@
 
 from . import base  # noqa: F401  (naming convention first)
 from .audit import AuditEntry, JobRun, Notice
-from .cycle import STAGE_KINDS, Cycle, Scheme, Stage, StageOverride
+from .cycle import Cycle, Scheme, Stage, StageOverride
 from .org import (
     CATEGORY_LABELS,
     LEADER_RANKS,
@@ -17,7 +17,7 @@ from .org import (
 )
 
 __all__ = [
-    "AuditEntry", "JobRun", "Notice", "STAGE_KINDS", "Cycle", "Scheme", "Stage", "StageOverride",
+    "AuditEntry", "JobRun", "Notice", "Cycle", "Scheme", "Stage", "StageOverride",
     "CATEGORY_LABELS", "LEADER_RANKS", "ROLE_LABELS", "SUBTYPES", "LoginSession", "LoginThrottle",
     "RoleMembership", "Unit", "User",
 ]

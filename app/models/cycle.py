@@ -7,17 +7,6 @@ from sqlmodel import Field, SQLModel
 
 from .base import JSONType, UTCDateTime, utcnow
 
-# The stages of a cycle in their usual order, with their Chinese names.
-STAGE_KINDS = {
-    "self_report": "自查自评",
-    "democratic": "民主测评",
-    "scoring": "目标考核评分",
-    "leader": "领导班子评价",
-    "award": "突出贡献奖评审",
-    "deliberation": "审议确定结果",
-    "publication": "公示及异议",
-}
-
 
 class Scheme(SQLModel, table=True):
     """A versioned assessment scheme (the rubric as data, see app/rubric)."""
@@ -52,6 +41,8 @@ class Cycle(SQLModel, table=True):
 
 
 class Stage(SQLModel, table=True):
+    """One stage of a cycle; ``kind`` is a key of ``app.services.stages.STAGE_LABELS``."""
+
     __tablename__ = "stage"
     __table_args__ = (UniqueConstraint("cycle_id", "kind"),)
 
@@ -63,10 +54,6 @@ class Stage(SQLModel, table=True):
     # Reminder offsets in hours before closes_at, e.g. [72, 24].
     reminder_hours: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     version: int = Field(default=1)
-
-    @property
-    def label(self) -> str:
-        return STAGE_KINDS.get(self.kind, self.kind)
 
 
 class StageOverride(SQLModel, table=True):

@@ -84,7 +84,6 @@ class ResultRow(SQLModel, table=True):
     total: Decimal = Field(default=Decimal(0), sa_column=_score_column())
     computed_rank: int = Field(default=0)
     rank: int = Field(default=0)
-    computed_grade: str = Field(default="", max_length=10)
     grade: str = Field(default="", max_length=10)
     provisional: bool = Field(default=False)
     flags: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

@@ -13,9 +13,9 @@ Inputs
 
 Computation
 -----------
-Leaves are scored by their rule; cross-unit rules over the units of the same category to which
-the indicator applies (a unit of another sub-type that does not take part is not in the
-average). A group's raw points are the sum of its applicable children. Where a group declares a
+Leaves are scored by their rule over the units of the same category to which the indicator
+applies (:func:`app.rubric.leaves.applicable_units`; a unit of another sub-type that does not
+take part is not in a cross-unit rule's average or ranking). A group's raw points are the sum of its applicable children. Where a group declares a
 reduced maximum for the unit's sub-type (``max_by_subtype``), the scheme's normalisation policy
 applies: "scale" → ``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced);
 either way the result records raw and scaled values (:class:`Normalisation`). Components:
@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .leaves import applicable_units, score_population
 from .numbers import ZERO, D, fmt, q2
-from .rules import ScoreResult, democratic_score, get_rule, leader_score, normalise
+from .rules import ScoreResult, democratic_score, leader_score, normalise
 from .scheme import Indicator, Scheme
 
 __all__ = [
@@ -151,14 +152,6 @@ class CycleResult:
 # ----------------------------------------------------------------------------- compute
 
 
-def _applicable_sets(nodes: Sequence[Indicator], units: list[Unit], out: dict[str, list[Unit]]) -> None:
-    for n in nodes:
-        mine = [u for u in units if n.applies(u.subtype, u.name)]
-        out[n.code] = mine
-        if n.children:
-            _applicable_sets(n.children, mine, out)
-
-
 def _not_applicable(n: Indicator, unit: Unit, why: str | None = None) -> IndicatorScore:
     if why is None:
         if n.applies_to is not None and unit.subtype not in n.applies_to:
@@ -256,8 +249,7 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         if not cunits:
             rankings[cat.key] = []
             continue
-        app_lists: dict[str, list[Unit]] = {}
-        _applicable_sets(cat.indicators, cunits, app_lists)
+        app_lists = applicable_units(cat.indicators, cunits)
         applicable = {code: {u.id for u in us} for code, us in app_lists.items()}
         leaf_scores: dict[str, dict[str, ScoreResult]] = {}  # unit id → code → result
         for root in cat.indicators:
@@ -265,15 +257,8 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                 pop = app_lists[leaf.code]
                 if not pop:
                     continue
-                rule = get_rule(leaf.rule)
-                if rule.is_cross(leaf.params):
-                    res = rule.score_all(leaf.params, leaf.points, {u.id: facts.get((u.id, leaf.code)) for u in pop})
-                    for uid, r in res.items():
-                        leaf_scores.setdefault(uid, {})[leaf.code] = r
-                else:
-                    for u in pop:
-                        leaf_scores.setdefault(u.id, {})[leaf.code] = rule.score(leaf.params, leaf.points,
-                                                                                 facts.get((u.id, leaf.code)))
+                for uid, r in score_population(leaf, {u.id: facts.get((u.id, leaf.code)) for u in pop}).items():
+                    leaf_scores.setdefault(uid, {})[leaf.code] = r
         for u in cunits:
             norms: list[Normalisation] = []
             index: dict[str, IndicatorScore] = {}

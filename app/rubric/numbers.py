@@ -16,14 +16,15 @@ Rounding policy (the one documented place where scores are rounded):
   half-up (score = weight − q2(points lost)); that is what reproduces the published tables.
 
 Intermediate values shown in explanations (rates, averages, ratios) are formatted with
-:func:`fmt` for reading only; they never feed back into a score after formatting.
+:func:`fmt` for reading only; they never feed back into a score after formatting. Typed values
+(what a unit or a scorer entered) are shown unrounded with :func:`fmt_plain`.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["D", "ZERO", "ONE", "HUNDRED", "q2", "fmt", "fmt_pct", "NumberError"]
+__all__ = ["D", "ZERO", "ONE", "HUNDRED", "q2", "fmt", "fmt_pct", "fmt_plain", "NumberError"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -84,3 +85,9 @@ def fmt(x: object) -> str:
 def fmt_pct(fraction: object) -> str:
     """A fraction (0.853) as a percentage string for explanations ('85.3%')."""
     return f"{fmt(D(fraction) * HUNDRED)}%"
+
+
+def fmt_plain(v: Decimal) -> str:
+    """A decimal as typed, not rounded: no exponent, no trailing zeros ('1500', '0.125')."""
+    s = format(v.normalize(), "f")
+    return s if "." not in s else s.rstrip("0").rstrip(".") or "0"

@@ -185,6 +185,14 @@ def roles_of(db: Session, user_id: int) -> list[RoleMembership]:
     return list(db.exec(select(RoleMembership).where(RoleMembership.user_id == user_id)))
 
 
+def require_role(db: Session, user_id: int | None, *roles: str) -> None:
+    """Refuse with :class:`PermissionDenied` unless the user holds one of ``roles``."""
+    held = user_id is not None and db.exec(select(RoleMembership.id).where(
+        RoleMembership.user_id == user_id, RoleMembership.role.in_(roles))).first() is not None
+    if not held:
+        raise PermissionDenied()
+
+
 def create_user(
     db: Session,
     *,

@@ -5,14 +5,14 @@ files) → the office pre-checks: accepts it for review, or returns it with a re
 revise and submit again) → every leadership-group member votes approve or reject once (a vote can
 be changed until the award stage closes) → the scheme's decision rule decides.
 
-Decision rule (``AwardRule`` of the cycle's scheme; default: majority, share 0.5): an
+Decision rule (``AwardRule`` of the cycle's scheme, e.g. majority, share 0.5): an
 application is awarded when the approvals are *more than* ``share`` × the number of current
 active group members (members who have not voted count against). Until the award stage has
 closed every decision is ``pending`` (votes may still change); afterwards ``awarded`` or
 ``not_awarded``. Applications that never passed the pre-check are ``not_awarded`` once the stage
 has closed.
 
-Contract for the results: :func:`award_decisions`.
+What the results take from here: :func:`award_decisions`.
 """
 
 from datetime import date
@@ -26,19 +26,20 @@ from app.models.base import utcnow
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
-from .eligibility import _clean_links, _text, cycle_scheme
+from .inputs import clean_links, clean_text
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
-DEFAULT_SHARE = Decimal("0.5")
+MAJORITY_SHARE = Decimal("0.5")
 
 
 def award_rule(cycle: Cycle) -> tuple[Decimal, str]:
-    """(share, Chinese wording) of the cycle's decision rule."""
-    scheme = cycle_scheme(cycle)
-    share = scheme.award.share if scheme is not None else DEFAULT_SHARE
-    text = scheme.award.text if scheme is not None and scheme.award.text else ""
+    """(share, Chinese wording) of the cycle's decision rule; the wording is made from the share
+    when the scheme gives none. Raises :class:`SchemeUnavailable` without a valid scheme."""
+    rule = cycle_scheme(cycle).award
+    share, text = rule.share, rule.text
     if not text:
-        text = "领导小组成员过半数同意" if share == DEFAULT_SHARE else f"同意票超过领导小组成员总数的 {share * 100:.0f}%"
+        text = "领导小组成员过半数同意" if share == MAJORITY_SHARE else f"同意票超过领导小组成员总数的 {share * 100:.0f}%"
     return share, text
 
 
@@ -67,10 +68,10 @@ def _values(title, level, achieved_on, issuer, description, links, cycle: Cycle)
         raise ServiceError("请填写取得日期。", field="achieved_on")
     if not (cycle.period_start <= achieved_on <= cycle.period_end):
         raise ServiceError(f"取得日期须在考核期间内（{cycle.period_start} 至 {cycle.period_end}）。", field="achieved_on")
-    return {"title": _text(title, "成果名称", "title", 200), "level": level, "achieved_on": achieved_on,
-            "issuer": _text(issuer, "颁发（认定）单位", "issuer", 200),
-            "description": _text(description, "成果简介", "description", 4000, required=False),
-            "links": _clean_links(links)}
+    return {"title": clean_text(title, "成果名称", "title", 200), "level": level, "achieved_on": achieved_on,
+            "issuer": clean_text(issuer, "颁发（认定）单位", "issuer", 200),
+            "description": clean_text(description, "成果简介", "description", 4000, required=False),
+            "links": clean_links(links)}
 
 
 def apply(db: Session, *, actor_id: int, actor_units: set[int], cycle: Cycle, unit_id: int, title: str, level: str,

@@ -12,7 +12,7 @@ veto conditions cannot be 优秀.
   reason and evidence, and withdraws them only with a reason, until the deliberation stage has
   closed.
 
-Contracts for grading: :func:`eligible_units` and :func:`active_vetoes`.
+What grading takes from here: :func:`eligible_units` and :func:`active_vetoes`.
 """
 
 from sqlmodel import Session, select
@@ -23,9 +23,11 @@ from app.models.base import utcnow
 
 from . import PermissionDenied, ServiceError, StageClosed, StaleData
 from .audit import record
+from .inputs import clean_links, clean_text
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
-# The source's four conditions (实施办法 六 (三)), used when the cycle's scheme has none.
+# The source's four conditions (实施办法 六 (三)), used when the cycle's scheme lists none.
 SOURCE_VETOES: list[tuple[str, str]] = [
     ("party_decisions", "不执行或者不正确执行党委决策部署和交办事项的"),
     ("safety_accident", "出现较严重的安全责任事故的"),
@@ -35,57 +37,10 @@ SOURCE_VETOES: list[tuple[str, str]] = [
 OTHER = "other"
 
 
-def cycle_scheme(cycle: Cycle):
-    """The cycle's scheme snapshot loaded with ``app.rubric.scheme``, or None when the cycle
-    has none or it does not load."""
-    if not cycle.scheme_data:
-        return None
-    try:
-        from app.rubric.scheme import load_scheme
-
-        return load_scheme(cycle.scheme_data)
-    except Exception:  # an invalid snapshot must not stop the workflow: fall back to the source rules
-        return None
-
-
 def veto_conditions(cycle: Cycle) -> list[tuple[str, str]]:
-    """(key, text) of the conditions that bar 优秀: the scheme's list, else the source's four."""
-    scheme = cycle_scheme(cycle)
-    if scheme is not None and scheme.grading.vetoes:
-        return list(scheme.grading.vetoes)
-    raw = ((cycle.scheme_data or {}).get("grading") or {}).get("vetoes") or []
-    parsed = [(v["key"], v["text"]) for v in raw if isinstance(v, dict) and v.get("key") and v.get("text")]
-    return parsed or list(SOURCE_VETOES)
-
-
-def _clean_links(links) -> list[str]:
-    out = []
-    for raw in links or []:
-        link = (raw or "").strip()
-        if not link:
-            continue
-        if not link.lower().startswith(("http://", "https://")):
-            raise ServiceError(f"链接「{link[:60]}」须以 http:// 或 https:// 开头。", field="links")
-        if len(link) > 500:
-            raise ServiceError("链接过长（最多 500 字符）。", field="links")
-        out.append(link)
-    if len(out) > 20:
-        raise ServiceError("链接最多 20 条。", field="links")
-    return out
-
-
-def parse_links(text: str | None) -> list[str]:
-    """One link a line (the textarea of the forms)."""
-    return _clean_links((text or "").splitlines())
-
-
-def _text(value: str | None, label: str, field: str, max_len: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ServiceError(f"请填写{label}。", field=field)
-    if len(value) > max_len:
-        raise ServiceError(f"{label}最多 {max_len} 字。", field=field)
-    return value
+    """(key, text) of the conditions that bar 优秀: the scheme's list, else (a scheme that lists
+    none) the source's four. Raises :class:`SchemeUnavailable` when the cycle has no valid scheme."""
+    return list(cycle_scheme(cycle).grading.vetoes) or list(SOURCE_VETOES)
 
 
 def _check_version(obj, expected: int | None) -> None:
@@ -108,9 +63,9 @@ def submit_application(db: Session, *, actor_id: int, actor_units: set[int], cyc
     require_open(db, cycle.id, "award")
     if condition not in EXCELLENCE_CONDITIONS:
         raise ServiceError("请选择申报依据（创新性工作或突破性进展）。", field="condition")
-    values = {"condition": condition, "title": _text(title, "工作名称", "title", 200),
-              "description": _text(description, "工作内容及成效", "description", 4000),
-              "links": _clean_links(links)}
+    values = {"condition": condition, "title": clean_text(title, "工作名称", "title", 200),
+              "description": clean_text(description, "工作内容及成效", "description", 4000),
+              "links": clean_links(links)}
     app_ = application_of(db, cycle.id, unit_id)
     now = utcnow()
     if app_ is None:
@@ -160,7 +115,7 @@ def decide_application(db: Session, *, actor_id: int, actor_roles: set[str], app
         raise PermissionDenied("只有领导小组成员（或目标办代为登记）可以认定优秀格次申报。")
     _require_decision_window(db, application.cycle_id)
     _check_version(application, expected_version)
-    reason = _text(reason, "认定意见（理由）", "reason", 2000)
+    reason = clean_text(reason, "认定意见（理由）", "reason", 2000)
     new_status = "accepted" if accept else "rejected"
     old = {"status": application.status, "reason": application.decision_reason}
     application.status, application.decision_reason = new_status, reason
@@ -187,7 +142,8 @@ def eligible_units(db: Session, cycle: Cycle) -> set[int]:
 
 
 # ------------------------------------------------------------------ vetoes
-def _require_vetoes_writable(db: Session, cycle_id: int) -> None:
+def require_vetoes_writable(db: Session, cycle_id: int) -> None:
+    """Refuse once the deliberation stage has closed (vetoes and their files are locked then)."""
     try:
         state = state_of(db, cycle_id, "deliberation")
     except ServiceError:
@@ -198,20 +154,20 @@ def _require_vetoes_writable(db: Session, cycle_id: int) -> None:
 
 def record_veto(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, condition: str, other_text: str,
                 reason: str, links: list[str]) -> Veto:
-    _require_vetoes_writable(db, cycle.id)
+    require_vetoes_writable(db, cycle.id)
     unit = db.get(Unit, unit_id)
     if unit is None:
         raise ServiceError("请选择单位。", field="unit_id")
     conditions = dict(veto_conditions(cycle))
     if condition == OTHER:
-        text = _text(other_text, "其他情形的说明", "other_text", 500)
+        text = clean_text(other_text, "其他情形的说明", "other_text", 500)
     elif condition in conditions:
         text = conditions[condition]
     else:
         raise ServiceError("请选择否决情形。", field="condition")
-    reason = _text(reason, "事实与理由", "reason", 2000)
+    reason = clean_text(reason, "事实与理由", "reason", 2000)
     veto = Veto(cycle_id=cycle.id, unit_id=unit_id, condition=condition, condition_text=text, reason=reason,
-                links=_clean_links(links), recorded_by_id=actor_id)
+                links=clean_links(links), recorded_by_id=actor_id)
     db.add(veto)
     db.flush()
     record(db, actor_id=actor_id, action="record", entity="veto", entity_id=veto.id, cycle_id=cycle.id,
@@ -220,11 +176,11 @@ def record_veto(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, condi
 
 
 def withdraw_veto(db: Session, *, actor_id: int, veto: Veto, reason: str, expected_version: int | None = None) -> Veto:
-    _require_vetoes_writable(db, veto.cycle_id)
+    require_vetoes_writable(db, veto.cycle_id)
     _check_version(veto, expected_version)
     if veto.withdrawn:
         raise ServiceError("该情形已撤销。")
-    reason = _text(reason, "撤销理由", "reason", 2000)
+    reason = clean_text(reason, "撤销理由", "reason", 2000)
     veto.withdrawn, veto.withdraw_reason, veto.withdrawn_by_id, veto.withdrawn_at = True, reason, actor_id, utcnow()
     veto.version += 1
     db.add(veto)

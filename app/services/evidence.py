@@ -15,7 +15,7 @@ from app.models.report import Evidence, SelfReport
 
 from . import PermissionDenied, ServiceError, files
 from .audit import record
-from .reports import _editable, ensure_report, leaves_for_unit
+from .reports import ensure_report, leaves_for_unit, require_editable
 
 SUBDIR = "evidence"  # under UPLOAD_FOLDER
 MAX_PER_REPORT = 200
@@ -54,7 +54,7 @@ def add_file(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycl
     from .reports import find_report
 
     report = find_report(db, cycle.id, unit.id)
-    _editable(db, cycle, report)
+    require_editable(db, cycle, report)
     code = _check_code(cycle, unit, indicator_code)
     upload = files.check(files.read(stream), filename)
     report = report or ensure_report(db, actor_id=actor_id, cycle=cycle, unit=unit)
@@ -82,7 +82,7 @@ def add_link(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycl
     from .reports import find_report
 
     report = find_report(db, cycle.id, unit.id)
-    _editable(db, cycle, report)
+    require_editable(db, cycle, report)
     code = _check_code(cycle, unit, indicator_code)
     url = check_link(url)
     report = report or ensure_report(db, actor_id=actor_id, cycle=cycle, unit=unit)
@@ -101,7 +101,7 @@ def remove(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle,
     report = db.get(SelfReport, evidence.report_id)
     if report is None or report.unit_id != unit.id or report.cycle_id != cycle.id:
         raise PermissionDenied()
-    _editable(db, cycle, report)
+    require_editable(db, cycle, report)
     old = {"title": evidence.title, "indicator": evidence.indicator_code, "file": evidence.original_name,
            "url": evidence.url, "sha256": evidence.sha256}
     path = path_of(evidence) if evidence.kind == "file" else None

@@ -12,7 +12,7 @@ Rules:
 * The office sees progress (rated n of N, finished) during the stage and the per-unit means per
   rank after it closes.
 
-Contract for the results: :func:`leader_ratings` — ratings of *finished* sheets only.
+What the results take from here: :func:`leader_ratings` — ratings of *finished* sheets only.
 """
 
 from dataclasses import dataclass
@@ -20,12 +20,14 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
-from app.models import LEADER_RANKS, Cycle, RoleMembership, Unit, User
+from app.models import LEADER_RANKS, Cycle, RoleMembership, User
 from app.models.base import utcnow
 from app.models.leader import LeaderRating, LeaderRatingChange, LeaderSheet
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
+from .org import active_units
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
 MAX_COMMENT = 1000
@@ -45,10 +47,6 @@ class Entry:
     unit_id: int
     score: str
     comment: str = ""
-
-
-def active_units(db: Session) -> list[Unit]:
-    return list(db.exec(select(Unit).where(Unit.active == True).order_by(Unit.category, Unit.position, Unit.id)))  # noqa: E712
 
 
 def parse_score(text: str | None) -> Decimal | None:
@@ -220,20 +218,16 @@ def leader_ratings(db: Session, cycle: Cycle) -> dict[int, dict[str, list[Decima
     return out
 
 
-def leader_parts(cycle: Cycle, category: str) -> tuple[dict[str, Decimal], Decimal]:
-    """The leader component's parts (principal 20, deputy 10) and rating maximum from the
-    cycle's scheme, or the source's defaults."""
-    from .eligibility import cycle_scheme
-
+def leader_parts(cycle: Cycle, category: str) -> tuple[dict[str, Decimal], Decimal] | None:
+    """The leader component's parts (e.g. principal 20, deputy 10) and rating maximum for units
+    of ``category`` in the cycle's scheme; None when that category has no leader component.
+    Raises :class:`SchemeUnavailable` without a valid scheme."""
     scheme = cycle_scheme(cycle)
-    if scheme is not None:
-        try:
-            comp = scheme.category(category).component("leader")
-            if comp is not None and comp.parts:
-                return dict(comp.parts), comp.rating_max
-        except KeyError:
-            pass
-    return {"principal": Decimal(20), "deputy": Decimal(10)}, Decimal(100)
+    cat = next((c for c in scheme.categories if c.key == category), None)
+    comp = cat.component("leader") if cat is not None else None
+    if comp is None or not comp.parts:
+        return None
+    return dict(comp.parts), comp.rating_max
 
 
 def unit_means(db: Session, cycle: Cycle) -> list[dict]:
@@ -253,9 +247,12 @@ def unit_means(db: Session, cycle: Cycle) -> list[dict]:
             vals = r.get(rank, [])
             row[f"{rank}_n"] = len(vals)
             row[f"{rank}_mean"] = q2(sum(vals, Decimal(0)) / len(vals)) if vals else None
-        parts, rmax = leader_parts(cycle, unit.category)
-        res = leader_score(r, parts, rmax)
-        row["points"], row["explanation"] = (res.points if res.status == "ok" else None), res.explanation
+        found = leader_parts(cycle, unit.category)
+        if found is None:
+            row["points"], row["explanation"] = None, "考核方案中该类单位没有领导班子评价。"
+        else:
+            res = leader_score(r, *found)
+            row["points"], row["explanation"] = (res.points if res.status == "ok" else None), res.explanation
         out.append(row)
     return out
 

@@ -13,8 +13,9 @@ from app.models.result import Objection, ResultRow, ResultSet
 from app.services.notices import notify
 
 from . import ServiceError, StaleData
+from .accounts import require_role
 from .audit import record
-from .results import _override, _require_role, get_set
+from .results import apply_override, get_set
 from .stages import require_open
 
 MAX_TEXT = 4000
@@ -52,7 +53,7 @@ def answer(db: Session, *, actor_id: int, objection: Objection, decision: str, a
            expected_version: int | None = None) -> Objection:
     """Answer an objection. ``decision`` is ``upheld`` (needs a new total and/or grade) or
     ``rejected``."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     if expected_version is not None and objection.version != expected_version:
         raise StaleData()
     if objection.status != "open":
@@ -77,9 +78,11 @@ def answer(db: Session, *, actor_id: int, objection: Objection, decision: str, a
             raise ServiceError("异议成立须给出更正：新的总分或等次。", field="new_total")
         reason = f"异议#{objection.id}成立：{answer_text}"
         if new_total:
-            _override(db, rs, cycle, row, "total", new_total, reason, actor_id, "objection", objection.id)
+            apply_override(db, rs=rs, cycle=cycle, row=row, kind="total", value=new_total, reason=reason,
+                           actor_id=actor_id, source="objection", objection_id=objection.id)
         if new_grade and new_grade != row.grade:
-            _override(db, rs, cycle, row, "grade", new_grade, reason, actor_id, "objection", objection.id)
+            apply_override(db, rs=rs, cycle=cycle, row=row, kind="grade", value=new_grade, reason=reason,
+                           actor_id=actor_id, source="objection", objection_id=objection.id)
     objection.status = decision
     objection.answer = answer_text
     objection.answered_by_id = actor_id

@@ -8,10 +8,18 @@ from . import ServiceError
 from .audit import changes, record
 
 
-def active_units(db: Session, category: str | None = None) -> list[Unit]:
-    q = select(Unit).where(Unit.active == True)  # noqa: E712
+def unit_is_active():
+    """The query condition "the unit is active" (the one place it is written)."""
+    return Unit.active == True  # noqa: E712
+
+
+def active_units(db: Session, category: str | None = None, *, categories=None) -> list[Unit]:
+    """The active units (of ``category``, or of any of ``categories``), by category, position, id."""
+    q = select(Unit).where(unit_is_active())
     if category:
         q = q.where(Unit.category == category)
+    if categories is not None:
+        q = q.where(Unit.category.in_(list(categories)))
     return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
 
 

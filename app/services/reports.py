@@ -1,130 +1,38 @@
 """Self-reports (自查自评): the unit's facts, narratives and overall text; submit, return, publish.
 
-Also the thin adapter between a cycle's scheme snapshot and the workflows (``cycle_leaves``,
-``leaves_for_unit``, ``split_fields``, ``clean_value``): the rubric engine gives indicators,
-rule fields and scores; this module splits the fields a unit reports (facts) from those only a
-scorer gives (judgments: each rule marks them, ``Field.by``), and parses what people type into
-the values the rules take.
+Also the cycle's indicators for the workflows (``cycle_leaves``, ``leaf_by_code``,
+``leaves_for_unit``): the leaves of the cycle's scheme (:mod:`app.rubric.leaves`, loaded with
+:func:`app.services.schemes.cycle_scheme`), filtered for a unit.
 
 Who sees what: a unit's *draft* is seen by its own reporters only; the *submitted* snapshot by
 the office, scorers and leaders; a *published* report by anyone on the intranet.
 """
-
-import hashlib
-import json
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from sqlmodel import Session, select
 
 from app.models import Cycle, Unit
 from app.models.base import utcnow
 from app.models.report import REPORT_SECTIONS, Evidence, ReportEntry, SelfReport
-from app.rubric.numbers import D, NumberError, fmt
-from app.rubric.rules import Field, get_rule
-from app.rubric.scheme import Indicator, Scheme, load_scheme
+from app.rubric.leaves import Leaf, ValueRefused, clean_facts, scheme_leaves
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
+from .org import unit_is_active
+from .schemes import cycle_scheme, has_scheme
 from .stages import require_open
 
-OFFICE_OWNER = "目标办"
 TEXT_LIMIT = 20000
-FACT_TEXT_LIMIT = 2000
 
 
-# ----------------------------------------------------------------------------- scheme adapter
+# ----------------------------------------------------------------------------- the cycle's indicators
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """A scored indicator of the cycle's scheme with what the workflows need around it."""
-
-    code: str
-    name: str
-    points: Decimal
-    owner: str  # department name, or OFFICE_OWNER
-    rule: str
-    params: dict
-    description: str
-    path: tuple[str, ...]  # names of the groups above it
-    category: str
-    chain: tuple[Indicator, ...]  # ancestors and itself, for applicability
-
-    def applies(self, unit: Unit) -> bool:
-        return all(n.applies(unit.subtype, unit.name) for n in self.chain)
-
-    def description_for(self, unit: Unit) -> str:
-        return self.chain[-1].description_by_unit.get(unit.name) or self.description
-
-    @property
-    def rule_obj(self):
-        return get_rule(self.rule)
-
-    @property
-    def fields(self) -> list[Field]:
-        return list(self.rule_obj.fields(self.params))
-
-    @property
-    def fact_fields(self) -> list[Field]:
-        return split_fields(self.fields)[0]
-
-    @property
-    def judgment_fields(self) -> list[Field]:
-        return split_fields(self.fields)[1]
-
-    @property
-    def rule_text(self) -> str:
-        return self.rule_obj.describe(self.params, self.points)
-
-    @property
-    def cross_unit(self) -> bool:
-        return self.rule_obj.is_cross(self.params)
-
-
-_SCHEME_CACHE: dict[str, tuple[Scheme, list[Leaf]]] = {}
-
-
-def _scheme_and_leaves(cycle: Cycle) -> tuple[Scheme | None, list[Leaf]]:
-    data = cycle.scheme_data or {}
-    if not data.get("categories"):
-        return None, []
-    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-    hit = _SCHEME_CACHE.get(key)
-    if hit is None:
-        scheme = load_scheme(data)
-        leaves: list[Leaf] = []
-        for cat in scheme.categories:
-            for root in cat.indicators:
-                _collect(root, (), None, cat.key, leaves)
-        if len(_SCHEME_CACHE) > 16:
-            _SCHEME_CACHE.clear()
-        hit = _SCHEME_CACHE[key] = (scheme, leaves)
-    return hit
-
-
-def _collect(node: Indicator, chain: tuple[Indicator, ...], owner: str | None, category: str,
-             out: list["Leaf"]) -> None:
-    chain = (*chain, node)
-    owner = node.owner or owner
-    if node.is_group:
-        for child in node.children:
-            _collect(child, chain, owner, category, out)
-        return
-    out.append(Leaf(code=node.code, name=node.name, points=node.points, owner=owner or OFFICE_OWNER,
-                    rule=node.rule, params=dict(node.params), description=node.description,
-                    path=tuple(n.name for n in chain[:-1]), category=category, chain=chain))
-
-
-def cycle_scheme(cycle: Cycle) -> Scheme | None:
-    return _scheme_and_leaves(cycle)[0]
-
-
-def cycle_leaves(cycle: Cycle) -> list[Leaf]:
-    """Every scored indicator of the cycle, in scheme order (all categories)."""
-    return _scheme_and_leaves(cycle)[1]
+def cycle_leaves(cycle: Cycle) -> tuple[Leaf, ...]:
+    """Every scored indicator of the cycle, in scheme order (all categories). A cycle without a
+    scheme snapshot has none; an invalid snapshot raises :class:`SchemeUnavailable`."""
+    if not has_scheme(cycle):
+        return ()
+    return scheme_leaves(cycle_scheme(cycle))
 
 
 def leaf_by_code(cycle: Cycle, code: str) -> Leaf | None:
@@ -136,73 +44,8 @@ def leaf_by_code(cycle: Cycle, code: str) -> Leaf | None:
 
 def leaves_for_unit(cycle: Cycle, unit: Unit) -> list[Leaf]:
     """The indicators that apply to ``unit`` (its category, sub-type and name)."""
-    return [leaf for leaf in cycle_leaves(cycle) if leaf.category == unit.category and leaf.applies(unit)]
-
-
-def split_fields(fields: list[Field]) -> tuple[list[Field], list[Field]]:
-    """(facts a unit reports, judgments only a scorer gives), by each field's ``by``."""
-    return [f for f in fields if f.by != "scorer"], [f for f in fields if f.by == "scorer"]
-
-
-def clean_value(field: Field, raw: Any) -> Any:
-    """Parse what was typed for ``field``; '' for empty. Raises ServiceError naming the field."""
-    if raw is None:
-        return ""
-    if field.kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        s = str(raw).strip()
-        if s == "":
-            return ""
-        if s in ("1", "true", "True", "是", "y", "on"):
-            return True
-        if s in ("0", "false", "False", "否", "n", "off"):
-            return False
-        raise ServiceError(f"「{field.label}」应填“是”或“否”。", field=field.name)
-    s = str(raw).strip()
-    if s == "":
-        return ""
-    if field.kind in ("int", "decimal"):
-        try:
-            v = D(s)
-        except NumberError:
-            raise ServiceError(f"「{field.label}」应为数字，现为「{s}」。", field=field.name) from None
-        if field.kind == "int" and v != v.to_integral_value():
-            raise ServiceError(f"「{field.label}」应为整数，现为「{s}」。", field=field.name)
-        if field.min is not None and v < field.min:
-            raise ServiceError(f"「{field.label}」不能小于 {fmt(field.min)}。", field=field.name)
-        if field.max is not None and v > field.max:
-            raise ServiceError(f"「{field.label}」不能大于 {fmt(field.max)}。", field=field.name)
-        return str(int(v)) if field.kind == "int" else fmt_plain(v)
-    if field.kind == "level":
-        if field.choices and s not in field.choices:
-            raise ServiceError(f"「{field.label}」应为 {'、'.join(field.choices)} 之一。", field=field.name)
-        return s
-    if field.kind == "date":
-        try:
-            return date.fromisoformat(s.replace("/", "-")).isoformat()
-        except ValueError:
-            raise ServiceError(f"「{field.label}」应为日期，例如 2019-06-30。", field=field.name) from None
-    if len(s) > FACT_TEXT_LIMIT:
-        raise ServiceError(f"「{field.label}」过长（最多 {FACT_TEXT_LIMIT} 字）。", field=field.name)
-    return s
-
-
-def fmt_plain(v: Decimal) -> str:
-    """A decimal as typed: no exponent, no trailing zeros."""
-    s = format(v.normalize(), "f")
-    return s if "." not in s else s.rstrip("0").rstrip(".") or "0"
-
-
-def clean_facts(fields: list[Field], raw: dict) -> dict:
-    """Parse the values of ``fields`` found in ``raw``; unknown names are ignored."""
-    out = {}
-    for f in fields:
-        if f.name in raw:
-            v = clean_value(f, raw[f.name])
-            if v != "":
-                out[f.name] = v
-    return out
+    return [leaf for leaf in cycle_leaves(cycle)
+            if leaf.category == unit.category and leaf.applies(unit.subtype, unit.name)]
 
 
 # ----------------------------------------------------------------------------- reading
@@ -251,7 +94,8 @@ def may_read_submitted(identity, unit_id: int) -> bool:
 # ----------------------------------------------------------------------------- writing
 
 
-def _editable(db: Session, cycle: Cycle, report: SelfReport | None) -> None:
+def require_editable(db: Session, cycle: Cycle, report: SelfReport | None) -> None:
+    """Refuse unless the self-report stage is open and the report is not submitted."""
     require_open(db, cycle.id, "self_report")
     if report is not None and report.status == "submitted":
         raise ServiceError("报告已提交，不能再修改。如需修改，请联系目标办退回。")
@@ -279,7 +123,7 @@ def save_draft(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cy
     if unit.id not in allowed_units:
         raise PermissionDenied("只能填写本单位的自查报告。")
     report = find_report(db, cycle.id, unit.id)
-    _editable(db, cycle, report)
+    require_editable(db, cycle, report)
     leaves = {leaf.code: leaf for leaf in leaves_for_unit(cycle, unit)}
     current_report_version = report.version if report else 0
     if texts is not None and report_version is not None and int(report_version) != current_report_version:
@@ -316,7 +160,10 @@ def save_draft(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cy
         current = entry.version if entry else 0
         if expected is not None and int(expected) != current:
             raise StaleData(f"指标 {code}「{leaf.name}」已被他人修改，请刷新页面后再保存（您的修改尚未保存）。")
-        facts = clean_facts(leaf.fact_fields, data.get("facts") or {})
+        try:
+            facts = clean_facts(leaf.fact_fields, data.get("facts") or {})
+        except ValueRefused as exc:
+            raise ServiceError(exc.message, field=exc.field) from None
         narrative = (data.get("narrative") or "").strip()
         if len(narrative) > TEXT_LIMIT:
             raise ServiceError(f"指标 {code} 的情况说明过长（最多 {TEXT_LIMIT} 字）。")
@@ -357,7 +204,7 @@ def submit(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle,
     if unit.id not in allowed_units:
         raise PermissionDenied("只能提交本单位的自查报告。")
     report = find_report(db, cycle.id, unit.id)
-    _editable(db, cycle, report)
+    require_editable(db, cycle, report)
     if report is None or not (report.texts or {}).get("summary"):
         raise ServiceError(f"请先填写「{REPORT_SECTIONS['summary']}」再提交。", field="summary")
     if expected_version != report.version:
@@ -460,5 +307,5 @@ def pending_reporters(db: Session, cycle: Cycle) -> set[int]:
     rows = db.exec(select(RoleMembership.user_id, RoleMembership.unit_id)
                    .join(User, User.id == RoleMembership.user_id)
                    .join(Unit, Unit.id == RoleMembership.unit_id)
-                   .where(RoleMembership.role == "reporter", User.active == True, Unit.active == True))  # noqa: E712
+                   .where(RoleMembership.role == "reporter", User.active == True, unit_is_active()))  # noqa: E712
     return {user_id for user_id, unit_id in rows if unit_id not in done}

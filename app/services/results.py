@@ -5,10 +5,11 @@ How results follow their inputs (the choice, documented in docs/results.md):
 
 * While the result set is ``proposed`` it is recomputed **on demand**: whenever the office or the
   leadership group opens the result sheet, when the office presses 重新计算, and right before the
-  office fixes the results. The inputs come from the providers (scoring, voting, leader_eval,
-  awards, eligibility); the engine's output is serialised and compared with the stored snapshot by
-  a SHA-256 fingerprint. Only when it differs are the rows rewritten, ``changed_at`` set and the
-  units whose total, rank or grade moved listed (and audited). Nothing depends on a job firing.
+  office fixes the results. The inputs come from the workflows' services (scoring, voting,
+  leader_eval, awards, eligibility; :func:`gather_inputs`); the engine's output is serialised
+  and compared with the stored snapshot by a SHA-256 fingerprint. Only when it differs are the
+  rows rewritten, ``changed_at`` set and the units whose total, rank or grade moved listed (and
+  audited). Nothing depends on a job firing.
 * Once ``fixed`` the computed part is frozen. Opening the sheet still computes the live figures
   and shows a warning when the inputs have changed since fixing, but never writes them.
   Only recorded overrides (deliberation before fixing, upheld objections during publication)
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.models import Cycle, RoleMembership, Unit
+from app.models import Cycle, Unit
 from app.models.base import utcnow
 from app.models.result import (
     OBJECTION_STATUSES,
@@ -47,10 +47,13 @@ from app.models.result import (
 )
 from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
-from app.rubric.scheme import Scheme, load_scheme
+from app.rubric.scheme import Scheme
 
-from . import PermissionDenied, ServiceError, StaleData
+from . import ServiceError, StaleData, awards, eligibility, leader_eval, scoring, voting
+from .accounts import require_role
 from .audit import record
+from .org import active_units
+from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
 ZERO = Decimal(0)
@@ -62,7 +65,7 @@ COMPONENT_KINDS = ("democratic", "target", "leader")
 
 @dataclass
 class Inputs:
-    """Everything the results are computed from, as the providers return it."""
+    """Everything the results are computed from, as the workflows' services return it."""
 
     facts: dict = field(default_factory=dict)  # {(unit_id, code): {field: value}}
     ballots: dict = field(default_factory=dict)  # {unit_id: {group: {level: count}}}
@@ -72,54 +75,23 @@ class Inputs:
     awards: list = field(default_factory=list)  # award_decisions
     eligible: set | None = None  # unit ids with an accepted excellence application
     vetoes: dict = field(default_factory=dict)  # {unit_id: [veto key or text]}
-    missing: list = field(default_factory=list)  # providers not available yet (Chinese)
-
-
-# (module, function, what it gives, in Chinese)
-PROVIDERS = {
-    "facts": ("app.services.scoring", "cycle_facts", "目标考核评分"),
-    "ballots": ("app.services.voting", "ballot_counts", "民主测评票数"),
-    "group_weights": ("app.services.voting", "rater_group_weights", "测评人员类别权重"),
-    "turnout": ("app.services.voting", "turnout", "民主测评参与率"),
-    "leader_ratings": ("app.services.leader_eval", "leader_ratings", "领导班子评价"),
-    "awards": ("app.services.awards", "award_decisions", "突出贡献奖评审结果"),
-    "eligible": ("app.services.eligibility", "eligible_units", "优秀申报认定"),
-    "vetoes": ("app.services.eligibility", "active_vetoes", "不能评为优秀的情形"),
-}
-
-
-def provider(name: str):
-    """The provider function for ``name`` or None when its module is not there yet."""
-    module_name, fn_name, _label = PROVIDERS[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, fn_name, None)
 
 
 def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
-    """Call every provider; a provider that is not available yet gives nothing and is named in
-    ``missing`` (shown on the sheet, never silently)."""
-    inputs = Inputs()
-    for name, (_m, _f, label) in PROVIDERS.items():
-        fn = provider(name)
-        if fn is None:
-            inputs.missing.append(label)
-            continue
-        setattr(inputs, name, fn(db, cycle))
-    return inputs
+    """Read every input of the cycle's results from the service that owns it."""
+    return Inputs(
+        facts=scoring.cycle_facts(db, cycle),
+        ballots=voting.ballot_counts(db, cycle),
+        group_weights=voting.rater_group_weights(db, cycle),
+        turnout=voting.turnout(db, cycle),
+        leader_ratings=leader_eval.leader_ratings(db, cycle),
+        awards=awards.award_decisions(db, cycle),
+        eligible=eligibility.eligible_units(db, cycle),
+        vetoes=eligibility.active_vetoes(db, cycle),
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def scheme_of(cycle: Cycle) -> Scheme:
-    if not cycle.scheme_data:
-        raise ServiceError("本周期尚未指定考核方案，无法计算结果。")
-    return load_scheme(cycle.scheme_data)
 
 
 def _s(x) -> str | None:
@@ -127,21 +99,7 @@ def _s(x) -> str | None:
 
 
 def _units(db: Session, scheme: Scheme) -> list[Unit]:
-    keys = [c.key for c in scheme.categories]
-    q = select(Unit).where(Unit.active == True, Unit.category.in_(keys))  # noqa: E712
-    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
-
-
-def _has_role(db: Session, user_id: int | None, role: str) -> bool:
-    if user_id is None:
-        return False
-    return db.exec(select(RoleMembership.id).where(RoleMembership.user_id == user_id,
-                                                   RoleMembership.role == role)).first() is not None
-
-
-def _require_role(db: Session, user_id: int | None, *roles: str) -> None:
-    if not any(_has_role(db, user_id, r) for r in roles):
-        raise PermissionDenied()
+    return active_units(db, categories=[c.key for c in scheme.categories])
 
 
 def get_set(db: Session, cycle_id: int) -> ResultSet | None:
@@ -198,9 +156,9 @@ def _previous_last(db: Session, cycle: Cycle) -> list[str]:
 
 
 def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
-    """Compute the cycle's results from the providers through the engine; return the snapshot
+    """Compute the cycle's results from its inputs through the engine; return the snapshot
     payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     inputs = inputs if inputs is not None else gather_inputs(db, cycle)
     units = _units(db, scheme)
     eunits = [engine.Unit(str(u.id), u.name, u.category, u.subtype) for u in units]
@@ -275,13 +233,12 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
         "group_names": names,
         "group_weights": {k: _s(v) for k, v in weights.items()},
         "turnout": turnout,
-        "missing_inputs": list(inputs.missing),
     }
     return {"rows": rows, "data": data}
 
 
 def _turnout_rows(turnout) -> list[dict]:
-    """The voting provider's turnout (a list of per-group records) as plain dicts:
+    """The voting service's turnout (a list of per-group records) as plain dicts:
     key, name, weight, roll (may vote), voted."""
     rows = []
     if isinstance(turnout, dict):
@@ -339,7 +296,7 @@ def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
 def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
     """Apply the grading policy and every recorded override to the stored scores; update the
     rows. Returns the list of changes (unit, field, old, new)."""
-    scheme = scheme_of(cycle)
+    scheme = cycle_scheme(cycle)
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
         return []
@@ -512,7 +469,7 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
                  reason: str) -> ResultOverride:
     """The leadership group changes a unit's total or grade (or finds it 不合格), with a reason,
     during the deliberation stage, before the results are fixed."""
-    _require_role(db, actor_id, "group")
+    require_role(db, actor_id, "group")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("调整结果必须填写理由。", field="reason")
@@ -527,12 +484,16 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
     row = db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id, ResultRow.unit_id == unit_id)).first()
     if row is None:
         raise ServiceError("该单位不在本次考核结果中。")
-    return _override(db, rs, cycle, row, kind, value, reason, actor_id, "deliberation")
+    return apply_override(db, rs=rs, cycle=cycle, row=row, kind=kind, value=value, reason=reason, actor_id=actor_id,
+                          source="deliberation")
 
 
-def _override(db: Session, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None, reason: str,
-              actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
-    scheme = scheme_of(cycle)
+def apply_override(db: Session, *, rs: ResultSet, cycle: Cycle, row: ResultRow, kind: str, value: str | None,
+                   reason: str, actor_id: int | None, source: str, objection_id: int | None = None) -> ResultOverride:
+    """Record an override of ``row`` (``kind`` total, grade or fail; ``source`` deliberation or
+    objection) after checking the value against the scheme, re-grade the set, audit it. The
+    caller has checked who may do it and when."""
+    scheme = cycle_scheme(cycle)
     if kind == "total":
         try:
             new = q2(D(value))
@@ -572,7 +533,7 @@ def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | Non
         accept_provisional_reason: str | None = None) -> ResultSet:
     """定稿: recompute once more, then freeze. Refused while some scores are provisional unless a
     reason for fixing anyway is given (recorded)."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
@@ -603,7 +564,7 @@ def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_ver
     """撤销定稿: a fixed result set that is not published yet goes back to ``proposed`` (with the
     reason, audited), so that inputs decided after fixing (a late award, a corrected score) flow
     in at the next recomputation. Recorded deliberation overrides stay."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("请填写撤销定稿的理由。", field="reason")
@@ -625,7 +586,7 @@ def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_ver
 
 def publish(db: Session, *, actor_id: int, cycle: Cycle) -> ResultSet:
     """公示: the publication stage must be open; its closing time is the end of the notice period."""
-    _require_role(db, actor_id, "office")
+    require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None or rs.status == "proposed":
         raise ServiceError("结果尚未定稿，不能公示。")
@@ -652,7 +613,7 @@ def finalise(db: Session, *, actor_id: int | None, cycle: Cycle, by_job: bool = 
         raise ServiceError("只有公示中的结果可以确定为最终结果。")
     open_ = [o for o in objections_of(db, rs) if o.status == "open"]
     if not by_job:
-        _require_role(db, actor_id, "office")
+        require_role(db, actor_id, "office")
         if open_:
             raise ServiceError(f"尚有 {len(open_)} 条异议未答复，答复后才能结束公示。")
     rs.status, rs.final_at, rs.final_by_id = "final", now or utcnow(), actor_id

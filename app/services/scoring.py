@@ -1,19 +1,19 @@
 """Target scoring (目标考核评分): the owners of the indicators confirm or correct each unit's
 reported facts, give judged points, and the rules score them.
 
-Contract for the results (and anyone else reading scores)
----------------------------------------------------------
+What scoring gives the results (and anyone else reading scores)
+---------------------------------------------------------------
 ``cycle_facts(db, cycle) -> {(unit_id, indicator_code): {field: value}}``
     The facts as the rubric rules take them, for every applicable (unit, indicator) that has any
     value: the unit's *submitted* value of each fact, replaced by the scorer's value where the
     scorer corrected it (or entered it, for facts the unit did not report), plus the scorer's
     judgments (judged points, deductions and their reasons). Drafts never count. Unit ids are
-    the database ids (int); the engine's ``compute`` takes ``{(str(unit_id), code): facts}``,
-    see :func:`engine_facts`.
+    the database ids (int); the engine's ``compute`` takes ``{(str(unit_id), code): facts}``.
 ``indicator_scores(db, cycle) -> {(unit_id, indicator_code): ScoreResult}``
     The current result of every applicable (unit, indicator): rules that compare units
     (averages, ranks) are computed over the active units of the same category to which the
-    indicator applies, and are ``provisional`` until every one of them has its facts.
+    indicator applies (:func:`app.rubric.leaves.applicable_units`, the population the engine
+    uses for the result rows too), and are ``provisional`` until every one of them has its facts.
 
 Owners: an indicator's ``owner`` (inherited from its group) names the functional department that
 scores it; 目标办, no owner, or a name matching no active department means the office scores it.
@@ -29,11 +29,14 @@ from sqlmodel import Session, select
 from app.models import Cycle, RoleMembership, Unit, User
 from app.models.base import utcnow
 from app.models.score import ScoreEntry
+from app.rubric.leaves import OFFICE_OWNER, Leaf, ValueRefused, applicable_units, clean_value
 from app.rubric.rules import ScoreResult
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
-from .reports import OFFICE_OWNER, Leaf, clean_value, cycle_leaves, leaf_by_code, submitted_facts
+from .org import active_units
+from .reports import cycle_leaves, leaf_by_code, submitted_facts
+from .schemes import cycle_scheme, has_scheme
 from .stages import require_open
 
 OFFICE_KEY = "office"
@@ -57,7 +60,7 @@ class Owner:
 
 def _departments(db: Session) -> dict[str, Unit]:
     out: dict[str, Unit] = {}
-    for u in db.exec(select(Unit).where(Unit.active == True, Unit.category == "department")):  # noqa: E712
+    for u in active_units(db, "department"):
         out[u.name] = u
         if u.short_name:
             out.setdefault(u.short_name, u)
@@ -98,12 +101,18 @@ def owner_keys_for(identity) -> set[str]:
 # ----------------------------------------------------------------------------- the cycle's facts
 
 
-def _active_units(db: Session) -> list[Unit]:
-    return list(db.exec(select(Unit).where(Unit.active == True).order_by(Unit.category, Unit.position, Unit.id)))  # noqa: E712
-
-
 def _same(a: Any, b: Any) -> bool:
     return ("" if a is None else str(a)) == ("" if b is None else str(b))
+
+
+def _populations(cycle: Cycle, units: list[Unit], leaves) -> dict[str, list[Unit]]:
+    """leaf code → the units of the leaf's category it applies to (the engine's rule)."""
+    if not has_scheme(cycle):
+        return {}
+    out: dict[str, list[Unit]] = {}
+    for cat in cycle_scheme(cycle).categories:
+        out.update(applicable_units(cat.indicators, [u for u in units if u.category == cat.key]))
+    return {leaf.code: out.get(leaf.code, []) for leaf in leaves}
 
 
 class CycleScoring:
@@ -112,13 +121,11 @@ class CycleScoring:
 
     def __init__(self, db: Session, cycle: Cycle):
         self.cycle = cycle
-        self.units = _active_units(db)
+        self.units = active_units(db)
         self.unit_by_id = {u.id: u for u in self.units}
         self.leaves = cycle_leaves(cycle)
         self.leaf_by_code = {leaf.code: leaf for leaf in self.leaves}
-        self.population: dict[str, list[Unit]] = {
-            leaf.code: [u for u in self.units if u.category == leaf.category and leaf.applies(u)] for leaf in self.leaves
-        }
+        self.population = _populations(cycle, self.units, self.leaves)
         self.reported = submitted_facts(db, cycle.id)
         self.entries: dict[tuple[int, str], ScoreEntry] = {
             (e.unit_id, e.indicator_code): e
@@ -160,10 +167,12 @@ class CycleScoring:
         return out
 
     def score_leaf(self, leaf: Leaf, override: tuple[int, dict] | None = None) -> dict[int, ScoreResult]:
+        """The leaf scored over its population (``override``: one unit's facts in place of its
+        current ones, for a preview), as the engine scores it for the result rows."""
         pop = {u.id: (self.effective(u.id, leaf.code) or None) for u in self.population.get(leaf.code, [])}
         if override is not None:
             pop[override[0]] = override[1] or None
-        return leaf.rule_obj.score_all(leaf.params, leaf.points, pop)
+        return leaf.score_all(pop)
 
     def results(self) -> dict[tuple[int, str], ScoreResult]:
         if self._results is None:
@@ -188,11 +197,6 @@ def cycle_facts(db: Session, cycle: Cycle) -> dict[tuple[int, str], dict]:
 def indicator_scores(db: Session, cycle: Cycle) -> dict[tuple[int, str], ScoreResult]:
     """See the module docstring: the current ScoreResult of every applicable (unit id, indicator code)."""
     return dict(CycleScoring(db, cycle).results())
-
-
-def engine_facts(db: Session, cycle: Cycle) -> dict[tuple[str, str], dict]:
-    """``cycle_facts`` keyed as ``app.rubric.engine.compute`` takes them (unit ids as text)."""
-    return {(str(uid), code): f for (uid, code), f in cycle_facts(db, cycle).items()}
 
 
 # ----------------------------------------------------------------------------- progress
@@ -262,7 +266,7 @@ class CellInput:
 
 def _resolve(db: Session, cycle: Cycle, owner_keys: set[str], unit_id: int, code: str,
              ctx: CycleScoring) -> tuple[Unit, Leaf]:
-    leaf = leaf_by_code(cycle, code)
+    leaf = ctx.leaf_by_code.get(code)
     unit = ctx.unit_by_id.get(unit_id)
     if leaf is None or unit is None or not ctx.applies(unit_id, code):
         raise ServiceError("该指标不适用于此单位。")
@@ -274,13 +278,20 @@ def _resolve(db: Session, cycle: Cycle, owner_keys: set[str], unit_id: int, code
 
 def _build(ctx: CycleScoring, leaf: Leaf, unit: Unit, cell: CellInput) -> tuple[dict, dict, dict]:
     """(corrections, reasons, judgment) from a cell input; raises ServiceError naming the field."""
+    try:
+        return _parse_cell(ctx, leaf, unit, cell)
+    except ValueRefused as exc:
+        raise ServiceError(exc.message, field=exc.field) from None
+
+
+def _parse_cell(ctx: CycleScoring, leaf: Leaf, unit: Unit, cell: CellInput) -> tuple[dict, dict, dict]:
     reported = ctx.reported_facts(unit.id, leaf.code)
     corrections, reasons = {}, {}
     for f in leaf.fact_fields:
         value = clean_value(f, cell.values.get(f.name, ""))
         try:
             rep = clean_value(f, reported.get(f.name, ""))
-        except ServiceError:
+        except ValueRefused:
             rep = reported.get(f.name, "")
         if _same(value, rep):
             continue

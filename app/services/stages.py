@@ -11,11 +11,29 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from app.models import STAGE_KINDS, Cycle, Scheme, Stage, StageOverride
+from app.models import Cycle, Scheme, Stage, StageOverride
 from app.models.base import utcnow
 
 from . import ServiceError, StageClosed, StaleData
 from .audit import changes, record
+
+# The stages of a cycle in their order, with their Chinese names. What happens in each (the roles
+# that act, who is still pending, the office's page, the home-page tasks) is declared in
+# app.services.stage_kinds, one entry per key here.
+STAGE_LABELS = {
+    "self_report": "自查自评",
+    "democratic": "民主测评",
+    "scoring": "目标考核评分",
+    "leader": "领导班子评价",
+    "award": "突出贡献奖评审",
+    "deliberation": "审议确定结果",
+    "publication": "公示及异议",
+}
+
+
+def stage_label(kind: str) -> str:
+    """The Chinese name of a stage kind (the key itself for a kind that is not declared)."""
+    return STAGE_LABELS.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,7 @@ def overrides_for(db: Session, stage_id: int) -> list[StageOverride]:
 def get_stage(db: Session, cycle_id: int, kind: str) -> Stage:
     stage = db.exec(select(Stage).where(Stage.cycle_id == cycle_id, Stage.kind == kind)).first()
     if stage is None:
-        raise ServiceError(f"本周期没有「{STAGE_KINDS.get(kind, kind)}」阶段。")
+        raise ServiceError(f"本周期没有「{stage_label(kind)}」阶段。")
     return stage
 
 
@@ -70,7 +88,7 @@ def require_open(db: Session, cycle_id: int, kind: str) -> Stage:
     stage = get_stage(db, cycle_id, kind)
     state = stage_state(stage, overrides_for(db, stage.id))
     if not state.is_open:
-        label = STAGE_KINDS.get(kind, kind)
+        label = stage_label(kind)
         if state.status == "planned":
             raise StageClosed(f"「{label}」阶段尚未开始，暂不能提交。")
         raise StageClosed(f"「{label}」阶段已结束，内容已锁定。如需修改请联系目标办重新开放。")
@@ -79,7 +97,7 @@ def require_open(db: Session, cycle_id: int, kind: str) -> Stage:
 
 def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> list[tuple[Stage, StageState]]:
     stages = list(db.exec(select(Stage).where(Stage.cycle_id == cycle.id)))
-    order = list(STAGE_KINDS)
+    order = list(STAGE_LABELS)
     stages.sort(key=lambda s: order.index(s.kind) if s.kind in order else 99)
     return [(s, stage_state(s, overrides_for(db, s.id), now)) for s in stages]
 
@@ -107,7 +125,7 @@ def create_cycle(db: Session, *, actor_id: int | None, name: str, period_start: 
     )
     db.add(cycle)
     db.flush()
-    for kind in STAGE_KINDS:
+    for kind in STAGE_LABELS:
         db.add(Stage(cycle_id=cycle.id, kind=kind, reminder_hours=[72, 24]))
     db.flush()
     record(db, actor_id=actor_id, action="create", entity="cycle", entity_id=cycle.id, cycle_id=cycle.id,
@@ -121,7 +139,7 @@ def set_stage_times(db: Session, *, actor_id: int, stage: Stage, opens_at: datet
     if stage.version != expected_version:
         raise StaleData()
     if opens_at and closes_at and closes_at <= opens_at:
-        raise ServiceError(f"「{stage.label}」的结束时间须晚于开始时间。", field="closes_at")
+        raise ServiceError(f"「{stage_label(stage.kind)}」的结束时间须晚于开始时间。", field="closes_at")
     if any(h <= 0 for h in reminder_hours):
         raise ServiceError("提醒时间须为截止前的正小时数。", field="reminder_hours")
     old, new = changes(stage, {"opens_at": opens_at, "closes_at": closes_at,

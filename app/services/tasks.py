@@ -1,7 +1,8 @@
 """What a person has to do now and by when: the home page of every role.
 
 Each workflow registers a provider ``fn(db, identity, cycle, timeline) -> list[Task]`` with
-:func:`task_provider`; the generic provider below lists the open stages of a person's roles.
+:func:`task_provider`; the generic provider below lists, for every open stage, the task that the
+stage registry (:mod:`app.services.stage_kinds`) gives one of the person's roles.
 """
 
 from collections.abc import Callable
@@ -10,8 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.models import STAGE_KINDS, Cycle
+from app.models import Cycle
 
+from .stage_kinds import KINDS
 from .stages import cycle_timeline
 
 
@@ -26,19 +28,6 @@ class Task:
 
 
 PROVIDERS: list[Callable] = []
-
-# role -> stage kinds where that role acts
-ROLE_STAGES = {
-    "office": list(STAGE_KINDS),
-    "reporter": ["self_report", "award"],
-    "scorer": ["scoring"],
-    "leader": ["leader"],
-    "group": ["award", "deliberation"],
-    "voter": ["democratic"],
-}
-
-# (role, stage kind) -> (endpoint, title) for the generic task, filled in by the workflows
-STAGE_ACTIONS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def task_provider(fn):
@@ -59,25 +48,19 @@ def tasks_for(db: Session, identity, cycle: Cycle | None) -> list[Task]:
 
 @task_provider
 def open_stages(db, identity, cycle, timeline) -> list[Task]:
+    """One task per open stage: the first of the person's roles (in name order) that has one."""
     from flask import url_for
 
     tasks = []
     for stage, state in timeline:
-        if not state.is_open:
+        kind = KINDS.get(stage.kind)
+        if kind is None or not state.is_open:
             continue
         for role in sorted(identity.roles):
-            if stage.kind not in ROLE_STAGES.get(role, []):
+            page = kind.task_for(role)
+            if page is None:
                 continue
-            endpoint, title = STAGE_ACTIONS.get((role, stage.kind), (None, None))
-            if endpoint is None and role != "office":
-                continue
-            if endpoint is None:
-                endpoint, title = "office.cycle_detail", f"跟进「{stage.label}」阶段"
-            try:
-                link = url_for(endpoint, cycle_id=cycle.id)
-            except Exception:
-                link = url_for(endpoint)
-            tasks.append(Task(title=title, detail=f"{cycle.name} · {stage.label}（{state.label}）", due=state.until,
-                              link=link))
+            tasks.append(Task(title=page.title, detail=f"{cycle.name} · {kind.label}（{state.label}）",
+                              due=state.until, link=url_for(page.endpoint, cycle_id=cycle.id)))
             break
     return tasks

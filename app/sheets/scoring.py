@@ -21,8 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from app.rubric.numbers import D, NumberError
-from app.services.reports import fmt_plain
+from app.rubric.numbers import D, NumberError, fmt_plain
 from app.services.scoring import CellInput, CycleScoring, LocatedCell, Owner
 
 from .safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely

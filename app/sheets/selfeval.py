@@ -42,6 +42,7 @@ from app.rubric.values import (
     parse_value,
     units_compatible,
 )
+from app.sheets.grid import Grid
 from app.sheets.safety import (
     DEFAULT_LIMITS,
     Limits,
@@ -171,56 +172,37 @@ def _is_typed_text(text: str) -> bool:
     return True
 
 
-class _Grid:
-    """Cell access for one sheet.
+def _raw(grid: Grid, row: int, col: int) -> Any:
+    """A cell's value for reading. Reporters type values like "=100%" or "=13套" which openpyxl
+    (and some exports) store as formulas: a "formula" without cell references or brackets that
+    reads as an indicator value is taken as the typed text; a real formula (=E12/F12, =SUM(…),
+    =4+5) gives its cached value (``grid.values``)."""
+    cell = grid.ws.cell(row=row, column=col)
+    v = cell.value
+    if cell.data_type != "f" and not (isinstance(v, str) and v.startswith("=")):
+        return v
+    text = v if isinstance(v, str) else str(getattr(v, "text", v) or "")
+    if not text.startswith("="):
+        text = "=" + text
+    if _is_typed_text(text):
+        return text
+    cached = grid.cached(row, col)
+    if cached is None:
+        raise ValueParseError(text, "是公式但没有缓存的计算结果，请在 Excel 中打开、重新计算并保存后重试")
+    return cached
 
-    ``ws`` is the sheet loaded with formulas (the one written back), ``values`` the same sheet
-    loaded with ``data_only=True`` (cached results) or None. Reporters type values like "=100%"
-    or "=13套" which openpyxl (and some exports) store as formulas: a "formula" without cell
-    references or brackets that reads as an indicator value is taken as the typed text; a real
-    formula (=E12/F12, =SUM(…), =4+5) gives its cached value. Merged ranges are filled from their top-left cell by ``value``.
-    """
 
-    def __init__(self, ws, values=None):
-        self.ws = ws
-        self.values = values
-        self.fill: dict[tuple[int, int], tuple[int, int]] = {}
-        for rng in ws.merged_cells.ranges:
-            top = (rng.min_row, rng.min_col)
-            for r in range(rng.min_row, rng.max_row + 1):
-                for c in range(rng.min_col, rng.max_col + 1):
-                    if (r, c) != top:
-                        self.fill[(r, c)] = top
+def _text(grid: Grid, row: int, col: int) -> str:
+    """Whitespace-free text of a cell for label matching; never raises."""
+    try:
+        return _clean(_raw(grid, row, col))
+    except ValueParseError:
+        return _clean(grid.ws.cell(row=row, column=col).value)
 
-    def raw(self, row: int, col: int) -> Any:
-        cell = self.ws.cell(row=row, column=col)
-        v = cell.value
-        if cell.data_type != "f" and not (isinstance(v, str) and v.startswith("=")):
-            return v
-        text = v if isinstance(v, str) else str(getattr(v, "text", v) or "")
-        if not text.startswith("="):
-            text = "=" + text
-        if _is_typed_text(text):
-            return text
-        cached = self.values.cell(row=row, column=col).value if self.values is not None else None
-        if cached is None:
-            raise ValueParseError(text, "是公式但没有缓存的计算结果，请在 Excel 中打开、重新计算并保存后重试")
-        return cached
 
-    def text(self, row: int, col: int) -> str:
-        """Whitespace-free text of a cell for label matching; never raises."""
-        try:
-            return _clean(self.raw(row, col))
-        except ValueParseError:
-            return _clean(self.ws.cell(row=row, column=col).value)
-
-    def number_format(self, row: int, col: int) -> str:
-        return self.ws.cell(row=row, column=col).number_format or ""
-
-    def filled_text(self, row: int, col: int) -> str:
-        """Like ``text``, with merged ranges filled from their top-left cell."""
-        r, c = self.fill.get((row, col), (row, col))
-        return self.text(r, c)
+def _filled_text(grid: Grid, row: int, col: int) -> str:
+    """Like ``_text``, with merged ranges read as their top-left cell."""
+    return _text(grid, *grid.origin(row, col))
 
 
 def _coord(row: int, col: int) -> str:
@@ -231,20 +213,18 @@ def _match_label(text: str, labels: tuple[str, ...]) -> bool:
     return any(text == lab or (text.startswith(lab) and len(text) <= len(lab) + 6) for lab in labels)
 
 
-def _find_header(grid: _Grid, labels: dict[str, tuple[str, ...]], must: tuple[str, ...],
+def _find_header(grid: Grid, labels: dict[str, tuple[str, ...]], must: tuple[str, ...],
                  start: int = 1) -> tuple[int, dict[str, int]] | None:
-    ws = grid.ws
-    last_row = min(ws.max_row, start + SCAN_ROWS)
-    for r in range(start, last_row + 1):
-        cols: dict[str, int] = {}
-        for c in range(1, ws.max_column + 1):
-            text = grid.text(r, c)
-            if not text:
-                continue
+    def field_of(r: int, c: int, found: dict[str, int]) -> str | None:
+        text = _text(grid, r, c)
+        if text:
             for key, labs in labels.items():
-                if key not in cols and _match_label(text, labs):
-                    cols[key] = c
-                    break
+                if key not in found and _match_label(text, labs):
+                    return key
+        return None
+
+    for r in range(start, min(grid.max_row, start + SCAN_ROWS) + 1):
+        cols = grid.label_columns(r, field_of)
         if all(k in cols for k in must):
             return r, cols
     return None
@@ -268,9 +248,9 @@ def _read_number(value: Any) -> Decimal | None:
         raise ValueParseError(value, "不是数字") from exc
 
 
-def _read_rate(grid: _Grid, row: int, col: int) -> Decimal | None:
+def _read_rate(grid: Grid, row: int, col: int) -> Decimal | None:
     """A typed completion/execution rate as a fraction (see the module docstring)."""
-    value = grid.raw(row, col)
+    value = _raw(grid, row, col)
     if value is None:
         return None
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -290,27 +270,26 @@ def _read_rate(grid: _Grid, row: int, col: int) -> Decimal | None:
     return v.quantity / 100 if v.quantity > 10 else v.quantity
 
 
-def _sheet_year(grid: _Grid) -> int | None:
-    ws = grid.ws
-    for r in range(1, min(ws.max_row, 6) + 1):
-        for c in range(1, ws.max_column + 1):
-            m = re.search(r"(\d{4})年度", grid.text(r, c))
+def _sheet_year(grid: Grid) -> int | None:
+    for r in range(1, min(grid.max_row, 6) + 1):
+        for c in range(1, grid.max_col + 1):
+            m = re.search(r"(\d{4})年度", _text(grid, r, c))
             if m:
                 return int(m.group(1))
     return None
 
 
-def _find_label_row(grid: _Grid, label: str, start: int, stop: int, max_col: int) -> tuple[int, int] | None:
+def _find_label_row(grid: Grid, label: str, start: int, stop: int, max_col: int) -> tuple[int, int] | None:
     for r in range(start, stop + 1):
         for c in range(1, max_col + 1):
-            if grid.text(r, c).startswith(label):
+            if _text(grid, r, c).startswith(label):
                 return r, c
     return None
 
 
-def _right_value(grid: _Grid, row: int, col: int) -> str:
-    for c in range(col + 1, grid.ws.max_column + 1):
-        text = grid.text(row, c)
+def _right_value(grid: Grid, row: int, col: int) -> str:
+    for c in range(col + 1, grid.max_col + 1):
+        text = _text(grid, row, c)
         if text:
             return text
     return ""
@@ -324,7 +303,6 @@ def _pct(rate: Decimal | None) -> str:
 
 def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetError]) -> ProjectResult:
     title = ws.title
-    grid = _Grid(ws, values)
     problems: list[SheetError] = []
 
     def fail(cell: str | None, message: str) -> None:
@@ -334,17 +312,18 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     if too_big:
         errors.append(SheetError(title, None, too_big))
         raise _SheetFailed
+    grid = Grid(ws, values)
 
     header = _find_header(grid, INDICATOR_LABELS, REQUIRED_INDICATOR)
     if header is None:
-        last = _coord(min(ws.max_row, SCAN_ROWS), max(ws.max_column, 1))
+        last = _coord(min(grid.max_row, SCAN_ROWS), max(grid.max_col, 1))
         errors.append(SheetError(title, f"A1:{last}",
                                  "未找到指标表头行（应有「三级指标」「权重」「目标值」「业绩值」「指标得分」等列），该表未评分"))
         raise _SheetFailed
     hrow, cols = header
     year = _sheet_year(grid)
 
-    where = _find_label_row(grid, "项目名称", 1, hrow, ws.max_column)
+    where = _find_label_row(grid, "项目名称", 1, hrow, grid.max_col)
     project = _right_value(grid, *where) if where else ""
     project = project or title
 
@@ -353,7 +332,7 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     funds_row = None
     if funds is not None and funds[0] < hrow:
         frow, fcols = funds
-        found = _find_label_row(grid, "年度资金总额", frow + 1, hrow - 1, ws.max_column)
+        found = _find_label_row(grid, "年度资金总额", frow + 1, hrow - 1, grid.max_col)
         if found:
             funds_row = found[0]
     if funds_row is None:
@@ -361,16 +340,16 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     else:
         budget = spent = fweight = None
         try:
-            budget = _read_number(grid.raw(funds_row, fcols["budget"]))
+            budget = _read_number(_raw(grid, funds_row, fcols["budget"]))
         except ValueParseError as exc:
             fail(_coord(funds_row, fcols["budget"]), f"全年预算数不是数字：{exc}")
         try:
-            spent = _read_number(grid.raw(funds_row, fcols["spent"]))
+            spent = _read_number(_raw(grid, funds_row, fcols["spent"]))
         except ValueParseError as exc:
             fail(_coord(funds_row, fcols["spent"]), f"全年执行数不是数字：{exc}")
         if "weight" in fcols:
             try:
-                fweight = _read_number(grid.raw(funds_row, fcols["weight"]))
+                fweight = _read_number(_raw(grid, funds_row, fcols["weight"]))
             except ValueParseError as exc:
                 fail(_coord(funds_row, fcols["weight"]), f"分值不是数字：{exc}")
         fweight = fweight if fweight is not None else config.execution_weight
@@ -382,7 +361,7 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
                 fail(_coord(funds_row, fcols["rate"]), f"执行率无法识别：{exc}")
         score_cell = _coord(funds_row, fcols["score"])
         try:
-            score_typed = _read_number(grid.raw(funds_row, fcols["score"]))
+            score_typed = _read_number(_raw(grid, funds_row, fcols["score"]))
         except ValueParseError as exc:
             score_typed = None
             fail(score_cell, f"预算执行得分不是数字：{exc}")
@@ -394,12 +373,12 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     label_cols = [c for c in (cols.get("level1"), cols.get("level2"), cols["name"]) if c]
     first_col = min([1, *label_cols])
     carry: tuple[str | None, str | None] = (None, None)
-    while r <= ws.max_row:
-        row_texts = [grid.text(r, c) for c in range(first_col, cols["name"] + 1)]
+    while r <= grid.max_row:
+        row_texts = [_text(grid, r, c) for c in range(first_col, cols["name"] + 1)]
         if any(t in ("总分", "合计", "总计") or t.startswith("总分") for t in row_texts):
             total_row = r
             break
-        if grid.text(r, cols["name"]) == "" and grid.text(r, cols["weight"]) == "":
+        if _text(grid, r, cols["name"]) == "" and _text(grid, r, cols["weight"]) == "":
             r += 1
             continue
         ind = _read_indicator(ws, grid, r, cols, title, project, year, config, fail, carry)
@@ -442,16 +421,16 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     if total_row is not None:
         total_cell = _coord(total_row, cols["score"])
         try:
-            old_total = _read_number(grid.raw(total_row, cols["score"]))
+            old_total = _read_number(_raw(grid, total_row, cols["score"]))
         except ValueParseError:
             old_total = None
-            total_flags.append(f"表中原总分「{grid.text(total_row, cols['score'])}」不是数字，已替换")
+            total_flags.append(f"表中原总分「{_text(grid, total_row, cols['score'])}」不是数字，已替换")
         if old_total is not None and old_total != total:
             total_flags.append(f"表中原总分 {rules.format_points(old_total)} 与计算的 {total} 不一致，已替换")
         weights_sum = sum((i.weight for i in indicators), Decimal(0)) + fweight
         declared = None
         try:
-            declared = _read_number(grid.raw(total_row, cols["weight"]))
+            declared = _read_number(_raw(grid, total_row, cols["weight"]))
         except ValueParseError:
             pass
         if declared is not None and declared != weights_sum:
@@ -463,19 +442,19 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     )
 
 
-def _read_indicator(ws, grid: _Grid, r: int, cols: dict[str, int], title: str, project: str, year: int | None,
+def _read_indicator(ws, grid: Grid, r: int, cols: dict[str, int], title: str, project: str, year: int | None,
                     config: rules.SelfEvalConfig, fail,
                     carry: tuple[str | None, str | None] = (None, None)) -> IndicatorResult | None:
     ok = True
-    level1 = (grid.filled_text(r, cols["level1"]) or None) if "level1" in cols else None
-    level2 = (grid.filled_text(r, cols["level2"]) or None) if "level2" in cols else None
-    name = grid.filled_text(r, cols["name"])
+    level1 = (_filled_text(grid, r, cols["level1"]) or None) if "level1" in cols else None
+    level2 = (_filled_text(grid, r, cols["level2"]) or None) if "level2" in cols else None
+    name = _filled_text(grid, r, cols["name"])
     # level cells left blank (not merged) below their first row belong to the row above
     level1 = level1 or carry[0]
     level2 = level2 or (carry[1] if level1 == carry[0] else None)
     wcoord = _coord(r, cols["weight"])
     try:
-        weight = _read_number(grid.raw(r, cols["weight"]))
+        weight = _read_number(_raw(grid, r, cols["weight"]))
     except ValueParseError as exc:
         fail(wcoord, f"权重不是数字：{exc}")
         return None
@@ -483,12 +462,12 @@ def _read_indicator(ws, grid: _Grid, r: int, cols: dict[str, int], title: str, p
         fail(wcoord, "权重为空或为负数")
         ok = False
     try:
-        target = parse_value(grid.raw(r, cols["target"]), year=year)
+        target = parse_value(_raw(grid, r, cols["target"]), year=year)
     except ValueParseError as exc:
         fail(_coord(r, cols["target"]), f"目标值{exc}")
         return None
     try:
-        actual = parse_value(grid.raw(r, cols["actual"]), year=year)
+        actual = parse_value(_raw(grid, r, cols["actual"]), year=year)
     except ValueParseError as exc:
         fail(_coord(r, cols["actual"]), f"业绩值{exc}")
         return None
@@ -500,7 +479,7 @@ def _read_indicator(ws, grid: _Grid, r: int, cols: dict[str, int], title: str, p
 
     rule_coord = _coord(r, cols["rule"]) if "rule" in cols else None
     try:
-        rule = rules.normalise_rule(grid.text(r, cols["rule"])) if "rule" in cols else None
+        rule = rules.normalise_rule(_text(grid, r, cols["rule"])) if "rule" in cols else None
     except rules.RuleError as exc:
         fail(rule_coord, str(exc))
         return None
@@ -550,7 +529,7 @@ def _read_indicator(ws, grid: _Grid, r: int, cols: dict[str, int], title: str, p
     flags.extend(score.flags)
     score_coord = _coord(r, cols["score"])
     try:
-        old = _read_number(grid.raw(r, cols["score"]))
+        old = _read_number(_raw(grid, r, cols["score"]))
     except ValueParseError:
         old = None
     if old is not None and old != score.points:

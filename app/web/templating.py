@@ -6,10 +6,11 @@ from flask import request, url_for
 from flask_login import current_user
 
 from app.extensions import get_db
-from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS, STAGE_KINDS
+from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS
+from app.services.stages import stage_label
 from app.timefmt import fmt_dt, fmt_input
 
-# (role, label, endpoint) in menu order; blueprints of later workflows add theirs with add_nav.
+# (role, label, endpoint); each blueprint adds its entries with add_nav when its routes are imported.
 NAV: list[tuple[str, str, str]] = []
 
 
@@ -59,9 +60,8 @@ def init_templating(app) -> None:
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["dt_input"] = fmt_input
     app.jinja_env.filters["score"] = fmt_score
-    app.jinja_env.globals.update(
-        ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, STAGE_KINDS=STAGE_KINDS, LEADER_RANKS=LEADER_RANKS
-    )
+    app.jinja_env.filters["stage_label"] = stage_label
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, LEADER_RANKS=LEADER_RANKS)
 
     @app.context_processor
     def inject():

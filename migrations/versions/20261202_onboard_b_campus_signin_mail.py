@@ -3,7 +3,7 @@ login_session.via and .cas_ticket (how a session signed in; CAS single sign-out)
 (replacing the ``emailed`` flag: an e-mailed notice becomes "sent").
 
 Revision ID: 11ce467eda49
-Revises: e643c0af85e6
+Revises: 772d34b33438
 Create Date: 2026-12-02 14:18:45.906157
 
 """
@@ -17,7 +17,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '11ce467eda49'
-down_revision: str | None = 'e643c0af85e6'
+down_revision: str | None = '772d34b33438'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,46 +6,27 @@ submits, sees the receipt; the same code cannot vote again. The app is served fr
 (werkzeug) on a file SQLite database, as ../shared/stack.md describes.
 """
 
-import os
 import re
-import shutil
-import threading
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.builders.browser import serving
 
-CHROMIUM = os.environ.get("KPI_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def served(tmp_path):
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
-    pytest.importorskip("playwright.sync_api")
-    from sqlmodel import Session, SQLModel
-    from werkzeug.serving import make_server
+def served(e2e_app):
+    from sqlmodel import Session
 
-    from app import create_app
     from app.extensions import db
     from app.services import voting
-    from config import TestConfig
-    from tests import factories as f
+    from tests.builders import factories as f
 
-    class Cfg(TestConfig):
-        DATABASE_URL = f"sqlite:///{tmp_path / 'e2e.db'}"
-        WTF_CSRF_ENABLED = True
-        INSTANCE_PATH = str(tmp_path / "instance")
-        UPLOAD_FOLDER = str(tmp_path / "uploads")
-
-    app = create_app(Cfg)
+    app = e2e_app
     voting.forget_context()
     with app.app_context():
-        engine = db.engine
-        SQLModel.metadata.create_all(engine)
-        with Session(engine, expire_on_commit=False) as s:
+        with Session(db.engine, expire_on_commit=False) as s:
             colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
             depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
             cycle = f.cycle(s)  # default rules: at most 30 % 优秀 per category → 1 of 5, 1 of 4
@@ -53,25 +34,8 @@ def served(tmp_path):
             voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=2, batch="e2e")
             s.commit()
             codes = [e.code for e in voting.codes_of_batch(s, cycle.id, "e2e")]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "codes": codes, "colleges": colleges,
-           "depts": depts, "app": app}
-    server.shutdown()
-    thread.join(5)
-    db.engine_for(Cfg.DATABASE_URL).dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
-                              args=FLAGS)
-        yield b
-        b.close()
+    with serving(app) as base:
+        yield {"base": base, "codes": codes, "colleges": colleges, "depts": depts, "app": app}
 
 
 def _phone(browser):

@@ -2,17 +2,17 @@
 sign in through the campus directory (a real slapd) on the login page; sign in through the CAS
 stand-in and out again (the stand-in's back-channel logout ends the product session); the
 office sends itself a test message from 系统设置 and sees it sent by the mail job (aiosmtpd).
-The app is served from a thread on a file SQLite database, as in test_ballot_browser.py.
+The app is served from a thread on a file SQLite database (tests/builders/browser.py).
 """
 
 import os
-import threading
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
-from tests import campus_servers as cs
-from tests.e2e.test_ballot_browser import CHROMIUM, FLAGS, browser  # noqa: F401  (the browser fixture)
+from tests.builders import campus as cs
+from tests.builders.browser import browser_app, require_chromium, serving
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("KPI_E2E_SCREENSHOTS")  # a folder to keep screenshots in, for looking at them
@@ -20,50 +20,33 @@ SHOTS = os.environ.get("KPI_E2E_SCREENSHOTS")  # a folder to keep screenshots in
 
 @pytest.fixture
 def serve(tmp_path):
-    import shutil
+    """``serve(**config) -> (app, base)``: the app with two accounts (the office, and 张三 with
+    工号 T2001, a reporter of 教务处), served from a thread until the test ends."""
+    require_chromium()
+    from sqlmodel import Session
 
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip("chromium is not installed (make test installs Debian's chromium package)")
-    pytest.importorskip("playwright.sync_api")
-    from sqlmodel import Session, SQLModel
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.extensions import db
-    from config import TestConfig
-    from tests import factories as f
+    from tests.builders import factories as f
 
-    running = []
+    stack = ExitStack()
 
     def start(**config):
-        attrs = {"DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}", "WTF_CSRF_ENABLED": True,
-                 "INSTANCE_PATH": str(tmp_path / "instance"), "UPLOAD_FOLDER": str(tmp_path / "uploads"), **config}
-        app = create_app(type("Cfg", (TestConfig,), attrs))
-        with app.app_context():
-            SQLModel.metadata.create_all(db.engine)
-            with Session(db.engine, expire_on_commit=False) as s:
-                office = f.user(s, "office", roles=["office"])
-                office.display_name, office.email = "目标办王老师", "office@example.edu"
-                unit = f.unit(s, "教务处", "department")
-                zs = f.user(s, "zs_jwc", roles=[{"role": "reporter", "unit_id": unit.id}])
-                zs.display_name, zs.employee_no = "张三", "T2001"
-                s.add_all([office, zs])
-                s.commit()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread, attrs["DATABASE_URL"]))
-        return app, f"http://127.0.0.1:{server.server_port}"
+        app = browser_app(tmp_path, **config)
+        with app.app_context(), Session(db.engine, expire_on_commit=False) as s:
+            office = f.user(s, "office", roles=["office"])
+            office.display_name, office.email = "目标办王老师", "office@example.edu"
+            unit = f.unit(s, "教务处", "department")
+            zs = f.user(s, "zs_jwc", roles=[{"role": "reporter", "unit_id": unit.id}])
+            zs.display_name, zs.employee_no = "张三", "T2001"
+            s.add_all([office, zs])
+            s.commit()
+        return app, stack.enter_context(serving(app))
 
-    yield start
-
-    for server, thread, url in running:
-        server.shutdown()
-        thread.join(5)
-        db.engine_for(url).dispose()
+    with stack:
+        yield start
 
 
-def _page(browser):  # noqa: F811
+def _page(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     return ctx, ctx.new_page()
 
@@ -84,7 +67,7 @@ def _sessions(app):
         return s.exec(select(LoginSession)).all()
 
 
-def test_sign_in_through_the_campus_directory(serve, browser, slapd):  # noqa: F811
+def test_sign_in_through_the_campus_directory(serve, browser, slapd):
     app, base = serve(LDAP_URL=slapd.url, LDAP_BASE_DN=cs.BASE_DN, LDAP_BIND_DN=cs.SERVICE_DN,
                       LDAP_BIND_PASSWORD=cs.SERVICE_PW, LDAP_STARTTLS=True, LDAP_CA_FILE=str(slapd.certs.ca))
     ctx, page = _page(browser)
@@ -108,7 +91,7 @@ def test_sign_in_through_the_campus_directory(serve, browser, slapd):  # noqa: F
     ctx.close()
 
 
-def test_sign_in_and_out_through_cas(serve, browser, cas_server):  # noqa: F811
+def test_sign_in_and_out_through_cas(serve, browser, cas_server):
     app, base = serve(CAS_URL=cas_server.url)
     ctx, page = _page(browser)
     page.goto(f"{base}/login")
@@ -148,7 +131,7 @@ def test_sign_in_and_out_through_cas(serve, browser, cas_server):  # noqa: F811
     ctx.close()
 
 
-def test_the_office_sends_itself_a_test_message(serve, browser, smtp_server):  # noqa: F811
+def test_the_office_sends_itself_a_test_message(serve, browser, smtp_server):
     app, base = serve(**smtp_server.config())
     ctx, page = _page(browser)
     page.goto(f"{base}/login")

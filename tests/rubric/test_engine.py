@@ -6,8 +6,7 @@ import pytest
 
 from app.rubric import Override, Unit, award_decision, compute, grade, load_scheme
 from app.rubric.synthetic import synthetic_cycle
-
-from .rubric_seed import seed
+from tests.builders.seed import seed
 
 
 def scheme(quota=1, fail_rule=None, normalisation="scale"):

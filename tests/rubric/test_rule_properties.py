@@ -7,8 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.rubric.rules import Field, get_rule
-
-from .rubric_seed import seed
+from tests.builders.seed import seed
 
 S = seed()
 LEAVES = [leaf for cat in S.categories for root in cat.indicators for leaf in root.leaves()]

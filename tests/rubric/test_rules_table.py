@@ -6,8 +6,7 @@ import pytest
 
 from app.rubric.numbers import q2
 from app.rubric.rules import check_ballot, democratic_score, get_rule, leader_score, normalise
-
-from .rubric_seed import seed
+from tests.builders.seed import seed
 
 S = seed()
 

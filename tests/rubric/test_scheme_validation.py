@@ -5,8 +5,7 @@ import copy
 import pytest
 
 from app.rubric import SchemeInvalid, load_scheme, validate_scheme
-
-from .rubric_seed import seed_dict
+from tests.builders.seed import seed_dict
 
 
 def mini(**over):
@@ -140,12 +139,9 @@ def test_seed_mutations_are_caught():
 
 
 def test_unreadable_points_deep_below_a_reduced_group_is_reported_not_raised():
-    import json
-    from pathlib import Path
-
     from app.rubric.scheme import validate_scheme
 
-    data = json.loads((Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json").read_text("utf-8"))
+    data = seed_dict()
 
     def groups(node):
         for child in node.get("children") or []:

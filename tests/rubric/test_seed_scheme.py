@@ -9,8 +9,7 @@ import pytest
 from app.rubric import compute, dump_scheme, load_scheme, validate_scheme
 from app.rubric.engine import Unit
 from app.rubric.rules import get_rule
-
-from .rubric_seed import seed, seed_dict
+from tests.builders.seed import seed, seed_dict
 
 S = seed()
 DOC = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "lianyungang-2018-comprehensive-target-assessment.txt"

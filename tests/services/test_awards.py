@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -8,7 +9,9 @@ from app.models import AuditEntry
 from app.models.award import AwardVote
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import awards as svc
-from tests import factories as f
+from app.services.schemes import SchemeUnavailable
+from tests.builders import factories as f
+from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):
@@ -21,7 +24,7 @@ def world(session):
     rep = f.user(session, "rep", roles=[{"role": "reporter", "unit_id": u1.id}])
     office = f.user(session, "off", roles=["office"])
     members = [f.user(session, f"g{i}", roles=["group"]) for i in range(5)]
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return session, cycle, (u1, u2), rep, office, members
 
@@ -102,11 +105,17 @@ def test_majority_awarded_and_public_list(world):
 
 def test_scheme_share_is_used(world):
     s, cycle, (u1, _), rep, office, members = world
-    cycle.scheme_data = {"award": {"type": "majority", "share": 0.6, "text": "同意票超过成员总数60%"},
-                         "grading": {"vetoes": []}}
-    s.add(cycle)
-    # an invalid snapshot falls back to the default rule
-    assert svc.award_rule(cycle)[0] == svc.DEFAULT_SHARE
+    # a scheme without wording: the wording is made from its share
+    assert svc.award_rule(cycle) == (Decimal("0.5"), "领导小组成员过半数同意")
+    cycle.scheme_data = {**small_scheme(), "award": {"type": "majority", "share": 0.6, "text": "同意票超过成员总数60%"}}
+    assert svc.award_rule(cycle) == (Decimal("0.6"), "同意票超过成员总数60%")
+    # an invalid snapshot, or none, is refused with a clear message instead of a default rule
+    cycle.scheme_data = {**small_scheme(), "award": {"type": "majority", "share": 1.5}}
+    with pytest.raises(SchemeUnavailable, match="考核方案快照有误"):
+        svc.award_rule(cycle)
+    cycle.scheme_data = {}
+    with pytest.raises(SchemeUnavailable, match="尚未指定考核方案"):
+        svc.award_rule(cycle)
 
 
 def test_one_vote_per_member_constraint(world):

@@ -4,7 +4,9 @@ from sqlmodel import select
 from app.models import AuditEntry
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import eligibility as svc
-from tests import factories as f
+from app.services.schemes import SchemeUnavailable
+from tests.builders import factories as f
+from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):
@@ -17,7 +19,7 @@ def world(session):
     rep = f.user(session, "rep", roles=[{"role": "reporter", "unit_id": u1.id}])
     office = f.user(session, "off", roles=["office"])
     member = f.user(session, "g1", roles=["group"])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return session, cycle, (u1, u2), rep, office, member
 
@@ -31,10 +33,14 @@ def submit(s, cycle, rep, unit_id, **kw):
 
 def test_source_vetoes_are_the_fallback(world):
     s, cycle, *_ = world
-    texts = [t for _, t in svc.veto_conditions(cycle)]
+    texts = [t for _, t in svc.veto_conditions(cycle)]  # the scheme lists no vetoes
     assert len(texts) == 4 and texts[1] == "出现较严重的安全责任事故的"
-    cycle.scheme_data = {"grading": {"vetoes": [{"key": "x", "text": "自定义情形"}]}}
+    data = small_scheme()
+    cycle.scheme_data = {**data, "grading": {**data["grading"], "vetoes": [{"key": "x", "text": "自定义情形"}]}}
     assert svc.veto_conditions(cycle) == [("x", "自定义情形")]
+    cycle.scheme_data = {}
+    with pytest.raises(SchemeUnavailable, match="尚未指定考核方案"):
+        svc.veto_conditions(cycle)
 
 
 def test_apply_decide_and_contract(world):

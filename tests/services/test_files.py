@@ -8,9 +8,8 @@ import pytest
 
 from app.models.award import AttachedFile
 from app.services import ServiceError, attachments, files
-from tests import factories as f
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
 
 
 def _zip(*names: str) -> bytes:

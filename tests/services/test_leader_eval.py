@@ -7,7 +7,8 @@ from app.models import AuditEntry
 from app.models.leader import LeaderRating, LeaderRatingChange
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, stages
 from app.services import leader_eval as svc
-from tests import factories as f
+from tests.builders import factories as f
+from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):
@@ -21,7 +22,7 @@ def world(session):
     p1 = f.user(session, "p1", roles=[{"role": "leader", "leader_rank": "principal"}])
     p2 = f.user(session, "p2", roles=[{"role": "leader", "leader_rank": "principal"}])
     d1 = f.user(session, "d1", roles=[{"role": "leader", "leader_rank": "deputy"}])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return session, cycle, units, (p1, p2, d1)
 

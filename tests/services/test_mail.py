@@ -13,8 +13,8 @@ from app.jobs import load_jobs, run_job
 from app.models import Notice
 from app.models.base import utcnow
 from app.services import mail, notices
-from tests import campus_servers as cs
-from tests import factories as f
+from tests.builders import campus as cs
+from tests.builders import factories as f
 
 
 @contextmanager

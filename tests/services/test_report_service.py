@@ -7,13 +7,20 @@ from sqlmodel import select
 
 from app.models import AuditEntry, Notice, Stage
 from app.models.base import utcnow
+from app.rubric.scheme import load_scheme
 from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports
-from tests.services.test_report_fixtures import World
+from tests.builders.report_world import World, small_scheme
 
 
 @pytest.fixture
 def w(session):
     return World(session)
+
+
+def test_small_scheme_is_valid():
+    scheme = load_scheme(small_scheme())
+    assert [c.key for c in scheme.categories] == ["college", "department"]
+    assert scheme.indicator("B2").applies_to == ("二级学院",)
 
 
 def test_leaves_follow_subtype_and_inherit_owner(session, w):

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from app.models import AuditEntry, Cycle, Scheme, StageOverride
 from app.services import ServiceError, schemes
 from app.sheets.scheme import export_scheme
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def _count(session) -> int:

@@ -2,7 +2,6 @@
 
 import io
 import json
-from pathlib import Path
 
 import openpyxl
 from sqlmodel import func, select
@@ -10,8 +9,7 @@ from sqlmodel import func, select
 from app.models import Scheme
 from app.services import schemes
 from app.sheets.scheme import export_scheme
-
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
+from tests.builders.seed import SEED
 
 
 def _run(app, *args):

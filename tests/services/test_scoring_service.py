@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from app.models import AuditEntry, Stage
 from app.models.base import utcnow
-from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports, scoring
+from app.services import PermissionDenied, ServiceError, StageClosed, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput
-from tests.services.test_report_fixtures import World
+from tests.builders.report_world import World
 
 
 @pytest.fixture
@@ -120,6 +120,40 @@ def test_cross_unit_rule_is_provisional_until_all_units_are_in(session, w):
     assert scores[(w.c2.id, "B2")].points == scores[(w.c1.id, "B2")].points == Decimal("1.50")
 
 
+def _row_points(session, cycle, unit, code):
+    """The points of indicator ``code`` in ``unit``'s result row."""
+    from app.models.result import ResultRow
+
+    row = session.exec(select(ResultRow).where(ResultRow.unit_id == unit.id)).one()
+    stack = list(row.detail["indicators"])
+    while stack:
+        node = stack.pop()
+        if node["code"] == code:
+            return Decimal(node["points"])
+        stack.extend(node.get("children") or [])
+    raise AssertionError(f"{code} not in the result row of {unit.name}")
+
+
+def test_preview_of_a_cross_unit_cell_is_the_result_rows_score(session, w):
+    """The scorer's preview and the result row take a cross-unit rule's population from the same
+    rule: the 二级学院 of the category (继续教育学院 does not take part in B2's average)."""
+    from app.services import results
+
+    report(session, w, w.c1, w.tb1, {"B2": {"funds": "100"}})
+    report(session, w, w.c2, w.tb2, {"B2": {"funds": "50"}})
+    report(session, w, w.c3, w.tb3, {"B1": {"trainees": "10", "students": "1000"}})
+    keys = {str(w.kjc.id)}
+    cell = CellInput(w.c2.id, "B2", {"funds": "80"}, {"funds": "财务到账凭证核实为80万元"}, 0)
+    shown = scoring.preview(session, owner_keys=keys, cycle=w.cycle, cell=cell)
+    # average of 100 and 80 is 90: 80 ≥ 70 % of it, below it → 1 point; c1 is above and first → 2
+    assert shown.points == Decimal("1.00") and not shown.provisional
+    scoring.save_cell(session, actor_id=w.pf_kjc.id, owner_keys=keys, cycle=w.cycle, cell=cell)
+    results.refresh(session, cycle=w.cycle)
+    assert _row_points(session, w.cycle, w.c2, "B2") == shown.points
+    scores = scoring.indicator_scores(session, w.cycle)
+    assert _row_points(session, w.cycle, w.c1, "B2") == scores[(w.c1.id, "B2")].points == Decimal("2.00")
+
+
 def test_preview_does_not_save(session, w):
     keys = {str(w.jwc.id)}
     res = scoring.preview(session, owner_keys=keys, cycle=w.cycle,
@@ -169,7 +203,7 @@ def test_contract_shapes(session, w):
     from app.rubric.engine import Unit as EUnit
     from app.rubric.engine import compute
 
-    scheme = reports.cycle_scheme(w.cycle)
+    scheme = schemes.cycle_scheme(w.cycle)
     units = [EUnit(str(u.id), u.name, u.category, u.subtype) for u in (w.c1, w.c2, w.c3, w.jwc, w.zzb, w.kjc)]
-    result = compute(scheme, units, scoring.engine_facts(session, w.cycle))
+    result = compute(scheme, units, {(str(uid), code): fx for (uid, code), fx in facts.items()})
     assert result.units[str(w.c1.id)].indicator("B1").points == Decimal("2.00")

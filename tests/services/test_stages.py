@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.models import AuditEntry, Stage, StageOverride
 from app.models.base import utcnow
 from app.services import ServiceError, StageClosed, StaleData, stages
-from tests import factories as f
+from tests.builders import factories as f
 
 NOW = utcnow()
 H = timedelta(hours=1)

@@ -9,7 +9,7 @@ from app.jobs.targets import remind_target_checkpoints
 from app.models import Notice
 from app.models.base import utcnow
 from app.services import targets
-from tests import factories as f
+from tests.builders import factories as f
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "targets" / "xuzhou_2022_targets.xlsx"
 

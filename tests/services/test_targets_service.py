@@ -11,37 +11,15 @@ from sqlmodel import func, select
 
 from app.models import AuditEntry
 from app.models.targets import TargetActual, TargetEvidence, TargetTableRecord, TargetTableVersion
-from app.rubric.targets import TargetRow, TargetTable
-from app.rubric.values import parse_value
 from app.services import PermissionDenied, ServiceError, StaleData
 from app.services import targets as svc
 from app.sheets.selfeval import score_workbook
-from app.sheets.targets import read_target_workbook, write_target_workbook
-from tests import factories as f
+from app.sheets.targets import read_target_workbook
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.targets import small_workbook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def small_table(unit="机电工程学院", year=2026, rows=None) -> TargetTable:
-    """Five indicators of the kinds the sources use (quantity, =%, ceiling, level, satisfaction)."""
-    spec = rows or [
-        ("产出", "数量指标", "社会培训", "≥5000人次", "≥10000人次"),
-        ("过程", "预算执行", "预算执行率", "=45%", "=100%"),
-        ("过程", "预算执行", "“三公经费”变动率", "≤0%", "≤0%"),
-        ("决策", "制度", "预算管理制度健全性", "健全", "健全"),
-        ("满意度", "服务对象满意度", "学生满意度", "≥90%", "≥90%"),
-    ]
-    out = []
-    for i, (l1, l2, name, half, full) in enumerate(spec, start=1):
-        out.append(TargetRow(level1=l1, level2=l2, level3=name, function=None, key_work=None, name=name,
-                             half_year=parse_value(half, year=year), full_year=parse_value(full, year=year),
-                             position=i))
-    return TargetTable(unit=unit, project=None, year=year, layout="levels", rows=tuple(out))
-
-
-def small_workbook(**kw) -> bytes:
-    return write_target_workbook(small_table(**kw))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from app.models import Stage
 from app.models.base import utcnow
 from app.models.voting import Ballot, RaterGroup, Receipt, RollEntry
 from app.services import ServiceError, StageClosed, stages, voting
-from tests import factories as f
+from tests.builders import factories as f
 
 
 @pytest.fixture
@@ -338,10 +338,9 @@ def test_own_unit_is_left_out_for_codes_and_accounts(hall, engine):
     s.commit()
     v = voting.voter_for_user(engine, hall.cycle.id, u.id)
     assert v.unit_id == hall.depts[1].id
-    import app.web.vote.routes  # noqa: F401  (registers the provider)
-    from app.jobs.reminders import PENDING
+    from app.services.stage_kinds import pending_people
 
-    assert PENDING["democratic"](s, hall.cycle) == {u.id}
+    assert pending_people(s, hall.cycle, "democratic") == {u.id}
 
 
 def test_tally_counts_scores_and_checks(hall, engine):

@@ -11,7 +11,7 @@ from openpyxl.chart import BarChart
 from app import charts
 from app.services import results
 from app.sheets.results import build_workbook
-from tests.services.test_results_case import case  # noqa: F401  (fixture)
+from tests.builders.results_case import case  # noqa: F401  (fixture)
 
 
 def _cents(v) -> Decimal:
@@ -72,3 +72,16 @@ def test_svg_helper_escapes_and_scales():
     assert "<polyline" in line and "第1名" in line
     stacked = str(charts.stacked_bars([("单位", [10, 100, 20])], [("民主", None), ("目标", None), ("领导", None)]))
     assert stacked.count("<rect") == 3 + 3  # legend swatches + segments
+
+
+def test_charts_round_as_the_scores_do():
+    """Half-up to two decimals, as app.rubric.numbers.q2 (0.125 is 0.13 in the tables too)."""
+    from app.rubric.numbers import fmt
+
+    assert fmt(Decimal("0.125")) == "0.13"
+    bar = str(charts.bar_chart([("甲", Decimal("0.125"))], max_value=1))
+    assert ">0.13<" in bar and "0.12" not in bar
+    line = str(charts.line_chart([("2018", Decimal("0.125")), ("2019", Decimal("2.675"))], max_value=4))
+    assert ">0.13<" in line and ">2.68<" in line
+    stacked = str(charts.stacked_bars([("单位", [Decimal("0.1"), Decimal("0.025")])], [("民主", None), ("目标", None)]))
+    assert ">0.13</text>" in stacked and "目标 0.03" in stacked

@@ -7,18 +7,17 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.rubric.rules import RULES
+from app.rubric.rules import RULES, param_lines
 from app.rubric.scheme import dump_scheme, load_scheme
 from app.sheets.scheme import INDICATOR_COLUMNS, export_scheme, import_scheme
+from tests.builders.seed import SEED
 
-SEED = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
 COL = {key: openpyxl.utils.get_column_letter(i) for i, (_, key) in enumerate(INDICATOR_COLUMNS, start=1)}
 
 
@@ -83,6 +82,12 @@ def test_workbook_has_the_four_sheets_and_the_rule_catalog(seed, seed_xlsx):
     for name, rule in RULES.items():
         assert name in help_text and rule.label in help_text
     assert "缺少参数" not in help_text and "每次扣分（必填）" in help_text
+    rows = {row[0].value: row for row in wb["说明"].iter_rows() if row[0].value in RULES}
+    assert set(rows) == set(RULES)
+    for name, rule in RULES.items():  # each rule's row lists its declared parameters, nested keys indented
+        cell = rows[name][2].value
+        for depth, pname, text in param_lines(rule.parameters):
+            assert "　　" * depth + ("· " if depth else "") + f"{pname}：{text}" in cell.split("\n"), (name, pname)
     ws = wb["指标"]
     r = _row_of(ws, "B07")
     assert ws[f"{COL['rule']}{r}"].value == "多项扣分"

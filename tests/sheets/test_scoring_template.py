@@ -13,8 +13,8 @@ from app.services import ServiceError, reports, scoring
 from app.services.scoring import CycleScoring, ImportRefused
 from app.sheets.safety import UnsafeWorkbook
 from app.sheets.scoring import TemplateError, build_template, read_template
-from tests import factories as f
-from tests.services.test_report_fixtures import World
+from tests.builders import factories as f
+from tests.builders.report_world import World
 
 
 @pytest.fixture

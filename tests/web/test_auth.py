@@ -5,7 +5,7 @@ import re
 from sqlmodel import select
 
 from app.models import AuditEntry, LoginSession, User
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def test_password_is_stored_as_argon2id(session):

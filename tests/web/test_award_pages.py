@@ -5,9 +5,9 @@ from sqlmodel import select
 from app.models import AuditEntry
 from app.models.award import AttachedFile, AwardApplication, AwardVote, ExcellenceApplication, Veto
 from app.services import stages
-from tests import factories as f
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.report_world import small_scheme
 
 
 def setup(session):
@@ -17,7 +17,7 @@ def setup(session):
     f.user(session, "boss", roles=["office"])
     for i in range(3):
         f.user(session, f"g{i}", roles=["group"])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return cycle, u1, u2
 
@@ -180,3 +180,14 @@ def test_public_link_listed(client, session):
     setup(session)
     assert "突出贡献奖获奖单位" in client.get("/public/").get_data(as_text=True) or \
         "突出贡献奖获奖单位" in client.get("/").get_data(as_text=True)
+
+
+def test_veto_page_without_a_scheme_says_so(client, session):
+    """The veto conditions come from the cycle's scheme: without one the page says why it cannot
+    be shown instead of offering conditions from nowhere."""
+    setup(session)
+    bare = f.cycle(session, name="无方案周期")
+    session.commit()
+    as_user(client, "boss")
+    r = client.get(f"/award/office/cycles/{bare.id}/excellence")
+    assert r.status_code == 409 and "尚未指定考核方案" in r.get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""CAS 3.0 sign-in against the stand-in server (``tests.cas_standin``, real HTTP on loopback):
+"""CAS 3.0 sign-in against the stand-in server (``tests.builders.cas_standin``, real HTTP on loopback):
 redirect with the service address, ticket validation at /p3/serviceValidate, matching by 工号,
 refused tickets, back-channel single sign-out, logout through CAS."""
 
@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.extensions import db as database
 from app.models import LoginSession, LoginThrottle, User
-from tests import factories as f
+from tests.builders import factories as f
 
 SERVICE = "http://localhost/login/cas"
 
@@ -101,7 +101,7 @@ def test_refused_tickets_sign_nobody_in_and_count_against_the_address(app_factor
 
 
 def test_a_cas_outage_leaves_local_sign_in_working(app_factory):
-    from tests.campus_servers import free_port
+    from tests.builders.campus import free_port
 
     flask_app = app_factory(CAS_URL=f"http://127.0.0.1:{free_port()}/cas/")
     _arrange(flask_app)

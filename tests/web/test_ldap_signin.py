@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import select
 
 from app.models import LoginSession, LoginThrottle
-from tests import campus_servers as cs
-from tests import factories as f
+from tests.builders import campus as cs
+from tests.builders import factories as f
 
 PATTERN = f"uid={{username}},ou=people,{cs.BASE_DN}"
 

@@ -2,7 +2,8 @@ from sqlmodel import select
 
 from app.models.leader import LeaderRating, LeaderSheet
 from app.services import stages
-from tests import factories as f
+from tests.builders import factories as f
+from tests.builders.report_world import small_scheme
 
 
 def setup(session):
@@ -11,7 +12,7 @@ def setup(session):
     f.user(session, "d1", roles=[{"role": "leader", "leader_rank": "deputy"}])
     f.user(session, "boss", roles=["office"])
     f.user(session, "rep", roles=[{"role": "reporter", "unit_id": units[0].id}])
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.scheme(session, small_scheme()))
     session.commit()
     return cycle, units
 
@@ -97,12 +98,13 @@ def test_who_may_see_what(client, session):
 
 def test_home_task_and_reminder_provider(client, session):
     cycle, units = setup(session)
-    from app.jobs.reminders import PENDING
+    from app.services.leader_eval import pending_leaders
+    from app.services.stage_kinds import KINDS, pending_people
 
     f.login(client, "p1")
     assert "为各单位评分" in client.get("/").get_data(as_text=True)
-    assert "leader" in PENDING
+    assert KINDS["leader"].pending is pending_leaders
     p1 = session.exec(select(LeaderSheet)).first()
     assert p1 is None
-    pending = PENDING["leader"](session, cycle)
+    pending = pending_people(session, cycle, "leader")
     assert len(pending) == 2

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from app.models import AuditEntry, Cycle, RoleMembership, Stage, StageOverride, Unit, User
 from app.services import stages
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def _office(client, session):

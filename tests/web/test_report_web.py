@@ -10,10 +10,9 @@ from sqlmodel import select
 
 from app.models import AuditEntry
 from app.models.report import Evidence, SelfReport
-from tests import factories as f
-from tests.services.test_report_fixtures import World
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.report_world import World
 
 
 @pytest.fixture
@@ -253,10 +252,12 @@ def test_closed_stage_locks_the_page(client, session, w):
     assert session.exec(select(Evidence)).all() == []
 
 
-def test_reminder_providers_are_registered(app, session, w):
-    from app.jobs.reminders import PENDING, pending_people
+def test_reminders_find_pending_reporters_and_scorers(app, session, w):
+    from app.services import reports, scoring
+    from app.services.stage_kinds import KINDS, pending_people
 
-    assert "self_report" in PENDING and "scoring" in PENDING
+    assert KINDS["self_report"].pending is reports.pending_reporters
+    assert KINDS["scoring"].pending is scoring.pending_scorers
     people = pending_people(session, w.cycle, "self_report")
     assert {w.tb1.id, w.tb2.id} <= people and w.pf_jwc.id not in people
     assert w.pf_jwc.id in pending_people(session, w.cycle, "scoring")

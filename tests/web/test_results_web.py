@@ -17,8 +17,8 @@ from app.models import AuditEntry, Stage
 from app.models.base import utcnow
 from app.models.result import Objection, ResultOverride, ResultRow, ResultSet
 from app.services import results
-from tests import factories as f
-from tests.services.test_results_case import build_case
+from tests.builders import factories as f
+from tests.builders.results_case import build_case
 
 
 @pytest.fixture

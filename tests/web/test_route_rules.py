@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from app.models import ROLE_LABELS, Unit
 from app.security import PUBLIC, SIGNED_IN
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def _rules(app):

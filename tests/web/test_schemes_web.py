@@ -1,6 +1,7 @@
 """The office's scheme pages: list, version page, Excel download, upload refused or accepted,
 the scheme of a cycle not started; other roles are refused."""
 
+import html
 import io
 import re
 
@@ -8,9 +9,10 @@ import openpyxl
 from sqlmodel import func, select
 
 from app.models import Cycle, Scheme
+from app.rubric.rules import RULES, param_lines
 from app.services import schemes
 from app.sheets.scheme import import_scheme
-from tests import factories as f
+from tests.builders import factories as f
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -46,12 +48,12 @@ def test_other_roles_and_anonymous_are_refused(client, session):
     f.user(session, "rep", roles=["group", {"role": "reporter", "unit_id": u.id}], unit_id=u.id)
     session.commit()
     for url in ("/office/schemes/", f"/office/schemes/{scheme.id}", f"/office/schemes/{scheme.id}/excel",
-                "/office/schemes/import"):
+                "/office/schemes/import", "/office/schemes/rules"):
         r = client.get(url)
         assert r.status_code == 302 and "/login" in r.headers["Location"], url
     f.login(client, "rep")
     for url in ("/office/schemes/", f"/office/schemes/{scheme.id}", f"/office/schemes/{scheme.id}/excel",
-                "/office/schemes/import"):
+                "/office/schemes/import", "/office/schemes/rules"):
         assert client.get(url).status_code == 403, url
     assert _upload(client, b"x").status_code == 403
     assert client.post(f"/office/schemes/{scheme.id}/assign", data={"cycle_id": "1"}).status_code == 403
@@ -70,6 +72,21 @@ def test_list_and_version_page(client, session):
     assert "多项扣分" in page and "适用：" in page and "基础课教学部满分 48" in page
     assert 'name="viewport"' in page  # the base layout, readable on phones
     assert client.get("/office/schemes/99999").status_code == 404
+
+
+def test_rule_catalogue_page_shows_the_declared_parameters(client, session):
+    scheme = _office(client, session)
+    page = html.unescape(client.get("/office/schemes/rules").get_data(as_text=True))
+    for name, rule in RULES.items():
+        assert f'id="rule-{name}"' in page and rule.label in page
+        for _, pname, text in param_lines(rule.parameters):
+            assert f"<code>{pname}</code> {text}" in page, (name, pname)
+    assert "无参数" in page  # budget_execution
+    # the version page links each indicator's rule to its parameters; the list and upload pages to the catalogue
+    detail = client.get(f"/office/schemes/{scheme.id}").get_data(as_text=True)
+    assert 'href="/office/schemes/rules#rule-deduction_items"' in detail
+    assert 'href="/office/schemes/rules"' in client.get("/office/schemes/").get_data(as_text=True)
+    assert 'href="/office/schemes/rules"' in client.get("/office/schemes/import").get_data(as_text=True)
 
 
 def test_download_is_the_scheme(client, session):

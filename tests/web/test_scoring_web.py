@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from app.models.score import ScoreEntry
 from app.services import reports
-from tests import factories as f
-from tests.services.test_report_fixtures import World
+from tests.builders import factories as f
+from tests.builders.report_world import World
 
 
 @pytest.fixture
@@ -108,3 +108,32 @@ def test_scorer_home_task(client, session, w):
     f.login(client, "pf_zzb")
     html = client.get("/").get_data(as_text=True)
     assert "党委组织部负责指标的目标考核评分（已完成 0/3）" in html
+
+
+def test_pages_say_when_the_cycle_has_no_usable_scheme(client, session, w):
+    """No snapshot: the scoring and report pages say so and show no indicators; an invalid
+    snapshot is never hidden: the page names the problem (409) and nothing is shown from it."""
+    from app.models import Cycle
+
+    bare = f.cycle(session, name="无方案周期")
+    session.commit()
+    f.login(client, "office")
+    html = client.get(f"/scoring/cycles/{bare.id}").get_data(as_text=True)
+    assert "本周期尚未指定考核方案，没有指标可评分" in html
+    client.post("/logout")
+    f.login(client, "tb1")
+    html = client.get(f"/report/cycles/{bare.id}/units/{w.c1.id}").get_data(as_text=True)
+    assert "本周期尚未指定考核方案，暂无指标" in html
+
+    cycle = session.get(Cycle, w.cycle.id)
+    broken = dict(cycle.scheme_data)
+    broken["normalisation"] = "sometimes"
+    cycle.scheme_data = broken
+    session.commit()
+    r = client.get(f"/report/cycles/{cycle.id}/units/{w.c1.id}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "考核方案快照有误" in html and "A1 教学运行" not in html
+    client.post("/logout")
+    f.login(client, "pf_jwc")
+    r = client.get(f"/scoring/cycles/{cycle.id}/owners/{w.jwc.id}")
+    assert r.status_code == 409 and "考核方案快照有误" in r.get_data(as_text=True)

@@ -8,7 +8,7 @@ from app.extensions import db as database
 from app.models import AuditEntry, Notice, User
 from app.models.base import utcnow
 from app.services import mail
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def _office(flask_app, email="office@example.edu"):

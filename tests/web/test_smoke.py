@@ -1,4 +1,4 @@
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def test_login_page_renders(client):

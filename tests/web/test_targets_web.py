@@ -13,8 +13,9 @@ from app.models import AuditEntry
 from app.models.targets import TargetActual, TargetEvidence, TargetTableRecord
 from app.sheets.selfeval import score_workbook
 from app.sheets.targets import read_target_workbook
-from tests import factories as f
-from tests.services.test_targets_service import PDF, small_workbook
+from tests.builders import factories as f
+from tests.builders.files import PDF
+from tests.builders.targets import small_workbook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "targets"
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.models import LoginThrottle
 from app.models.voting import Ballot, Receipt, RollEntry
 from app.services import ServiceError, stages, voting
-from tests import factories as f
+from tests.builders import factories as f
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 

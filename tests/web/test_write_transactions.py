@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.extensions import write_bind
 from app.models import Unit
-from tests import factories as f
+from tests.builders import factories as f
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from app.extensions import get_db
 from app.models import Unit
 from app.models.award import AttachedFile, AwardApplication, ExcellenceApplication, Veto
 from app.security import PUBLIC, allow
-from app.services import ServiceError, attachments, files, stages, tasks
+from app.services import ServiceError, attachments, files, inputs, org, stages, tasks
 from app.services import awards as award_svc
 from app.services import eligibility as elig_svc
 from app.web.common import EXPIRED, attempt, cycle_or_404, fail, flash_form_errors, get_or_404
@@ -24,7 +24,6 @@ add_nav("office", "突出贡献奖初审", "award.office_index")
 add_nav("office", "评优资格与否决", "award.office_excellence_index")
 if ("突出贡献奖获奖单位", "award.public_list") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("突出贡献奖获奖单位", "award.public_list"))
-tasks.STAGE_ACTIONS[("office", "award")] = ("award.office_list", "突出贡献奖申报初审")
 
 
 @tasks.task_provider
@@ -94,7 +93,7 @@ def _award_fields(form) -> dict:
     """What an award application form says, as the award service takes it."""
     return {"title": form.title.data, "level": form.level.data, "achieved_on": form.achieved_on.data,
             "issuer": form.issuer.data, "description": form.description.data,
-            "links": elig_svc.parse_links(form.links.data)}
+            "links": inputs.parse_links(form.links.data)}
 
 
 @bp.route("/")
@@ -186,7 +185,7 @@ def excellence(cycle_id: int, unit_id: int):
             app_ = elig_svc.submit_application(
                 dbs, actor_id=current_user.id, actor_units=_my_units(), cycle=cycle, unit_id=unit_id,
                 condition=form.condition.data, title=form.title.data, description=form.description.data,
-                links=elig_svc.parse_links(form.links.data),
+                links=inputs.parse_links(form.links.data),
                 expected_version=_version(form) if existing else None)
             _attach_files(dbs, form.files, "excellence", app_.id, cycle.id)
         except ServiceError as exc:
@@ -238,7 +237,7 @@ def file_delete(file_id: int):
     try:
         kind = "deliberation" if row.owner == "veto" else "award"
         if row.owner == "veto":
-            elig_svc._require_vetoes_writable(dbs, row.cycle_id)
+            elig_svc.require_vetoes_writable(dbs, row.cycle_id)
         else:
             stages.require_open(dbs, row.cycle_id, kind)
             owner = dbs.get(AwardApplication if row.owner == "award" else ExcellenceApplication, row.owner_id)
@@ -324,11 +323,8 @@ def office_excellence_index():
 
 
 def _veto_form(dbs, cycle) -> VetoForm:
-    from sqlmodel import select
-
     form = VetoForm()
-    form.unit_id.choices = [(u.id, u.name) for u in dbs.exec(select(Unit).where(Unit.active == True)  # noqa: E712
-                                                             .order_by(Unit.category, Unit.position, Unit.id))]
+    form.unit_id.choices = [(u.id, u.name) for u in org.active_units(dbs)]
     form.condition.choices = elig_svc.veto_conditions(cycle) + [(elig_svc.OTHER, "其他（请说明）")]
     return form
 
@@ -338,10 +334,12 @@ def _veto_form(dbs, cycle) -> VetoForm:
 def office_excellence(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    return _excellence_page(dbs, cycle, "award/office_excellence.html", veto_form=_veto_form(dbs, cycle))
+    return excellence_page(dbs, cycle, "award/office_excellence.html", veto_form=_veto_form(dbs, cycle))
 
 
-def _excellence_page(dbs, cycle, template: str, **extra):
+def excellence_page(dbs, cycle, template: str, **extra):
+    """The excellence applications and vetoes of ``cycle`` with their forms and files, rendered
+    with ``template`` (the office's page here, the leadership group's in ``app.web.group``)."""
     apps = elig_svc.applications(dbs, cycle)
     decide_forms = {}
     for a, _ in apps:
@@ -370,7 +368,7 @@ def veto_new(cycle_id: int):
         try:
             veto = elig_svc.record_veto(dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
                                         condition=form.condition.data, other_text=form.other_text.data,
-                                        reason=form.reason.data, links=elig_svc.parse_links(form.links.data))
+                                        reason=form.reason.data, links=inputs.parse_links(form.links.data))
             _attach_files(dbs, form.files, "veto", veto.id, cycle.id)
         except ServiceError as exc:
             fail(exc)

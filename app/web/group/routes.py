@@ -9,7 +9,7 @@ from app.security import allow
 from app.services import attachments, stages, tasks
 from app.services import awards as award_svc
 from app.web.award.forms import DecideForm, VoteForm
-from app.web.award.routes import _excellence_page
+from app.web.award.routes import excellence_page
 from app.web.common import EXPIRED, attempt, cycle_or_404, flash_form_errors, get_or_404, to_current_cycle
 from app.web.templating import add_nav
 
@@ -31,15 +31,6 @@ def group_task(dbs, identity, cycle, timeline) -> list:
     mine = sum(1 for a in apps if identity.id in votes.get(a.id, {}))
     return [tasks.Task(title="评审突出贡献奖申报", detail=f"{cycle.name} · 已表决 {mine}/{len(apps)} 项", due=state.until,
                        link=url_for("group.awards", cycle_id=cycle.id), done=mine == len(apps))]
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["award"] = award_svc.pending_members
-
-
-_register_reminders()
 
 
 @bp.route("/")
@@ -95,7 +86,7 @@ def excellence_index():
 def excellence(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    return _excellence_page(dbs, cycle, "group/excellence.html")
+    return excellence_page(dbs, cycle, "group/excellence.html")
 
 
 __all__ = ["DecideForm"]

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from app.extensions import db, get_db
 from app.security import allow
-from app.services import ServiceError, stages, tasks
+from app.services import ServiceError, org, stages, tasks
 from app.services import leader_eval as svc
 from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -15,7 +15,6 @@ from .forms import SheetForm
 
 add_nav("leader", "领导班子评价", "leader.index")
 add_nav("office", "领导评价进度", "leader.office_index")
-tasks.STAGE_ACTIONS[("office", "leader")] = ("leader.office_progress", "查看领导班子评价进度")
 
 
 @tasks.task_provider
@@ -26,21 +25,12 @@ def leader_task(dbs, identity, cycle, timeline) -> list:
     if state is None or not state.is_open:
         return []
     sheet = svc.sheet_of(dbs, cycle.id, identity.id)
-    total = len(svc.active_units(dbs))
+    total = len(org.active_units(dbs))
     rated = len(svc.ratings_of(dbs, sheet))
     done = bool(sheet and sheet.finished)
     return [tasks.Task(title="为各单位评分（领导班子评价）", detail=f"{cycle.name} · 已评 {rated}/{total} 个单位"
                        + ("，已标记完成" if done else ""), due=state.until, done=done,
                        link=url_for("leader.rate", cycle_id=cycle.id))]
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["leader"] = svc.pending_leaders
-
-
-_register_reminders()
 
 
 def report_links(cycle_id: int, units) -> dict[int, str]:
@@ -79,7 +69,7 @@ def index():
 def rate(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    units = svc.active_units(dbs)
+    units = org.active_units(dbs)
     sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
     form = SheetForm()
     errors: dict[int, str] = {}
@@ -134,6 +124,6 @@ def office_progress(cycle_id: int):
     closed = svc.stage_closed(dbs, cycle)
     means = svc.unit_means(dbs, cycle) if closed else None
     history = svc.rating_history(dbs, cycle) if closed and request.args.get("history") else None
-    unit_names = {u.id: u.name for u in svc.active_units(dbs)}
+    unit_names = {u.id: u.name for u in org.active_units(dbs)}
     return render_template("leader/office.html", cycle=cycle, state=state, closed=closed,
                            progress=svc.progress(dbs, cycle), means=means, history=history, unit_names=unit_names)

@@ -129,7 +129,8 @@ def stage_times(cycle_id: int, stage_id: int):
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     attempt(stages.set_stage_times, dbs, actor_id=current_user.id, stage=stage, opens_at=from_local(form.opens_at.data),
             closes_at=from_local(form.closes_at.data), reminder_hours=hours,
-            expected_version=int(form.version.data or 0), ok=f"已保存「{stage.label}」的时间。")
+            expected_version=int(form.version.data or 0),
+            ok=f"已保存「{stages.stage_label(stage.kind)}」的时间。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -145,7 +146,8 @@ def stage_override(cycle_id: int):
         flash_form_errors(form)
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     attempt(stages.override_stage, dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
-            reason=form.reason.data, until=from_local(form.until.data), ok=f"「{stage.label}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
+            reason=form.reason.data, until=from_local(form.until.data),
+            ok=f"「{stages.stage_label(stage.kind)}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -196,10 +198,7 @@ def unit_edit(unit_id: int):
 
 # ---------------------------------------------------------------- users
 def _unit_choices(category: str | None = None):
-    q = select(Unit).where(Unit.active == True)  # noqa: E712
-    if category:
-        q = q.where(Unit.category == category)
-    return [(u.id, u.name) for u in get_db().exec(q.order_by(Unit.category, Unit.position, Unit.id))]
+    return [(u.id, u.name) for u in org.active_units(get_db(), category)]
 
 
 @bp.route("/users")

@@ -8,7 +8,7 @@ from app.services import stages
 
 from . import bp
 
-# Links that later workflows add to the public front page: (label, endpoint, kwargs-builder)
+# Links on the public front page, (label, endpoint): each blueprint appends its own when imported.
 PUBLIC_LINKS: list[tuple[str, str]] = []
 
 

@@ -1,9 +1,5 @@
-"""Forms of the self-report pages.
-
-NOTE: this file (and ``__init__.py``) were deleted by accident by a test-runner script of the
-leader/award engineer and were rebuilt from how ``routes.py`` and the templates use them;
-please check them against your original.
-"""
+"""Forms of the self-report pages: evidence (a file or a link), the office's return and
+withdrawal of publication. The draft itself is posted as plain fields (see ``routes.py``)."""
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField

@@ -9,8 +9,8 @@ from app.extensions import db, get_db
 from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS, Evidence, SelfReport
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, StaleData, evidence, files, reports
-from app.services.tasks import STAGE_ACTIONS, Task, task_provider
+from app.services import ServiceError, StaleData, evidence, files, reports, schemes
+from app.services.tasks import Task, task_provider
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, stage_state, to_current_cycle
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
@@ -20,7 +20,6 @@ from .forms import EvidenceForm, ReturnForm, UnpublishForm
 
 add_nav("reporter", "自查自评", "report.index")
 add_nav("office", "自查报告", "report.index")
-STAGE_ACTIONS[("office", "self_report")] = ("report.office_list", "跟进各单位自查报告的提交与公示")
 if ("各单位自查报告", "report.public_list") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("各单位自查报告", "report.public_list"))
 
@@ -142,7 +141,7 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
                            editable=editable, corrections=corrections, posted=posted,
                            evidence_form=EvidenceForm(), allowed_types=files.ALLOWED_TYPES,
                            max_mb=files.max_bytes() // (1024 * 1024),
-                           has_scheme=reports.cycle_scheme(cycle) is not None)
+                           has_scheme=schemes.has_scheme(cycle))
 
 
 @bp.route("/report/cycles/<int:cycle_id>/units/<int:unit_id>/autosave", methods=["POST"])
@@ -382,12 +381,3 @@ def report_tasks(dbs, identity, cycle, timeline) -> list[Task]:
                         urgent=bool(r and r.status == "returned"),
                         link=url_for("report.edit", cycle_id=cycle.id, unit_id=uid)))
     return out
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["self_report"] = reports.pending_reporters
-
-
-_register_reminders()

@@ -20,7 +20,6 @@ from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, objections, results, stages
-from app.services.tasks import STAGE_ACTIONS
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
@@ -32,9 +31,6 @@ add_nav("office", "考核结果", "results.index")
 add_nav("group", "考核结果", "results.index")
 if ("考核结果公示", "results.public") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("考核结果公示", "results.public"))
-STAGE_ACTIONS[("group", "deliberation")] = ("results.sheet", "审议考核结果")
-STAGE_ACTIONS[("office", "deliberation")] = ("results.sheet", "计算、审议并定稿考核结果")
-STAGE_ACTIONS[("office", "publication")] = ("results.objections_page", "公示考核结果并答复异议")
 
 
 def _is(*roles) -> bool:

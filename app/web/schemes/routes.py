@@ -2,7 +2,6 @@
 download, upload of an edited workbook as a new version, and the scheme of a cycle not started."""
 
 import io
-from decimal import Decimal
 from urllib.parse import quote
 
 from flask import flash, redirect, render_template, send_file, url_for
@@ -11,7 +10,7 @@ from sqlmodel import select
 
 from app.extensions import db, get_db
 from app.models import Cycle, Scheme
-from app.rubric.rules import RULES
+from app.rubric.rules import RULES, describe_safely, rule_catalogue
 from app.security import allow
 from app.services import ServiceError, schemes
 from app.web.common import attempt, fail, get_or_404
@@ -39,19 +38,20 @@ def index():
 
 def _node_view(n: dict, depth: int) -> dict:
     rule = RULES.get(n.get("rule") or "")
-    text = ""
-    if rule is not None:
-        try:
-            text = rule.describe(n.get("params") or {}, Decimal(str(n.get("points"))))
-        except Exception:  # a stored scheme is valid; never let one description break the page
-            text = ""
     return {
         "code": n.get("code"), "name": n.get("name"), "points": n.get("points"), "owner": n.get("owner"),
-        "rule_label": rule.label if rule else None, "rule_text": text, "depth": depth,
+        "rule": n.get("rule") if rule else None, "rule_label": rule.label if rule else None,
+        "rule_text": describe_safely(n.get("rule"), n.get("params"), n.get("points")), "depth": depth,
         "applies_to": n.get("applies_to"), "applies_to_units": n.get("applies_to_units"),
         "max_by_subtype": n.get("max_by_subtype") or {}, "description": n.get("description"),
         "notes": n.get("notes"), "children": [_node_view(c, depth + 1) for c in n.get("children") or []],
     }
+
+
+@bp.route("/rules")
+@allow("office")
+def rules():
+    return render_template("schemes/rules.html", catalogue=rule_catalogue())
 
 
 @bp.route("/<int:scheme_id>")

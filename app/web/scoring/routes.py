@@ -10,9 +10,9 @@ from app.models import Cycle, Unit
 from app.models.report import REPORT_SECTIONS
 from app.rubric.numbers import fmt
 from app.security import allow
-from app.services import ServiceError, StaleData, reports, scoring
+from app.services import ServiceError, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
-from app.services.tasks import STAGE_ACTIONS, Task, task_provider
+from app.services.tasks import Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
 from app.web.common import cycle_or_404, fail, stage_state, to_current_cycle
 from app.web.templating import add_nav
@@ -22,7 +22,6 @@ from .forms import ImportForm
 
 add_nav("scorer", "目标考核评分", "scoring.index")
 add_nav("office", "目标考核评分", "scoring.index")
-STAGE_ACTIONS[("office", "scoring")] = ("scoring.cycle", "跟进目标考核评分进度，为目标办负责的指标评分")
 
 
 def _owner_or_404(cycle: Cycle, key: str, *, edit: bool = False):
@@ -57,7 +56,7 @@ def cycle(cycle_id: int):
         return redirect(url_for("scoring.grid", cycle_id=cyc.id, key=next(iter(visible))))
     return render_template("scoring/cycle.html", cycle=cyc, owners=visible, mine=mine, by_owner=by_owner,
                            by_unit=by_unit, units=ctx.units, state=stage_state(cyc, "scoring"),
-                           has_scheme=reports.cycle_scheme(cyc) is not None)
+                           has_scheme=schemes.has_scheme(cyc))
 
 
 @bp.route("/cycles/<int:cycle_id>/owners/<key>")
@@ -232,12 +231,3 @@ def scoring_tasks(dbs, identity, cycle, timeline) -> list[Task]:
                         detail=f"{cycle.name} · 目标考核评分", due=state.until, done=p.finished,
                         link=url_for("scoring.grid", cycle_id=cycle.id, key=k)))
     return out
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["scoring"] = scoring.pending_scorers
-
-
-_register_reminders()

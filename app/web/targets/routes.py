@@ -15,14 +15,13 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from app.extensions import get_db
 from app.models import Unit
 from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
-from app.services import ServiceError, StaleData, files
+from app.services import ServiceError, StaleData, files, org
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
@@ -68,7 +67,8 @@ def _ctx(rec: TargetTableRecord) -> dict:
 
 
 def _active_units() -> list[Unit]:
-    return list(get_db().exec(select(Unit).where(Unit.active == True).order_by(Unit.position, Unit.id)))  # noqa: E712
+    """The active units by position (across categories), as the target tables list them."""
+    return sorted(org.active_units(get_db()), key=lambda u: (u.position, u.id))
 
 
 def _xlsx(data: bytes, name: str):

@@ -23,26 +23,15 @@ from app.models import Cycle
 from app.security import PUBLIC, allow, client_ip
 from app.services import ServiceError, StageClosed, voting
 from app.services.accounts import lock_minutes
-from app.services.tasks import STAGE_ACTIONS
 from app.web.public.routes import PUBLIC_LINKS
 
 from . import bp
 
-STAGE_ACTIONS[("voter", "democratic")] = ("vote.account_ballot", "参加民主测评（投票）")
 if ("民主测评结果与回执码", "vote.results") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("民主测评结果与回执码", "vote.results"))
 
 SESSION_KEY = "vote"  # [roll id, cycle id, group key, own unit id] of a code voter
 RECEIPT_KEY = "vote_receipt"
-
-
-def _register_reminders() -> None:
-    from app.jobs.reminders import PENDING
-
-    PENDING["democratic"] = voting.pending_account_voters
-
-
-_register_reminders()
 
 
 @bp.route("/healthz")

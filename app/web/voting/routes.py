@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.extensions import after_commit, db, get_db
 from app.models import Cycle, Unit
 from app.security import allow
-from app.services import ServiceError, voting
+from app.services import ServiceError, org, voting
 from app.services.stages import state_of
 from app.web.common import attempt, cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -50,7 +50,7 @@ def dashboard(cycle_id: int):
     dbs = get_db()
     cycle = _cycle(cycle_id)
     groups = voting.groups_of(dbs, cycle_id)
-    units = list(dbs.exec(select(Unit).where(Unit.active == True).order_by(Unit.category, Unit.position)))  # noqa: E712
+    units = org.active_units(dbs)
     codes_form = CodesForm()
     codes_form.group_id.choices = _group_choices(cycle_id)
     codes_form.unit_id.choices = [(0, "（不限定，所有单位都评）")] + [(u.id, u.name) for u in units]

@@ -1,11 +1,12 @@
 """Small builders for test data, going through the same services the product uses."""
 
+import copy
 import itertools
 from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from app.models import Stage, Unit, User
+from app.models import Scheme, Stage, Unit, User
 from app.models.base import utcnow
 from app.services import accounts, org, stages
 
@@ -28,6 +29,14 @@ def user(s: Session, username: str | None = None, roles=(), unit_id: int | None 
             role_dicts.append(r)
     return accounts.create_user(s, actor_id=None, username=username, display_name=username, password=PASSWORD,
                                 unit_id=unit_id, roles=role_dicts, must_change_password=kw.get("must_change", False))
+
+
+def scheme(s: Session, data: dict) -> Scheme:
+    """A scheme version in the database holding ``data`` (a valid scheme dict), for ``cycle(scheme=...)``."""
+    row = Scheme(code=data["key"], version=data["version"], name=data["name"], data=copy.deepcopy(data))
+    s.add(row)
+    s.flush()
+    return row
 
 
 def cycle(s: Session, name: str = "2018-2019学年", open_all: bool = True, scheme=None):

@@ -1,4 +1,4 @@
-"""Shared helpers of the rubric engine tests (the seed scheme, loaded once)."""
+"""The seed scheme (seeds/scheme_lianyungang_2018.json): its path, its JSON, and the loaded scheme (once)."""
 
 import json
 from functools import lru_cache

@@ -1,4 +1,4 @@
-"""A small scheme and a cycle around it, shared by the self-report and scoring tests.
+"""A small scheme and a cycle around it, for the self-report and scoring tests (services, web, sheets).
 
 The scheme exercises the rule kinds the workflows must handle generically: judged points,
 a deduction per occurrence, tiers on a ratio, and a cross-unit rule (relative to the average
@@ -7,8 +7,7 @@ with a rank bonus) that applies to one sub-type only; owners are departments and
 
 from sqlmodel import Session
 
-from app.rubric.scheme import load_scheme
-from tests import factories as f
+from tests.builders import factories as f
 
 
 def small_scheme() -> dict:
@@ -88,9 +87,3 @@ class World:
         self.pf_zzb = f.user(s, "pf_zzb", roles=[{"role": "scorer", "unit_id": self.zzb.id}], unit_id=self.zzb.id)
         self.pf_kjc = f.user(s, "pf_kjc", roles=[{"role": "scorer", "unit_id": self.kjc.id}], unit_id=self.kjc.id)
         s.commit()
-
-
-def test_small_scheme_is_valid():
-    scheme = load_scheme(small_scheme())
-    assert [c.key for c in scheme.categories] == ["college", "department"]
-    assert scheme.indicator("B2").applies_to == ("二级学院",)

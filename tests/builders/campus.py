@@ -1,7 +1,7 @@
 """Real servers for the campus sign-in and e-mail tests, started on loopback in a throw-away
 directory: a certificate authority and a server certificate (openssl), an OpenLDAP server
 (Debian's slapd with its own cn=config), an SMTP server (aiosmtpd) with STARTTLS and AUTH LOGIN.
-The CAS stand-in is in ``tests/cas_standin.py``.
+The CAS stand-in is in ``tests/builders/cas_standin.py``.
 """
 
 import os

@@ -1,0 +1,273 @@
+"""Excel out for budget-performance target tables.
+
+``write_target_workbook(table)`` writes a table in the layout the reader reads (title rows, header, merged
+level cells, borders, widths); reading it back gives the same table.
+
+``write_selfeval_sheet(table, actuals)`` writes the year-end 项目支出绩效自评表 (the layout of
+../shared/fixtures/selfeval_2024_blank.xlsx: title, 项目名称 / 主管部门 / 实施单位, the 项目资金
+block with the 年度资金总额 line, 年度总体目标, the indicator header 一级指标 … 偏差原因分析及改进措施
+with level columns merged downward, and the 总分 line).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from app.rubric import selfeval
+from app.rubric.targets import TOTAL_POINTS, TableScore, TargetTable, score_table
+from app.rubric.values import TargetValue
+
+from .reader import FUNCTION_PREFIX
+
+__all__ = ["SELFEVAL_HEADER", "write_selfeval_sheet", "write_target_workbook"]
+
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_BOLD = Font(bold=True)
+
+
+def _put(ws: Worksheet, r: int, c: int, value: object, *, align: Alignment = _CENTER, bold: bool = False,
+         border: bool = True) -> Cell:
+    cell = ws.cell(row=r, column=c)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # "=100%" is a value, not a formula
+    cell.alignment = align
+    if border:
+        cell.border = _BORDER
+    if bold:
+        cell.font = _BOLD
+    return cell
+
+
+def _merge_down(ws: Worksheet, first_row: int, col: int, keys: list[tuple]) -> None:
+    """Merge runs of consecutive rows with the same key (the level path up to this column)."""
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            if i - start > 1 and keys[start][-1] is not None:
+                ws.merge_cells(start_row=first_row + start, start_column=col,
+                               end_row=first_row + i - 1, end_column=col)
+            start = i
+
+
+def _number_cell(d: Decimal | None) -> int | float | None:
+    if d is None:
+        return None
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _to_bytes(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_target_workbook(table: TargetTable) -> bytes:
+    """The table as an .xlsx in the source layout; ``read_target_workbook`` reads it back unchanged."""
+    rows = list(table.rows)
+    separate_function = any(
+        r.function and not (r.function == r.level2 and FUNCTION_PREFIX.match(r.function)) for r in rows)
+    columns: list[tuple[str, str, int]] = [("level1", "一级指标", 10), ("level2", "二级指标", 18)]
+    if separate_function:
+        columns.append(("function", "职能", 20))
+    if any(r.key_work for r in rows):
+        columns.append(("key_work", "重点工作", 22))
+    if any(r.related_project for r in rows):
+        columns.append(("related_project", "对应项目", 12))
+    columns.append(("level3", "三级指标", 40))
+    if any(r.name != r.level3 for r in rows):
+        columns.append(("name", "指标名称", 36))
+    columns += [("half_year", "半年指标值", 14), ("full_year", "全年指标值", 14)]
+    if any(r.weight is not None for r in rows):
+        columns.append(("weight", "权重", 8))
+    if any(r.rule for r in rows):
+        columns.append(("rule", "评分规则", 20))
+    ncols = len(columns)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "绩效目标表"
+    title = "项目预算绩效目标表" if table.project else "部门整体预算绩效目标表"
+    _put(ws, 1, 1, title, bold=True, border=False).font = Font(bold=True, size=16)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
+    _put(ws, 2, 1, f"{table.year}年度", border=False)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
+    r = 3
+    meta = [("单位名称", table.unit)] + ([("项目名称", table.project)] if table.project else [])
+    for label, value in meta:
+        _put(ws, r, 1, label)
+        _put(ws, r, 2, value, align=_LEFT)
+        for c in range(3, ncols + 1):
+            _put(ws, r, c, None)
+        if ncols > 2:
+            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=ncols)
+        r += 1
+    header_row = r
+    for c, (_, label, width) in enumerate(columns, start=1):
+        _put(ws, header_row, c, label, bold=True)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    first = header_row + 1
+    for i, row in enumerate(rows):
+        for c, (f, _, _) in enumerate(columns, start=1):
+            v: object = getattr(row, f)
+            if isinstance(v, TargetValue):
+                v = v.text if v.text != "" else None
+            elif f == "weight":
+                v = _number_cell(v)
+            _put(ws, first + i, c, v, align=_LEFT if f in ("level3", "name", "rule") else _CENTER)
+    path_fields = ["level1", "level2", "function", "key_work"]
+    for c, (f, _, _) in enumerate(columns, start=1):
+        if f in path_fields:
+            depth = path_fields.index(f) + 1
+            keys = [tuple(getattr(row, p) for p in path_fields[:depth]) for row in rows]
+            _merge_down(ws, first, c, keys)
+    ws.freeze_panes = ws.cell(row=first, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    return _to_bytes(wb)
+
+
+SELFEVAL_HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分",
+                   "指标值设定依据", "上年完成情况", "赋分规则", "佐证资料", "偏差原因分析及改进措施")
+
+
+def _percent_text(rate: Decimal | None) -> str | None:
+    return None if rate is None else selfeval.format_percent(rate)
+
+
+def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
+                         budget: tuple[object, object, object] | None = None,
+                         department: str | None = None,
+                         goals: tuple[str | None, str | None] = (None, None),
+                         evidence: Mapping[int, str] | None = None,
+                         reasons: Mapping[int, str] | None = None,
+                         with_scores: bool = True) -> bytes:
+    """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
+
+    ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
+    (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (分值 10; its 执行率 and
+    得分 are computed with ``selfeval.score_budget_execution``). As in the official layout the
+    indicators share 90 points and the budget line 10: weights are ``targets.row_weights(table,
+    total=90)`` (given weights kept, the rest shared). 完成率 (a number formatted as a
+    percentage, so the score-sheet reader takes it exactly) and 指标得分 come from
+    ``targets.score_table``; ``with_scores=False`` leaves 完成率, 指标得分, 得分 and 总分 empty.
+
+    ``app.sheets.selfeval.score_workbook`` reads the result; it needs the budget line (without
+    ``budget`` it reports the 执行率 as missing) and an actual for every row. 职能 / 重点工作 have no
+    column in this layout and are left out; 三级指标 holds the indicator name.
+    """
+    execution_weight = selfeval.EXECUTION_WEIGHT
+    score: TableScore = score_table(table, actuals, pool=TOTAL_POINTS - execution_weight)
+    evidence = evidence or {}
+    reasons = reasons or {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = (table.project or table.unit)[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))
+    ncols = 14
+    widths = {"A": 8, "B": 10, "C": 12, "D": 28, "E": 8, "F": 14, "G": 14, "H": 10, "I": 10, "J": 10,
+              "K": 10, "L": 16, "M": 10, "N": 30}
+    for col, w in widths.items():
+        ws.column_dimensions[col].width = w
+
+    _put(ws, 1, 1, "项目支出绩效自评表", border=False).font = Font(bold=True, size=16)
+    ws.merge_cells("A1:N1")
+    _put(ws, 2, 1, f"({table.year}年度)", border=False)
+    ws.merge_cells("A2:N2")
+    _put(ws, 3, 1, "项目名称")
+    _put(ws, 3, 2, table.project or table.unit, align=_LEFT)
+    for c in range(3, ncols + 1):
+        _put(ws, 3, c, None)
+    ws.merge_cells("B3:N3")
+    _put(ws, 4, 1, "主管部门")
+    _put(ws, 4, 2, department, align=_LEFT)
+    _put(ws, 4, 7, "实施单位")
+    _put(ws, 4, 8, table.unit, align=_LEFT)
+    for c in (3, 4, 5, 6, *range(9, ncols + 1)):
+        _put(ws, 4, c, None)
+    ws.merge_cells("B4:F4")
+    ws.merge_cells("H4:N4")
+
+    _put(ws, 5, 1, "项目资金（万元）")
+    for c in range(2, ncols + 1):
+        _put(ws, 5, c, None)
+    for c, label in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
+        _put(ws, 5, c, label)
+    for rr in range(6, 9):
+        for c in range(1, ncols + 1):
+            _put(ws, rr, c, None)
+    ws.merge_cells("A5:A8")
+    _put(ws, 6, 2, "年度资金总额")
+    _put(ws, 7, 2, "其中：当年财政拨款")
+    _put(ws, 8, 2, "其他资金")
+    _put(ws, 6, 6, _number_cell(execution_weight))
+    execution_points: Decimal | None = None
+    if budget is not None:
+        start, full, spent = (None if x is None else Decimal(str(x)) for x in budget)
+        for c, x in zip((3, 4, 5), (start, full, spent), strict=True):
+            _put(ws, 6, c, None if x is None else f"{x.quantize(Decimal('0.01'))}")
+        if full and spent is not None:
+            rate = spent / full
+            _put(ws, 6, 7, _percent_text(rate))
+            execution_points = selfeval.score_budget_execution(rate, weight=execution_weight).points
+            if with_scores:
+                _put(ws, 6, 8, str(execution_points))
+
+    _put(ws, 9, 1, "年度总体目标")
+    _put(ws, 9, 2, "预期目标")
+    _put(ws, 9, 8, "实际完成情况")
+    _put(ws, 10, 2, goals[0], align=_LEFT)
+    _put(ws, 10, 8, goals[1], align=_LEFT)
+    for rr in (9, 10):
+        for c in range(1, ncols + 1):
+            if ws.cell(row=rr, column=c).value is None:
+                _put(ws, rr, c, None)
+    for rng in ("A9:A10", "B9:G9", "H9:N9", "B10:G10", "H10:N10"):
+        ws.merge_cells(rng)
+
+    header_row = 11
+    _put(ws, header_row, 1, None)
+    for c, label in enumerate(SELFEVAL_HEADER, start=2):
+        _put(ws, header_row, c, label, bold=True)
+    first = header_row + 1
+    by_pos = {s.position: s for s in score.rows}
+    rows = list(table.rows)
+    for i, row in enumerate(rows):
+        r = first + i
+        s = by_pos[row.position]
+        values = [
+            row.level1, row.level2, row.name, _number_cell(s.weight),
+            s.target.text if s.target is not None else None,
+            s.actual.text if s.actual is not None else None,
+            None, str(s.points) if with_scores and s.scored else None,
+            None, None, row.rule or s.rule, evidence.get(row.position), reasons.get(row.position),
+        ]
+        _put(ws, r, 1, "年度绩效指标完成情况")
+        for c, v in enumerate(values, start=2):
+            _put(ws, r, c, v, align=_LEFT if c in (4, 14) else _CENTER)
+        if with_scores and s.rate is not None:
+            cell = ws.cell(row=r, column=8)
+            cell.value = float(s.rate)
+            cell.number_format = "0.00%"
+    if rows:
+        ws.merge_cells(start_row=first, start_column=1, end_row=first + len(rows) - 1, end_column=1)
+        _merge_down(ws, first, 2, [(row.level1,) for row in rows])
+        _merge_down(ws, first, 3, [(row.level1, row.level2) for row in rows])
+    total_row = first + len(rows)
+    _put(ws, total_row, 1, "总分")
+    for c in range(2, ncols + 1):
+        _put(ws, total_row, c, None)
+    ws.cell(row=total_row, column=5).value = _number_cell(score.max_points + execution_weight)
+    if with_scores and execution_points is not None:
+        ws.cell(row=total_row, column=9).value = str((score.total + execution_points).quantize(Decimal("0.01")))
+    ws.freeze_panes = ws.cell(row=first, column=1)
+    return _to_bytes(wb)
