@@ -108,3 +108,23 @@ def test_home_task_and_reminder_provider(client, session):
     assert p1 is None
     pending = pending_people(session, cycle, "leader")
     assert len(pending) == 2
+
+
+def test_rating_page_shows_submitted_report_summaries(client, session):
+    from app.services import reports
+
+    cycle, units = setup(session)
+    from app.models import User
+
+    reporter = session.exec(select(User).where(User.username == "rep")).one()
+    kw = dict(actor_id=reporter.id, allowed_units={units[0].id}, cycle=cycle, unit=units[0])
+    v = reports.save_draft(session, **kw, texts={"summary": "本年度完成各项重点工作。" * 20}, report_version=0)
+    reports.submit(session, **kw, expected_version=v["report"])
+    reports.save_draft(session, actor_id=None, allowed_units={units[1].id}, cycle=cycle, unit=units[1],
+                       texts={"summary": "草稿不给校领导看"}, report_version=0)
+    session.commit()
+    f.login(client, "p1")
+    page = client.get(f"/leader/cycles/{cycle.id}/ratings").get_data(as_text=True)
+    assert ("本年度完成各项重点工作。" * 20)[:140] + "…" in page
+    assert "草稿不给校领导看" not in page and "（暂无已提交的自查报告）" in page
+    assert f"/public/cycles/{cycle.id}/reports/{units[0].id}" in page

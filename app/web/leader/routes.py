@@ -1,11 +1,11 @@
 """Leader evaluation (领导班子评价): the leaders' rating page and the office's progress page."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db, get_db
 from app.security import allow
-from app.services import ServiceError, org, stages, tasks
+from app.services import ServiceError, org, reports, stages, tasks
 from app.services import leader_eval as svc
 from app.web.common import cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -34,28 +34,18 @@ def leader_task(dbs, identity, cycle, timeline) -> list:
 
 
 def report_links(cycle_id: int, units) -> dict[int, str]:
-    """Links to the units' public self-reports when that page exists."""
-    if "report.public_report" not in current_app.view_functions:
-        return {}
+    """Links to the units' public self-reports."""
     return {u.id: url_for("report.public_report", cycle_id=cycle_id, unit_id=u.id) for u in units}
 
 
 def report_summaries(dbs, cycle_id: int) -> dict[int, str]:
-    """The first lines of each unit's submitted self-report summary, when reports exist."""
-    try:
-        from sqlmodel import select
-
-        from app.models.report import SelfReport
-
-        out = {}
-        for r in dbs.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id)):
-            text = ((r.submitted_texts or {}).get("summary") or "").strip() if r.submitted_at else ""
-            if text:
-                out[r.unit_id] = text[:140] + ("…" if len(text) > 140 else "")
-        return out
-    except Exception:  # the self-report module is another workflow's; its absence must not break this page
-        db.rollback()
-        return {}
+    """The first lines of each unit's submitted self-report summary."""
+    out = {}
+    for unit_id, r in reports.reports_of_cycle(dbs, cycle_id).items():
+        text = ((r.submitted_texts or {}).get("summary") or "").strip() if r.submitted_at else ""
+        if text:
+            out[unit_id] = text[:140] + ("…" if len(text) > 140 else "")
+    return out
 
 
 @bp.route("/")
