@@ -365,7 +365,7 @@ app = create_app()
 with app.app_context(), Session(db.engine) as s:
     cycle = s.exec(select(Cycle)).first()
     counts = voting.ballot_counts(s, cycle)
-    names = voting.policy_for(cycle, s).level_names
+    names = voting.cycle_policy(s, cycle).level_names
     out = {"ballots": len(s.exec(select(Ballot.id)).all()), "receipts": sorted(s.exec(select(Receipt.code)).all()),
            "voted": len(s.exec(select(RollEntry.id).where(RollEntry.voted == True)).all()),
            "counts": [[u, i, sum(g[lv] for g in per.values())] for u, per in counts.items()

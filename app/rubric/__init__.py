@@ -20,6 +20,7 @@ a Rule subclass that declares its ``parameters`` (Param: name, Chinese label, ki
 
 Engine (app.rubric.engine)
     compute(scheme, units, facts, ballots, leader_ratings, *, normalisation=None) -> CycleResult
+    democratic_component(ballot_policy, counts, points) -> ScoreResult   one unit's democratic rating
     grade(scheme, result, *, applications, vetoes, fail_decisions, previous_last, overrides) -> GradingResult
     award_decision(scheme, votes_for, members) -> (bool, str)
     Unit, Override, CycleResult, UnitResult, IndicatorScore, ComponentScore, Normalisation, UnitGrade
@@ -51,6 +52,7 @@ from .engine import (
     UnitResult,
     award_decision,
     compute,
+    democratic_component,
     grade,
 )
 from .leaves import Leaf, ValueRefused, applicable_units, scheme_leaves, score_population
@@ -81,6 +83,7 @@ __all__ = [
     "award_decision",
     "check_ballot",
     "compute",
+    "democratic_component",
     "dump_scheme",
     "fmt",
     "fmt_plain",

@@ -40,7 +40,7 @@ from typing import Any
 from .leaves import applicable_units, score_population
 from .numbers import ZERO, D, fmt, q2
 from .rules import ScoreResult, democratic_score, leader_score, normalise
-from .scheme import Indicator, Scheme
+from .scheme import BallotPolicy, Indicator, Scheme
 
 __all__ = [
     "Unit",
@@ -53,6 +53,7 @@ __all__ = [
     "UnitGrade",
     "GradingResult",
     "compute",
+    "democratic_component",
     "grade",
     "award_decision",
 ]
@@ -214,6 +215,33 @@ def _ballot_groups(b: Mapping | None) -> dict[str, Mapping[str, int]]:
     return dict(b)
 
 
+ALL_BALLOTS = "全部选票"
+
+
+def democratic_component(ballot: BallotPolicy, counts: Mapping | None, points: Decimal | int) -> ScoreResult:
+    """The democratic rating of one unit under ``ballot``: the one computation behind the result
+    row and the office's tally.
+
+    ``counts`` is ``{rater group: {level: count}}`` (or a flat ``{level: count}``). Without group
+    weights the rating is the mean over all ballots, explained as one line (全部选票) with no
+    per-group breakdown; with weights the groups' means are combined by weight and a group with
+    fewer than ``ballot.min_group`` ballots on the unit is listed without its counts
+    (:func:`app.rubric.rules.democratic_score`)."""
+    groups = _ballot_groups(counts)
+    weights = ballot.group_weights
+    if weights:
+        return democratic_score(groups, ballot.levels, points, weights, ballot.group_names,
+                                min_group=ballot.min_group)
+    total: dict[str, int] = {}
+    for per in groups.values():
+        for level, n in per.items():
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                return democratic_score(groups, ballot.levels, points)  # reports the bad count
+            total[level] = total.get(level, 0) + n
+    return democratic_score({"all": total} if total else {}, ballot.levels, points,
+                            group_names={"all": ALL_BALLOTS})
+
+
 def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str], Mapping[str, Any]],
             ballots: Mapping[str, Mapping] | None = None,
             leader_ratings: Mapping[str, Mapping[str, Sequence]] | None = None, *,
@@ -281,8 +309,7 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                     comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, pts, comp.points if policy ==
                                                      "scale" else mx, text, st, prov or st != "ok", roots)
                 elif comp.kind == "democratic":
-                    r = democratic_score(_ballot_groups(ballots.get(u.id)), scheme.ballot.levels, comp.points,
-                                         scheme.ballot.group_weights, scheme.ballot.group_names)
+                    r = democratic_component(scheme.ballot, ballots.get(u.id), comp.points)
                     comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, r.points, comp.points,
                                                      r.explanation, r.status, r.status != "ok" or r.provisional)
                 else:

@@ -46,6 +46,7 @@ Chinese what is wrong; :func:`load_scheme` raises :class:`SchemeInvalid` with th
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -241,12 +242,20 @@ class Category:
 
 @dataclass(frozen=True, eq=False)
 class BallotPolicy:
+    """The rules of the democratic rating: the levels and their values, the 优秀 limit, whether
+    every unit must be rated and the own unit left out, the rater groups with their weights.
+
+    ``min_group`` is not part of the scheme format: a service sets it for a cycle
+    (``dataclasses.replace``) so that explanations list a rater group's counts only when it has
+    at least that many ballots on the unit (0: always)."""
+
     levels: Mapping[str, Decimal]  # ordered: best first
     excellent_level: str = "优秀"
     max_excellent_share: Decimal | None = None
     all_units_required: bool = True
     exclude_own_unit: bool = True
     rater_groups: tuple[tuple[str, str, Decimal | None], ...] = ()  # (key, name, weight)
+    min_group: int = 0
 
     @property
     def group_weights(self) -> dict[str, Decimal] | None:
@@ -256,6 +265,28 @@ class BallotPolicy:
     @property
     def group_names(self) -> dict[str, str]:
         return {k: n for k, n, _ in self.rater_groups}
+
+    @property
+    def level_names(self) -> list[str]:
+        return list(self.levels)
+
+    def excellent_limit(self, n_units: int) -> int | None:
+        """How many of ``n_units`` units one ballot may rate 优秀 (None: no limit)."""
+        if self.max_excellent_share is None:
+            return None
+        return math.floor(self.max_excellent_share * n_units)
+
+    def rule_text(self) -> str:
+        """The rules in one line of Chinese, as the ballot and the tally show them."""
+        parts = ["、".join(f"{n}={fmt(v)}" for n, v in self.levels.items())]
+        if self.max_excellent_share is not None:
+            share = fmt(self.max_excellent_share * 100)
+            parts.append(f"每类单位「{self.excellent_level}」不超过 {share}%（向下取整）")
+        if self.all_units_required:
+            parts.append("每个单位都须评定")
+        if self.exclude_own_unit:
+            parts.append("不评本单位")
+        return "；".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {"levels": [{"name": k, "value": _jsonnum(v)} for k, v in self.levels.items()],
@@ -338,6 +369,10 @@ class Scheme:
                 for n in root.walk():
                     idx[n.code] = (c.key, n)
         object.__setattr__(self, "_index", idx)
+
+    def component_points(self, kind: str) -> dict[str, Decimal]:
+        """``{category key: points}`` of the component of ``kind`` in every category that has one."""
+        return {c.key: comp.points for c in self.categories if (comp := c.component(kind)) is not None}
 
     def category(self, key: str) -> Category:
         for c in self.categories:

@@ -167,15 +167,12 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     ratings = {str(k): v for k, v in (inputs.leader_ratings or {}).items()}
     weights = {str(k): D(v) for k, v in (inputs.group_weights or {}).items()}
     turnout = _turnout_rows(inputs.turnout)
-    names = {**scheme.ballot.group_names, **{t["key"]: t["name"] for t in turnout if t.get("key")}}
-    if weights:
-        # the cycle's rater-group weights (set by the office in the voting module) take the place
-        # of the scheme's defaults; the engine then combines the groups' means with them
-        groups = tuple((k, names.get(k, k), weights.get(k)) for k in dict.fromkeys([*names, *weights]))
-        scheme = dataclasses.replace(scheme, ballot=dataclasses.replace(scheme.ballot, rater_groups=groups))
-    elif names:
-        groups = tuple((k, n, None) for k, n in names.items())
-        scheme = dataclasses.replace(scheme, ballot=dataclasses.replace(scheme.ballot, rater_groups=groups))
+    # the ballot rules the democratic rating is scored with: the scheme's, with the cycle's rater
+    # groups, weights and 优秀 share (the same policy as the office's tally)
+    from .voting import cycle_policy
+
+    scheme = dataclasses.replace(scheme, ballot=cycle_policy(db, cycle))
+    names = scheme.ballot.group_names
     try:
         result = engine.compute(scheme, eunits, facts, ballots, ratings)
     except ValueError as exc:

@@ -29,9 +29,8 @@ def tally_workbook(tally) -> io.BytesIO:
     ws.append([f"有效选票 {tally.ballots} 张，名册已投票 {tally.voted} 人；规则：{tally.policy.rule_text()}"])
     ws.append([])
     header = ["单位", "测评人员类别", *levels, "票数", "平均分", "得分", "满分", "说明"]
-    labels = {"college": "院部", "department": "部门"}
     for cat, rows in tally.by_category.items():
-        ws.append([labels.get(cat, cat)])
+        ws.append([tally.rules.categories.get(cat, cat)])
         ws.cell(ws.max_row, 1).font = Font(bold=True, size=12)
         ws.append(header)
         for c in ws[ws.max_row]:

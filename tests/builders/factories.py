@@ -53,3 +53,40 @@ def cycle(s: Session, name: str = "2018-2019学年", open_all: bool = True, sche
 
 def login(client, username: str, password: str = PASSWORD):
     return client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+
+
+def voting_scheme_data(*, max_excellent_share=0.3, rater_groups=None) -> dict:
+    """A small valid scheme for voting tests: 院部 (democratic 20) and 部门 (democratic 70), one
+    judged indicator each, 优秀/合格/不合格 = 90/70/50, at most 30 % 优秀 per category, rater
+    groups 中层干部 and 教职工代表 without weights."""
+    def category(key, name, subtypes, democratic, target):
+        return {"key": key, "name": name, "subtypes": subtypes, "components": [
+            {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": democratic},
+            {"key": "target", "name": "目标考核", "kind": "target", "points": target, "indicators": [
+                {"code": f"{key[0].upper()}1", "name": "工作目标", "points": target, "rule": "judged",
+                 "params": {}}]},
+            {"key": "leader", "name": "领导班子评价", "kind": "leader", "points": 30,
+             "parts": {"principal": 20, "deputy": 10}, "rating_max": 100}]}
+
+    groups = rater_groups if rater_groups is not None else [{"key": "cadre", "name": "中层干部", "weight": None},
+                                                            {"key": "staff", "name": "教职工代表", "weight": None}]
+    return {
+        "format": "kpi-scheme/1", "key": "test-voting", "version": 1, "name": "测评测试方案", "total_points": 200,
+        "categories": [
+            category("college", "院部", ["二级学院", "基础课教学部", "思想政治教学部", "继续教育学院"], 20, 150),
+            category("department", "部门", ["职能部门"], 70, 100)],
+        "ballot": {"levels": [{"name": "优秀", "value": 90}, {"name": "合格", "value": 70},
+                              {"name": "不合格", "value": 50}],
+                   "excellent_level": "优秀", "max_excellent_share": max_excellent_share,
+                   "all_units_required": True, "exclude_own_unit": True, "rater_groups": groups},
+        "grading": {"quotas": {"college": 2, "department": 3}},
+    }
+
+
+def voting_scheme(s: Session, **kw) -> Scheme:
+    """:func:`voting_scheme_data` stored as a scheme version, for ``cycle(s, scheme=...)``."""
+    data = voting_scheme_data(**kw)
+    scheme = Scheme(code=data["key"], version=data["version"], name=data["name"], data=data)
+    s.add(scheme)
+    s.flush()
+    return scheme

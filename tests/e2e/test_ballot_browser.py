@@ -6,6 +6,7 @@ submits, sees the receipt; the same code cannot vote again. The app is served fr
 (werkzeug) on a file SQLite database, as ../shared/stack.md describes.
 """
 
+import os
 import re
 
 import pytest
@@ -29,13 +30,19 @@ def served(e2e_app):
         with Session(db.engine, expire_on_commit=False) as s:
             colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
             depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
-            cycle = f.cycle(s)  # default rules: at most 30 % 优秀 per category → 1 of 5, 1 of 4
+            cycle = f.cycle(s, scheme=f.voting_scheme(s))  # at most 30 % 优秀 per category → 1 of 5, 1 of 4
             groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
             voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=2, batch="e2e")
+            bare = f.cycle(s, name="2019-2020学年")  # no scheme assigned
+            bare_group = voting.save_group(s, actor_id=None, cycle=bare, key="cadre", name="中层干部", weight=None)
+            voting.issue_codes(s, actor_id=None, cycle=bare, group_id=bare_group.id, count=1, batch="e2e-bare")
+            f.user(s, "office1", roles=["office"])
             s.commit()
             codes = [e.code for e in voting.codes_of_batch(s, cycle.id, "e2e")]
+            bare_code = voting.codes_of_batch(s, bare.id, "e2e-bare")[0].code
     with serving(app) as base:
-        yield {"base": base, "codes": codes, "colleges": colleges, "depts": depts, "app": app}
+        yield {"base": base, "codes": codes, "colleges": colleges, "depts": depts, "app": app,
+               "bare_cycle_id": bare.id, "bare_code": bare_code, "shots": os.environ.get("KPI_E2E_SHOTS")}
 
 
 def _phone(browser):
@@ -117,3 +124,37 @@ def test_without_javascript_the_server_refuses_with_the_reason(served, browser):
     page.locator("#submit").click()
     page.wait_for_selector("#receipt")
     ctx.close()
+
+
+def test_a_cycle_without_a_scheme_tells_the_voter_and_the_office(served, browser):
+    """A slip of a cycle that has no scheme: the phone shows why no ballot can be cast instead of
+    a ballot; the office's page of that cycle says the same and offers no groups from a scheme."""
+    from tests.builders import factories as f
+
+    base, shots = served["base"], served["shots"]
+    ctx = _phone(browser)
+    page = ctx.new_page()
+    page.goto(f"{base}/v#{served['bare_code']}")
+    page.wait_for_selector("#message")
+    assert "不能投票" in page.locator("h1").inner_text()
+    assert "尚未指定考核方案" in page.locator("#message").inner_text()
+    assert page.locator("form#ballot").count() == 0
+    if shots:
+        page.screenshot(path=os.path.join(shots, "no-scheme-phone.png"), full_page=True)
+    ctx.close()
+
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = office.new_page()
+    page.goto(f"{base}/login")
+    page.fill('input[name="username"]', "office1")
+    page.fill('input[name="password"]', f.PASSWORD)
+    page.locator('button[type="submit"]').click()
+    page.wait_for_load_state()
+    page.goto(f"{base}/voting/cycles/{served['bare_cycle_id']}")
+    notice = page.locator("#no-rules")
+    assert "本周期不能进行民主测评投票" in notice.inner_text()
+    assert "尚未指定考核方案" in notice.inner_text()
+    assert page.get_by_text("按方案创建类别").count() == 0
+    if shots:
+        page.screenshot(path=os.path.join(shots, "no-scheme-office.png"), full_page=True)
+    office.close()

@@ -188,3 +188,29 @@ def test_seed_full_cycle_is_consistent():
     # normalised colleges show both raw and scaled values
     tdep = next(u for u in r.units.values() if u.unit.subtype == "基础课教学部")
     assert {n.code for n in tdep.normalisations} == {"B", "K"}
+
+
+def test_democratic_component_one_line_without_weights_and_small_groups_hidden_with_weights():
+    """The democratic rating of one unit under a ballot policy: without weights the mean of all
+    ballots in one line (全部选票); with weights each group's mean by weight, and a group with
+    fewer ballots than ``min_group`` listed without its counts (they still count)."""
+    from dataclasses import replace
+
+    from app.rubric import democratic_component
+
+    ballot = scheme().ballot
+    counts = {"cadre": {"优秀": 5, "合格": 0, "不合格": 0}, "staff": {"优秀": 0, "合格": 0, "不合格": 2}}
+    plain = democratic_component(ballot, counts, 20)
+    assert plain.points == Decimal("15.71")  # (5 × 90 + 2 × 50) / 7 = 78.571… → 20 × 0.78571 = 15.71
+    assert "全部选票：优秀5票，合格0票，不合格2票" in plain.explanation
+    assert "cadre" not in plain.explanation
+    groups = (("cadre", "中层干部", Decimal("0.6")), ("staff", "教职工代表", Decimal("0.4")))
+    weighted = democratic_component(replace(ballot, rater_groups=groups, min_group=5), counts, 20)
+    assert weighted.points == Decimal("14.80")  # 0.6 × 90 + 0.4 × 50 = 74 → 20 × 0.74
+    assert "中层干部：优秀5票，合格0票，不合格0票，平均 90，权重 0.6" in weighted.explanation
+    assert "教职工代表：人数不足5人，明细不显示，权重 0.4" in weighted.explanation
+    assert "不合格2票" not in weighted.explanation
+    shown = democratic_component(replace(ballot, rater_groups=groups), counts, 20)  # min_group 0: all listed
+    assert shown.points == weighted.points and "不合格2票，平均 50，权重 0.4" in shown.explanation
+    assert democratic_component(ballot, {"cadre": {"优秀": -1}, "staff": {"优秀": 3}}, 20).status == "error"
+    assert democratic_component(ballot, {"cadre": {"优秀": 0}}, 20).status == "missing"

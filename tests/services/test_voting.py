@@ -20,12 +20,12 @@ from tests.builders import factories as f
 
 @pytest.fixture
 def hall(session, tmp_path):
-    """5 colleges and 4 departments, a cycle (default rules: at most 30 % 优秀 per category),
-    two rater groups and 10 codes per group, 5 of the staff codes for people of college 0."""
+    """5 colleges and 4 departments, a cycle (the test scheme's rules: at most 30 % 优秀 per
+    category), two rater groups and 10 codes per group, 5 of the staff codes for people of college 0."""
     voting.forget_context()
     colleges = [f.unit(session, f"学院{i}", "college") for i in range(5)]
     depts = [f.unit(session, f"部门{i}", "department") for i in range(4)]
-    cycle = f.cycle(session)
+    cycle = f.cycle(session, scheme=f.voting_scheme(session))
     groups = voting.create_default_groups(session, actor_id=None, cycle=cycle)
     voting.issue_codes(session, actor_id=None, cycle=cycle, group_id=groups[0].id, count=10, batch="干部")
     voting.issue_codes(session, actor_id=None, cycle=cycle, group_id=groups[1].id, count=5, batch="代表")
@@ -73,26 +73,26 @@ def _count(session, model):
     return len(session.execute(select(model.__table__)).all())
 
 
-def test_default_policy_and_scheme_snapshot(session):
+def test_scheme_policy_and_scheme_snapshot(session):
     import json
 
     from seeds.demo import SCHEME_FILE
 
-    c = f.cycle(session)
-    p = voting.policy_for(c, session)
-    assert p.level_values == {"优秀": 90, "合格": 70, "不合格": 50}
+    c = f.cycle(session, scheme=f.voting_scheme(session))
+    p = voting.cycle_policy(session, c)
+    assert dict(p.levels) == {"优秀": 90, "合格": 70, "不合格": 50}
     assert p.max_excellent_share == Decimal("0.3") and p.all_units_required and p.exclude_own_unit
-    assert p.points == {"college": 20, "department": 70}
+    assert voting.cycle_rules(session, c).points == {"college": 20, "department": 70}
     assert p.excellent_limit(5) == 1 and p.excellent_limit(10) == 3
     data = json.loads(SCHEME_FILE.read_text(encoding="utf-8"))
     c.scheme_data = data
-    p = voting.policy_for(c, session)
+    p = voting.cycle_policy(session, c)
     assert p.max_excellent_share == (None if data["ballot"]["max_excellent_share"] is None
                                      else Decimal(str(data["ballot"]["max_excellent_share"])))
-    assert [k for k, _n, _w in p.scheme_groups] == [g["key"] for g in data["ballot"]["rater_groups"]]
+    assert [k for k, _n, _w in p.rater_groups] == [g["key"] for g in data["ballot"]["rater_groups"]]
     # the office's setting for the cycle wins, and is refused once ballots exist
     voting.set_excellent_share(session, actor_id=None, cycle=c, share=Decimal("0.25"))
-    assert voting.policy_for(c, session).max_excellent_share == Decimal("0.25")
+    assert voting.cycle_policy(session, c).max_excellent_share == Decimal("0.25")
 
 
 def test_rules_are_checked_and_explained(hall, engine):
@@ -267,7 +267,7 @@ def test_a_receipt_drawn_twice_is_drawn_again(hall, engine, monkeypatch):
     first = _cast(hall, engine, hall.codes("干部")[0], _valid(hall))
     draws = iter([first, first])
     real = voting.new_code
-    monkeypatch.setattr(voting, "new_code", lambda n: next(draws, None) or real(n))
+    monkeypatch.setattr(voting.cast, "new_code", lambda n: next(draws, None) or real(n))
     second = _cast(hall, engine, hall.codes("干部")[1], _valid(hall))
     assert second != first
     s = hall.session
@@ -395,6 +395,89 @@ def test_tally_with_weights_hides_small_groups_in_the_explanation(hall, engine):
     # cadres mean 90, staff mean 50 → 0.6×90 + 0.4×50 = 74 → 20 × 0.74 = 14.80
     assert ut.points == Decimal("14.80")
     assert "人数不足5人，明细不显示" in ut.explanation and "不合格2票" not in ut.explanation
+
+
+def _democratic_components(session, cycle) -> dict[int, dict]:
+    """The democratic component of every unit's result row, computed by the results service from
+    the same ballots (its own providers)."""
+    from app.services import results
+
+    payload = results.compute(session, cycle)
+    return {int(uid): next(c for c in row["components"] if c["kind"] == "democratic")
+            for uid, row in payload["rows"].items()}
+
+
+@pytest.mark.parametrize("weighted", [True, False], ids=["weighted-groups", "plain-mean"])
+def test_tally_shows_the_result_rows_democratic_component(hall, engine, weighted):
+    """The office's tally and the result row come from one computation with one policy: the same
+    points and the same explanation for every unit, with weighted rater groups and a group of 2
+    (below MIN_GROUP) as well as with the plain mean over all ballots. The mean is rounded
+    half-up, as the engine rounds."""
+    s = hall.session
+    c1 = hall.colleges[1]
+    for code in hall.codes("干部")[:5]:  # college 1: 优秀 ×5 → cadre mean 90
+        _cast(hall, engine, code, {**_form(hall.colleges, [1, 0, 1, 1, 1]), **_form(hall.depts, [0, 1, 1, 2])})
+    for code in hall.codes("代表")[:2]:  # college 1: 合格 ×2 → staff mean 70
+        _cast(hall, engine, code, {**_form(hall.colleges, [1, 1, 1, 1, 2]), **_form(hall.depts, [1, 1, 1, 1])})
+    if weighted:  # 0.81 × 90 + 0.79 × 70 over 1.6 = 80.125 exactly
+        for g, w in zip(hall.groups, ("0.81", "0.79"), strict=True):
+            voting.save_group(s, actor_id=None, cycle=hall.cycle, key=g.key, name=g.name, weight=Decimal(w),
+                              group_id=g.id)
+    s.commit()
+    t = voting.tally(s, hall.cycle)
+    rows = _democratic_components(s, hall.cycle)
+    assert set(rows) == {ut.unit.id for ut in t.units}
+    for ut in t.units:
+        assert format(ut.points, "f") == rows[ut.unit.id]["points"], ut.unit.name
+        assert ut.explanation == rows[ut.unit.id]["explanation"], ut.unit.name
+    ut = next(u for u in t.units if u.unit.id == c1.id)
+    if weighted:
+        assert ut.mean == Decimal("80.13")  # half-up; half-even would give 80.12
+        assert ut.points == Decimal("16.03")  # q2(80.125 ÷ 100 × 20)
+        assert "中层干部：优秀5票，合格0票，不合格0票，平均 90，权重 0.81" in ut.explanation
+        assert "教职工代表：人数不足5人，明细不显示，权重 0.79" in ut.explanation
+        assert "合格2票" not in ut.explanation
+    else:  # (5 × 90 + 2 × 70) / 7 = 84.2857… → 20 × 0.842857 = 16.86
+        assert ut.mean == Decimal("84.29") and ut.points == Decimal("16.86")
+        assert ut.explanation.startswith("民主测评（优秀=90、合格=70、不合格=50）：全部选票：")
+        assert "全部选票：优秀5票，合格2票，不合格0票，平均 84.29" in ut.explanation
+        assert "教职工代表" not in ut.explanation
+
+
+@pytest.mark.parametrize("snapshot", [None, {"name": "残缺方案", "categories": [{"key": "college"}]}],
+                         ids=["no-scheme", "invalid-snapshot"])
+def test_a_cycle_without_a_usable_scheme_takes_no_ballot(session, engine, snapshot):
+    """No scheme assigned (or a snapshot that does not load): no rules, so the ballot context says
+    why, every ballot is refused and nothing is written; the tally and the scheme's groups are refused."""
+    from app.services.schemes import SchemeUnavailable
+
+    voting.forget_context()
+    units = [f.unit(session, f"学院{i}", "college") for i in range(3)]
+    cycle = f.cycle(session)
+    if snapshot is not None:
+        cycle.scheme_data = snapshot
+        session.add(cycle)
+    why_scheme = "尚未指定考核方案" if snapshot is None else "考核方案快照有误"
+    with pytest.raises(SchemeUnavailable, match=why_scheme):
+        voting.cycle_policy(session, cycle)
+    with pytest.raises(ServiceError, match=why_scheme):
+        voting.create_default_groups(session, actor_id=None, cycle=cycle)
+    group = voting.save_group(session, actor_id=None, cycle=cycle, key="cadre", name="中层干部", weight=None)
+    voting.issue_codes(session, actor_id=None, cycle=cycle, group_id=group.id, count=1, batch="b")
+    session.commit()
+    ctx = voting.ballot_context(engine, cycle.id)
+    is_open, why = ctx.stage_open()
+    assert not is_open and why_scheme in why and "不能投票" in why
+    assert ctx.policy is None and ctx.units == ()
+    assert voting.check_choices(ctx, None, {f"u{units[0].id}": "0"}) == ({}, [why])
+    voter = voting.voter_by_code(engine, voting.codes_of_batch(session, cycle.id, "b")[0].code)
+    with pytest.raises(StageClosed, match=why_scheme):
+        voting.cast_ballot(engine, cycle_id=cycle.id, roll_id=voter.roll_id, group_key=voter.group_key,
+                           choices={units[0].id: 1}, ctx=ctx)
+    assert voting.voter_by_id(engine, voter.roll_id).voted is False
+    assert _count(session, Ballot) == 0 and _count(session, Receipt) == 0
+    with pytest.raises(ServiceError, match=why_scheme):
+        voting.tally(session, cycle)
 
 
 def test_tally_detects_a_ballot_without_a_roll_entry(hall, engine):

@@ -27,7 +27,7 @@ def setup(csrf_app, engine):
     with csrf_app.app_context(), Session(engine, expire_on_commit=False) as s:
         cols = [f.unit(s, f"学院{i}", "college") for i in range(3)]
         deps = [f.unit(s, f"部门{i}", "department") for i in range(3)]
-        cycle = f.cycle(s)
+        cycle = f.cycle(s, scheme=f.voting_scheme(s))
         groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)
         voting.set_excellent_share(s, actor_id=None, cycle=cycle, share=voting.Decimal("0.4"))
         voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=groups[0].id, count=8, batch="大会")
@@ -363,3 +363,53 @@ def test_worker_warm_up_renders_the_open_cycles_ballot_pages(setup):
     assert len([k for k in routes._page_cache if k[0] != "done"]) == 6 + 1
     c, r = _open_ballot(setup, setup.codes[0])
     assert r.status_code == 200 and 'name="csrf_token"' in r.text
+
+
+def test_a_cycle_without_a_scheme_says_so_and_takes_no_ballot(csrf_app, engine):
+    """No scheme assigned: the office's page says that no ballot can be cast and why, and a code
+    or an account on the roll gets the same explanation instead of a ballot."""
+    from sqlmodel import Session
+
+    voting.forget_context()
+    with csrf_app.app_context(), Session(engine, expire_on_commit=False) as s:
+        f.unit(s, "学院0", "college")
+        cycle = f.cycle(s)
+        group = voting.save_group(s, actor_id=None, cycle=cycle, key="cadre", name="中层干部", weight=None)
+        voting.issue_codes(s, actor_id=None, cycle=cycle, group_id=group.id, count=1, batch="大会")
+        f.user(s, "boss", roles=["office"])
+        f.user(s, "tp", roles=["voter"])
+        voting.add_accounts(s, actor_id=None, cycle=cycle, group_id=group.id)
+        s.commit()
+        code = voting.codes_of_batch(s, cycle.id, "大会")[0].code
+    office = csrf_app.test_client()
+    _login(office, "boss")
+    page = office.get(f"/voting/cycles/{cycle.id}").text
+    assert 'id="no-rules"' in page and "本周期不能进行民主测评投票" in page
+    assert "尚未指定考核方案" in page
+    assert "按方案创建类别" not in page
+    r = csrf_app.test_client().post("/v", data={"code": code})
+    assert r.status_code == 409 and "尚未指定考核方案" in r.text and "不能投票" in r.text
+    assert 'id="ballot"' not in r.text
+    voter = csrf_app.test_client()
+    _login(voter, "tp")
+    r = voter.get(f"/v/cycles/{cycle.id}")
+    assert r.status_code == 409 and "尚未指定考核方案" in r.text and 'id="ballot"' not in r.text
+
+
+def test_a_ballot_sent_after_the_rules_went_away_is_refused(setup):
+    """The ballot page was shown, then the cycle's scheme became unusable: the submission is
+    refused with the reason and nothing is recorded."""
+    from app.models import Cycle
+
+    o = setup
+    c, r = _open_ballot(o, o.codes[0])
+    token = TOKEN.search(r.text).group(1)
+    with _session(o) as s:
+        cycle = s.get(Cycle, o.cycle.id)
+        cycle.scheme_data = {}
+        s.add(cycle)
+        s.commit()
+    voting.forget_context()
+    r = c.post("/v/ballot", data={**_valid(o), "csrf_token": token})
+    assert r.status_code == 409 and "尚未指定考核方案" in r.text
+    assert _count(o, Ballot) == 0

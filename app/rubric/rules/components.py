@@ -16,14 +16,15 @@ __all__ = ["check_ballot", "democratic_score", "leader_score", "normalise"]
 
 def democratic_score(counts_by_group: Mapping[str, Mapping[str, int]], level_values: Mapping[str, Decimal | int],
                      points: Decimal | int, group_weights: Mapping[str, Decimal | int] | None = None,
-                     group_names: Mapping[str, str] | None = None) -> ScoreResult:
+                     group_names: Mapping[str, str] | None = None, *, min_group: int = 0) -> ScoreResult:
     """民主测评: each ballot rates 优秀/合格/不合格 = 90/70/50.
 
     Without ``group_weights`` the rating is the mean value over all ballots of all rater groups
     (domain.md: "the mean of those values"). With weights, each rater group's mean is taken and
     the means are combined with the weights (groups without ballots are left out, the remaining
     weights renormalised; a group without a weight counts 0). The mean (0–100) is scaled to the
-    component's points and rounded once: ``q2(mean ÷ 100 × points)``.
+    component's points and rounded once: ``q2(mean ÷ 100 × points)``. A group with fewer than
+    ``min_group`` ballots is listed without its counts and mean (its ballots still count).
     """
     mp = D(points)
     weights = {g: D(w) for g, w in (group_weights or {}).items()}
@@ -47,8 +48,9 @@ def democratic_score(counts_by_group: Mapping[str, Mapping[str, int]], level_val
         n_all += n
         s_all += s
         w = weights.get(g, ZERO)
-        detail = "，".join(f"{lv}{counts.get(lv, 0)}票" for lv in level_values)
-        lines.append(f"{names.get(g, g)}：{detail}，平均 {fmt(mean)}" + (f"，权重 {fmt(w)}" if weights else ""))
+        detail = f"人数不足{min_group}人，明细不显示" if n < min_group else \
+            "，".join(f"{lv}{counts.get(lv, 0)}票" for lv in level_values) + f"，平均 {fmt(mean)}"
+        lines.append(f"{names.get(g, g)}：{detail}" + (f"，权重 {fmt(w)}" if weights else ""))
         wsum += w
         acc += w * mean
     if n_all == 0:

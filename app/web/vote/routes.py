@@ -92,13 +92,15 @@ def _ballot_vars(ctx, own_unit_id, action):
         if rows:
             sections.append((cat, rows, ctx.policy.excellent_limit(len(rows))))
     return {"ctx": ctx, "sections": sections, "action": action, "links": _report_links(ctx),
-            "levels": ctx.policy.level_names}
+            "levels": ctx.policy.level_names, "categories": ctx.rules.categories}
 
 
 def _submit(voter, action: str, on_success):
     ctx = voting.ballot_context(db.engine, voter.cycle_id)
     if ctx is None:
         abort(404)
+    if ctx.unavailable:  # no rules to check the ballot with (e.g. no scheme assigned)
+        return _page("vote/message.html", 409, title="不能投票", message=ctx.unavailable)
     choices, errors = voting.check_choices(ctx, voter.unit_id, request.form)
     if errors:
         return _ballot_page(ctx, voter.unit_id, action, errors=errors, chosen=choices, status=422)

@@ -8,7 +8,9 @@ from sqlmodel import select
 from app.extensions import after_commit, db, get_db
 from app.models import Cycle, Unit
 from app.security import allow
-from app.services import ServiceError, org, voting
+from app.services import ServiceError, voting
+from app.services.org import active_units
+from app.services.schemes import SchemeUnavailable
 from app.services.stages import state_of
 from app.web.common import attempt, cycle_or_404, fail, to_current_cycle
 from app.web.templating import add_nav
@@ -50,7 +52,11 @@ def dashboard(cycle_id: int):
     dbs = get_db()
     cycle = _cycle(cycle_id)
     groups = voting.groups_of(dbs, cycle_id)
-    units = org.active_units(dbs)
+    units = active_units(dbs)
+    try:
+        rules, no_rules = voting.cycle_rules(dbs, cycle), ""
+    except SchemeUnavailable as exc:  # no scheme assigned, or an invalid snapshot: no ballot can be cast
+        rules, no_rules = None, exc.message
     codes_form = CodesForm()
     codes_form.group_id.choices = _group_choices(cycle_id)
     codes_form.unit_id.choices = [(0, "（不限定，所有单位都评）")] + [(u.id, u.name) for u in units]
@@ -60,7 +66,7 @@ def dashboard(cycle_id: int):
     return render_template(
         "voting/dashboard.html", cycle=cycle, groups=groups, group_form=GroupForm(), codes_form=codes_form,
         accounts_form=accounts_form, turnout=voting.turnout(dbs, cycle), batches=voting.batches(dbs, cycle_id),
-        unit_names={u.id: u.name for u in units}, stage=_stage(cycle_id), policy=voting.policy_for(cycle, dbs), scheme_policy=voting.scheme_policy(cycle),
+        unit_names={u.id: u.name for u in units}, stage=_stage(cycle_id), rules=rules, no_rules=no_rules,
         accounts=voting.account_entries(dbs, cycle_id), empty=EmptyForm(), state=st, min_group=voting.MIN_GROUP,
         locked_addresses=voting.locked_addresses(dbs))
 
