@@ -12,13 +12,20 @@ Environment variables (all optional):
 - ``KPI_MAX_UPLOAD_MB``  largest accepted upload (the whole request); default 20.
 - ``KPI_EVIDENCE_MAX_MB``  largest uploaded evidence file (self-report, target table, award,
   excellence and veto files; ``app.services.files``); default 10.
-- ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips; default taken from the request.
+- ``KPI_PUBLIC_URL``     absolute base URL printed on QR slips and given to CAS as the service
+  address; default taken from the request.
 - ``KPI_SESSION_IDLE_MINUTES`` / ``KPI_SESSION_MAX_HOURS``  a sign-in ends after this long without
   a request (default 120 minutes) and this long after it began (default 12 hours).
 - ``KPI_VOTE_SESSION_MINUTES``  how long a vote code's ballot stays open in the browser; default 30.
 - ``KPI_BACKUP_DIR``     where the scheduler writes the daily backup; unset: no scheduled backup.
 - ``KPI_BACKUP_KEEP``    how many daily backups to keep there; default 7.
 - ``KPI_BACKUP_HOUR``    local hour from which the day's backup is made; default 2 (02:00).
+- ``KPI_SMTP_SSL`` (implicit TLS, port 465), ``KPI_SMTP_CA_FILE`` (CA to verify the mail server
+  with), ``KPI_SMTP_MAX_ATTEMPTS`` / ``KPI_SMTP_RETRY_SECONDS`` (retries with doubling backoff).
+- ``KPI_LDAP_URL``, ``KPI_LDAP_BASE_DN``, ``KPI_LDAP_BIND_PATTERN`` or ``KPI_LDAP_BIND_DN`` /
+  ``KPI_LDAP_BIND_PASSWORD`` + ``KPI_LDAP_USER_FILTER``, ``KPI_LDAP_EMPLOYEE_NO_ATTR``,
+  ``KPI_LDAP_STARTTLS``, ``KPI_LDAP_CA_FILE``, ``KPI_LDAP_TIMEOUT``: campus directory sign-in.
+- ``KPI_CAS_URL``, ``KPI_CAS_EMPLOYEE_NO_ATTR``, ``KPI_CAS_CA_FILE``: CAS 3.0 sign-in (统一身份认证).
 """
 
 import os
@@ -53,7 +60,32 @@ class Config:
     SMTP_USER = _env("KPI_SMTP_USER")
     SMTP_PASSWORD = _env("KPI_SMTP_PASSWORD")
     SMTP_FROM = _env("KPI_SMTP_FROM", "kpi@localhost")
-    SMTP_TLS = _env_bool("KPI_SMTP_TLS", False)
+    SMTP_TLS = _env_bool("KPI_SMTP_TLS", False)  # STARTTLS on a plain connection (port 25/587)
+    SMTP_SSL = _env_bool("KPI_SMTP_SSL", False)  # implicit TLS (port 465)
+    SMTP_CA_FILE = _env("KPI_SMTP_CA_FILE")  # verify the server against this CA (else the system's)
+    SMTP_TIMEOUT = int(_env("KPI_SMTP_TIMEOUT", "20"))
+    # A failed send is retried after SMTP_RETRY_SECONDS, doubling each time, up to
+    # SMTP_MAX_ATTEMPTS attempts in all; then the notice's e-mail is marked failed.
+    SMTP_MAX_ATTEMPTS = int(_env("KPI_SMTP_MAX_ATTEMPTS", "5"))
+    SMTP_RETRY_SECONDS = int(_env("KPI_SMTP_RETRY_SECONDS", "120"))
+
+    # Campus directory (LDAP) sign-in: off without a URL. Either a bind pattern with
+    # {username}, or a service account that searches BASE_DN with USER_FILTER.
+    LDAP_URL = _env("KPI_LDAP_URL")  # ldap://host:389 or ldaps://host:636
+    LDAP_BASE_DN = _env("KPI_LDAP_BASE_DN", "")
+    LDAP_BIND_PATTERN = _env("KPI_LDAP_BIND_PATTERN")  # e.g. uid={username},ou=people,dc=example,dc=edu
+    LDAP_BIND_DN = _env("KPI_LDAP_BIND_DN")
+    LDAP_BIND_PASSWORD = _env("KPI_LDAP_BIND_PASSWORD")
+    LDAP_USER_FILTER = _env("KPI_LDAP_USER_FILTER", "(uid={username})")
+    LDAP_EMPLOYEE_NO_ATTR = _env("KPI_LDAP_EMPLOYEE_NO_ATTR", "employeeNumber")
+    LDAP_STARTTLS = _env_bool("KPI_LDAP_STARTTLS", False)
+    LDAP_CA_FILE = _env("KPI_LDAP_CA_FILE")
+    LDAP_TIMEOUT = int(_env("KPI_LDAP_TIMEOUT", "5"))
+
+    # CAS 3.0 sign-in (统一身份认证): off without a URL, e.g. https://cas.example.edu/cas/
+    CAS_URL = _env("KPI_CAS_URL")
+    CAS_EMPLOYEE_NO_ATTR = _env("KPI_CAS_EMPLOYEE_NO_ATTR")  # empty: the CAS user name is the 工号
+    CAS_CA_FILE = _env("KPI_CAS_CA_FILE")  # verify the CAS server against this CA
 
     MAX_CONTENT_LENGTH = int(_env("KPI_MAX_UPLOAD_MB", "20")) * 1024 * 1024
     EVIDENCE_MAX_MB = int(_env("KPI_EVIDENCE_MAX_MB", "10"))
@@ -116,3 +148,5 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     SMTP_HOST = None
     BACKUP_DIR = None
+    LDAP_URL = None
+    CAS_URL = None

@@ -27,8 +27,9 @@ SIGNED_IN = "signed_in"
 class Identity(UserMixin):
     """The signed-in user with their roles, loaded once per request."""
 
-    def __init__(self, user: User, session_id: str, memberships: list[RoleMembership]):
+    def __init__(self, user: User, session_id: str, memberships: list[RoleMembership], via: str = "password"):
         self.user = user
+        self.via = via  # how this session signed in: password, ldap, cas
         self.id = user.id
         self.session_id = session_id
         self.memberships = memberships
@@ -72,7 +73,7 @@ def _load_identity(session_id: str):
     if user is None or not user.active:
         return None
     memberships = list(db.exec(select(RoleMembership).where(RoleMembership.user_id == user.id)))
-    return Identity(user, session_id, memberships)
+    return Identity(user, session_id, memberships, sess.via)
 
 
 def _touch(session_id: str, now) -> None:
@@ -126,7 +127,9 @@ def enforce_route_rules():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.user.must_change_password and endpoint not in ("auth.change_password", "auth.logout"):
+    # a campus sign-in (LDAP, CAS) did not use the local password: no need to change it first
+    if (current_user.user.must_change_password and current_user.via == "password"
+            and endpoint not in ("auth.change_password", "auth.logout")):
         return redirect(url_for("auth.change_password"))
     if SIGNED_IN in allowed or current_user.roles.intersection(allowed):
         return None

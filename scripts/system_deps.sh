@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, if missing: a PostgreSQL server, chromium, a CJK font and pango.
+# Install the Debian packages the test suite needs, if missing: a PostgreSQL server, chromium, a CJK font,
+# pango (the year-end report's PDF), and OpenLDAP's slapd + ldap-utils + openssl (the LDAP sign-in tests run
+# their own slapd on loopback with a throw-away configuration; the packaged server is left unconfigured).
 set -euo pipefail
 need=()
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -8,9 +10,14 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # pango, which WeasyPrint (the PDF of the year-end report) lays text out with
 ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# slapd: no default database and no daemon of its own (the tests start theirs)
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -3,6 +3,7 @@ named by KPI_TEST_DATABASE_URL (``make test`` starts one). With pytest-xdist eac
 its own database."""
 
 import os
+import shutil
 
 import pytest
 from sqlalchemy import text
@@ -110,3 +111,61 @@ def csrf_app(schema, tmp_path):
     flask_app = create_app(Cfg)
     _wipe(database.engine_for(schema))
     return flask_app
+
+
+@pytest.fixture
+def app_factory(schema, tmp_path):
+    """``make(**config)``: an app like ``app`` with extra configuration (LDAP, CAS, SMTP)."""
+
+    def make(**overrides):
+        attrs = {"DATABASE_URL": schema, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                 "INSTANCE_PATH": str(tmp_path / "instance"), **overrides}
+        flask_app = create_app(type("Cfg", (TestConfig,), attrs))
+        _wipe(database.engine_for(schema))
+        return flask_app
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """A real OpenLDAP server (Debian's slapd) on loopback with a throw-away directory: the
+    people of ``tests.builders.campus.LDAP_PEOPLE``; StartTLS on ``url``, TLS on ``ldaps_url``."""
+    from tests.builders import campus as cs
+
+    reason = cs.slapd_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    server = cs.start_slapd(tmp_path_factory.mktemp("slapd"), cs.LDAP_PEOPLE)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """A throw-away CA and a server certificate for 127.0.0.1 (made with openssl)."""
+    from tests.builders import campus as cs
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed (make test installs it via scripts/system_deps.sh)")
+    return cs.make_certs(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def smtp_server(tls_certs):
+    """A real SMTP server (aiosmtpd) on loopback with STARTTLS and AUTH LOGIN, a fresh one per test."""
+    from tests.builders import campus as cs
+
+    server = cs.start_smtp(tls_certs)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cas_server():
+    """The CAS 3.0 stand-in (``tests.builders.cas_standin``) on a free loopback port, fresh per test."""
+    from tests.builders.cas_standin import CAS_PEOPLE, CasStandIn
+
+    server = CasStandIn(people=dict(CAS_PEOPLE)).start()
+    yield server
+    server.stop()

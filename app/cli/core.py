@@ -93,8 +93,10 @@ def scheduler(once):
 @click.option("--role", "roles", multiple=True, help="角色：office/reporter/scorer/leader/group/voter")
 @click.option("--unit", "unit_name", default=None, help="绑定单位名称（填报员、评分员）")
 @click.option("--rank", default=None, type=click.Choice(["principal", "deputy"]), help="校领导职别")
+@click.option("--email", default=None, help="电子邮箱")
+@click.option("--employee-no", default=None, help="工号（统一身份认证按工号对应账号）")
 @with_appcontext
-def create_user(username, display_name, password, roles, unit_name, rank):
+def create_user(username, display_name, password, roles, unit_name, rank, email, employee_no):
     """创建用户并分配角色，例如：kpi create-user admin --name 管理员 --role office"""
     from sqlmodel import Session, select
 
@@ -111,6 +113,7 @@ def create_user(username, display_name, password, roles, unit_name, rank):
         try:
             accounts.create_user(session, actor_id=None, username=username, display_name=display_name,
                                  password=password, unit_id=unit_id, must_change_password=False,
+                                 email=email, employee_no=employee_no,
                                  roles=[{"role": r, "unit_id": unit_id, "leader_rank": rank} for r in roles])
         except ServiceError as exc:
             raise click.ClickException(exc.message) from exc

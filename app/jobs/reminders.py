@@ -6,11 +6,10 @@ Who has to act in a stage, and whether they are done, comes from the stage regis
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlmodel import Session, select
 
 from app.models import Cycle, Stage
-from app.services.notices import email_pending, notify
+from app.services.notices import notify
 from app.services.stage_kinds import pending_people
 from app.services.stages import overrides_for, stage_label, stage_state
 from app.timefmt import fmt_dt
@@ -21,7 +20,6 @@ from . import job
 @job("reminders")
 def send_reminders(db: Session, now: datetime) -> str:
     sent = 0
-    new_notices = []
     stages = db.exec(select(Stage, Cycle).join(Cycle, Cycle.id == Stage.cycle_id).where(Cycle.archived == False))  # noqa: E712
     for stage, cycle in stages:
         state = stage_state(stage, overrides_for(db, stage.id), now)
@@ -44,7 +42,4 @@ def send_reminders(db: Session, now: datetime) -> str:
                 )
                 if notice is not None:
                     sent += 1
-                    new_notices.append(notice)
-    if new_notices and current_app.config.get("SMTP_HOST"):
-        email_pending(db, new_notices)
     return f"发送提醒 {sent} 条"

@@ -3,12 +3,11 @@ still miss actual values at that checkpoint (3 days and 1 day before ``due_at``)
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlmodel import Session, select
 
 from app.models import RoleMembership, Unit, User
 from app.services import targets as svc
-from app.services.notices import email_pending, notify
+from app.services.notices import notify
 from app.timefmt import fmt_dt
 
 from . import job
@@ -51,6 +50,4 @@ def remind_target_checkpoints(db: Session, now: datetime) -> str:
                 )
                 if notice is not None:
                     sent.append(notice)
-    if sent and current_app.config.get("SMTP_HOST"):
-        email_pending(db, sent)
     return f"发送绩效目标填报提醒 {len(sent)} 条"

@@ -36,7 +36,13 @@ class Notice(SQLModel, table=True):
     body: str = Field(default="", max_length=4000)
     link: str | None = Field(default=None, max_length=300)
     dedupe_key: str | None = Field(default=None, max_length=200)
-    emailed: bool = Field(default=False)
+    # E-mail copy, sent by the scheduler's "mail" job: None (in-app only), "pending", "sent" or
+    # "failed" (gave up after the attempt limit); attempts, the next try and the last error.
+    email_status: str | None = Field(default=None, max_length=10, index=True)
+    email_attempts: int = Field(default=0)
+    email_next_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    email_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    email_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 

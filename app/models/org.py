@@ -50,7 +50,8 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=64)
     password_hash: str = Field(max_length=255)
     email: str | None = Field(default=None, max_length=255)
-    # 工号: the staff number the college knows a person by; the organisation workbook matches people by it
+    # 工号: the staff number the college knows a person by; the organisation workbook and a campus
+    # sign-in (LDAP, CAS) match people by it
     employee_no: str | None = Field(default=None, max_length=32, unique=True)
     phone: str | None = Field(default=None, max_length=40)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)  # the unit one works in
@@ -77,12 +78,17 @@ class LoginSession(SQLModel, table=True):
     """One signed-in browser. The cookie holds only the random id; logout deletes the row, so
     a copied cookie is worthless afterwards. A row ends after ``SESSION_IDLE_MINUTES`` without a
     request (``last_seen_at``, refreshed at most every few minutes) or ``SESSION_MAX_HOURS`` after
-    the sign-in (``created_at``), whichever comes first; the ``sessions_expire`` job deletes it."""
+    the sign-in (``created_at``), whichever comes first; the ``sessions_expire`` job deletes it. ``via`` says how the person
+    signed in (password, ldap, cas): a campus sign-in is not sent to change a local password it did not use.
+    ``cas_ticket`` is the CAS service ticket a CAS sign-in was validated with: the CAS server's
+    single sign-out names it."""
 
     __tablename__ = "login_session"
 
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="user_account.id", index=True)
+    via: str = Field(default="password", max_length=10)
+    cas_ticket: str | None = Field(default=None, max_length=256, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_seen_at: datetime | None = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=True))
 

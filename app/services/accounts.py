@@ -14,7 +14,7 @@ from sqlmodel import Session, delete, select
 from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
 from app.models.base import utcnow
 
-from . import PermissionDenied, ServiceError
+from . import PermissionDenied, ServiceError, directory
 from .audit import record
 
 MIN_PASSWORD_LENGTH = 8
@@ -69,7 +69,8 @@ def lock_minutes(until) -> int:
     return max(1, int((until - utcnow()).total_seconds() // 60) + 1)
 
 
-def _locked(db: Session, key: str):
+def locked_until(db: Session, key: str):
+    """When the throttle key (``u:name``, ``ip:addr``) is locked until, or None."""
     row = db.get(LoginThrottle, key)
     if row and row.locked_until and row.locked_until > utcnow():
         return row.locked_until
@@ -84,20 +85,25 @@ def _pair_key(username: str, ip: str | None) -> str:
     return f"ua:{ip or '-'}|{username.lower()}"[:160]
 
 
-def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> User:
-    """Return the user or raise ServiceError.
+def authenticate(db: Session, *, username: str, password: str, ip: str | None) -> tuple[User, str]:
+    """Return the user and how they were recognised ("password" or "ldap"), or raise ServiceError.
 
     Failures are counted per address (``ip:…``, ``LOGIN_MAX_FAILURES_PER_IP``) and per address and
     name together (``ua:…|…``, ``LOGIN_MAX_FAILURES``); past a limit that address (or that address
     for that name) is locked for ``LOGIN_LOCK_SECONDS``, whatever the password. A name alone is
     never locked, so someone failing elsewhere cannot lock the owner out of their own browser;
     failures per name are still counted (``u:…``), and every ``LOGIN_MAX_FAILURES`` of them within
-    the window write a ``login_failures`` audit entry that the office sees on the audit page."""
+    the window write a ``login_failures`` audit entry that the office sees on the audit page.
+
+    The local password is checked first; when it does not match and a campus directory is
+    configured (``KPI_LDAP_URL``), the name and password are tried there and the directory
+    person is matched to an account by 工号 (``User.employee_no``). So local accounts (``office``)
+    never wait on the directory and keep working when it is down."""
     cfg = current_app.config
     username = (username or "").strip()
     locks = [_pair_key(username, ip)] + ([f"ip:{ip}"] if ip else [])
     for key in locks:
-        until = _locked(db, key)
+        until = locked_until(db, key)
         if until:
             raise ServiceError(f"登录失败次数过多，请 {lock_minutes(until)} 分钟后再试。")
 
@@ -110,12 +116,23 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     else:
         ok = verify_password(user.password_hash, password or "") and user.active
 
+    outage, via = False, "password"
+    if not ok and directory.configured():
+        try:
+            person = directory.check_password(username, password or "")
+        except directory.DirectoryUnavailable as exc:
+            current_app.logger.warning("LDAP sign-in of %r: directory unavailable: %s", username, exc)
+            person, outage = None, True
+        if person is not None:
+            user = _account_for_employee_no(db, person.employee_no, source="统一身份认证")
+            ok, via = True, "ldap"
+
     if ok:
         row = db.get(LoginThrottle, locks[0])
         if row is not None:
             db.delete(row)
         db.flush()
-        return user
+        return user, via
 
     window, lock = cfg["LOGIN_WINDOW_SECONDS"], cfg["LOGIN_LOCK_SECONDS"]
     count_failure(db, locks[0], limit=cfg["LOGIN_MAX_FAILURES"], window_seconds=window, lock_seconds=lock)
@@ -132,6 +149,8 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     db.flush()
     if user is not None and not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")
+    if outage:
+        raise ServiceError("用户名或密码错误。统一身份认证服务暂时无法连接，校园账号暂不能登录；本系统的本地账号不受影响。")
     raise ServiceError("用户名或密码错误。")
 
 
@@ -169,8 +188,29 @@ def repeated_failures(db: Session, *, now: datetime | None = None) -> list[Faile
     return sorted(out, key=lambda f: (-f.failures, f.subject))
 
 
-def start_session(db: Session, *, user: User) -> LoginSession:
-    sess = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id)
+
+
+def _account_for_employee_no(db: Session, employee_no: str | None, *, source: str) -> User:
+    """The active account whose 工号 a campus sign-in (LDAP or CAS) vouched for. The campus
+    identity only says who someone is: roles come from the account alone."""
+    employee_no = (employee_no or "").strip()
+    if not employee_no:
+        raise ServiceError(f"{source}未提供您的工号，无法对应到本系统账号，请联系信息中心或目标办。")
+    user = db.exec(select(User).where(User.employee_no == employee_no)).first()
+    if user is None:
+        raise ServiceError(f"{source}已通过，但本系统中没有工号为 {employee_no} 的账号。请联系目标办开通账号后再登录。")
+    if not user.active:
+        raise ServiceError("该账号已停用，请联系目标办。")
+    return user
+
+
+def campus_account(db: Session, *, employee_no: str | None, source: str) -> User:
+    """The account for a campus sign-in that has already been verified elsewhere (CAS)."""
+    return _account_for_employee_no(db, employee_no, source=source)
+
+
+def start_session(db: Session, *, user: User, via: str = "password", cas_ticket: str | None = None) -> LoginSession:
+    sess = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, via=via, cas_ticket=cas_ticket)
     db.add(sess)
     db.flush()
     return sess
@@ -210,9 +250,12 @@ def delete_expired_sessions(db: Session, *, now, idle: timedelta, lifetime: time
     return result.rowcount or 0
 
 
-def end_session(db: Session, *, session_id: str) -> None:
+def end_session(db: Session, *, session_id: str) -> LoginSession | None:
+    """End one sign-in session; return it (e.g. to see whether it came from CAS)."""
+    sess = db.get(LoginSession, session_id)
     db.exec(delete(LoginSession).where(LoginSession.id == session_id))
     db.flush()
+    return sess
 
 
 def check_password_strength(password: str) -> None:
@@ -255,10 +298,10 @@ def create_user(
     password: str,
     unit_id: int | None = None,
     email: str | None = None,
+    employee_no: str | None = None,
     roles: list[dict] | None = None,
     must_change_password: bool = True,
     password_hash: str | None = None,
-    employee_no: str | None = None,
     phone: str | None = None,
 ) -> User:
     """A new account. ``password_hash`` instead of ``password``: a hash made already (the
@@ -268,6 +311,7 @@ def create_user(
         raise ServiceError("请填写用户名。", field="username")
     if db.exec(select(User).where(User.username == username)).first():
         raise ServiceError(f"用户名「{username}」已存在。", field="username")
+    employee_no = (employee_no or "").strip() or None
     if employee_no and db.exec(select(User).where(User.employee_no == employee_no)).first():
         raise ServiceError(f"工号「{employee_no}」已被其他账号使用。", field="employee_no")
     if password_hash is None:
@@ -369,6 +413,29 @@ def remove_role(db: Session, *, actor_id: int, membership_id: int) -> None:
     record(db, actor_id=actor_id, action="remove_role", entity="user", entity_id=membership.user_id,
            old={"role": membership.role, "unit_id": membership.unit_id, "leader_rank": membership.leader_rank})
     db.flush()
+
+
+def update_profile(db: Session, *, actor_id: int, user_id: int, display_name: str, email: str | None,
+                   employee_no: str | None) -> User:
+    """Change an account's name, e-mail address and 工号 (the staff number campus sign-in matches)."""
+    user = db.get(User, user_id)
+    if user is None:
+        raise ServiceError("用户不存在。")
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ServiceError("请填写姓名。", field="display_name")
+    email = (email or "").strip() or None
+    employee_no = (employee_no or "").strip() or None
+    if employee_no and db.exec(select(User).where(User.employee_no == employee_no, User.id != user.id)).first():
+        raise ServiceError(f"工号「{employee_no}」已被其他账号使用。", field="employee_no")
+    old = {"display_name": user.display_name, "email": user.email, "employee_no": user.employee_no}
+    new = {"display_name": display_name, "email": email, "employee_no": employee_no}
+    if old != new:
+        user.display_name, user.email, user.employee_no = display_name, email, employee_no
+        db.add(user)
+        record(db, actor_id=actor_id, action="update", entity="user", entity_id=user.id, old=old, new=new)
+    db.flush()
+    return user
 
 
 def reset_password(db: Session, *, actor_id: int, user_id: int, password: str) -> None:

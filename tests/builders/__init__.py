@@ -9,4 +9,6 @@
 - ``databases``: the PostgreSQL test server's URLs; create and drop databases on it.
 - ``browser``: chromium through Playwright, and the app served from a thread for it.
 - ``org``: the organisation workbook filled in as the office would, and a small college for it.
+- ``campus``: throw-away TLS certificates, a real OpenLDAP server (slapd) and SMTP server (aiosmtpd)
+  on loopback; ``cas_standin``: a CAS 3.0 server stand-in (fixtures in ``tests/conftest.py``).
 """

@@ -20,8 +20,9 @@ def require_chromium() -> None:
     pytest.importorskip("playwright.sync_api")
 
 
-def browser_app(tmp_path):
-    """The app on a fresh file database under ``tmp_path``, its tables created."""
+def browser_app(tmp_path, **config):
+    """The app on a fresh file database under ``tmp_path``, its tables created; ``config``
+    overrides settings (e.g. the LDAP, CAS or SMTP servers a test started)."""
     from sqlmodel import SQLModel
 
     from app import create_app
@@ -34,6 +35,8 @@ def browser_app(tmp_path):
         INSTANCE_PATH = str(tmp_path / "instance")
         UPLOAD_FOLDER = str(tmp_path / "uploads")
 
+    for name, value in config.items():
+        setattr(Cfg, name, value)
     app = create_app(Cfg)
     with app.app_context():
         SQLModel.metadata.create_all(db.engine)

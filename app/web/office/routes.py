@@ -23,7 +23,17 @@ from app.web.common import (
 from app.web.templating import add_nav
 
 from . import bp
-from .forms import ActiveForm, CycleForm, OverrideForm, ResetPasswordForm, RoleForm, StageTimesForm, UnitForm, UserForm
+from .forms import (
+    ActiveForm,
+    CycleForm,
+    OverrideForm,
+    ProfileForm,
+    ResetPasswordForm,
+    RoleForm,
+    StageTimesForm,
+    UnitForm,
+    UserForm,
+)
 
 add_nav("office", "考核周期", "office.cycles")
 add_nav("office", "单位", "office.units")
@@ -235,7 +245,8 @@ def user_new():
         try:
             user = accounts.create_user(get_db(), actor_id=current_user.id, username=form.username.data,
                                         display_name=form.display_name.data, password=form.password.data,
-                                        unit_id=form.unit_id.data or None, email=form.email.data)
+                                        unit_id=form.unit_id.data or None, email=form.email.data,
+                                        employee_no=form.employee_no.data)
         except ServiceError as exc:
             fail(exc)
         else:
@@ -266,7 +277,20 @@ def user_edit(user_id: int):
     memberships = accounts.roles_of(dbs, user.id)
     unit_names = {u.id: u.name for u in dbs.exec(select(Unit))}
     return render_template("office/user_edit.html", user=user, memberships=memberships, unit_names=unit_names,
-                           role_form=role_form, reset_form=ResetPasswordForm(), active_form=ActiveForm())
+                           role_form=role_form, reset_form=ResetPasswordForm(), active_form=ActiveForm(),
+                           profile_form=ProfileForm(obj=user))
+
+
+@bp.route("/users/<int:user_id>/profile", methods=["POST"])
+@allow("office")
+def user_profile(user_id: int):
+    form = ProfileForm()
+    if form.validate_on_submit():
+        attempt(accounts.update_profile, get_db(), actor_id=current_user.id, user_id=user_id,
+                display_name=form.display_name.data, email=form.email.data, employee_no=form.employee_no.data, ok="已保存。")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("office.user_edit", user_id=user_id))
 
 
 @bp.route("/users/<id:user_id>/roles/<id:membership_id>/delete", methods=["POST"])
