@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from app.models.result import ResultRow, ResultSet
 from app.services import results
+from app.sheets.cells import restore_text
 from tests.builders import factories as f
 from tests.builders.results_case import build_case
 
@@ -54,12 +55,15 @@ def test_reward_pay_list_after_final(client, session, case):
     assert r.status_code == 200 and "奖励性绩效工资名单" in unquote(r.headers["Content-Disposition"])
     ws = load_workbook(io.BytesIO(r.data)).active
     assert [c.value for c in ws[4]] == ["单位类别", "单位", "单位类型", "名次", "等次", "是否发放奖励性绩效工资", "系数"]
-    got = {row[1]: row for row in ws.iter_rows(min_row=5, values_only=True)}
+    cells = [c for row in ws.iter_rows(min_row=5) for c in row if isinstance(c.value, str)]
+    assert all(c.data_type == "s" for c in cells)  # user text is never a formula
+    got = {restore_text(row[1]): row for row in ws.iter_rows(min_row=5, values_only=True)}
+    assert "'=HYPERLINK(\"x\")丁学院" in {row[1] for row in got.values()}  # neutralised as OWASP says
     assert set(got) == set(grades)
     coeff = {"优秀": 1.2, "合格": 1.0, "不合格": 0}
     for name, grade in grades.items():
         assert got[name][4] == grade
         assert got[name][5] == ("否" if grade == "不合格" else "是")
         assert got[name][6] == coeff[grade]
-    cell = [c for c in ws["B"] if c.value == "=HYPERLINK(\"x\")丁学院"][0]
+    cell = [c for c in ws["B"] if c.value == "'=HYPERLINK(\"x\")丁学院"][0]
     assert cell.data_type == "s"
