@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 
 CSP = "; ".join([
@@ -30,9 +32,18 @@ CSP = "; ".join([
 HSTS = "max-age=31536000"
 
 
-def security_headers(secure: bool) -> dict[str, str]:
+def csp_for(cas_url: str | None = None) -> str:
+    """The policy; with CAS sign-in configured, the sign-out form's redirect to the CAS server
+    is allowed (browsers apply ``form-action`` to the redirects that follow a form post)."""
+    if not cas_url:
+        return CSP
+    parts = urlsplit(cas_url)
+    return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
+def security_headers(secure: bool, cas_url: str | None = None) -> dict[str, str]:
     headers = {
-        "Content-Security-Policy": CSP,
+        "Content-Security-Policy": csp_for(cas_url),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -45,7 +56,7 @@ def security_headers(secure: bool) -> dict[str, str]:
 
 
 def init_headers(app: Flask) -> None:
-    headers = security_headers(bool(app.config.get("SESSION_COOKIE_SECURE")))
+    headers = security_headers(bool(app.config.get("SESSION_COOKIE_SECURE")), app.config.get("CAS_URL"))
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

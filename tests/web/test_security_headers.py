@@ -68,3 +68,12 @@ def test_templates_have_no_inline_script(path):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), "inline <script> block"
     assert not re.search(r"\son[a-z]+\s*=", text), "inline on… handler"
     assert "javascript:" not in text
+
+
+def test_cas_sign_out_redirect_is_allowed_by_form_action():
+    from app.headers import csp_for
+
+    assert "form-action 'self';" in csp_for(None) + ";"
+    policy = csp_for("https://cas.example.edu.cn/cas/")
+    assert "form-action 'self' https://cas.example.edu.cn;" in policy + ";"
+    assert "script-src 'self';" in policy + ";"  # nothing else widens
