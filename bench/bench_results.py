@@ -58,7 +58,7 @@ def run(factor: int) -> dict:
     from app.models.base import utcnow
     from app.rubric.leaves import applicable_units
     from app.rubric.synthetic import synthetic_facts_for
-    from app.services import org, results, schemes
+    from app.services import org, results, results_read, schemes
     from app.sheets.results import build_workbook
     from seeds.demo import UNITS, load_demo
 
@@ -135,7 +135,7 @@ def run(factor: int) -> dict:
                 s.commit()
 
             t_override, _ = best(override)
-            t_payload, payload = best(lambda: results.export_payload(s, rs, cycle))
+            t_payload, payload = best(lambda: results_read.export_payload(s, rs, cycle))
             t_xlsx, data = best(lambda: build_workbook(payload))
             t_json, text = best(lambda: json.dumps(payload, ensure_ascii=False))
     database.dispose_all()

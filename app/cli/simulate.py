@@ -29,7 +29,7 @@ from app.extensions import db as database
 from app.extensions import write_bind
 from app.models import Cycle, RoleMembership, Stage, User
 from app.models.base import utcnow
-from app.services import awards, eligibility, leader_eval, reports, results, scoring, voting
+from app.services import awards, eligibility, leader_eval, reports, results, results_read, scoring, voting
 
 
 def _user(s: Session, username: str) -> User | None:
@@ -289,7 +289,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
         click.echo("")
         click.echo(f"==== {cycle.name} 考核结果（{rs.status_label if rs.status != 'fixed' else '公示中'}）====")
-        for t in results.category_tables(s, rs):
+        for t in results_read.category_tables(s, rs):
             click.echo(f"-- {t['name']}（优秀名额 {t['quota']}）")
             click.echo("名次  单位                     民主测评  目标考核  领导评价     总分  等次")
             for r in t["rows"]:

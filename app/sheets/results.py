@@ -6,7 +6,7 @@
 * ``测评票数``: the democratic rating's level counts per unit and rater group, with a chart;
 * ``突出贡献奖`` and ``调整记录`` (deliberation and objection changes with their reasons).
 
-It is built from :func:`app.services.results.export_payload`, the same data as the web pages
+It is built from :func:`app.services.results_read.export_payload`, the same data as the web pages
 and the JSON, so the figures match to the cent. Scores are written as numbers with two decimals.
 """
 

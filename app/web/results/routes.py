@@ -19,7 +19,7 @@ from app.extensions import get_db, writes
 from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, objections, results, stages
+from app.services import ServiceError, objections, results, results_read, stages
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
@@ -39,7 +39,7 @@ def _is(*roles) -> bool:
 
 def _visible_or_404(cycle_id: int, *, staff=("office",)) -> tuple[Cycle, ResultSet]:
     cycle = cycle_or_404(cycle_id)
-    rs = results.visible_set(get_db(), cycle.id, office=_is(*staff))
+    rs = results_read.visible_set(get_db(), cycle.id, office=_is(*staff))
     if rs is None:
         abort(404)
     return cycle, rs
@@ -130,7 +130,7 @@ def sheet(cycle_id: int):
         if rs is None:
             return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
-    tables = results.category_tables(dbs, rs)
+    tables = results_read.category_tables(dbs, rs)
     overrides, users = _overrides_by_unit(rs)
     form = OverrideForm()
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
@@ -236,10 +236,10 @@ def finalise(cycle_id: int):
 def public(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
-    rs = results.visible_set(dbs, cycle.id)
+    rs = results_read.visible_set(dbs, cycle.id)
     if rs is None:
         return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
-    tables = results.category_tables(dbs, rs)
+    tables = results_read.category_tables(dbs, rs)
     overrides, users = _overrides_by_unit(rs)
     can_object = False
     if rs.status == "published" and current_user.is_authenticated:
@@ -326,7 +326,7 @@ def workbook(cycle_id: int):
 
     dbs = get_db()
     cycle, rs = _visible_or_404(cycle_id, staff=("office", "group"))
-    data = build_workbook(results.export_payload(dbs, rs, cycle))
+    data = build_workbook(results_read.export_payload(dbs, rs, cycle))
     import io
 
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{cycle.name}考核结果.xlsx",
@@ -358,11 +358,11 @@ def api_json(cycle_id: int):
     cycle = get_db().get(Cycle, cycle_id)
     if cycle is None:
         return jsonify({"error": "not_found", "message": "周期不存在。"}), 404
-    rs = results.visible_set(get_db(), cycle.id, office=_is("office"))
+    rs = results_read.visible_set(get_db(), cycle.id, office=_is("office"))
     if rs is None:
         return jsonify({"error": "not_published", "message": "该周期的考核结果尚未公示。"}), 404
     details = request.args.get("details", "1") != "0"
-    return jsonify(results.export_payload(get_db(), rs, cycle, with_details=details))
+    return jsonify(results_read.export_payload(get_db(), rs, cycle, with_details=details))
 
 
 # ----------------------------------------------------------------------------- history
@@ -373,7 +373,7 @@ def api_json(cycle_id: int):
 def unit_history(unit_id: int):
     dbs = get_db()
     unit = get_or_404(Unit, unit_id)
-    items = results.unit_history(dbs, unit_id, include_unpublished=_is("office"))
+    items = results_read.unit_history(dbs, unit_id, include_unpublished=_is("office"))
     chart = None
     if items:
         chart = charts.line_chart([(i["cycle"].name, i["row"].total) for i in items],

@@ -1,0 +1,92 @@
+"""Reading published or office-visible results: the result set a reader may see, the tables per
+category, the plain-JSON export (documented in docs/results.md) and a unit's history across cycles.
+
+Split from :mod:`app.services.results`, which computes, stores, deliberates and publishes.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from app.models import Cycle
+from app.models.result import OBJECTION_STATUSES, ResultRow, ResultSet
+
+from .results import _s, get_set, objections_of, overrides_of, rows_of
+
+
+def visible_set(db: Session, cycle_id: int, *, office: bool = False) -> ResultSet | None:
+    rs = get_set(db, cycle_id)
+    if rs is None:
+        return None
+    if office or rs.is_visible:
+        return rs
+    return None
+
+
+def category_tables(db: Session, rs: ResultSet) -> list[dict]:
+    """Per category: its label, components and the rows in rank order."""
+    rows = rows_of(db, rs)
+    out = []
+    for c in rs.data.get("categories", []):
+        out.append({**c, "rows": [r for r in rows if r.category == c["key"]]})
+    return out
+
+
+def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bool = True) -> dict:
+    """The results as plain JSON (documented in docs/results.md)."""
+    overrides = overrides_of(db, rs)
+    objections = objections_of(db, rs)
+    cats = []
+    for t in category_tables(db, rs):
+        units = []
+        for r in t["rows"]:
+            u = {"unit_id": r.unit_id, "unit": r.unit_name, "subtype": r.subtype, "rank": r.rank,
+                 "democratic": _s(r.democratic), "target": _s(r.target), "target_raw": _s(r.target_raw),
+                 "target_raw_max": r.detail.get("target_raw_max"), "leader": _s(r.leader),
+                 "computed_total": _s(r.computed_total), "total": _s(r.total), "grade": r.grade,
+                 "provisional": r.provisional, "flags": list(r.flags or []),
+                 "grading_explanation": (r.detail.get("grading") or {}).get("explanation", ""),
+                 "overrides": [{"kind": o.kind, "old": o.old_value, "new": o.new_value, "reason": o.reason,
+                                "source": o.source, "at": o.created_at.isoformat()}
+                               for o in overrides if o.unit_id == r.unit_id]}
+            if with_details:
+                u["explanation"] = r.detail.get("explanation", "")
+                u["components"] = r.detail.get("components", [])
+                u["normalisations"] = r.detail.get("normalisations", [])
+                u["indicators"] = r.detail.get("indicators", [])
+                u["ballots"] = r.detail.get("ballots", {})
+            units.append(u)
+        cats.append({"key": t["key"], "name": t["name"], "quota": t["quota"], "components": t["components"],
+                     "units": units})
+    return {
+        "cycle": {"id": cycle.id, "name": cycle.name, "period_start": cycle.period_start.isoformat(),
+                  "period_end": cycle.period_end.isoformat()},
+        "status": rs.status, "status_label": rs.status_label,
+        "scheme": rs.data.get("scheme"),
+        "fixed_at": rs.fixed_at.isoformat() if rs.fixed_at else None,
+        "published_at": rs.published_at.isoformat() if rs.published_at else None,
+        "notice_until": rs.notice_until.isoformat() if rs.notice_until else None,
+        "final_at": rs.final_at.isoformat() if rs.final_at else None,
+        "categories": cats,
+        "awards": rs.data.get("awards", []),
+        "ballot_levels": rs.data.get("ballot_levels", []),
+        "rater_groups": rs.data.get("group_names", {}),
+        "objections": {"total": len(objections),
+                       **{k: sum(1 for o in objections if o.status == k) for k in OBJECTION_STATUSES}},
+        "warnings": rs.data.get("warnings", []),
+    }
+
+
+def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False) -> list[dict]:
+    """A unit's results over the cycles (oldest first)."""
+    q = (select(ResultRow, ResultSet, Cycle).join(ResultSet, ResultSet.id == ResultRow.result_set_id)
+         .join(Cycle, Cycle.id == ResultSet.cycle_id).where(ResultRow.unit_id == unit_id)
+         .order_by(Cycle.period_start))
+    out = []
+    for row, rs, cycle in db.exec(q):
+        if not include_unpublished and not rs.is_visible:
+            continue
+        n = len(list(db.exec(select(ResultRow.id).where(ResultRow.result_set_id == rs.id,
+                                                        ResultRow.category == row.category))))
+        out.append({"cycle": cycle, "result_set": rs, "row": row, "of": n})
+    return out
