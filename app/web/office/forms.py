@@ -34,7 +34,9 @@ class StageTimesForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    stage_id = HiddenField()
+    # a select the template fills with the cycle's stages and their states; not a HiddenField, so that
+    # hidden_tag() does not post a second, empty stage_id ahead of the select (the browser sent both)
+    stage_id = SelectField("阶段", validate_choice=False)
     action = SelectField("操作", choices=[("reopen", "重新开放"), ("close", "立即结束")])
     until = DateTimeLocalField("重新开放至", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     reason = TextAreaField("原因", validators=[DataRequired(message="请填写原因。"), Length(max=1000)])
