@@ -413,3 +413,29 @@ def test_a_ballot_sent_after_the_rules_went_away_is_refused(setup):
     r = c.post("/v/ballot", data={**_valid(o), "csrf_token": token})
     assert r.status_code == 409 and "尚未指定考核方案" in r.text
     assert _count(o, Ballot) == 0
+
+
+def test_excellent_cap_is_percent_in_the_field_the_check_and_the_value_shown_back(setup):
+    """「每类最多 %」: 130 and 0.3 are refused with a message in percent and change nothing; 30 is 30 %."""
+    o = setup
+    office = o.app.test_client()
+    assert _login(office, "boss").status_code == 302
+    url = f"/voting/cycles/{o.cycle.id}"
+
+    def post(value):
+        token = TOKEN.search(office.get(url).text).group(1)
+        return office.post(f"{url}/share", data={"share": value, "csrf_token": token}, follow_redirects=True)
+
+    def stored():
+        with _session(o) as s:
+            return voting.state(s, o.cycle.id).max_excellent_share
+
+    r = post("130")
+    assert "0 到 100 之间的百分比" in r.text and stored() == voting.Decimal("0.4")
+    r = post("0.3")
+    assert "0.3 表示 0.3%" in r.text and "请填写 30" in r.text and stored() == voting.Decimal("0.4")
+    r = post("abc")
+    assert "请填写百分比数字" in r.text and stored() == voting.Decimal("0.4")
+    r = post("30%")
+    assert "已保存本周期的优秀票比例上限" in r.text and stored() == voting.Decimal("0.3")
+    assert 'value="30.0"' in office.get(url).text

@@ -247,7 +247,7 @@ def set_excellent_share(db: Session, *, actor_id: int, cycle: Cycle, share: Deci
     """The office sets this cycle's highest share of 优秀 per category (None: the scheme's rule;
     1 or more: no limit). Refused once ballots have been cast: the rule must not change mid-vote."""
     if share is not None and not (Decimal(0) <= share <= Decimal(1)):
-        raise ServiceError("比例应在 0 到 1 之间（例如 0.3 表示 30%）。", field="share")
+        raise ServiceError("优秀票比例上限应在 0% 到 100% 之间。", field="share")
     if has_ballots(db, cycle.id):
         raise ServiceError("已有选票，不能再修改测评规则。")
     st = state(db, cycle.id)

@@ -129,12 +129,23 @@ def share(cycle_id: int):
     cycle = _cycle(cycle_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    raw = (request.form.get("share") or "").strip().rstrip("%")
+    # one unit throughout: the field, this check and the value shown back are all percent (30 = 30%)
+    raw = (request.form.get("share") or "").strip().rstrip("%％").strip()
     try:
-        value = None if raw == "" else Decimal(raw) / 100
+        percent = None if raw == "" else Decimal(raw)
     except InvalidOperation:
-        flash("请填写百分比数字，例如 30。", "error")
+        percent = Decimal("NaN")
+    if percent is not None and not percent.is_finite():
+        flash("请填写百分比数字，例如 30 表示 30%。", "error")
         return _back(cycle_id)
+    if percent is not None and not (0 <= percent <= 100):
+        flash(f"填写的 {raw} 超出范围：请填写 0 到 100 之间的百分比（例如 30 表示 30%，100 表示不限）。", "error")
+        return _back(cycle_id)
+    if percent is not None and 0 < percent < 1:
+        flash(f"填写的是百分比：{raw} 表示 {raw}%，不足一个单位。如指 {percent * 100:g}%，请填写 {percent * 100:g}。",
+              "error")
+        return _back(cycle_id)
+    value = None if percent is None else percent / 100
     attempt(voting.set_excellent_share, get_db(), actor_id=current_user.id, cycle=cycle, share=value,
             ok="已保存本周期的优秀票比例上限。" if value is not None else "已恢复为考核方案的规则。")
     return _back(cycle_id)
