@@ -289,6 +289,11 @@ def test_office_pages_turnout_slips_tally_export_publish(setup):
     assert r.text.count("<svg") == 3 and r.text.count('class="page"') == 1  # the 3 unused codes
     assert voting.pretty_code(o.codes[7]) in r.text and "/v" in r.text
     codes_page = office.get(f"/voting/cycles/{o.cycle.id}/codes?batch=大会")
+    # without a batch, or with an unknown one: back to the dashboard with a message, not a 404
+    r = office.get(f"/voting/cycles/{o.cycle.id}/codes", follow_redirects=True)
+    assert r.status_code == 200 and "已生成的批次" in r.text and "请在「已生成的批次」中选择一个批次" in r.text
+    r = office.get(f"/voting/cycles/{o.cycle.id}/codes?batch=无此批次", follow_redirects=True)
+    assert r.status_code == 200 and "没有名为「无此批次」的测评码批次" in r.text
     assert codes_page.status_code == 200 and "作废" in codes_page.text
     # close, then tally, export, publish
     with _session(o) as s:

@@ -203,10 +203,14 @@ def codes_issue(cycle_id: int):
 @allow("office")
 def codes(cycle_id: int):
     cycle = _cycle(cycle_id)
-    batch = request.args.get("batch", "")
+    batch = request.args.get("batch", "").strip()
+    if not batch:
+        flash("请在「已生成的批次」中选择一个批次，查看其测评码。", "info")
+        return _back(cycle_id)
     entries = voting.codes_of_batch(get_db(), cycle_id, batch, include_void=True)
     if not entries:
-        abort(404)
+        flash(f"没有名为「{batch}」的测评码批次。", "error")
+        return _back(cycle_id)
     return render_template("voting/codes.html", cycle=cycle, batch=batch, entries=entries, void_form=VoidForm(),
                            pretty=voting.pretty_code)
 
