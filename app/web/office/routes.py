@@ -47,7 +47,8 @@ add_nav("office", "操作日志", "office.audit")
 def cycles():
     dbs = get_db()
     items = list(dbs.exec(select(Cycle).order_by(Cycle.period_start.desc())))
-    return render_template("office/cycles.html", cycles=items)
+    current = stages.current_cycle(dbs)
+    return render_template("office/cycles.html", cycles=items, current_id=current.id if current else None)
 
 
 @bp.route("/cycles/new", methods=["GET", "POST"])
