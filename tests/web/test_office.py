@@ -158,5 +158,5 @@ def test_archive_a_cycle_needs_a_reason_and_changes_the_current_cycle(client, se
     # the cycle list marks only the home page's cycle 当前; the other unarchived one is 未归档
     text = client.get("/office/cycles").get_data(as_text=True)
     assert text.count("当前（首页显示）") == 1 and "未归档" in text
-    row = text.split("模拟周期")[1].split("</tr>")[0]
+    row = text.split("模拟周期</a>")[1].split("</tr>")[0]
     assert "当前（首页显示）" in row
