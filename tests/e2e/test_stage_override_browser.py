@@ -4,7 +4,7 @@ The form once posted ``stage_id`` twice (an empty hidden field from ``hidden_tag
 and the view read the empty one, so every override answered 404 in a browser while the test client,
 which posts the field once, passed. This test drives the real form."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -41,8 +41,20 @@ def _stage_state(app, cycle_id, kind):
         return stages.state_of(s, cycle_id, kind).is_open
 
 
+def _override(page, action, reason, until=None):
+    """Fill the cycle page's override form for 民主测评 as a user would and return the flash message."""
+    page.select_option("#ov-stage", label=page.locator("#ov-stage option", has_text="民主测评").inner_text())
+    page.select_option("select[name=action]", action)
+    if until:
+        page.fill("input[name=until]", until)
+    page.fill("textarea[name=reason]", reason)
+    page.get_by_role("button", name="确认").click()
+    page.wait_for_selector(".flash")
+    return page.locator(".flash").first.inner_text()
+
+
 def test_office_closes_and_reopens_a_stage_from_the_cycle_page(site):
-    base, cycle = site["base"], site["cycle"]
+    base, cycle, app = site["base"], site["cycle"], site["app"]
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(f"{base}/login")
@@ -51,32 +63,13 @@ def test_office_closes_and_reopens_a_stage_from_the_cycle_page(site):
         page.locator("form button[type=submit]").click()
         page.wait_for_selector("ul.tasks")
         page.goto(f"{base}/office/cycles/{cycle.id}")
-        assert _stage_state(site["app"], cycle.id, "democratic") is True
+        assert _stage_state(app, cycle.id, "democratic") is True
 
-        page.select_option("#ov-stage", label=page.locator("#ov-stage option", has_text="民主测评").inner_text())
-        page.select_option("select[name=action]", "close")
-        page.fill("textarea[name=reason]", "会议提前结束")
-        page.get_by_role("button", name="确认").click()
-        page.wait_for_selector(".flash")
-        assert "「民主测评」已结束" in page.locator(".flash").first.inner_text()
-        assert _stage_state(site["app"], cycle.id, "democratic") is False
-
+        assert "「民主测评」已结束" in _override(page, "close", "会议提前结束")
+        assert _stage_state(app, cycle.id, "democratic") is False
         # a reopen without a closing time is refused with the message, nothing changes
-        page.select_option("#ov-stage", label=page.locator("#ov-stage option", has_text="民主测评").inner_text())
-        page.select_option("select[name=action]", "reopen")
-        page.fill("textarea[name=reason]", "补投")
-        page.get_by_role("button", name="确认").click()
-        page.wait_for_selector(".flash")
-        assert "截止时间" in page.locator(".flash").first.inner_text()
-        assert _stage_state(site["app"], cycle.id, "democratic") is False
-
-        from datetime import datetime
+        assert "截止时间" in _override(page, "reopen", "补投")
+        assert _stage_state(app, cycle.id, "democratic") is False
         until = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-        page.select_option("#ov-stage", label=page.locator("#ov-stage option", has_text="民主测评").inner_text())
-        page.select_option("select[name=action]", "reopen")
-        page.fill("input[name=until]", until)
-        page.fill("textarea[name=reason]", "补投")
-        page.get_by_role("button", name="确认").click()
-        page.wait_for_selector(".flash")
-        assert "「民主测评」已重新开放" in page.locator(".flash").first.inner_text()
-        assert _stage_state(site["app"], cycle.id, "democratic") is True
+        assert "「民主测评」已重新开放" in _override(page, "reopen", "补投", until)
+        assert _stage_state(app, cycle.id, "democratic") is True
