@@ -93,3 +93,22 @@ def test_cross_unit_score_from_the_form_to_the_result_row(served, browser, tmp_p
         for name in ("scoring-preview.png", "result-row.png", "scheme-invalid.png"):
             shutil.copy(tmp_path / name, os.path.join(os.environ["KPI_SCREENSHOTS"], name))
     ctx.close()
+
+
+def test_scoring_grid_keeps_its_header_row_and_unit_column_in_view_at_1280(served, browser, tmp_path):
+    """At 1280 px the grid scrolls inside its box: the header row and the unit column are sticky, and a
+    unit name keeps its width instead of wrapping one character per line."""
+    base = served["base"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _sign_in(page, base, "pf_kjc")
+    page.goto(f"{base}/scoring/cycles/{served['cycle']}/owners/{served['kjc']}")
+    head = page.locator("table.grid thead th").first
+    unit_cell = page.locator("table.grid tbody td:first-child").first
+    assert head.evaluate("e => getComputedStyle(e).position") == "sticky"
+    assert unit_cell.evaluate("e => getComputedStyle(e).position") == "sticky"
+    assert page.locator(".grid-wrap").evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    box = unit_cell.locator("strong").bounding_box()
+    assert box["width"] >= 60 and box["height"] < 40  # one or two lines, not a column of characters
+    page.screenshot(path=str(tmp_path / "scoring-grid.png"), full_page=True)
+    ctx.close()
