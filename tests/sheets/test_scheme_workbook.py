@@ -379,3 +379,26 @@ def test_reward_coefficients_round_trip_through_the_workbook(seed):
     del d["grading"]["reward_coefficients"]
     data, problems = import_scheme(export_scheme(d))
     assert problems == [] and "reward_coefficients" not in data["grading"]
+
+
+def test_user_text_that_looks_like_a_formula_is_neutralised_in_the_file_and_comes_back_exact(seed):
+    """Names, descriptions and notes starting with = + - @ are written as neutralised text (a leading
+    apostrophe, OWASP's advice; a spreadsheet shows the text and never runs it) and read back exactly."""
+    import io
+
+    from openpyxl import load_workbook
+
+    d = copy.deepcopy(seed)
+    d["name"] = "=HYPERLINK(\"http://x\",\"方案\")"
+    d["notes"] = ["=cmd|' /C calc'!A0", "+1", "@SUM(A1)", "-减分说明"]
+    d1 = d["categories"][1]["components"][1]["indicators"][0]
+    d1["description"] = "=1+1"
+    d = dump_scheme(load_scheme(d))
+    xlsx = export_scheme(d)
+    wb = load_workbook(io.BytesIO(xlsx))
+    texts = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(t.startswith(("=", "+", "@")) for t in texts)
+    assert "'=cmd|' /C calc'!A0" in texts and "'=1+1" in texts
+    data, problems = import_scheme(xlsx)
+    assert _texts(problems) == []
+    _same(data, d)

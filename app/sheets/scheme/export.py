@@ -14,6 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.rubric.rules import RULES, describe_safely, rule_catalogue
 
+from ..cells import text_cell
 from .layout import (
     AWARD_LABELS,
     BOLD,
@@ -76,11 +77,9 @@ def _textmap_out(m: Mapping | None) -> str | None:
 
 
 def _set(ws, row: int, col: int, value: Any, *, wrap: bool = False, text: bool = False):
-    c = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        c.data_type = "s"  # never a formula, even if it starts with "="
-        if text:
-            c.number_format = "@"
+    c = text_cell(ws, row, col, value)  # a string is text, never a formula; a leading = + - @ is neutralised
+    if isinstance(value, str) and text:
+        c.number_format = "@"
     if wrap:
         c.alignment = WRAP
     return c

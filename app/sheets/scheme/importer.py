@@ -8,6 +8,7 @@ from typing import Any
 from app.rubric.rules import RULES
 from app.rubric.scheme import FORMAT, SchemeError, validate_scheme
 
+from ..cells import restore_text
 from ..safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 from .cells import BAD, Reader, col_letter, data_rows, header_columns
 from .layout import (
@@ -45,8 +46,8 @@ def _read_scheme_sheet(rd: Reader, ws) -> dict[str, Any]:
     single: dict[str, tuple[int, list[Any]]] = {}
     multi: dict[str, list[tuple[int, list[Any]]]] = {k: [] for k in SCHEME_MULTI_ROWS}
     for r in data_rows(ws):
-        label = rd.key(ws.cell(row=r, column=1).value)
-        vals = [ws.cell(row=r, column=c).value for c in (2, 3, 4)]  # 值, 值2, 值3 (E is the hint)
+        label = rd.key(restore_text(ws.cell(row=r, column=1).value))
+        vals = [restore_text(ws.cell(row=r, column=c).value) for c in (2, 3, 4)]  # 值, 值2, 值3 (E is the hint)
         if label is None:
             if any(rd.text(v) for v in vals[:3]):
                 rd.err(S, r, "A", "有值但缺少项目名称")
@@ -208,7 +209,7 @@ def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
     cats: dict[str, dict[str, Any]] = {}
     for r in data_rows(ws):
         def cell(key: str, r: int = r):
-            return ws.cell(row=r, column=col[key]).value
+            return restore_text(ws.cell(row=r, column=col[key]).value)
 
         def where(key: str, r: int = r):
             return (S, r, col_letter(col[key]))
@@ -290,7 +291,7 @@ def _read_indicator_sheet(rd: Reader, ws, cats: list[dict[str, Any]]) -> dict[st
     by_code: dict[str, tuple[int, dict[str, Any]]] = {}
     for r in data_rows(ws):
         def cell(key: str, r: int = r):
-            return ws.cell(row=r, column=col[key]).value
+            return restore_text(ws.cell(row=r, column=col[key]).value)
 
         def where(key: str, r: int = r):
             return (S, r, col_letter(col[key]))
