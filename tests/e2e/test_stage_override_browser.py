@@ -8,27 +8,25 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.builders.browser import browser_app, chromium, require_chromium, serving
+from tests.builders.browser import chromium, serving
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def site(tmp_path):
-    require_chromium()
+def site(e2e_app):
     from sqlmodel import Session
 
     from app.extensions import db
     from tests.builders import factories as f
 
-    app = browser_app(tmp_path)
-    with app.app_context(), Session(db.engine, expire_on_commit=False) as s:
+    with e2e_app.app_context(), Session(db.engine, expire_on_commit=False) as s:
         f.unit(s, "机电工程学院")
         f.user(s, "office1", roles=["office"])
         cycle = f.cycle(s, scheme=f.voting_scheme(s))
         s.commit()
-    with serving(app) as base:
-        yield {"base": base, "cycle": cycle, "app": app}
+    with serving(e2e_app) as base:
+        yield {"base": base, "cycle": cycle, "app": e2e_app}
 
 
 def _stage_state(app, cycle_id, kind):
