@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 
 from app.models import Cycle
 from app.models.result import OBJECTION_STATUSES, ResultRow, ResultSet
+from app.rubric.disclosure import disclose
 
 from .results import _s, get_set, objections_of, overrides_of, rows_of
+from .voting import MIN_GROUP
 
 
 def visible_set(db: Session, cycle_id: int, *, office: bool = False) -> ResultSet | None:
@@ -21,6 +23,26 @@ def visible_set(db: Session, cycle_id: int, *, office: bool = False) -> ResultSe
     if office or rs.is_visible:
         return rs
     return None
+
+
+def ballots_shown(rs: ResultSet, ballots: dict | None) -> dict:
+    """What of a unit's stored democratic-rating counts (``{group key: {level: count}}``) may be
+    shown on the result pages, the workbook and the JSON: the lines of
+    :func:`app.rubric.disclosure.disclose` (small groups merged or left out), the unit's total per
+    level (``None`` where it would give a hidden group back), its number of ballots and the note
+    that says what is not shown."""
+    ballots = ballots or {}
+    levels = list(rs.data.get("ballot_levels") or [])
+    names = rs.data.get("group_names") or {}
+    d = disclose(ballots, MIN_GROUP, names=names, levels=levels or None,
+                 weighted=bool(rs.data.get("group_weights")))
+    total: dict[str, int] = dict.fromkeys(levels, 0)
+    for counts in ballots.values():
+        for level, n in counts.items():
+            if isinstance(n, int):
+                total[level] = total.get(level, 0) + n
+    return {"lines": [{"group": line.label, "counts": line.counts, "ballots": line.ballots} for line in d.lines],
+            "total": total if d.totals_shown else None, "ballots": sum(total.values()), "note": d.note}
 
 
 def category_tables(db: Session, rs: ResultSet) -> list[dict]:
@@ -54,7 +76,7 @@ def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bo
                 u["components"] = r.detail.get("components", [])
                 u["normalisations"] = r.detail.get("normalisations", [])
                 u["indicators"] = r.detail.get("indicators", [])
-                u["ballots"] = r.detail.get("ballots", {})
+                u["ballots"] = ballots_shown(rs, r.detail.get("ballots"))
             units.append(u)
         cats.append({"key": t["key"], "name": t["name"], "quota": t["quota"], "components": t["components"],
                      "units": units})

@@ -140,25 +140,25 @@ def _row(ws, r, values, bold=False):
 
 def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
     ws = wb.create_sheet("测评票数")
-    _header(ws, 1, ["类别", "单位", "测评人员类别"] + levels + ["合计", "民主测评得分"])
+    _header(ws, 1, ["类别", "单位", "测评人员类别"] + levels + ["合计", "民主测评得分", "说明"])
     r = 2
     first = r
     for cat in payload["categories"]:
         for u in cat["units"]:
-            groups = u.get("ballots") or {}
-            totals = dict.fromkeys(levels, 0)
-            for g, counts in groups.items():
-                append_row(ws, [cat["name"], u["unit"], g] + [counts.get(lv, 0) for lv in levels]
-                          + [sum(counts.get(lv, 0) for lv in levels), None])
-                for lv in levels:
-                    totals[lv] += counts.get(lv, 0)
+            shown = u.get("ballots") or {}
+            for line in shown.get("lines", []):
+                counts = line["counts"]
+                append_row(ws, [cat["name"], u["unit"], line["group"]] + [counts.get(lv, 0) for lv in levels]
+                          + [line["ballots"], None])
                 r += 1
-            append_row(ws, [cat["name"], u["unit"], "合计"] + [totals[lv] for lv in levels]
-                      + [sum(totals.values()), _num(u["democratic"])])
+            total = shown.get("total")
+            cells = [total.get(lv, 0) for lv in levels] if total is not None else ["—"] * len(levels)
+            append_row(ws, [cat["name"], u["unit"], "合计"] + cells
+                      + [shown.get("ballots", 0), _num(u["democratic"]), shown.get("note") or None])
             ws.cell(row=r, column=3).font = BOLD
             ws.cell(row=r, column=len(levels) + 5).number_format = "0.00"
             r += 1
-    _widths(ws, [8, 22, 14] + [8] * len(levels) + [8, 12])
+    _widths(ws, [8, 22, 14] + [8] * len(levels) + [8, 12, 40])
     if r > first and levels:
         chart = BarChart()
         chart.type = "col"
@@ -169,7 +169,7 @@ def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
                        titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=r - 1))
         chart.width, chart.height = 28, 10
-        ws.add_chart(chart, f"{get_column_letter(len(levels) + 7)}2")
+        ws.add_chart(chart, f"{get_column_letter(len(levels) + 8)}2")
 
 
 def _awards(wb: Workbook, payload: dict) -> None:
@@ -205,8 +205,8 @@ def build_workbook(payload: dict) -> bytes:
         seen = []
         for cat in payload["categories"]:
             for u in cat["units"]:
-                for counts in (u.get("ballots") or {}).values():
-                    seen += [lv for lv in counts if lv not in seen]
+                for line in (u.get("ballots") or {}).get("lines", []):
+                    seen += [lv for lv in line["counts"] if lv not in seen]
         levels = seen
     _ballots(wb, payload, levels)
     _awards(wb, payload)

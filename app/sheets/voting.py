@@ -38,13 +38,16 @@ def tally_workbook(tally) -> io.BytesIO:
         for c in ws[ws.max_row]:
             c.font, c.fill, c.border = Font(bold=True), HEAD, BOX
         for ut in rows:
-            for name, counts in tally.shown_counts(ut):
-                append_row(ws, [ut.unit.name, name, *[counts.get(lv, 0) for lv in levels], sum(counts.values())])
+            d = tally.disclosure(ut)
+            for line in d.lines:
+                append_row(ws, [ut.unit.name, line.label, *[line.counts.get(lv, 0) for lv in levels], line.ballots])
                 for c in ws[ws.max_row]:
                     c.border = BOX
-            append_row(ws, [ut.unit.name, "合计", *[ut.total[lv] for lv in levels], ut.ballots,
+            totals = [ut.total[lv] if d.totals_shown else "—" for lv in levels]
+            note = f"{ut.explanation}\n{d.note}" if d.note else ut.explanation
+            append_row(ws, [ut.unit.name, "合计", *totals, ut.ballots,
                        float(ut.mean) if ut.mean is not None else None,
-                       float(ut.points) if ut.points is not None else None, float(ut.points_max), ut.explanation])
+                       float(ut.points) if ut.points is not None else None, float(ut.points_max), note])
             for c in ws[ws.max_row]:
                 c.border, c.fill = BOX, TOTAL
             ws.cell(ws.max_row, len(header)).alignment = Alignment(wrap_text=True, vertical="top")

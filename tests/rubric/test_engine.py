@@ -207,7 +207,9 @@ def test_democratic_component_one_line_without_weights_and_small_groups_hidden_w
     groups = (("cadre", "中层干部", Decimal("0.6")), ("staff", "教职工代表", Decimal("0.4")))
     weighted = democratic_component(replace(ballot, rater_groups=groups, min_group=5), counts, 20)
     assert weighted.points == Decimal("14.80")  # 0.6 × 90 + 0.4 × 50 = 74 → 20 × 0.74
-    assert "中层干部：优秀5票，合格0票，不合格0票，平均 90，权重 0.6" in weighted.explanation
+    # cadres' mean 90 and the points (mean 74) would give the staff's mean 50 = 不合格 ×2 back
+    assert "中层干部：与人数不足5人的类别一并不显示明细，权重 0.6" in weighted.explanation
+    assert "平均 90" not in weighted.explanation
     assert "教职工代表：人数不足5人，明细不显示，权重 0.4" in weighted.explanation
     assert "不合格2票" not in weighted.explanation
     shown = democratic_component(replace(ballot, rater_groups=groups), counts, 20)  # min_group 0: all listed

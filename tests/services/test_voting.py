@@ -374,8 +374,10 @@ def test_tally_counts_scores_and_checks(hall, engine):
     assert by_unit[hall.depts[3].id].points == Decimal("39.00")  # (5×50 + 2×70) / 7 = 55.71 → 70 × 0.5571
     # every unit's counts add up to the ballots that rated it
     assert sum(ut.ballots for ut in t.units) == 5 * 9 + 2 * 8
-    # small group (2 staff voters): no breakdown line of its own
-    assert [name for name, _ in t.shown_counts(by_unit[c1.id])] == [hall.groups[0].name]
+    # small group (2 staff voters): no breakdown line of its own, and not the cadres' line either,
+    # which the unit's total minus would give the staff's counts back: only the total is shown
+    assert t.shown_counts(by_unit[c1.id]) == []
+    assert "不分类别显示" in t.disclosure(by_unit[c1.id]).note and t.disclosure(by_unit[c1.id]).totals_shown
 
 
 def test_tally_with_weights_hides_small_groups_in_the_explanation(hall, engine):
@@ -434,7 +436,9 @@ def test_tally_shows_the_result_rows_democratic_component(hall, engine, weighted
     if weighted:
         assert ut.mean == Decimal("80.13")  # half-up; half-even would give 80.12
         assert ut.points == Decimal("16.03")  # q2(80.125 ÷ 100 × 20)
-        assert "中层干部：优秀5票，合格0票，不合格0票，平均 90，权重 0.81" in ut.explanation
+        # the cadres' counts and mean with the published points would give the 2 staff back
+        assert "中层干部：与人数不足5人的类别一并不显示明细，权重 0.81" in ut.explanation
+        assert "优秀5票" not in ut.explanation
         assert "教职工代表：人数不足5人，明细不显示，权重 0.79" in ut.explanation
         assert "合格2票" not in ut.explanation
     else:  # (5 × 90 + 2 × 70) / 7 = 84.2857… → 20 × 0.842857 = 16.86

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ..disclosure import disclose
 from ..numbers import HUNDRED, ZERO, D, NumberError, fmt, q2
 from .base import ScoreResult, error_result, fmt_pts, missing_result
 
@@ -30,6 +31,8 @@ def democratic_score(counts_by_group: Mapping[str, Mapping[str, int]], level_val
     weights = {g: D(w) for g, w in (group_weights or {}).items()}
     names = group_names or {}
     lines, inputs = [], {}
+    hidden = set(disclose(counts_by_group, min_group, weighted=bool(weights)).hidden) \
+        if all(isinstance(c, Mapping) for c in counts_by_group.values()) else set()
     wsum, acc = ZERO, ZERO
     n_all, s_all = 0, ZERO
     for g, counts in counts_by_group.items():
@@ -48,8 +51,12 @@ def democratic_score(counts_by_group: Mapping[str, Mapping[str, int]], level_val
         n_all += n
         s_all += s
         w = weights.get(g, ZERO)
-        detail = f"人数不足{min_group}人，明细不显示" if n < min_group else \
-            "，".join(f"{lv}{counts.get(lv, 0)}票" for lv in level_values) + f"，平均 {fmt(mean)}"
+        if n < min_group:
+            detail = f"人数不足{min_group}人，明细不显示"
+        elif g in hidden:  # shown, it would give back the small group merged with it (app.rubric.disclosure)
+            detail = f"与人数不足{min_group}人的类别一并不显示明细"
+        else:
+            detail = "，".join(f"{lv}{counts.get(lv, 0)}票" for lv in level_values) + f"，平均 {fmt(mean)}"
         lines.append(f"{names.get(g, g)}：{detail}" + (f"，权重 {fmt(w)}" if weights else ""))
         wsum += w
         acc += w * mean

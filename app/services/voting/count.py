@@ -21,6 +21,7 @@ from app.models import Cycle, Unit
 from app.models.base import utcnow
 from app.models.voting import Ballot, Receipt, RollEntry, VotingState
 from app.rubric import democratic_component
+from app.rubric.disclosure import Disclosure, disclose
 from app.rubric.numbers import D, q2
 from app.rubric.scheme import BallotPolicy
 
@@ -109,7 +110,6 @@ class Tally:
     ballots: int
     voted: int
     shown_groups: list[GroupTurnout] = field(default_factory=list)  # groups with ≥ MIN_GROUP voters
-    merged_small: bool = False
 
     @property
     def policy(self) -> BallotPolicy:
@@ -122,18 +122,16 @@ class Tally:
             out.setdefault(u.unit.category, []).append(u)
         return out
 
+    def disclosure(self, ut: UnitTally) -> Disclosure:
+        """What of ``ut``'s counts may be shown (:func:`app.rubric.disclosure.disclose`)."""
+        return disclose({g.key: ut.counts.get(g.key, {}) for g in self.groups}, MIN_GROUP,
+                        names={g.key: g.name for g in self.groups}, levels=self.policy.level_names,
+                        weighted=bool(self.weights))
+
     def shown_counts(self, ut: UnitTally) -> list[tuple[str, dict[str, int]]]:
-        """The per-group lines that may be shown: groups with ≥ 5 voters, the smaller ones merged
-        into one line when together they reach 5, otherwise only in the unit's total."""
-        lines = [(g.name, ut.counts.get(g.key, {})) for g in self.shown_groups]
-        small = [g for g in self.groups if g not in self.shown_groups and g.voted]
-        if small and sum(g.voted for g in small) >= MIN_GROUP and len(self.shown_groups) >= 1:
-            merged: dict[str, int] = dict.fromkeys(self.policy.level_names, 0)
-            for g in small:
-                for lv, n in ut.counts.get(g.key, {}).items():
-                    merged[lv] += n
-            lines.append(("其他类别（合并，各不足5人）", merged))
-        return lines
+        """The per-group lines that may be shown (small groups merged or left out, see
+        :mod:`app.rubric.disclosure`)."""
+        return [(line.label, line.counts) for line in self.disclosure(ut).lines]
 
 
 class TallyInconsistent(ServiceError):

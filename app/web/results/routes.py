@@ -265,7 +265,7 @@ def unit_detail(cycle_id: int, unit_id: int):
     return render_template("results/unit.html", cycle=cycle, rs=rs, row=row, overrides=overrides.get(unit_id, []),
                            users=users, objections=objs, chart=chart, can_object=can_object,
                            objection_form=ObjectionForm(), levels=rs.data.get("ballot_levels") or [],
-                           group_names=rs.data.get("group_names") or {})
+                           ballots=results_read.ballots_shown(rs, row.detail.get("ballots")))
 
 
 # ----------------------------------------------------------------------------- objections
