@@ -52,14 +52,21 @@ def _by_role(db: Session, role: str) -> dict[int | None, list[int]]:
     return {k: sorted(set(v)) for k, v in out.items()}
 
 
+def _entered(entry) -> bool:
+    """Whether a reporter has typed anything for the indicator."""
+    return bool((entry.narrative or "").strip() or any(v not in (None, "") for v in (entry.facts or {}).values()))
+
+
 def self_reports(db: Session, cycle: Cycle) -> list[Row]:
     reporters = _by_role(db, "reporter")
     rs = reports.reports_of_cycle(db, cycle.id)
     rows = []
     for unit in active_units(db):
         report = rs.get(unit.id)
-        total = len(reports.leaves_for_unit(cycle, unit))
-        filled = total - len(reports.missing_facts(db, cycle, unit, report))
+        codes = [leaf.code for leaf in reports.leaves_for_unit(cycle, unit)]
+        entries = reports.entries_of(db, report)
+        total = len(codes)
+        filled = sum(1 for c in codes if c in entries and _entered(entries[c]))
         if report is None:
             status, detail = "not_submitted", "尚未开始填写"
         elif report.status == "submitted":
@@ -68,6 +75,8 @@ def self_reports(db: Session, cycle: Cycle) -> list[Row]:
             status, detail = "returned", f"退回意见：{report.return_comment or ''}"
         else:
             status, detail = "not_submitted", "草稿"
+        if status != "done":
+            detail = "；".join(d for d in (detail, f"已填 {filled} / {total} 项指标") if d)
         rows.append(Row(f"unit:{unit.id}", unit.name, unit.subtype, status, total if status == "done" else filled,
                         total or 1, tuple(reporters.get(unit.id, ())), detail,
                         version=report.version if report else None,

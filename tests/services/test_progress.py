@@ -70,6 +70,11 @@ def test_rows_of_the_self_reports_with_their_states(world, session):
     assert [r.name for r in progress.select_rows(list(rows.values()), q="信息")] == ["信息工程学院"]
     pending = {r.name for r in progress.select_rows(list(rows.values()), status="pending")}
     assert pending == {"继续教育学院", "教务处", "党委组织部", "科技与产业处"}
+    assert rows["教务处"].share == 0 and "已填 0 / 1 项指标" in rows["教务处"].detail
+    elapsed = progress.elapsed_share(session, world.cycle, "self_report")  # opened a day ago, five to go
+    assert 0.15 < elapsed < 0.18
+    behind = {r.name for r in progress.select_rows(list(rows.values()), status="behind", elapsed=elapsed)}
+    assert behind == pending
     with pytest.raises(ServiceError):
         progress.select_rows([], status="nonsense")
 
