@@ -4,6 +4,7 @@ publishes and returns selected self-reports in one batch; a stale confirmation c
 
 import os
 import shutil
+from datetime import date
 
 import pytest
 
@@ -181,3 +182,51 @@ def test_remind_selected_scorers(site, browser):
     page.get_by_role("button", name="确认催办").click()
     assert "已催办 2 项、通知 2 人" in _flash(page)
     assert [uid for uid, _ in _notices(app)] == sorted([w.pf_jwc.id, w.pf_zzb.id])
+
+
+def test_every_stage_office_page_links_to_its_progress_page_with_filters(site, browser, tmp_path):
+    """Self-reports, scoring per owner, leader evaluation, voting turnout and award votes: each
+    office page leads to the shared progress page, with the filters, the search and 催办."""
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.models.award import AwardApplication
+    from app.models.voting import RaterGroup, RollEntry
+    from tests.builders import factories as f
+
+    base, w, app = site["base"], site["w"], site["app"]
+    with app.app_context(), Session(db.engine) as s:
+        v1 = f.user(s, "v1", roles=["voter"])
+        f.user(s, "l1", roles=[{"role": "leader", "leader_rank": "principal"}])
+        f.user(s, "g1", roles=["group"])
+        group = RaterGroup(cycle_id=w.cycle.id, key="staff", name="教职工代表")
+        s.add(group)
+        s.flush()
+        s.add(RollEntry(cycle_id=w.cycle.id, group_id=group.id, user_id=v1.id))
+        s.add(AwardApplication(cycle_id=w.cycle.id, unit_id=w.c2.id, title="教学成果奖", level="省级",
+                               achieved_on=date(2019, 5, 1), issuer="省教育厅", status="accepted"))
+        s.commit()
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    _login(page, base)
+    cid = w.cycle.id
+    pages = {"self_report": (f"/report/office/cycles/{cid}", "继续教育学院"),
+             "scoring": (f"/scoring/cycles/{cid}", "教务处"),
+             "leader": (f"/leader/office/cycles/{cid}", "l1"),
+             "democratic": (f"/voting/cycles/{cid}", "v1"),
+             "award": (f"/award/office/cycles/{cid}", "g1")}
+    for kind, (path, name) in pages.items():
+        page.goto(base + path)
+        page.get_by_role("link", name="进度跟踪：筛选、搜索与催办").click()
+        assert page.url.endswith(f"/progress/cycles/{cid}/{kind}"), kind
+        assert page.locator(".chip").count() == 5 and page.locator("input[type=search]").count() == 1
+        assert name in page.locator("#progress-table").inner_text(), kind
+        page.locator(".chip", has_text="未完成").click()
+        assert name in page.locator("#progress-table").inner_text(), kind
+        page.screenshot(path=str(tmp_path / f"progress-{kind}.png"), full_page=True)
+        if os.environ.get("KPI_E2E_SHOTS"):
+            shutil.copy(str(tmp_path / f"progress-{kind}.png"), os.environ["KPI_E2E_SHOTS"])
+    # 催办 of a voter from the turnout page
+    page.get_by_label("选择g1").check()
+    page.get_by_role("button", name="催办所选").click()
+    page.get_by_role("button", name="确认催办").click()
+    assert "已催办 1 项、通知 1 人" in _flash(page)
