@@ -119,7 +119,7 @@ def account_voters(db: Session, cycle: Cycle) -> list[Row]:
         if entry.void:
             continue
         rows.append(Row(f"user:{user.id}", user.display_name, group.name, "done" if entry.voted else "not_submitted",
-                        int(entry.voted), 1, (user.id,), ""))
+                        int(entry.voted), 1, (user.id,), "已投票" if entry.voted else "尚未投票"))
     return rows
 
 
