@@ -102,6 +102,30 @@ def _token_used(db: Session, token: str) -> bool:
     return db.exec(select(Notice.id).where(Notice.dedupe_key.startswith(f"urge:{token}:"))).first() is not None
 
 
+def check_remind(rows: list[Row]) -> list[Row]:
+    """Refuse a 催办 of rows that are done or reach nobody (before the confirmation page too)."""
+    done = [r.name for r in rows if r.finished]
+    if done:
+        raise ServiceError(f"「{'、'.join(done)}」已完成，无需催办（本批未发送）。")
+    nobody = [r.name for r in rows if not r.recipients]
+    if nobody:
+        raise ServiceError(f"「{'、'.join(nobody)}」没有可以通知的账号（请先在“用户与角色”中设置），本批未发送。")
+    return rows
+
+
+def check_reports(rows: list[Row], action: str) -> list[Row]:
+    """Refuse publishing rows that are not submitted-and-unpublished, or returning rows not submitted."""
+    if action == "publish":
+        bad = [r.name for r in rows if r.status != "done" or r.published]
+        if bad:
+            raise ServiceError(f"「{'、'.join(bad)}」不是待公示的已提交报告，本批未公示任何报告。")
+    elif action == "return":
+        bad = [r.name for r in rows if r.status != "done"]
+        if bad:
+            raise ServiceError(f"「{'、'.join(bad)}」的报告不是已提交状态，不能退回；本批未退回任何报告。")
+    return rows
+
+
 def remind(db: Session, *, actor_id: int, cycle: Cycle, kind: str, selected: dict[str, str], token: str,
            message: str = "") -> tuple[int, int]:
     """催办: notify now everyone of the selected rows not done yet (in-app, and by e-mail when mail
@@ -113,13 +137,7 @@ def remind(db: Session, *, actor_id: int, cycle: Cycle, kind: str, selected: dic
         raise ServiceError("页面已过期，请返回刷新后重试。")
     if _token_used(db, token):
         raise StaleData("这批催办已经发送过，没有重复发送。")
-    rows = confirmed_rows(db, cycle, kind, selected)
-    done = [r.name for r in rows if r.finished]
-    if done:
-        raise ServiceError(f"「{'、'.join(done)}」已完成，无需催办（本批未发送）。")
-    nobody = [r.name for r in rows if not r.recipients]
-    if nobody:
-        raise ServiceError(f"「{'、'.join(nobody)}」没有可以通知的账号（请先在“用户与角色”中设置），本批未发送。")
+    rows = check_remind(confirmed_rows(db, cycle, kind, selected))
     stage = get_stage(db, cycle.id, kind)
     state = stage_state(stage, overrides_for(db, stage.id))
     label = stage_label(kind)

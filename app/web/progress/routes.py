@@ -87,6 +87,10 @@ def confirm(cycle_id: int, kind: str):
         return _back(cycle_id, kind)
     try:
         rows = progress.confirmed_rows(dbs, cycle, kind, _selected())
+        if action == "remind":
+            progress.check_remind(rows)
+        else:
+            progress.check_reports(rows, action)
     except ServiceError as exc:
         flash(exc.message, "error")
         return _back(cycle_id, kind)
