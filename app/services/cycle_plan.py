@@ -26,7 +26,10 @@ from . import ServiceError, StaleData
 from .audit import record
 from .stages import STAGE_LABELS, create_cycle, set_stage_times, stage_label
 
-SHIFT_MODES = {"weekday": "保持星期几不变（取一年后最接近的同一星期几）", "exact": "日期精确加一年（2月29日改为2月28日）"}
+SHIFT_MODES = {
+    "weekday": "保持星期几不变（取一年后最接近的同一星期几）",
+    "exact": "日期精确加一年（2月29日改为2月28日）",
+}
 WORK_STAGES = ("democratic", "scoring", "leader", "award")
 
 
@@ -109,7 +112,8 @@ def stages_of(db: Session, cycle: Cycle) -> dict[str, Stage]:
 
 
 def current_plan(db: Session, cycle: Cycle) -> dict[str, StagePlan]:
-    return {k: StagePlan(s.opens_at, s.closes_at, tuple(s.reminder_hours or ())) for k, s in stages_of(db, cycle).items()}
+    return {k: StagePlan(s.opens_at, s.closes_at, tuple(s.reminder_hours or ()))
+            for k, s in stages_of(db, cycle).items()}
 
 
 def set_plan(db: Session, *, actor_id: int, cycle: Cycle, plan: dict[str, StagePlan],

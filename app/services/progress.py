@@ -93,7 +93,8 @@ def confirmed_rows(db: Session, cycle: Cycle, kind: str, selected: dict[str, str
         if row is None:
             raise StaleData("所选的部分对象已不在列表中，请返回刷新后重新选择（本批未做任何处理）。")
         if fingerprint(row) != fp:
-            raise StaleData(f"「{row.name}」的状态已变化（现为「{row.status_label}」），请返回刷新后重新选择（本批未做任何处理）。")
+            raise StaleData(f"「{row.name}」的状态已变化（现为「{row.status_label}」），"
+                            "请返回刷新后重新选择（本批未做任何处理）。")
         out.append(row)
     return out
 
@@ -157,7 +158,8 @@ def _reports(db: Session, cycle: Cycle, rows: list[Row]) -> list[tuple[Row, Self
     out = []
     for row in rows:
         unit_id = int(row.key.split(":")[1])
-        report = db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle.id, SelfReport.unit_id == unit_id)).first()
+        report = db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle.id,
+                                                  SelfReport.unit_id == unit_id)).first()
         if report is None or report.version != row.version:
             raise StaleData(f"「{row.name}」的报告已变化，请返回刷新后重新选择（本批未做任何处理）。")
         out.append((row, report))

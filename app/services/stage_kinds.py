@@ -55,10 +55,12 @@ class StageKind:
 
 KINDS: dict[str, StageKind] = {k.key: k for k in (
     StageKind("self_report", roles=("reporter",), pending=reports.pending_reporters,
-              office_page=Page("report.office_list", "跟进各单位自查报告的提交与公示"), progress=progress_rows.self_reports),
+              office_page=Page("report.office_list", "跟进各单位自查报告的提交与公示"),
+              progress=progress_rows.self_reports),
     StageKind("democratic", roles=("voter",), pending=voting.pending_account_voters,
               office_page=Page("office.cycle_detail", "跟进「民主测评」阶段"),
-              tasks={"voter": Page("vote.account_ballot", "参加民主测评（投票）")}, progress=progress_rows.account_voters),
+              tasks={"voter": Page("vote.account_ballot", "参加民主测评（投票）")},
+              progress=progress_rows.account_voters),
     StageKind("scoring", roles=("scorer",), pending=scoring.pending_scorers,
               office_page=Page("scoring.cycle", "跟进目标考核评分进度，为目标办负责的指标评分"),
               progress=progress_rows.scoring_owners),

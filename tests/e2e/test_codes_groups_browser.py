@@ -55,7 +55,8 @@ def test_issue_codes_for_several_groups_with_a_confirmation(site, browser, tmp_p
     page.fill("#batch", "教代会")
     page.get_by_role("button", name="下一步：确认").click()
     rows = page.locator("#confirm-table tbody tr").all_inner_texts()
-    assert [r.split("\t") for r in rows] == [["中层干部", "教代会·中层干部", "12"], ["教职工代表", "教代会·教职工代表", "30"]]
+    assert [r.split("\t") for r in rows] == [["中层干部", "教代会·中层干部", "12"],
+                                             ["教职工代表", "教代会·教职工代表", "30"]]
     intro = page.locator("section.card p").first.inner_text()
     assert "共 42 个测评码" in intro and "「机电工程学院」" in intro
     assert _batches(app, cycle.id) == {}  # nothing generated before the confirmation

@@ -118,9 +118,11 @@ def test_set_plan_saves_all_stages_at_once_with_audit(session):
     ({"scoring": StagePlan(bj(2019, 3, 20), None)}, "须同时填写开始时间和结束时间"),
     ({"self_report": StagePlan(bj(2019, 3, 4), bj(2019, 3, 15)), "leader": StagePlan(bj(2019, 3, 1), bj(2019, 3, 9))},
      "「领导班子评价」不能早于「自查自评」开始"),
-    ({"scoring": StagePlan(bj(2019, 3, 4), bj(2019, 3, 29)), "deliberation": StagePlan(bj(2019, 3, 28), bj(2019, 4, 5))},
+    ({"scoring": StagePlan(bj(2019, 3, 4), bj(2019, 3, 29)),
+      "deliberation": StagePlan(bj(2019, 3, 28), bj(2019, 4, 5))},
      "「审议确定结果」须在「目标考核评分」结束后才能开始"),
-    ({"deliberation": StagePlan(bj(2019, 4, 1), bj(2019, 4, 5)), "publication": StagePlan(bj(2019, 4, 4), bj(2019, 4, 9))},
+    ({"deliberation": StagePlan(bj(2019, 4, 1), bj(2019, 4, 5)),
+      "publication": StagePlan(bj(2019, 4, 4), bj(2019, 4, 9))},
      "「公示及异议」须在「审议确定结果」结束后才能开始"),
 ])
 def test_set_plan_refuses_a_plan_out_of_order_and_saves_nothing(session, plan, message):

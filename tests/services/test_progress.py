@@ -38,8 +38,8 @@ def world(session):
     s.add(RollEntry(cycle_id=cid, group_id=group.id, user_id=w.v1.id, voted=True))
     s.add(RollEntry(cycle_id=cid, group_id=group.id, user_id=w.v2.id))
     s.add(LeaderSheet(cycle_id=cid, leader_id=w.l1.id, rank="principal", finished=True, finished_at=utcnow()))
-    app_ = AwardApplication(cycle_id=cid, unit_id=w.c2.id, title="教学成果奖", level="省级", achieved_on=date(2019, 5, 1),
-                            issuer="省教育厅", status="accepted")
+    app_ = AwardApplication(cycle_id=cid, unit_id=w.c2.id, title="教学成果奖", level="省级",
+                            achieved_on=date(2019, 5, 1), issuer="省教育厅", status="accepted")
     s.add(app_)
     s.flush()
     awards.vote(s, actor_id=w.g1.id, application=app_, approve=True)

@@ -72,7 +72,8 @@ def _parse_hours(text: str, kind: str) -> tuple[int, ...]:
     parts = [h.strip() for h in (text or "").replace("，", ",").split(",") if h.strip()]
     hours = [parse_int(h, minimum=1, maximum=24 * 366) for h in parts]
     if any(h is None for h in hours):
-        raise ServiceError(f"「{stage_label(kind)}」的提醒时间须为截止前的正整数小时，用逗号分隔，例如 72,24。", field=kind)
+        raise ServiceError(f"「{stage_label(kind)}」的提醒时间须为截止前的正整数小时，用逗号分隔，例如 72,24。",
+                           field=kind)
     return tuple(hours)
 
 
@@ -85,7 +86,8 @@ def _parse_time(raw: str | None, kind: str, label: str):
     try:
         return from_local(datetime.strptime(raw, "%Y-%m-%dT%H:%M"))
     except ValueError:
-        raise ServiceError(f"「{stage_label(kind)}」的{label}格式不正确，请按“年-月-日 时:分”填写。", field=kind) from None
+        raise ServiceError(f"「{stage_label(kind)}」的{label}格式不正确，请按“年-月-日 时:分”填写。",
+                           field=kind) from None
 
 
 @bp.route("/cycles/<id:cycle_id>/plan", methods=["GET", "POST"])

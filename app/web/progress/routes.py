@@ -123,7 +123,8 @@ def run(cycle_id: int, kind: str):
             fail(exc)
         else:
             flash(f"已催办 {rows} 项、通知 {people} 人：站内通知已送达"
-                  + ("，邮件副本由系统稍后发出。" if mail_configured() else "（未配置邮件服务器，未发邮件）。"), "success")
+                  + ("，邮件副本由系统稍后发出。" if mail_configured() else "（未配置邮件服务器，未发邮件）。"),
+                  "success")
     elif action == "publish":
         attempt(progress.publish_reports, dbs, actor_id=current_user.id, cycle=cycle, selected=selected,
                 ok=f"已公示 {n} 份自查报告。")

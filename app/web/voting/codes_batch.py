@@ -82,5 +82,6 @@ def codes_groups_run(cycle_id: int):
     except ServiceError as exc:
         fail(exc)
         return redirect(url_for("voting.dashboard", cycle_id=cycle_id))
-    flash("已生成测评码：" + "；".join(f"批次「{b}」{n} 个" for b, n in made) + "。可在「已生成的批次」中打印测评票。", "success")
+    flash("已生成测评码：" + "；".join(f"批次「{b}」{n} 个" for b, n in made)
+          + "。可在「已生成的批次」中打印测评票。", "success")
     return redirect(url_for("voting.dashboard", cycle_id=cycle_id))
