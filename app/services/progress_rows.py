@@ -28,10 +28,11 @@ class Row:
     detail: str = ""
     version: int | None = None  # of the row's record, for batch actions (self-reports)
     published: bool = False  # a self-report on the public page
+    label: str = ""  # the stage's own word for the status (已提交, 已投票 …); default STATUS_LABELS
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return self.label or STATUS_LABELS[self.status]
 
     @property
     def share(self) -> float:
@@ -80,7 +81,7 @@ def self_reports(db: Session, cycle: Cycle) -> list[Row]:
         rows.append(Row(f"unit:{unit.id}", unit.name, unit.subtype, status, total if status == "done" else filled,
                         total or 1, tuple(reporters.get(unit.id, ())), detail,
                         version=report.version if report else None,
-                        published=bool(report and report.published_at)))
+                        published=bool(report and report.published_at), label="已提交" if status == "done" else ""))
     return rows
 
 
@@ -119,7 +120,7 @@ def account_voters(db: Session, cycle: Cycle) -> list[Row]:
         if entry.void:
             continue
         rows.append(Row(f"user:{user.id}", user.display_name, group.name, "done" if entry.voted else "not_submitted",
-                        int(entry.voted), 1, (user.id,), "已投票" if entry.voted else "尚未投票"))
+                        int(entry.voted), 1, (user.id,), label="已投票" if entry.voted else "未投票"))
     return rows
 
 

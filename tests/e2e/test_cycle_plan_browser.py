@@ -76,6 +76,11 @@ def test_start_next_cycle_from_last_years_and_set_all_times(site, browser, tmp_p
     page.get_by_role("link", name="沿用往年周期新建").click()
     assert page.locator("#name").input_value() == "2019-2020学年"  # the years of the old name, one higher
     assert "2020-03-02 09:00" in page.locator("#copy-preview").inner_text()  # Monday stays Monday
+    page.select_option("#preview-shift", "exact")
+    page.get_by_role("button", name="查看预览").click()
+    assert "2020-03-04 09:00" in page.locator("#copy-preview").inner_text()  # the same date a year later
+    assert page.locator("#shift").input_value() == "exact"
+    page.select_option("#shift", "weekday")
     shot(page, tmp_path, "cycle-copy")
     page.get_by_role("button", name="创建新周期").click()
     page.wait_for_selector(".flash")

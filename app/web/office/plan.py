@@ -38,6 +38,8 @@ def cycle_copy():
                      else (form.source_id.data or 0)) or cycles[0]
     if request.method == "GET":
         form.source_id.data = source.id
+        shift = request.args.get("shift")
+        form.shift.data = shift if shift in cycle_plan.SHIFT_MODES else "weekday"
         form.name.data = cycle_plan.next_name(source.name)
         form.period_start.data = cycle_plan.plus_one_year(source.period_start)
         form.period_end.data = cycle_plan.plus_one_year(source.period_end)
