@@ -103,6 +103,16 @@ def _token_used(db: Session, token: str) -> bool:
     return db.exec(select(Notice.id).where(Notice.dedupe_key.startswith(f"urge:{token}:"))).first() is not None
 
 
+def require_open_for_remind(db: Session, cycle: Cycle, kind: str) -> None:
+    """催办 only while the stage is open: before, nobody can act yet; after, nobody can any more."""
+    stage = get_stage(db, cycle.id, kind)
+    state = stage_state(stage, overrides_for(db, stage.id))
+    if not state.is_open:
+        if state.status == "closed":
+            raise ServiceError(f"「{stage_label(kind)}」阶段已结束，不能催办；如需补交，请先在周期页面重新开放该阶段。")
+        raise ServiceError(f"「{stage_label(kind)}」阶段尚未开始（{state.label}），不能催办。")
+
+
 def check_remind(rows: list[Row]) -> list[Row]:
     """Refuse a 催办 of rows that are done or reach nobody (before the confirmation page too)."""
     done = [r.name for r in rows if r.finished]
@@ -138,6 +148,7 @@ def remind(db: Session, *, actor_id: int, cycle: Cycle, kind: str, selected: dic
         raise ServiceError("页面已过期，请返回刷新后重试。")
     if _token_used(db, token):
         raise StaleData("这批催办已经发送过，没有重复发送。")
+    require_open_for_remind(db, cycle, kind)
     rows = check_remind(confirmed_rows(db, cycle, kind, selected))
     stage = get_stage(db, cycle.id, kind)
     state = stage_state(stage, overrides_for(db, stage.id))

@@ -131,6 +131,7 @@ def test_remind_is_all_or_nothing(world, session):
     rows = progress.rows_of(session, world.cycle, "self_report")
     done = next(r.key for r in rows if r.name == "机电工程学院")
     open_ = next(r.key for r in rows if r.name == "教务处")
+    other = next(r.key for r in rows if r.name == "党委组织部")
     with pytest.raises(ServiceError, match="机电工程学院」已完成"):
         progress.remind(session, actor_id=world.office.id, cycle=world.cycle, kind="self_report",
                         selected=_sel(rows, open_, done), token=progress.new_token())
@@ -143,6 +144,14 @@ def test_remind_is_all_or_nothing(world, session):
                         selected=stale, token=progress.new_token())
     with pytest.raises(ServiceError, match="请先勾选"):
         progress.remind(session, actor_id=world.office.id, cycle=world.cycle, kind="self_report", selected={},
+                        token=progress.new_token())
+    stage = session.exec(select(Stage).where(Stage.cycle_id == world.cycle.id, Stage.kind == "self_report")).one()
+    stage.closes_at = utcnow() - timedelta(minutes=1)
+    session.add(stage)
+    session.commit()
+    with pytest.raises(ServiceError, match="「自查自评」阶段已结束，不能催办"):
+        progress.remind(session, actor_id=world.office.id, cycle=world.cycle, kind="self_report",
+                        selected=_sel(progress.rows_of(session, world.cycle, "self_report"), other),
                         token=progress.new_token())
     assert session.exec(select(Notice)).all() == []
 

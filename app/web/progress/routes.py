@@ -88,6 +88,7 @@ def confirm(cycle_id: int, kind: str):
     try:
         rows = progress.confirmed_rows(dbs, cycle, kind, _selected())
         if action == "remind":
+            progress.require_open_for_remind(dbs, cycle, kind)
             progress.check_remind(rows)
         else:
             progress.check_reports(rows, action)
