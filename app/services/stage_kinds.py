@@ -4,7 +4,8 @@ One entry per key of :data:`app.services.stages.STAGE_LABELS` (which holds the k
 Chinese names, because the stage gating that every workflow imports needs them): the roles that
 act in the stage, who of them has not finished (a service function ``fn(db, cycle) -> set of
 user ids``; ``None`` when everyone holding one of the roles is asked to act), the office's page
-for following the stage and the home-page tasks of the acting roles. The reminders job and the
+for following the stage, the home-page tasks of the acting roles and the stage's progress rows
+(:mod:`app.services.progress_rows`, read by :mod:`app.services.progress` for the 催办 pages). The reminders job and the
 home page look a stage up here. Endpoints are strings (web endpoints taking ``cycle_id``),
 resolved by the web layer.
 
@@ -18,7 +19,7 @@ from sqlmodel import Session, select
 
 from app.models import Cycle, RoleMembership, User
 
-from . import awards, leader_eval, reports, scoring, voting
+from . import awards, leader_eval, progress_rows, reports, scoring, voting
 from .stages import STAGE_LABELS
 
 
@@ -37,6 +38,8 @@ class StageKind:
     pending: Callable[[Session, Cycle], set[int]] | None  # who has not finished; None: all of ``roles``
     office_page: Page  # where the office follows the stage: its home-page task while the stage is open
     tasks: Mapping[str, Page] = field(default_factory=dict)  # role -> the home-page task of an acting role
+    # one row per unit or person the office follows, with whom a 催办 reaches (None: no progress page)
+    progress: Callable[[Session, Cycle], list[progress_rows.Row]] | None = None
 
     @property
     def label(self) -> str:
@@ -52,16 +55,19 @@ class StageKind:
 
 KINDS: dict[str, StageKind] = {k.key: k for k in (
     StageKind("self_report", roles=("reporter",), pending=reports.pending_reporters,
-              office_page=Page("report.office_list", "跟进各单位自查报告的提交与公示")),
+              office_page=Page("report.office_list", "跟进各单位自查报告的提交与公示"),
+              progress=progress_rows.self_reports),
     StageKind("democratic", roles=("voter",), pending=voting.pending_account_voters,
               office_page=Page("office.cycle_detail", "跟进「民主测评」阶段"),
-              tasks={"voter": Page("vote.account_ballot", "参加民主测评（投票）")}),
+              tasks={"voter": Page("vote.account_ballot", "参加民主测评（投票）")},
+              progress=progress_rows.account_voters),
     StageKind("scoring", roles=("scorer",), pending=scoring.pending_scorers,
-              office_page=Page("scoring.cycle", "跟进目标考核评分进度，为目标办负责的指标评分")),
+              office_page=Page("scoring.cycle", "跟进目标考核评分进度，为目标办负责的指标评分"),
+              progress=progress_rows.scoring_owners),
     StageKind("leader", roles=("leader",), pending=leader_eval.pending_leaders,
-              office_page=Page("leader.office_progress", "查看领导班子评价进度")),
+              office_page=Page("leader.office_progress", "查看领导班子评价进度"), progress=progress_rows.leaders),
     StageKind("award", roles=("group",), pending=awards.pending_members,
-              office_page=Page("award.office_list", "突出贡献奖申报初审")),
+              office_page=Page("award.office_list", "突出贡献奖申报初审"), progress=progress_rows.award_members),
     StageKind("deliberation", roles=("group",), pending=None,
               office_page=Page("results.sheet", "计算、审议并定稿考核结果"),
               tasks={"group": Page("results.sheet", "审议考核结果")}),

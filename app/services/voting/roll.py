@@ -12,7 +12,7 @@ from app.models import Cycle, RoleMembership, Unit, User
 from app.models.base import utcnow
 from app.models.voting import RaterGroup, RollEntry
 
-from .. import ServiceError
+from .. import ServiceError, StaleData
 from ..audit import record
 from .codes import CODE_LEN, new_code
 from .context import groups_of, scheme_policy
@@ -130,6 +130,41 @@ def issue_codes(db: Session, *, actor_id: int | None, cycle: Cycle, group_id: in
     record(db, actor_id=actor_id, action="issue_codes", entity="roll", cycle_id=cycle.id,
            new={"group": group.key, "count": count, "unit_id": unit_id, "batch": batch})
     return batch, count
+
+
+def batch_label(batch: str, group: RaterGroup) -> str:
+    """The label of one group's batch when several groups get codes at once."""
+    return f"{(batch or '').strip()[:40 - len(group.name) - 1]}·{group.name}"[:40]
+
+
+def issue_codes_for_groups(db: Session, *, actor_id: int | None, cycle: Cycle, counts: dict[int, int],
+                           names: dict[int, str], unit_id: int | None = None, batch: str = "") -> list[tuple[str, int]]:
+    """Codes for several rater groups at once, one batch per group labelled ``batch·group name``:
+    all or none. ``names``: group id → the name the confirmation page showed (a group renamed or
+    removed since refuses the whole batch); a label already in use refuses it too (the same
+    confirmation submitted twice). Returns [(batch label, count)]."""
+    counts = {gid: n for gid, n in counts.items() if n}
+    if not counts:
+        raise ServiceError("请至少为一个测评人员类别填写生成数量。", field="count")
+    batch = (batch or "").strip() or utcnow().strftime("批次%Y%m%d%H%M%S")
+    groups = []
+    for gid, n in counts.items():
+        group = db.get(RaterGroup, gid)
+        if group is None or group.cycle_id != cycle.id or group.name != names.get(gid):
+            raise StaleData("测评人员类别已被修改，请返回刷新后重新填写（本批未生成任何测评码）。")
+        groups.append((group, n))
+    labels = [batch_label(batch, g) for g, _ in groups]
+    used = set(db.execute(select(RollEntry.batch).where(RollEntry.cycle_id == cycle.id,
+                                                        RollEntry.batch.in_(labels))).scalars())
+    if used:
+        raise StaleData(f"批次「{'、'.join(sorted(used))}」已存在（可能已生成过），本批未生成任何测评码。")
+    out = []
+    for (group, n), label in zip(groups, labels, strict=True):
+        out.append(issue_codes(db, actor_id=actor_id, cycle=cycle, group_id=group.id, count=n, unit_id=unit_id,
+                               batch=label))
+    record(db, actor_id=actor_id, action="issue_codes_batch", entity="roll", cycle_id=cycle.id,
+           new={"batches": [{"batch": b, "count": c} for b, c in out], "unit_id": unit_id})
+    return out
 
 
 def void_and_replace(db: Session, *, actor_id: int | None, cycle: Cycle, entry_id: int, reason: str) -> RollEntry:

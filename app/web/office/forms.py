@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.models import SUBTYPES
+from app.services.cycle_plan import SHIFT_MODES
 
 REQ = "此项必填。"
 
@@ -102,3 +103,14 @@ class OrgUploadForm(FlaskForm):
 class OrgConfirmForm(FlaskForm):
     token = HiddenField()
     fingerprint = HiddenField()
+
+
+class CycleCopyForm(FlaskForm):
+    """A new cycle from an earlier one (:func:`app.services.cycle_plan.copy_cycle`)."""
+
+    source_id = SelectField("沿用的周期", coerce=int)
+    name = CycleForm.name
+    period_start = CycleForm.period_start
+    period_end = CycleForm.period_end
+    shift = SelectField("阶段时间顺延一年的方式", choices=list(SHIFT_MODES.items()), default="weekday")
+    scheme_id = SelectField("考核方案", coerce=int, validators=[Optional()])

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("voting", __name__, url_prefix="/voting")
 
-from . import routes  # noqa: E402,F401
+from . import codes_batch, routes  # noqa: E402,F401
