@@ -91,8 +91,11 @@ __all__ = [
     "completion",
     "execution_row",
     "grade",
+    "group_of",
+    "groups_of",
     "overachievement_of",
     "row_weights",
+    "spread_points",
     "score_table",
     "status",
     "value_from_dict",
@@ -510,6 +513,29 @@ def checkpoint_report(table: TargetTable, actuals: Mapping[int, object], checkpo
 
 # --------------------------------------------------------------------------- year-end score
 
+def spread_points(total: Decimal, n: int) -> list[Decimal]:
+    """``total`` points shared by ``n`` rows in hundredths, the leftover hundredths one each to the
+    first rows (30 over 4 rows: 7.50 each; 10 over 3: 3.34, 3.33, 3.33). Sums to ``total`` exactly."""
+    if n <= 0:
+        return []
+    cents = int((Decimal(total) / _CENT).to_integral_value(rounding=ROUND_FLOOR))
+    each, extra = divmod(cents, n)
+    return [(Decimal(each + (1 if i < extra else 0)) * _CENT).quantize(_CENT) for i in range(n)]
+
+
+def group_of(row: TargetRow) -> str:
+    """The first-level group of a row for weighting: its 一级指标, else its 职能 (the 职能 layout)."""
+    return row.level1 or row.function or "（未分组）"
+
+
+def groups_of(table: TargetTable) -> list[tuple[str, list[TargetRow]]]:
+    """The table's first-level groups in table order, each with its rows."""
+    out: dict[str, list[TargetRow]] = {}
+    for row in table.rows:
+        out.setdefault(group_of(row), []).append(row)
+    return list(out.items())
+
+
 def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS,
                 exclude: frozenset[int] | set[int] = frozenset()) -> dict[int, Decimal]:
     """The weight of every row (position → points); see the module docstring for the sharing rule.
@@ -519,10 +545,7 @@ def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS,
     weights = dict(given)
     if free:
         left = max(Decimal(0), Decimal(total) - sum(given.values(), Decimal(0)))
-        cents = int((left / _CENT).to_integral_value(rounding=ROUND_FLOOR))
-        each, extra = divmod(cents, len(free))
-        for i, pos in enumerate(free):
-            weights[pos] = (Decimal(each + (1 if i < extra else 0)) * _CENT).quantize(_CENT)
+        weights.update(zip(free, spread_points(left, len(free)), strict=True))
     return {r.position: weights.get(r.position, Decimal("0.00")) for r in table.rows}
 
 

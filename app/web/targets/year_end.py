@@ -12,6 +12,7 @@ from app.extensions import get_db
 from app.models import Unit
 from app.models.targets import REPORT_STATUS
 from app.rubric.tablesettings import OVERACHIEVEMENT, SCORING
+from app.rubric.targets import groups_of
 from app.security import allow
 from app.services import ServiceError, StaleData
 from app.services import target_reports as ysvc
@@ -219,11 +220,14 @@ def settings(table_id: int):
         }
         rows = {r.position: {"weight": f.get(f"w{r.position}", ""), "overachievement": f.get(f"o{r.position}", "")}
                 for r in svc.table_of(rec).rows if f"w{r.position}" in f}
+        groups = {name: f.get(f"g{i}", "") for i, (name, _rows) in enumerate(groups_of(svc.table_of(rec)))}
         if attempt(ysvc.save_settings, get_db(), actor_id=current_user.id, identity=current_user, rec=rec,
-                   data=data, rows=rows, expected_version=posted_version(f.get("version")), ok="已保存评分设置。"):
+                   data=data, rows=rows, groups=groups, expected_version=posted_version(f.get("version")),
+                   ok="已保存评分设置。"):
             return redirect(url_for("targets.settings", table_id=rec.id))
-    weights = ysvc.year_end_score(get_db(), rec).score.rows
-    return render_template("targets/settings.html", form=form, s=current, posted=request.form,
-                           weights={r.position: r.weight for r in weights}, OVERACHIEVEMENT=OVERACHIEVEMENT,
-                           SCORING=SCORING, **_ctx(rec))
+    weights = {r.position: r.weight for r in ysvc.year_end_score(get_db(), rec).score.rows}
+    groups = [(name, rows, sum((weights[r.position] for r in rows), Decimal(0)))
+              for name, rows in groups_of(svc.table_of(rec))]
+    return render_template("targets/settings.html", form=form, s=current, posted=request.form, weights=weights,
+                           groups=groups, OVERACHIEVEMENT=OVERACHIEVEMENT, SCORING=SCORING, **_ctx(rec))
 

@@ -1,0 +1,71 @@
+"""Target tables in a real browser: weights set by the office on the settings page (one weight per
+first-level group), two years side by side on the table page, and a workbook of several projects
+imported as several project tables of the unit. Screenshots go to ``KPI_SCREENSHOTS`` (default: the
+test's tmp dir)."""
+
+import os
+
+import pytest
+
+from tests.builders.browser import serving
+from tests.builders.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def _login(browser, base, name):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    return ctx, page
+
+
+def _shots(tmp_path) -> str:
+    return os.environ.get("KPI_SCREENSHOTS") or str(tmp_path)
+
+
+def _world(app, *years):
+    """A unit, its reporter, the office and the small table imported for each of ``years``."""
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.services import targets as svc
+    from tests.builders import factories as f
+    from tests.builders.targets import small_workbook
+
+    with app.app_context(), Session(db.engine, expire_on_commit=False) as s:
+        u = f.unit(s, "机电工程学院")
+        rep = f.user(s, "rep", roles=[{"role": "reporter", "unit_id": u.id}])
+        office = f.user(s, "office1", roles=["office"])
+        recs = [svc.import_table(s, actor_id=office.id, unit=u, year=y, data=small_workbook(year=y)) for y in years]
+        s.commit()
+        return {"unit": u.id, "rep": rep.id, "office": office.id, "tables": [r.id for r in recs]}
+
+
+def test_office_weights_first_level_groups_on_the_settings_page(e2e_app, browser, tmp_path):
+    w = _world(e2e_app, 2026)
+    tid = w["tables"][0]
+    with serving(e2e_app) as base:
+        ctx, page = _login(browser, base, "office1")
+        page.goto(f"{base}/targets/tables/{tid}/settings")
+        for i, v in enumerate(("40", "30", "10", "15")):
+            page.fill(f'input[name="g{i}"]', v)
+        page.locator(".stickybar button").click()
+        page.wait_for_load_state()
+        assert "每项指标都已填写权重，合计 95.00，应为 100" in page.content()
+        assert page.input_value('input[name="g3"]') == "15"  # what was typed stays on the page
+        page.fill('input[name="g3"]', "20")
+        page.locator(".stickybar button").click()
+        page.wait_for_load_state()
+        assert "已保存评分设置" in page.content()
+        groups = page.locator("#group-weights tbody tr")
+        assert [groups.nth(i).locator("td").nth(2).inner_text() for i in range(4)] == [
+            "40.00", "30.00", "10.00", "20.00"]
+        weights = [page.input_value(f'input[name="w{i}"]') for i in range(1, 6)]
+        assert weights == ["40.00", "15.00", "15.00", "10.00", "20.00"]
+        page.screenshot(path=os.path.join(_shots(tmp_path), "targets-group-weights.png"), full_page=True)
+        ctx.close()
