@@ -30,6 +30,7 @@ from app.sheets.targets import write_selfeval_sheet
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
+from .target_history import selfeval_columns
 from .targets import (
     ENTITY,
     _require_reporter,
@@ -337,4 +338,5 @@ def selfeval_workbook(db: Session, rec: TargetTableRecord, *, with_scores: bool 
     reasons = {pos: a.note for (pos, _k), a in actuals.items() if a.note}
     return write_selfeval_sheet(table, values, budget=budget_of(rec), department=unit.name if unit else None,
                                 goals=(None, rec.summary or None), evidence=evidence, reasons=reasons,
-                                with_scores=with_scores, settings=settings_of(rec))
+                                with_scores=with_scores, settings=settings_of(rec),
+                                previous=selfeval_columns(db, rec))

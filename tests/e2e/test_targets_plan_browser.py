@@ -69,3 +69,36 @@ def test_office_weights_first_level_groups_on_the_settings_page(e2e_app, browser
         assert weights == ["40.00", "15.00", "15.00", "10.00", "20.00"]
         page.screenshot(path=os.path.join(_shots(tmp_path), "targets-group-weights.png"), full_page=True)
         ctx.close()
+
+
+def test_last_years_actuals_beside_this_years_on_the_table_page(e2e_app, browser, tmp_path):
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.services import targets as svc
+
+    w = _world(e2e_app, 2025, 2026)
+    old, new = w["tables"]
+    with e2e_app.app_context(), Session(db.engine, expire_on_commit=False) as s:
+        from app.models.targets import TargetTableRecord
+
+        svc.set_checkpoint(s, actor_id=w["office"], year=2025, kind="full_year", status="open")
+        svc.save_actuals(s, actor_id=w["rep"], allowed_units={w["unit"]}, rec=s.get(TargetTableRecord, old),
+                         kind="full_year", entries=[svc.ActualInput(position=1, text="12000人次"),
+                                                    svc.ActualInput(position=5, text="93%")])
+        s.commit()
+    with serving(e2e_app) as base:
+        ctx, page = _login(browser, base, "rep")
+        page.goto(f"{base}/targets/tables/{new}")
+        head = page.locator("table.table thead th").all_inner_texts()
+        assert head[2:5] == ["2025年目标", "2025年实际", "半年目标"]
+        rows = page.locator("table.table tbody tr")
+        assert rows.nth(0).locator("td").nth(3).inner_text() == "12000人次"
+        assert rows.nth(4).locator("td").nth(3).inner_text() == "93%"
+        assert rows.nth(1).locator("td").nth(3).inner_text() == "未填报"
+        assert "5 / 5 项指标在上年表中找到" in page.locator("#previous-year").inner_text()
+        page.screenshot(path=os.path.join(_shots(tmp_path), "targets-two-years.png"), full_page=True)
+        page.locator("#previous-year a").click()
+        page.wait_for_load_state()
+        assert "2025 年度绩效目标" in page.locator("h1").inner_text()
+        ctx.close()

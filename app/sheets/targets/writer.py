@@ -203,8 +203,11 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
                          goals: tuple[str | None, str | None] = (None, None),
                          evidence: Mapping[int, str] | None = None,
                          reasons: Mapping[int, str] | None = None,
-                         with_scores: bool = True, settings: TableSettings | None = None) -> bytes:
+                         with_scores: bool = True, settings: TableSettings | None = None,
+                         previous: Mapping[int, tuple[str, str]] | None = None) -> bytes:
     """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
+
+    ``previous`` maps row position → (指标值设定依据, 上年完成情况), the texts from the year before.
 
     ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
     (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (分值 10; its 执行率 and
@@ -234,6 +237,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     score: TableScore = year_end.score
     evidence = evidence or {}
     reasons = reasons or {}
+    previous = previous or {}
     wb = Workbook()
     ws = wb.active
     ws.title = (table.project or table.unit)[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))
@@ -311,7 +315,8 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             s.target.text if s.target is not None else None,
             s.actual.text if s.actual is not None else None,
             None, str(s.points) if with_scores and s.scored else None,
-            None, None, _rule_text(row, s.rule, cfg), evidence.get(row.position), reasons.get(row.position),
+            *previous.get(row.position, (None, None)), _rule_text(row, s.rule, cfg), evidence.get(row.position),
+            reasons.get(row.position),
         ]
         _put(ws, r, 1, "年度绩效指标完成情况")
         for c, v in enumerate(values, start=2):

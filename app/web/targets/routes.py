@@ -22,6 +22,7 @@ from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
 from app.services import ServiceError, StaleData, files, org
+from app.services import target_history as hist
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
@@ -105,7 +106,8 @@ def table(table_id: int):
     reports = {k: svc.progress(dbs, rec, k) for k in CHECKPOINTS}
     actuals = svc.actuals_of(dbs, rec.id)
     evidence = svc.evidence_of(dbs, rec.id)
-    return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence, **_ctx(rec))
+    return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence,
+                           prev_rec=hist.previous_table(dbs, rec), previous=hist.previous_year(dbs, rec), **_ctx(rec))
 
 
 @bp.route("/tables/<id:table_id>/fill/<kind>", methods=["GET", "POST"])
