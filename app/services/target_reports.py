@@ -190,9 +190,18 @@ def year_end_score(db: Session, rec: TargetTableRecord) -> YearEndScore:
 
 # --------------------------------------------------------------------------- the report
 
-def _clean_budget(budget: dict) -> dict:
-    clean = {}
-    for key, label in (("start", "年初预算数"), ("full", "全年预算数"), ("spent", "全年执行数")):
+BUDGET_FIELDS = (("start", "年初预算数"), ("full", "全年预算数"), ("half_plan", "半年计划执行数"),
+                 ("half_spent", "半年执行数"), ("spent", "全年执行数"))
+
+
+def _clean_budget(budget: dict, old: dict | None = None) -> dict:
+    """The budget figures (万元) given in ``budget`` checked, over the ``old`` ones (keys not given
+    keep their value)."""
+    clean = {k: v for k, v in (old or {}).items() if k in dict(BUDGET_FIELDS)}
+    for key, label in BUDGET_FIELDS:
+        if key not in budget:
+            clean.setdefault(key, "")
+            continue
         raw = str(budget.get(key) or "").strip().replace(",", "").replace("，", "")
         if not raw:
             clean[key] = ""
@@ -206,6 +215,8 @@ def _clean_budget(budget: dict) -> dict:
         clean[key] = str(d.quantize(Decimal("0.01")))
     if clean["full"] == "0.00" and clean["spent"]:
         raise ServiceError("全年预算数为 0 时无法计算执行率。", field="budget_full")
+    if clean["half_plan"] == "0.00" and clean["half_spent"]:
+        raise ServiceError("半年计划执行数为 0 时无法计算半年执行率。", field="budget_half_plan")
     return clean
 
 
@@ -260,7 +271,7 @@ def save_report(db: Session, *, actor_id: int, identity, rec: TargetTableRecord,
         if len(v) > MAX_TEXT:
             raise ServiceError(f"内容过长（每栏最多 {MAX_TEXT} 字）。", field=k)
     if budget is not None:
-        values["budget"] = _clean_budget(budget)
+        values["budget"] = _clean_budget(budget, rec.budget)
     if texts is not None or deductions is not None:
         se = dict(rec.self_eval or {})
         if texts is not None:
