@@ -102,3 +102,65 @@ def test_last_years_actuals_beside_this_years_on_the_table_page(e2e_app, browser
         page.wait_for_load_state()
         assert "2025 年度绩效目标" in page.locator("h1").inner_text()
         ctx.close()
+
+
+def test_a_workbook_of_projects_in_the_browser(e2e_app, browser, tmp_path):
+    import openpyxl
+
+    from tests.builders.projects import projects_workbook
+
+    w = _world(e2e_app)
+    path = tmp_path / "机电学院项目目标表.xlsx"
+    path.write_bytes(projects_workbook())
+    shots = _shots(tmp_path)
+    with serving(e2e_app) as base:
+        ctx, page = _login(browser, base, "office1")
+        page.goto(f"{base}/targets/office/import?unit_id={w['unit']}&year=2026")
+        page.set_input_files("#file", str(path))
+        page.locator("form button.primary").click()
+        page.wait_for_load_state()
+        parts = page.locator("#project-parts tbody tr")
+        assert parts.count() == 2
+        assert "智能制造实训基地建设" in parts.nth(0).inner_text() and "新建" in parts.nth(0).inner_text()
+        assert parts.nth(1).locator("td").nth(2).inner_text() == "3"
+        page.screenshot(path=os.path.join(shots, "targets-projects-preview.png"), full_page=True)
+        page.locator("button", has_text="确认保存 2 个项目").click()
+        page.wait_for_load_state()
+        assert "已保存机电工程学院 2026 年度 2 个项目的绩效目标表" in page.content()
+        cards = page.locator("section.card h2 a")
+        assert cards.all_inner_texts() == ["机电工程学院 · 智能制造实训基地建设 2026 年度",
+                                           "机电工程学院 · 高水平专业群建设 2026 年度"]
+        cards.nth(1).click()
+        page.wait_for_load_state()
+        page.fill("#full", "200")
+        page.fill("#half_plan", "80")
+        page.fill("#half_spent", "60")
+        page.fill("#spent", "abc")
+        page.locator("#money button").click()
+        page.wait_for_load_state()
+        assert "全年执行数「abc」不是数字" in page.content()
+        page.fill("#half_plan", "80")
+        page.fill("#half_spent", "60")
+        page.fill("#full", "200")
+        page.fill("#spent", "190")
+        page.locator("#money button").click()
+        page.wait_for_load_state()
+        assert "已保存项目资金" in page.content()
+        assert page.locator("#money .rate-half").inner_text() == "75.0%"
+        assert page.locator("#money .rate-full").inner_text() == "95.0%"
+        page.locator("#money").screenshot(path=os.path.join(shots, "targets-project-money.png"))
+        with page.expect_download() as dl:
+            page.locator("#money a", has_text="导出全部项目").click()
+        import io
+
+        wb = openpyxl.load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+        assert wb.sheetnames == ["项目资金", "智能制造实训基地建设", "高水平专业群建设"]
+        assert [c.value for c in wb["项目资金"][4]][6:] == [190, 0.95]
+        ctx.close()
+
+        ctx, rep = _login(browser, base, "rep")
+        rep.goto(f"{base}/targets/")
+        cards = rep.locator("section.card", has_text="高水平专业群建设")
+        assert "95.0%" in cards.locator(".rate-full").inner_text()
+        rep.screenshot(path=os.path.join(shots, "targets-projects-unit.png"), full_page=True)
+        ctx.close()
