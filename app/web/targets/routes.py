@@ -122,11 +122,12 @@ def table(table_id: int):
     reports = {k: svc.progress(dbs, rec, k) for k in CHECKPOINTS}
     actuals = svc.actuals_of(dbs, rec.id)
     evidence = svc.evidence_of(dbs, rec.id)
-    budget_form = BudgetForm()
-    budget_form.version.data = rec.version
-    for k, v in (rec.budget or {}).items():
-        if k in budget_form:
-            budget_form[k].data = v
+    budget_form = BudgetForm()  # after a refused save (POST): what was typed
+    if request.method == "GET":
+        budget_form.version.data = rec.version
+        for k, v in (rec.budget or {}).items():
+            if k in budget_form:
+                budget_form[k].data = v
     return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence,
                            prev_rec=hist.previous_table(dbs, rec), previous=hist.previous_year(dbs, rec),
                            money=psvc.money_of(rec), budget_form=budget_form,
@@ -148,10 +149,18 @@ def budget(table_id: int):
     form = BudgetForm()
     if not form.validate_on_submit():
         flash("金额过长或页面已过期，请刷新后重新填写。", "error")
+        return redirect(url_for("targets.table", table_id=rec.id) + "#money")
+    figures = {k: form[k].data or "" for k in ("start", "full", "half_plan", "half_spent", "spent")}
+    try:
+        psvc.save_budget(get_db(), actor_id=current_user.id, identity=current_user, rec=rec, budget=figures,
+                         expected_version=posted_version(form.version.data))
+    except StaleData as exc:
+        fail(exc)
+    except ServiceError as exc:
+        fail(exc)
+        return table(table_id)  # the page again, with what was typed
     else:
-        figures = {k: form[k].data or "" for k in ("start", "full", "half_plan", "half_spent", "spent")}
-        attempt(psvc.save_budget, get_db(), actor_id=current_user.id, identity=current_user, rec=rec,
-                budget=figures, expected_version=posted_version(form.version.data), ok="已保存项目资金。")
+        flash("已保存项目资金。" if rec.project else "已保存预算资金。", "success")
     return redirect(url_for("targets.table", table_id=rec.id) + "#money")
 
 
