@@ -5,7 +5,9 @@ import io
 
 import openpyxl
 import pytest
+from sqlmodel import select
 
+from app.models import User
 from app.services import target_history as hist
 from app.services import target_reports as ysvc
 from app.services import targets as svc
@@ -60,3 +62,19 @@ def test_selfeval_sheet_has_last_years_basis_and_results(session, two_years):
     assert ws.cell(row=13, column=done).value == "2025年目标 =100%，未填报实际完成值"
     assert ws.cell(row=14, column=done).value is None  # “三公经费”变动率 was not in last year's table
     assert ws.cell(row=15, column=done).value == "2025年目标 健全，实际完成 健全"
+
+
+def test_selfeval_sheet_with_last_year_is_still_read_by_the_score_sheet_reader(session, two_years):
+    from app.sheets.selfeval import score_workbook
+
+    _old, new, _other = two_years
+    rep = session.exec(select(User).where(User.username == "rep")).one()
+    svc.set_checkpoint(session, actor_id=None, year=2026, kind="full_year", status="open")
+    svc.save_actuals(session, actor_id=rep.id, allowed_units={new.unit_id}, rec=new, kind="full_year", entries=[
+        svc.ActualInput(position=i, text=t) for i, t in enumerate(("12000人次", "98%", "0%", "健全", "95%"), 1)])
+    new.budget = {"start": "100", "full": "100", "spent": "98"}
+    session.commit()
+    result = score_workbook(openpyxl.load_workbook(io.BytesIO(ysvc.selfeval_workbook(session, new))))
+    assert result.errors == []
+    (project,) = result.projects
+    assert project.total == ysvc.year_end_score(session, new).total
