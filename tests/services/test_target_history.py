@@ -28,7 +28,8 @@ def two_years(session):
     office = f.user(session, "office1", roles=["office"])
     rep = f.user(session, "rep", roles=[{"role": "reporter", "unit_id": u.id}])
     session.commit()
-    old = svc.import_table(session, actor_id=office.id, unit=u, year=2025, data=small_workbook(year=2025, rows=LAST_YEAR))
+    old = svc.import_table(session, actor_id=office.id, unit=u, year=2025,
+                           data=small_workbook(year=2025, rows=LAST_YEAR))
     svc.set_checkpoint(session, actor_id=office.id, year=2025, kind="full_year", status="open")
     svc.save_actuals(session, actor_id=rep.id, allowed_units={u.id}, rec=old, kind="full_year", entries=[
         svc.ActualInput(position=1, text="9120人次"), svc.ActualInput(position=3, text="健全")])
