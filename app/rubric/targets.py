@@ -314,7 +314,8 @@ class TargetTable:
         """The preamble as label → value, in sheet order. Labels lose spaces and line breaks
         (「单位\n主要职能」 → 「单位主要职能」); a cell spanning several rows (收入) prefixes the labels
         of its rows (「收入·财政拨款」); in a row a label followed only by numbers gets them all
-        (「项目支出」 → 「632 / 1507.84」), otherwise texts pair up as label, value; a label seen
+        (「项目支出」 → 「632 / 1507.84」); an odd number of texts is a heading and then label, value
+        pairs (「项目资金（万元）·年度资金总额」 → 「500」); otherwise texts pair up as label, value; a label seen
         again gets 「（2）」."""
         out: dict[str, str] = {}
         groups: list[list] = []  # [label, rows left]
@@ -329,6 +330,9 @@ class TargetTable:
                 g[1] -= 1
             if len(texts) > 2 and len(texts) % 2 and all(_is_number(t) for t in texts[1:]):
                 pairs = [(texts[0], " / ".join(texts[1:]))]
+            elif len(texts) > 2 and len(texts) % 2:  # a heading, then label, value pairs
+                head = _label(texts[0])
+                pairs = [(f"{head}·{_label(texts[i])}", texts[i + 1]) for i in range(1, len(texts) - 1, 2)]
             else:
                 pairs = [(texts[i], texts[i + 1]) for i in range(0, len(texts) - 1, 2)]
             for label, value in pairs:

@@ -68,6 +68,7 @@ def test_a_workbook_of_projects_imports_as_one_table_per_project(session, org):
     assert [r.name for r in first.rows] == [r[2] for r in PROJECTS["实训基地"][1]]
     assert first.rows[3].full_year.text == "≥90%" and first.project == "智能制造实训基地建设"
     assert "年度资金总额" in str(first.preamble) and "高水平专业群" not in str(first.preamble)
+    assert first.info["项目资金（万元）·年度资金总额"] == "500" and first.info["其中：财政拨款"] == "400"
     # a project table takes the project defaults (deviation rule)
     assert svc.settings_of(recs[0]).overachievement == "deviation"
     # importing the same workbook again makes second revisions of both, nothing else
