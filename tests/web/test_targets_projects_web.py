@@ -4,6 +4,7 @@ the money form's permissions and checkpoint rule, the unit's projects page and e
 import io
 import re
 
+import docx
 import openpyxl
 from sqlmodel import select
 
@@ -61,3 +62,8 @@ def test_money_form_and_the_units_projects_by_role(app, session, org):  # noqa: 
     wb = openpyxl.load_workbook(io.BytesIO(office.get(f"{unit_page}/projects.xlsx").data))
     assert [c.value for c in wb["项目资金"][3]][1:] == [None, 100, 40, 30, 0.75, 90, 0.9]
     assert office.get(f"/targets/units/{org['other'].id}/2026/projects.xlsx").status_code == 404
+    # the year-end report states the half-year execution beside the full-year one
+    line = "半年计划执行数 40.00 万元，半年执行数 30.00 万元，半年执行率 75.00%"
+    assert line in _text(rep.get(f"/targets/tables/{rec.id}/report"))
+    doc = docx.Document(io.BytesIO(rep.get(f"/targets/tables/{rec.id}/report.docx").data))
+    assert any(line in p.text for p in doc.paragraphs)

@@ -15,6 +15,7 @@ from app.rubric.tablesettings import OVERACHIEVEMENT, SCORING
 from app.rubric.targets import groups_of
 from app.security import allow
 from app.services import ServiceError, StaleData
+from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.target_report_docx import report_docx as report_docx_bytes
@@ -138,6 +139,7 @@ def _report_context(rec) -> dict:
     when = to_local(rec.submitted_at or rec.updated_at)
     return {"ye": ye, "half": svc.progress(dbs, rec, "half_year"), "texts": report_texts(rec),
             "actuals": svc.actuals_of(dbs, rec.id, "full_year"), "budget": ysvc.budget_of(rec),
+            "money": psvc.money_of(rec),
             "report_date": f"{when.year}年{when.month}月{when.day}日" if when else "", **_ctx(rec)}
 
 
