@@ -8,7 +8,10 @@
   ``quantity``, ``unit`` or ``level``, plus weight, rule, sheet and row); the summary goes to
   stderr. Anything that cannot be read is printed on stderr naming the sheet, row and cell, the
   exit status is 1 and nothing is saved.
-* ``targets export --unit UNIT --year YEAR OUT.xlsx`` writes the stored table in the source layout.
+  A workbook of several projects (each sheet under its own 项目名称; with ``--projects`` every
+  sheet, named by the sheet) is imported as one project table per sheet, all or nothing.
+* ``targets export --unit UNIT --year YEAR OUT.xlsx`` writes the stored table in the source layout;
+  ``--all-projects`` writes the unit's project tables of the year and their money instead.
 * ``targets selfeval --unit UNIT --year YEAR OUT.xlsx`` writes the year-end 项目支出绩效自评表
   (read by ``kpi score-sheet``).
 * ``targets score --unit UNIT --year YEAR [--json]`` prints the year-end score and grade.
@@ -27,6 +30,7 @@ from sqlmodel import Session
 
 from app.extensions import db
 from app.services import ServiceError
+from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 
@@ -71,8 +75,10 @@ def _table(session: Session, unit: str, year: int, project: str | None):
 @click.option("--project", default="", help="项目名称（项目目标表；不填为单位整体目标表）。")
 @click.option("--dry-run", is_flag=True, help="只读取并显示识别结果，不保存。")
 @click.option("--json", "as_json", is_flag=True, help="每个指标输出一行 JSON。")
+@click.option("--projects", "force_projects", is_flag=True,
+              help="每个工作表是一个项目（未写“项目名称”时以工作表名作为项目名称）。")
 @with_appcontext
-def import_cmd(path, unit, year, project, dry_run, as_json):
+def import_cmd(path, unit, year, project, dry_run, as_json, force_projects):
     """导入绩效目标表工作簿（.xlsx）。"""
     try:
         data = Path(path).read_bytes()
@@ -81,6 +87,11 @@ def import_cmd(path, unit, year, project, dry_run, as_json):
     with Session(db.writer) as session:
         try:
             u = svc.find_unit(session, unit)
+            projects = None if project else psvc.preview_projects(session, data=data, unit=u, year=year,
+                                                                  force=force_projects)
+            if projects is not None:
+                _import_projects(session, projects, u, year, data, Path(path).name, dry_run, force_projects)
+                return
             preview = svc.preview_import(session, data=data, unit=u, year=year, project=project)
         except ServiceError as exc:
             _fail(exc.message)
@@ -112,22 +123,50 @@ def import_cmd(path, unit, year, project, dry_run, as_json):
         out(f"已保存：{svc.label_of(rec, u)}（第 {rec.revision} 版，{len(preview.result.rows)} 个指标）。")
 
 
+def _import_projects(session, projects, u, year, data, name, dry_run, force) -> None:
+    if not projects.ok:
+        for message in projects.all_errors:
+            click.echo(message, err=True)
+        _fail(f"导入被拒绝（{len(projects.all_errors)} 处错误），未保存任何内容。")
+    for part in projects.parts:
+        click.echo(f"项目「{part.project}」（工作表「{part.sheet}」）：{len(part.preview.table.rows)} 个指标")
+        for w in part.preview.warnings:
+            click.echo(f"  提示：{w}")
+    if dry_run:
+        click.echo(f"试运行：识别 {len(projects.parts)} 个项目，未保存。")
+        return
+    try:
+        recs = psvc.import_projects(session, actor_id=None, unit=u, year=year, data=data, filename=name, force=force)
+    except ServiceError as exc:
+        session.rollback()
+        _fail(exc.message)
+    session.commit()
+    click.echo(f"已保存 {len(recs)} 个项目：" + "、".join(f"{r.project}（第 {r.revision} 版）" for r in recs) + "。")
+
+
 @targets.command("export")
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--unit", required=True)
 @click.option("--year", required=True, type=YEAR)
 @click.option("--project", default="")
+@click.option("--all-projects", is_flag=True, help="导出本单位该年度全部项目目标表及项目资金。")
 @with_appcontext
-def export_cmd(out, unit, year, project):
+def export_cmd(out, unit, year, project, all_projects):
     """按原表样式导出绩效目标表。"""
     with Session(db.writer) as session:
         try:
-            u, rec = _table(session, unit, year, project)
+            if all_projects:
+                u = svc.find_unit(session, unit)
+                data = psvc.projects_workbook(session, u, year)
+                label = f"{u.name} {year} 年度全部项目"
+            else:
+                u, rec = _table(session, unit, year, project)
+                data = svc.export_workbook(rec)
+                label = svc.label_of(rec, u)
         except ServiceError as exc:
             _fail(exc.message)
-        data = svc.export_workbook(rec)
     _write(out, data)
-    click.echo(f"已导出 {svc.label_of(rec, u)} 到 {out}")
+    click.echo(f"已导出 {label} 到 {out}")
 
 
 @targets.command("selfeval")

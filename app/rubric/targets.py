@@ -91,8 +91,11 @@ __all__ = [
     "completion",
     "execution_row",
     "grade",
+    "group_of",
+    "groups_of",
     "overachievement_of",
     "row_weights",
+    "spread_points",
     "score_table",
     "status",
     "value_from_dict",
@@ -311,7 +314,8 @@ class TargetTable:
         """The preamble as label → value, in sheet order. Labels lose spaces and line breaks
         (「单位\n主要职能」 → 「单位主要职能」); a cell spanning several rows (收入) prefixes the labels
         of its rows (「收入·财政拨款」); in a row a label followed only by numbers gets them all
-        (「项目支出」 → 「632 / 1507.84」), otherwise texts pair up as label, value; a label seen
+        (「项目支出」 → 「632 / 1507.84」); an odd number of texts is a heading and then label, value
+        pairs (「项目资金（万元）·年度资金总额」 → 「500」); otherwise texts pair up as label, value; a label seen
         again gets 「（2）」."""
         out: dict[str, str] = {}
         groups: list[list] = []  # [label, rows left]
@@ -326,6 +330,9 @@ class TargetTable:
                 g[1] -= 1
             if len(texts) > 2 and len(texts) % 2 and all(_is_number(t) for t in texts[1:]):
                 pairs = [(texts[0], " / ".join(texts[1:]))]
+            elif len(texts) > 2 and len(texts) % 2:  # a heading, then label, value pairs
+                head = _label(texts[0])
+                pairs = [(f"{head}·{_label(texts[i])}", texts[i + 1]) for i in range(1, len(texts) - 1, 2)]
             else:
                 pairs = [(texts[i], texts[i + 1]) for i in range(0, len(texts) - 1, 2)]
             for label, value in pairs:
@@ -510,6 +517,29 @@ def checkpoint_report(table: TargetTable, actuals: Mapping[int, object], checkpo
 
 # --------------------------------------------------------------------------- year-end score
 
+def spread_points(total: Decimal, n: int) -> list[Decimal]:
+    """``total`` points shared by ``n`` rows in hundredths, the leftover hundredths one each to the
+    first rows (30 over 4 rows: 7.50 each; 10 over 3: 3.34, 3.33, 3.33). Sums to ``total`` exactly."""
+    if n <= 0:
+        return []
+    cents = int((Decimal(total) / _CENT).to_integral_value(rounding=ROUND_FLOOR))
+    each, extra = divmod(cents, n)
+    return [(Decimal(each + (1 if i < extra else 0)) * _CENT).quantize(_CENT) for i in range(n)]
+
+
+def group_of(row: TargetRow) -> str:
+    """The first-level group of a row for weighting: its 一级指标, else its 职能 (the 职能 layout)."""
+    return row.level1 or row.function or "（未分组）"
+
+
+def groups_of(table: TargetTable) -> list[tuple[str, list[TargetRow]]]:
+    """The table's first-level groups in table order, each with its rows."""
+    out: dict[str, list[TargetRow]] = {}
+    for row in table.rows:
+        out.setdefault(group_of(row), []).append(row)
+    return list(out.items())
+
+
 def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS,
                 exclude: frozenset[int] | set[int] = frozenset()) -> dict[int, Decimal]:
     """The weight of every row (position → points); see the module docstring for the sharing rule.
@@ -519,10 +549,7 @@ def row_weights(table: TargetTable, *, total: Decimal = TOTAL_POINTS,
     weights = dict(given)
     if free:
         left = max(Decimal(0), Decimal(total) - sum(given.values(), Decimal(0)))
-        cents = int((left / _CENT).to_integral_value(rounding=ROUND_FLOOR))
-        each, extra = divmod(cents, len(free))
-        for i, pos in enumerate(free):
-            weights[pos] = (Decimal(each + (1 if i < extra else 0)) * _CENT).quantize(_CENT)
+        weights.update(zip(free, spread_points(left, len(free)), strict=True))
     return {r.position: weights.get(r.position, Decimal("0.00")) for r in table.rows}
 
 

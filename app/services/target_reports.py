@@ -24,12 +24,13 @@ from app.models import Unit
 from app.models.base import utcnow
 from app.models.targets import REPORT_STATUS, TargetTableRecord
 from app.rubric.tablesettings import OVERACHIEVEMENT, Deduction, SettingsError, TableSettings
-from app.rubric.targets import TargetRow
+from app.rubric.targets import TOTAL_POINTS, TargetRow, groups_of, spread_points
 from app.rubric.yearend import YearEndScore, score_year_end
 from app.sheets.targets import write_selfeval_sheet
 
 from . import PermissionDenied, ServiceError, StaleData
 from .audit import record
+from .target_history import selfeval_columns
 from .targets import (
     ENTITY,
     _require_reporter,
@@ -83,11 +84,42 @@ def _weight(raw: object, label: str) -> Decimal | None:
     return d.quantize(Decimal("0.01"))
 
 
+def _group_weights(table, groups: dict[str, object] | None) -> tuple[dict[int, Decimal], dict[str, str]]:
+    """Row weights from one weight per first-level group (``groups``: group name → "" | number),
+    spread equally over the group's rows (``spread_points``); groups left empty are not touched.
+    Returns (position → weight, group → weight as stored in the audit)."""
+    out: dict[int, Decimal] = {}
+    given: dict[str, str] = {}
+    for name, rows in groups_of(table):
+        weight = _weight((groups or {}).get(name), f"一级指标「{name}」")
+        if weight is None:
+            continue
+        given[name] = str(weight)
+        out.update(zip((r.position for r in rows), spread_points(weight, len(rows)), strict=True))
+    return out, given
+
+
+def _check_weight_sum(rows: list[TargetRow], settings: TableSettings) -> None:
+    """Σ of the given weights: at most 100; when every row has one, exactly 100 (or 100 less the
+    budget execution line's points, the 90 of the 项目支出绩效自评表)."""
+    given = sum((r.weight for r in rows if r.weight is not None), Decimal(0))
+    line = TOTAL_POINTS - Decimal(settings.execution_weight)
+    if given > TOTAL_POINTS:
+        raise ServiceError(f"各指标填写的权重合计 {given}，超过 100。", field="weights")
+    if rows and all(r.weight is not None for r in rows) and given not in (TOTAL_POINTS, line):
+        raise ServiceError(f"每项指标都已填写权重，合计 {given}，应为 100（或由预算执行率一栏计 "
+                           f"{Decimal(settings.execution_weight).normalize()} 分时为 {line.normalize()}）。",
+                           field="weights")
+
+
 def save_settings(db: Session, *, actor_id: int | None, identity, rec: TargetTableRecord, data: dict,
-                  rows: dict[int, dict] | None = None, expected_version: int) -> None:
+                  rows: dict[int, dict] | None = None, groups: dict[str, object] | None = None,
+                  expected_version: int) -> None:
     """The office sets the table's judging settings and, per row, weight and over-achievement
     policy (``rows``: position → {"weight": "" | number, "overachievement": "" | "met" | "deviation"}).
-    Refused as a whole with a Chinese message when one value cannot be used."""
+    ``groups`` (first-level group → "" | number) weights a whole group: its weight is spread over
+    the group's rows and replaces their row weights. Refused as a whole with a Chinese message
+    when one value cannot be used or the weights do not add up (``_check_weight_sum``)."""
     if not identity.has("office"):
         raise PermissionDenied("只有目标办可以修改评分设置。")
     _stale(rec, expected_version, "评分设置")
@@ -96,15 +128,18 @@ def save_settings(db: Session, *, actor_id: int | None, identity, rec: TargetTab
     except SettingsError as exc:
         raise ServiceError(f"{exc}。") from None
     table = table_of(rec)
+    spread, group_given = _group_weights(table, groups)
     new_rows: list[TargetRow] = []
     changed_rows: dict[str, dict] = {}
     for row in table.rows:
         wanted = (rows or {}).get(row.position)
+        if wanted is None and row.position in spread:
+            wanted = {"weight": "", "overachievement": row.overachievement or ""}
         if wanted is None:
             new_rows.append(row)
             continue
         label = f"第 {row.position} 项指标「{row.name}」"
-        weight = _weight(wanted.get("weight"), label)
+        weight = spread[row.position] if row.position in spread else _weight(wanted.get("weight"), label)
         policy = (wanted.get("overachievement") or "").strip() or None
         if policy is not None and policy not in OVERACHIEVEMENT:
             raise ServiceError(f"{label}的超额完成处理方式「{policy}」不存在。", field="weights")
@@ -114,9 +149,7 @@ def save_settings(db: Session, *, actor_id: int | None, identity, rec: TargetTab
             row = TargetRow.from_dict({**row.to_dict(), "weight": None if weight is None else str(weight),
                                        "overachievement": policy})
         new_rows.append(row)
-    given = sum((r.weight for r in new_rows if r.weight is not None), Decimal(0))
-    if given > 100:
-        raise ServiceError(f"各指标填写的权重合计 {given}，超过 100。", field="weights")
+    _check_weight_sum(new_rows, settings)
     stored = settings.to_dict()
     if stored == (rec.settings or {}) and not changed_rows:
         return
@@ -126,7 +159,7 @@ def save_settings(db: Session, *, actor_id: int | None, identity, rec: TargetTab
         rec.data = {**rec.data, "rows": [r.to_dict() for r in new_rows]}
     _touch(db, rec, actor_id)
     record(db, actor_id=actor_id, action="target_settings", entity=ENTITY, entity_id=rec.id, old=old,
-           new={"settings": stored, "rows": changed_rows})
+           new={"settings": stored, "rows": changed_rows, **({"groups": group_given} if group_given else {})})
 
 
 # --------------------------------------------------------------------------- score
@@ -157,9 +190,18 @@ def year_end_score(db: Session, rec: TargetTableRecord) -> YearEndScore:
 
 # --------------------------------------------------------------------------- the report
 
-def _clean_budget(budget: dict) -> dict:
-    clean = {}
-    for key, label in (("start", "年初预算数"), ("full", "全年预算数"), ("spent", "全年执行数")):
+BUDGET_FIELDS = (("start", "年初预算数"), ("full", "全年预算数"), ("half_plan", "半年计划执行数"),
+                 ("half_spent", "半年执行数"), ("spent", "全年执行数"))
+
+
+def _clean_budget(budget: dict, old: dict | None = None) -> dict:
+    """The budget figures (万元) given in ``budget`` checked, over the ``old`` ones (keys not given
+    keep their value)."""
+    clean = {k: v for k, v in (old or {}).items() if k in dict(BUDGET_FIELDS)}
+    for key, label in BUDGET_FIELDS:
+        if key not in budget:
+            clean.setdefault(key, "")
+            continue
         raw = str(budget.get(key) or "").strip().replace(",", "").replace("，", "")
         if not raw:
             clean[key] = ""
@@ -173,6 +215,8 @@ def _clean_budget(budget: dict) -> dict:
         clean[key] = str(d.quantize(Decimal("0.01")))
     if clean["full"] == "0.00" and clean["spent"]:
         raise ServiceError("全年预算数为 0 时无法计算执行率。", field="budget_full")
+    if clean["half_plan"] == "0.00" and clean["half_spent"]:
+        raise ServiceError("半年计划执行数为 0 时无法计算半年执行率。", field="budget_half_plan")
     return clean
 
 
@@ -227,7 +271,7 @@ def save_report(db: Session, *, actor_id: int, identity, rec: TargetTableRecord,
         if len(v) > MAX_TEXT:
             raise ServiceError(f"内容过长（每栏最多 {MAX_TEXT} 字）。", field=k)
     if budget is not None:
-        values["budget"] = _clean_budget(budget)
+        values["budget"] = _clean_budget(budget, rec.budget)
     if texts is not None or deductions is not None:
         se = dict(rec.self_eval or {})
         if texts is not None:
@@ -307,4 +351,5 @@ def selfeval_workbook(db: Session, rec: TargetTableRecord, *, with_scores: bool 
     reasons = {pos: a.note for (pos, _k), a in actuals.items() if a.note}
     return write_selfeval_sheet(table, values, budget=budget_of(rec), department=unit.name if unit else None,
                                 goals=(None, rec.summary or None), evidence=evidence, reasons=reasons,
-                                with_scores=with_scores, settings=settings_of(rec))
+                                with_scores=with_scores, settings=settings_of(rec),
+                                previous=selfeval_columns(db, rec))

@@ -173,10 +173,12 @@ def _reported_positions(db: Session, table_id: int) -> set[int]:
     return a | e
 
 
-def preview_import(db: Session, *, data: bytes, unit: Unit, year: int, project: str | None = None) -> Preview:
-    """Read the workbook and check it against the stored table; never saves, never raises for bad input."""
+def preview_import(db: Session, *, data: bytes, unit: Unit, year: int, project: str | None = None,
+                   sheet: str | None = None) -> Preview:
+    """Read the workbook (only ``sheet`` when given) and check it against the stored table; never
+    saves, never raises for bad input."""
     project = (project or "").strip()
-    result = read_target_workbook(data, year=year)
+    result = read_target_workbook(data, year=year, sheet=sheet)
     preview = Preview(result=result, table=None, warnings=list(result.warnings))
     if result.errors:
         preview.errors = [str(e) for e in result.errors]
@@ -220,13 +222,15 @@ def preview_import(db: Session, *, data: bytes, unit: Unit, year: int, project: 
 
 
 def import_table(db: Session, *, actor_id: int | None, unit: Unit, year: int, data: bytes, filename: str = "",
-                 project: str | None = None, expected_version: int | None = None) -> TargetTableRecord:
-    """Save a workbook as the unit's table for the year (a new revision if it exists).
+                 project: str | None = None, expected_version: int | None = None,
+                 sheet: str | None = None) -> TargetTableRecord:
+    """Save a workbook (only ``sheet`` when given) as the unit's table for the year (a new
+    revision if it exists).
 
     ``expected_version``: the version of the existing record the person saw in the preview (None:
     not checked, as from the command line); a different one refuses with ``StaleData``.
     """
-    preview = preview_import(db, data=data, unit=unit, year=year, project=project)
+    preview = preview_import(db, data=data, unit=unit, year=year, project=project, sheet=sheet)
     if not preview.ok:
         raise ImportRefused(
             "导入被拒绝，未保存任何内容：" + "；".join(preview.errors[:5]), preview.errors, preview.result

@@ -135,6 +135,10 @@ def report_docx(ctx: dict[str, Any]) -> bytes:
     if budget:
         start = "—" if budget[0] is None else _s(budget[0])
         parts.append(f"年初预算数 {start} 万元，全年预算数 {_s(budget[1])} 万元，全年执行数 {_s(budget[2])} 万元")
+    money = ctx.get("money")
+    if money is not None and money.half_rate is not None:
+        parts.append(f"半年计划执行数 {_s(money.half_plan)} 万元，半年执行数 {_s(money.half_spent)} 万元，"
+                     f"半年执行率 {_pct(money.half_rate)}")
     if ye.execution:
         parts.append(f"预算执行率 {_pct(ye.execution.rate)}（目标 {_g(ye.execution_target)}），"
                      f"得 {_s(ye.execution.points)} / {_s(ye.execution.weight)} 分")

@@ -106,6 +106,11 @@ class ReadResult:
         return not self.errors and bool(self.rows)
 
     @property
+    def sheets(self) -> list[str]:
+        """The sheets the rows come from, in workbook order."""
+        return list(dict.fromkeys(loc.sheet for loc in self.locations))
+
+    @property
     def info(self) -> dict[str, str]:
         """What stood above the header as label → value (``TargetTable.info``)."""
         return TargetTable(unit="", project=None, year=0, layout=LAYOUT_LEVELS, preamble=self.preamble).info
@@ -538,11 +543,12 @@ class _SheetReader:
         return any(e.row == r for e in self.errors)
 
 
-def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResult:
+def read_target_workbook(source: Source, *, year: int | None = None, sheet: str | None = None) -> ReadResult:
     """Read a target-table workbook (path, bytes or binary file). Never raises for bad input.
 
-    ``year`` is the default year for dates written without one. The result holds every indicator
-    understood, or, when anything cannot be read, the errors and no rows.
+    ``year`` is the default year for dates written without one. ``sheet``: read only the sheet of
+    that name (one project of a workbook of several, see ``ReadResult.sheets``). The result holds
+    every indicator understood, or, when anything cannot be read, the errors and no rows.
     """
     result = ReadResult()
     try:
@@ -555,6 +561,8 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
     any_header = False
     try:
         for ws in wb.worksheets:
+            if sheet is not None and ws.title != sheet:
+                continue
             if ws.sheet_state != "visible":
                 result.warnings.append(f"工作表「{ws.title}」是隐藏的，已跳过")
                 continue

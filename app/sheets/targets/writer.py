@@ -34,7 +34,7 @@ from app.sheets.cells import put
 
 from .reader import FUNCTION_PREFIX, META_LABELS
 
-__all__ = ["SELFEVAL_HEADER", "write_selfeval_sheet", "write_target_workbook"]
+__all__ = ["SELFEVAL_HEADER", "write_projects_workbook", "write_selfeval_sheet", "write_target_workbook"]
 
 
 _THIN = Side(style="thin")
@@ -112,15 +112,61 @@ def _sections(rows: list[TargetRow]) -> list[list[TargetRow]]:
 
 def write_target_workbook(table: TargetTable) -> bytes:
     """The table as an .xlsx in the source layout; ``read_target_workbook`` reads it back unchanged."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "绩效目标表"
+    _write_table(ws, table)
+    return _to_bytes(wb)
+
+
+def _sheet_title(text: str, taken: set[str]) -> str:
+    r"""A worksheet name for ``text``: at most 31 characters, none of []:*?/\, unique in ``taken``."""
+    base = text.translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))[:31] or "Sheet"
+    name, n = base, 2
+    while name in taken:
+        suffix = f"（{n}）"
+        name, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name
+
+
+PROJECT_MONEY_HEADER = ("项目名称", "年初预算数", "全年预算数", "半年计划执行数", "半年执行数", "半年执行率",
+                        "全年执行数", "全年执行率")
+
+
+def write_projects_workbook(items: list[tuple[TargetTable, tuple]]) -> bytes:
+    """A unit's project tables, one sheet each in the source layout (read back as several
+    projects), and a first sheet 项目资金 of every project's money (万元): ``items`` are (table,
+    (年初预算数, 全年预算数, 半年计划执行数, 半年执行数, 全年执行数)) with None where not entered."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "项目资金"
+    _put(summary, 1, 1, "项目资金（万元）", bold=True, border=False)
+    for c, label in enumerate(PROJECT_MONEY_HEADER, start=1):
+        _put(summary, 2, c, label, bold=True)
+        summary.column_dimensions[get_column_letter(c)].width = 30 if c == 1 else 14
+    taken = {summary.title}
+    for r, (table, (start, full, half_plan, half_spent, spent)) in enumerate(items, start=3):
+        half_rate = half_spent / half_plan if half_spent is not None and half_plan else None
+        full_rate = spent / full if spent is not None and full else None
+        values = (table.project, start, full, half_plan, half_spent, half_rate, spent, full_rate)
+        for c, v in enumerate(values, start=1):
+            if isinstance(v, Decimal):
+                cell = _put(summary, r, c, float(v))
+                cell.number_format = "0.00%" if c in (6, 8) else "0.00"
+            else:
+                _put(summary, r, c, v, align=_LEFT if c == 1 else _CENTER)
+        _write_table(wb.create_sheet(_sheet_title(table.project or table.unit, taken)), table)
+    return _to_bytes(wb)
+
+
+def _write_table(ws: Worksheet, table: TargetTable) -> None:
+    """One table on ``ws`` (see ``write_target_workbook``)."""
     sections = _sections(list(table.rows))
     headers = [_columns(rows) for rows in sections] or [_columns([])]
     ncols = max(len(c) for c in headers)
     preamble_cols = max((c + n - 1 for cells in table.preamble for c, n, _rows, _t in cells), default=0)
     width = max(ncols, preamble_cols)
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "绩效目标表"
     title = "项目预算绩效目标表" if table.project else "部门整体预算绩效目标表"
     _put(ws, 1, 1, title, bold=True, border=False).font = Font(bold=True, size=16)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
@@ -178,7 +224,6 @@ def write_target_workbook(table: TargetTable) -> bytes:
             _put(ws, r, c, label, bold=True)
     ws.freeze_panes = ws.cell(row=first_header + 1, column=1)
     ws.print_title_rows = f"{first_header}:{first_header}"
-    return _to_bytes(wb)
 
 
 def _rule_text(row: TargetRow, rule: str, settings: TableSettings) -> str:
@@ -203,8 +248,11 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
                          goals: tuple[str | None, str | None] = (None, None),
                          evidence: Mapping[int, str] | None = None,
                          reasons: Mapping[int, str] | None = None,
-                         with_scores: bool = True, settings: TableSettings | None = None) -> bytes:
+                         with_scores: bool = True, settings: TableSettings | None = None,
+                         previous: Mapping[int, tuple[str, str]] | None = None) -> bytes:
     """The year-end 项目支出绩效自评表 of a table, with the full-year actuals filled in.
+
+    ``previous`` maps row position → (指标值设定依据, 上年完成情况), the texts from the year before.
 
     ``actuals`` maps row position → actual value (``TargetValue`` or raw text). ``budget`` is
     (年初预算数, 全年预算数, 全年执行数) in 万元 for the 年度资金总额 line (分值 10; its 执行率 and
@@ -234,6 +282,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     score: TableScore = year_end.score
     evidence = evidence or {}
     reasons = reasons or {}
+    previous = previous or {}
     wb = Workbook()
     ws = wb.active
     ws.title = (table.project or table.unit)[:31].translate(str.maketrans("[]:*?/\\", "（）：＊？／＼"))
@@ -311,7 +360,8 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             s.target.text if s.target is not None else None,
             s.actual.text if s.actual is not None else None,
             None, str(s.points) if with_scores and s.scored else None,
-            None, None, _rule_text(row, s.rule, cfg), evidence.get(row.position), reasons.get(row.position),
+            *previous.get(row.position, (None, None)), _rule_text(row, s.rule, cfg), evidence.get(row.position),
+            reasons.get(row.position),
         ]
         _put(ws, r, 1, "年度绩效指标完成情况")
         for c, v in enumerate(values, start=2):

@@ -3,7 +3,15 @@ note and version per row, re-checked against the table's rows by the service); i
 only carries the CSRF token."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -17,6 +25,17 @@ class UploadForm(FlaskForm):
                                           NumberRange(min=2000, max=2100, message="年度须在 2000–2100 之间。")])
     project = StringField("项目名称", validators=[Optional(), Length(max=200)],
                           description="项目绩效目标表填写项目名称；单位（部门）整体目标表留空。")
+    projects = BooleanField("每个工作表是一个项目（工作表上方未写“项目名称”时以工作表名作为项目名称）",
+                            description="各工作表上方都写有“项目名称”时自动按项目分别导入，无需勾选。")
+
+
+class BudgetForm(FlaskForm):
+    version = HiddenField()
+    start = StringField("年初预算数", validators=[Optional(), Length(max=20)])
+    full = StringField("全年预算数", validators=[Optional(), Length(max=20)])
+    half_plan = StringField("半年计划执行数", validators=[Optional(), Length(max=20)])
+    half_spent = StringField("半年执行数", validators=[Optional(), Length(max=20)])
+    spent = StringField("全年执行数", validators=[Optional(), Length(max=20)])
 
 
 class ConfirmForm(FlaskForm):

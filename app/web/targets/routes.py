@@ -22,6 +22,8 @@ from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
 from app.services import ServiceError, StaleData, files, org
+from app.services import target_history as hist
+from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.services.tasks import Task, task_provider
@@ -30,7 +32,7 @@ from app.web.common import attempt, fail, get_or_404, int_arg, local_naive, pars
 from app.web.templating import add_nav
 
 from . import bp
-from .forms import CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
+from .forms import BudgetForm, CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
 
 add_nav("reporter", "绩效目标", "targets.index")
 add_nav("office", "绩效目标表", "targets.office")
@@ -84,17 +86,32 @@ def _xlsx(data: bytes, name: str):
 def index():
     if current_user.has("office") and not current_user.units_for("reporter"):
         return redirect(url_for("targets.office"))
-    dbs = get_db()
     units = current_user.units_for("reporter")
-    recs = svc.tables_of(dbs, unit_ids=units)
+    return _tables_page(svc.tables_of(get_db(), unit_ids=units), units, "本单位绩效目标")
+
+
+@bp.route("/units/<id:unit_id>/<id:year>")
+@allow("reporter", "office")
+def index_unit(unit_id: int, year: int):
+    """One unit's tables of a year: its own table and its projects, each with its money."""
+    if not current_user.has("office") and unit_id not in current_user.units_for("reporter"):
+        abort(404)
+    unit = get_or_404(Unit, unit_id)
+    return _tables_page(svc.tables_of(get_db(), year=year, unit_ids=[unit_id]), {unit_id},
+                        f"{unit.name} {year} 年度绩效目标（含项目）")
+
+
+def _tables_page(recs: list[TargetTableRecord], units, heading: str):
+    dbs = get_db()
     unit_names = {u.id: u.name for u in (dbs.get(Unit, i) for i in units) if u}
     rows = []
     for rec in recs:
         reps = {k: svc.progress(dbs, rec, k) for k in CHECKPOINTS}
         cps = {k: svc.checkpoint(dbs, rec.year, k) for k in CHECKPOINTS}
-        rows.append((rec, reps, cps))
-    return render_template("targets/index.html", rows=rows, unit_names=unit_names,
-                           CHECKPOINT_LABELS=CHECKPOINT_LABELS)
+        rows.append((rec, reps, cps, psvc.money_of(rec)))
+    project_years = sorted({(r.unit_id, r.year) for r in recs if r.project}, key=lambda k: (-k[1], k[0]))
+    return render_template("targets/index.html", rows=rows, unit_names=unit_names, heading=heading,
+                           project_years=project_years, CHECKPOINT_LABELS=CHECKPOINT_LABELS)
 
 
 @bp.route("/tables/<id:table_id>")
@@ -105,7 +122,60 @@ def table(table_id: int):
     reports = {k: svc.progress(dbs, rec, k) for k in CHECKPOINTS}
     actuals = svc.actuals_of(dbs, rec.id)
     evidence = svc.evidence_of(dbs, rec.id)
-    return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence, **_ctx(rec))
+    budget_form = BudgetForm()  # after a refused save (POST): what was typed
+    if request.method == "GET":
+        budget_form.version.data = rec.version
+        for k, v in (rec.budget or {}).items():
+            if k in budget_form:
+                budget_form[k].data = v
+    return render_template("targets/table.html", reports=reports, actuals=actuals, evidence=evidence,
+                           prev_rec=hist.previous_table(dbs, rec), previous=hist.previous_year(dbs, rec),
+                           money=psvc.money_of(rec), budget_form=budget_form,
+                           budget_editable=_budget_editable(rec), **_ctx(rec))
+
+
+def _budget_editable(rec: TargetTableRecord) -> bool:
+    if current_user.has("office"):
+        return True
+    dbs = get_db()
+    return (svc.may_report(current_user, rec) and rec.report_status not in ("submitted", "accepted")
+            and any((cp := svc.checkpoint(dbs, rec.year, k)) is not None and cp.is_open for k in CHECKPOINTS))
+
+
+@bp.route("/tables/<id:table_id>/budget", methods=["POST"])
+@allow("reporter", "office")
+def budget(table_id: int):
+    rec = _table_or_404(table_id)
+    form = BudgetForm()
+    if not form.validate_on_submit():
+        flash("金额过长或页面已过期，请刷新后重新填写。", "error")
+        return redirect(url_for("targets.table", table_id=rec.id) + "#money")
+    figures = {k: form[k].data or "" for k in ("start", "full", "half_plan", "half_spent", "spent")}
+    try:
+        psvc.save_budget(get_db(), actor_id=current_user.id, identity=current_user, rec=rec, budget=figures,
+                         expected_version=posted_version(form.version.data))
+    except StaleData as exc:
+        fail(exc)
+    except ServiceError as exc:
+        fail(exc)
+        return table(table_id)  # the page again, with what was typed
+    else:
+        flash("已保存项目资金。" if rec.project else "已保存预算资金。", "success")
+    return redirect(url_for("targets.table", table_id=rec.id) + "#money")
+
+
+@bp.route("/units/<id:unit_id>/<id:year>/projects.xlsx")
+@allow("reporter", "office")
+def projects_export(unit_id: int, year: int):
+    """The unit's project tables of a year, one sheet each, and the 项目资金 sheet."""
+    if not current_user.has("office") and unit_id not in current_user.units_for("reporter"):
+        abort(404)
+    unit = get_or_404(Unit, unit_id)
+    try:
+        data = psvc.projects_workbook(get_db(), unit, year)
+    except ServiceError:
+        abort(404)
+    return _xlsx(data, f"{unit.name}{year}年度项目绩效目标表.xlsx")
 
 
 @bp.route("/tables/<id:table_id>/fill/<kind>", methods=["GET", "POST"])
@@ -326,6 +396,22 @@ def _upload_form() -> UploadForm:
     return form
 
 
+def _keep_pending(data: bytes, what: dict) -> str:
+    """Keep the previewed file under a new random token (dropping the previous one of this session)."""
+    _clean_pending()
+    old = session.get("target_import") or {}
+    if old.get("token"):
+        try:
+            os.remove(_pending_path(old["token"]))
+        except OSError:
+            pass
+    token = secrets.token_hex(16)
+    with open(_pending_path(token), "xb") as fh:
+        fh.write(data)
+    session["target_import"] = {"token": token, **what}
+    return token
+
+
 @bp.route("/office/import", methods=["GET", "POST"])
 @allow("office")
 def upload():
@@ -349,23 +435,22 @@ def upload():
         flash("请选择要上传的 .xlsx 工作簿。", "error")
         return render_template("targets/upload.html", form=form)
     data = f.read()
-    preview = svc.preview_import(dbs, data=data, unit=unit, year=form.year.data, project=form.project.data)
     confirm = ConfirmForm()
+    filename = os.path.basename(f.filename.replace("\\", "/"))[:255]
+    projects = None if (form.project.data or "").strip() else psvc.preview_projects(
+        dbs, data=data, unit=unit, year=form.year.data, force=bool(form.projects.data))
+    if projects is not None:
+        if projects.ok:
+            confirm.token.data = _keep_pending(data, {
+                "unit_id": unit.id, "year": form.year.data, "projects": True, "force": bool(form.projects.data),
+                "versions": {p.project: p.preview.existing.version if p.preview.existing else 0
+                             for p in projects.parts}, "filename": filename})
+        return render_template("targets/preview_projects.html", projects=projects, unit=unit, year=form.year.data,
+                               filename=f.filename, confirm=confirm)
+    preview = svc.preview_import(dbs, data=data, unit=unit, year=form.year.data, project=form.project.data)
     if preview.ok:
-        _clean_pending()
-        old = session.get("target_import") or {}
-        if old.get("token"):
-            try:
-                os.remove(_pending_path(old["token"]))
-            except OSError:
-                pass
-        token = secrets.token_hex(16)
-        with open(_pending_path(token), "xb") as fh:
-            fh.write(data)
-        session["target_import"] = {"token": token, "unit_id": unit.id, "year": form.year.data,
-                                    "project": (form.project.data or "").strip(),
-                                    "filename": os.path.basename(f.filename.replace("\\", "/"))[:255]}
-        confirm.token.data = token
+        confirm.token.data = _keep_pending(data, {"unit_id": unit.id, "year": form.year.data,
+                                                  "project": (form.project.data or "").strip(), "filename": filename})
         confirm.version.data = preview.existing.version if preview.existing else 0
     return render_template("targets/preview.html", preview=preview, unit=unit, year=form.year.data,
                            project=(form.project.data or "").strip(), filename=f.filename, confirm=confirm,
@@ -391,6 +476,18 @@ def upload_confirm():
         flash("预览已过期，请重新上传。", "error")
         return redirect(url_for("targets.upload"))
     unit = get_or_404(Unit, pending["unit_id"])
+    if pending.get("projects"):
+        try:
+            recs = psvc.import_projects(dbs, actor_id=current_user.id, unit=unit, year=int(pending["year"]),
+                                        data=data, filename=pending.get("filename", ""),
+                                        force=bool(pending.get("force")), expected_versions=pending.get("versions"))
+        except ServiceError as exc:
+            fail(exc)
+            return redirect(url_for("targets.upload", unit_id=unit.id, year=pending["year"]))
+        _drop_pending(path)
+        flash(f"已保存{unit.name} {pending['year']} 年度 {len(recs)} 个项目的绩效目标表："
+              + "、".join(r.project for r in recs) + "。", "success")
+        return redirect(url_for("targets.index_unit", unit_id=unit.id, year=pending["year"]))
     try:
         rec = svc.import_table(dbs, actor_id=current_user.id, unit=unit, year=int(pending["year"]), data=data,
                                filename=pending.get("filename", ""), project=pending.get("project"),
@@ -399,6 +496,15 @@ def upload_confirm():
         fail(exc)
         return redirect(url_for("targets.upload", unit_id=unit.id, year=pending["year"],
                                 project=pending.get("project") or None))
+    _drop_pending(path)
+    flash(
+        f"已保存 {svc.label_of(rec, unit)}绩效目标表（第 {rec.revision} 版，{len(rec.data.get('rows', []))} 个指标）。",
+        "success",
+    )
+    return redirect(url_for("targets.table", table_id=rec.id))
+
+
+def _drop_pending(path: str) -> None:
     session.pop("target_import", None)
 
     def _drop():
@@ -410,11 +516,6 @@ def upload_confirm():
     from app.extensions import after_commit
 
     after_commit(_drop)
-    flash(
-        f"已保存 {svc.label_of(rec, unit)}绩效目标表（第 {rec.revision} 版，{len(rec.data.get('rows', []))} 个指标）。",
-        "success",
-    )
-    return redirect(url_for("targets.table", table_id=rec.id))
 
 
 # ---------------------------------------------------------------- home tasks

@@ -12,8 +12,10 @@ from app.extensions import get_db
 from app.models import Unit
 from app.models.targets import REPORT_STATUS
 from app.rubric.tablesettings import OVERACHIEVEMENT, SCORING
+from app.rubric.targets import groups_of
 from app.security import allow
 from app.services import ServiceError, StaleData
+from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
 from app.sheets.target_report_docx import report_docx as report_docx_bytes
@@ -137,6 +139,7 @@ def _report_context(rec) -> dict:
     when = to_local(rec.submitted_at or rec.updated_at)
     return {"ye": ye, "half": svc.progress(dbs, rec, "half_year"), "texts": report_texts(rec),
             "actuals": svc.actuals_of(dbs, rec.id, "full_year"), "budget": ysvc.budget_of(rec),
+            "money": psvc.money_of(rec),
             "report_date": f"{when.year}年{when.month}月{when.day}日" if when else "", **_ctx(rec)}
 
 
@@ -219,11 +222,14 @@ def settings(table_id: int):
         }
         rows = {r.position: {"weight": f.get(f"w{r.position}", ""), "overachievement": f.get(f"o{r.position}", "")}
                 for r in svc.table_of(rec).rows if f"w{r.position}" in f}
+        groups = {name: f.get(f"g{i}", "") for i, (name, _rows) in enumerate(groups_of(svc.table_of(rec)))}
         if attempt(ysvc.save_settings, get_db(), actor_id=current_user.id, identity=current_user, rec=rec,
-                   data=data, rows=rows, expected_version=posted_version(f.get("version")), ok="已保存评分设置。"):
+                   data=data, rows=rows, groups=groups, expected_version=posted_version(f.get("version")),
+                   ok="已保存评分设置。"):
             return redirect(url_for("targets.settings", table_id=rec.id))
-    weights = ysvc.year_end_score(get_db(), rec).score.rows
-    return render_template("targets/settings.html", form=form, s=current, posted=request.form,
-                           weights={r.position: r.weight for r in weights}, OVERACHIEVEMENT=OVERACHIEVEMENT,
-                           SCORING=SCORING, **_ctx(rec))
+    weights = {r.position: r.weight for r in ysvc.year_end_score(get_db(), rec).score.rows}
+    groups = [(name, rows, sum((weights[r.position] for r in rows), Decimal(0)))
+              for name, rows in groups_of(svc.table_of(rec))]
+    return render_template("targets/settings.html", form=form, s=current, posted=request.form, weights=weights,
+                           groups=groups, OVERACHIEVEMENT=OVERACHIEVEMENT, SCORING=SCORING, **_ctx(rec))
 
