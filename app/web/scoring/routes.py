@@ -173,8 +173,7 @@ def _batch(cyc: Cycle, key: str, pairs, *, title: str, mode: str, back):
             n = scoring.save_cells(dbs, actor_id=current_user.id, owner_keys=scoring.owner_keys_for(current_user),
                                    cycle=cyc, owner_key=key, cells=_batch_cells(request.form, pairs))
         except scoring.BatchRefused as exc:
-            db.rollback()
-            flash(exc.message, "error")
+            db.rollback()  # the page says it beside each refused cell and above them
             posted, errors = request.form, exc.by_cell()
             status = 409 if any("已被他人修改" in m for m in errors.values()) else 422
         except ServiceError as exc:
