@@ -6,6 +6,7 @@ import os
 import pytest
 
 from tests.builders.browser import serving
+from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +39,7 @@ def test_office_follows_the_cycle_on_the_overview(served, browser):
     base, shots = served["base"], served["shots"]
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
+    csp = watch_csp(page)
     page.goto(f"{base}/login")
     page.fill("#username", "office")
     page.fill("#password", "secret123")
@@ -59,4 +61,5 @@ def test_office_follows_the_cycle_on_the_overview(served, browser):
     page.screenshot(path=os.path.join(shots, "overview.png"), full_page=True)
     page.locator("#ov-reports h3 a").click()
     expect(page.locator("h1")).to_contain_text("各单位自查报告")
+    assert csp == []  # no Content-Security-Policy violation, no script error
     ctx.close()

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests.builders.browser import serving
+from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +46,7 @@ def test_office_downloads_the_archive_pdf(served, browser):
     base, shots = served["base"], served["shots"]
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = ctx.new_page()
+    csp = watch_csp(page)
     page.goto(f"{base}/login")
     page.fill("#username", "office")
     page.fill("#password", "secret123")
@@ -68,4 +70,5 @@ def test_office_downloads_the_archive_pdf(served, browser):
         fh.write(data)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "60", path, os.path.join(shots, "report-archive")], check=True)
+    assert csp == []  # no Content-Security-Policy violation, no script error
     ctx.close()

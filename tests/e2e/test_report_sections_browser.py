@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.builders.browser import serving
+from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +37,7 @@ def test_section_list_tracks_progress_and_filters(served, browser):
     base, shots = served["base"], served["shots"]
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
+    csp = watch_csp(page)
     page.goto(f"{base}/login")
     page.fill("#username", "tb1")
     page.fill("#password", "secret123")
@@ -79,4 +81,5 @@ def test_section_list_tracks_progress_and_filters(served, browser):
     page.reload()  # the progress the server computes from the saved draft
     expect(first.locator("[data-progress]")).to_have_text("1/2")
     expect(nav.locator("[data-total-done]")).to_have_text("2")
+    assert csp == []  # no Content-Security-Policy violation, no script error
     ctx.close()

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.builders.browser import serving
+from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +39,7 @@ def test_scorer_scores_a_column_on_one_page(served, browser):
     base, shots, c1, c2, c3 = served["base"], served["shots"], served["c1"], served["c2"], served["c3"]
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
+    csp = watch_csp(page)
     page.goto(f"{base}/login")
     page.fill("#username", "pf_jwc")
     page.fill("#password", "secret123")
@@ -74,4 +76,5 @@ def test_scorer_scores_a_column_on_one_page(served, browser):
     expect(page.locator("h1")).to_have_text("机电工程学院 · 教务处负责的指标")
     expect(page.locator(".batch-cell")).to_have_count(2)
     page.screenshot(path=os.path.join(shots, "scoring-row.png"), full_page=True)
+    assert csp == []  # no Content-Security-Policy violation, no script error
     ctx.close()

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from tests.e2e.test_ballot_browser import watch_csp  # noqa: E402
 from tests.e2e.test_targets_browser import _login, served  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -15,6 +16,7 @@ def test_rows_autosave_and_sections_count(served, browser):  # noqa: F811
 
     base, tid, shots = served["base"], served["tid"], served["shots"]
     ctx, rep = _login(browser, base, "rep", viewport={"width": 1280, "height": 900})
+    csp = watch_csp(rep)
     rep.goto(f"{base}/targets/tables/{tid}/fill/full_year")
     nav = rep.locator("#tsec-nav")
     links = nav.locator("a[data-tsec-link]")
@@ -44,4 +46,5 @@ def test_rows_autosave_and_sections_count(served, browser):  # noqa: F811
     expect(rep.locator(".flash-success")).to_be_visible()
     assert "已被他人修改" not in rep.content()
     expect(rep.locator('input[name="a3_text"]')).to_have_value("完成")
+    assert csp == []  # no Content-Security-Policy violation, no script error
     ctx.close()
