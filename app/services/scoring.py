@@ -420,8 +420,8 @@ def _check_cells(db: Session, *, owner_keys: set[str], cycle: Cycle, owner_key: 
             continue
         entry = ctx.entries.get((unit.id, leaf.code))
         if c.version != (entry.version if entry else 0):
-            errors.append(CellError(lc, "打开本页后已被他人修改，请刷新页面核对后再保存。",
-                                    f"{lc.where}（{unit.name} · {leaf.code}）：导出模板后已被他人修改，请重新导出模板后再填写。"))
+            located = f"{lc.where}（{unit.name} · {leaf.code}）：导出模板后已被他人修改，请重新导出模板后再填写。"
+            errors.append(CellError(lc, "打开本页后已被他人修改，请刷新页面核对后再保存。", located))
             continue
         label = f"（{unit.name} · {leaf.code} {leaf.name}）"
         try:

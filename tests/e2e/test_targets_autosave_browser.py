@@ -1,5 +1,6 @@
 """A long target table's actuals page in a real browser: rows grouped in sections with their progress,
-each row saved shortly after typing (a reload without pressing 保存 keeps it), and the save button after autosaves not refused as stale."""
+each row saved shortly after typing (a reload without pressing 保存 keeps it), and the save button
+pressed right after typing not refused as stale."""
 
 import os
 

@@ -63,7 +63,8 @@ def test_column_all_or_nothing_with_the_reason_beside_the_cell(client, session, 
     assert "已保存 2 项评分" in r.get_data(as_text=True)
     es = entries(session)
     assert set(es) == {(w.c1.id, "B1"), (w.c2.id, "B1")}  # the empty, unconfirmed 继续教育 cell is left alone
-    assert es[(w.c1.id, "B1")].correction_reasons == {"trainees": "补录继续教育培训名单"} and es[(w.c1.id, "B1")].confirmed
+    e1 = es[(w.c1.id, "B1")]
+    assert e1.correction_reasons == {"trainees": "补录继续教育培训名单"} and e1.confirmed
     audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "score_entry")).all()
     assert {a.entity_id for a in audit} == {f"{w.c1.id}:B1", f"{w.c2.id}:B1"}
 
