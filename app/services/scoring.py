@@ -379,30 +379,49 @@ class LocatedCell:
     columns: dict[str, str]  # field name (and "__reason__") → column letter and header
 
 
-def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle, owner_key: str,
-                 cells: list[LocatedCell]) -> int:
-    """Save every changed cell of an imported template, or none: any error refuses the whole
-    import (ImportRefused lists them all). Returns the number of cells changed."""
-    require_open(db, cycle.id, "scoring")
-    if owner_key not in owner_keys:
-        raise PermissionDenied("您不能导入该部门的评分。")
-    ctx = CycleScoring(db, cycle)
+@dataclass
+class CellError:
+    """One refused cell of a batch: ``message`` for the page that shows it beside the cell, ``located`` with
+    the place (sheet, row and column) for the import's list."""
+
+    cell: LocatedCell
+    message: str
+    located: str
+
+
+class BatchRefused(ServiceError):
+    """A batch of cells (a row or column of the web grid) with errors; nothing was saved."""
+
+    def __init__(self, errors: list[CellError]):
+        super().__init__(f"未保存：有 {len(errors)} 项需要修改（本页的所有修改均未保存）。")
+        self.errors = errors
+
+    def by_cell(self) -> dict[tuple[int, str], str]:
+        return {(e.cell.cell.unit_id, e.cell.cell.code): e.message for e in self.errors}
+
+
+def _check_cells(db: Session, *, owner_keys: set[str], cycle: Cycle, owner_key: str, ctx: CycleScoring,
+                 cells: list[LocatedCell]) -> tuple[list[LocatedCell], list[CellError]]:
+    """The cells to save (changed or newly confirmed) and the refused ones, checked as save_cell checks one:
+    the owner, the stale version, the correction reasons and what the rule can score."""
     owner = owners(db, cycle).get(owner_key)
-    errors: list[str] = []
+    errors: list[CellError] = []
     todo: list[LocatedCell] = []
     for lc in cells:
         c = lc.cell
         if owner is None or c.code not in owner.codes:
-            errors.append(f"{lc.where}：指标 {c.code} 不属于本模板的评分部门。")
+            msg = f"指标 {c.code} 不属于本模板的评分部门。"
+            errors.append(CellError(lc, msg, f"{lc.where}：{msg}"))
             continue
         try:
             unit, leaf = _resolve(db, cycle, owner_keys, c.unit_id, c.code, ctx)
         except ServiceError as exc:
-            errors.append(f"{lc.where}：{exc.message}")
+            errors.append(CellError(lc, exc.message, f"{lc.where}：{exc.message}"))
             continue
         entry = ctx.entries.get((unit.id, leaf.code))
         if c.version != (entry.version if entry else 0):
-            errors.append(f"{lc.where}（{unit.name} · {leaf.code}）：导出模板后已被他人修改，请重新导出模板后再填写。")
+            located = f"{lc.where}（{unit.name} · {leaf.code}）：导出模板后已被他人修改，请重新导出模板后再填写。"
+            errors.append(CellError(lc, "打开本页后已被他人修改，请刷新页面核对后再保存。", located))
             continue
         label = f"（{unit.name} · {leaf.code} {leaf.name}）"
         try:
@@ -411,7 +430,7 @@ def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cyc
             col = lc.columns.get(exc.field or "", "")
             if exc.field and exc.message.startswith("更正"):
                 col = lc.columns.get("__reason__") or col
-            errors.append(f"{lc.where}{(' ' + col) if col else ''}{label}：{exc.message}")
+            errors.append(CellError(lc, exc.message, f"{lc.where}{(' ' + col) if col else ''}{label}：{exc.message}"))
             continue
         before = (
             (dict(entry.corrections), dict(entry.correction_reasons), dict(entry.judgment)) if entry else ({}, {}, {})
@@ -425,20 +444,54 @@ def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cyc
                            correction_reasons=reasons, judgment=judgment)
         result = ctx.score_leaf(leaf, (unit.id, ctx.effective(unit.id, leaf.code, probe)))[unit.id]
         if result.status == "error":
-            errors.append(f"{lc.where}{label}：{result.error}")
+            errors.append(CellError(lc, result.error, f"{lc.where}{label}：{result.error}"))
             continue
         todo.append(lc)
-    if errors:
-        raise ImportRefused(errors)
+    return todo, errors
+
+
+def _save_checked(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle, ctx: CycleScoring,
+                  todo: list[LocatedCell]) -> int:
     changed = 0
     for lc in todo:
-        try:
-            _e, _r, did = save_cell(db, actor_id=actor_id, owner_keys=owner_keys, cycle=cycle, cell=lc.cell, ctx=ctx,
-                                    check_stage=False)
-        except ServiceError as exc:
-            raise ImportRefused([f"{lc.where}：{exc.message}"]) from exc
+        _e, _r, did = save_cell(db, actor_id=actor_id, owner_keys=owner_keys, cycle=cycle, cell=lc.cell, ctx=ctx,
+                                check_stage=False)
         changed += int(did)
     return changed
+
+
+def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle, owner_key: str,
+                 cells: list[LocatedCell]) -> int:
+    """Save every changed cell of an imported template, or none: any error refuses the whole
+    import (ImportRefused lists them all). Returns the number of cells changed."""
+    require_open(db, cycle.id, "scoring")
+    if owner_key not in owner_keys:
+        raise PermissionDenied("您不能导入该部门的评分。")
+    ctx = CycleScoring(db, cycle)
+    todo, errors = _check_cells(db, owner_keys=owner_keys, cycle=cycle, owner_key=owner_key, ctx=ctx, cells=cells)
+    if errors:
+        raise ImportRefused([e.located for e in errors])
+    try:
+        return _save_checked(db, actor_id=actor_id, owner_keys=owner_keys, cycle=cycle, ctx=ctx, todo=todo)
+    except ServiceError as exc:
+        raise ImportRefused([exc.message]) from exc
+
+
+def save_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle, owner_key: str,
+               cells: list[CellInput]) -> int:
+    """Save a row or a column of the web grid (one unit's indicators, or one indicator for all its units)
+    all or nothing: any refused cell refuses the page (BatchRefused names each cell's problem). The same
+    rules as one cell: reasons for corrections, the rule's own checks, stale versions; each saved cell is
+    audited. Returns the number of cells changed."""
+    require_open(db, cycle.id, "scoring")
+    if owner_key not in owner_keys:
+        raise PermissionDenied("该指标不由您所在部门评分。")
+    ctx = CycleScoring(db, cycle)
+    located = [LocatedCell(c, f"{c.unit_id}:{c.code}", {}) for c in cells]
+    todo, errors = _check_cells(db, owner_keys=owner_keys, cycle=cycle, owner_key=owner_key, ctx=ctx, cells=located)
+    if errors:
+        raise BatchRefused(errors)
+    return _save_checked(db, actor_id=actor_id, owner_keys=owner_keys, cycle=cycle, ctx=ctx, todo=todo)
 
 
 def corrections_for_unit(db: Session, cycle: Cycle, unit_id: int) -> list[tuple[Leaf, ScoreEntry]]:

@@ -99,7 +99,11 @@ def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> li
     stages = list(db.exec(select(Stage).where(Stage.cycle_id == cycle.id)))
     order = list(STAGE_LABELS)
     stages.sort(key=lambda s: order.index(s.kind) if s.kind in order else 99)
-    return [(s, stage_state(s, overrides_for(db, s.id), now)) for s in stages]
+    by_stage: dict[int, list[StageOverride]] = {}
+    if stages:  # one query for the overrides of all stages
+        for o in db.exec(select(StageOverride).where(StageOverride.stage_id.in_([s.id for s in stages]))):
+            by_stage.setdefault(o.stage_id, []).append(o)
+    return [(s, stage_state(s, by_stage.get(s.id, []), now)) for s in stages]
 
 
 def current_cycle(db: Session) -> Cycle | None:

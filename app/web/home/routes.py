@@ -5,6 +5,7 @@ from app.extensions import get_db, writes
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import notices as notice_svc
 from app.services import org_import, stages, tasks
+from app.services.overview import cycle_overview
 from app.web.templating import add_nav
 
 from . import bp
@@ -24,8 +25,9 @@ def index():
     todo = tasks.tasks_for(db, current_user, cycle)
     latest = notice_svc.recent(db, current_user.id, limit=5)
     first_run = current_user.has("office") and org_import.organisation_empty(db)
+    ov = cycle_overview(db, cycle) if cycle and current_user.has("office") else None
     return render_template("home/index.html", cycle=cycle, timeline=timeline, tasks=todo, notices=latest,
-                           first_run=first_run)
+                           first_run=first_run, overview=ov)
 
 
 @bp.route("/notices")

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("office", __name__, url_prefix="/office")
 
-from . import firstrun, orgimport, plan, routes, settings  # noqa: E402,F401
+from . import firstrun, orgimport, overview, plan, routes, settings  # noqa: E402,F401

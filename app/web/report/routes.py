@@ -72,6 +72,29 @@ def report_items(dbs, cycle: Cycle, unit: Unit, report: SelfReport | None, *, sn
     return items, by_code.get(None, [])
 
 
+def is_complete(item: dict) -> bool:
+    """An indicator is complete when every required fact is filled, or, having no facts, it is explained."""
+    fields = item["leaf"].fact_fields
+    if not fields:
+        return bool(item["narrative"].strip())
+    return all(item["facts"].get(f.name) not in (None, "") for f in fields if f.required)
+
+
+def indicator_sections(items: list[dict]) -> list[dict]:
+    """The indicators grouped by their first two group levels (e.g. 院部目标考核基础指标 › 教学工作), in
+    scheme order, each with how many of its indicators are complete: the editor's section navigation."""
+    out: list[dict] = []
+    for it in items:
+        path = tuple(it["leaf"].path[:2])
+        if not out or out[-1]["path"] != path:
+            out.append({"path": path, "top": path[0] if path else "", "name": path[-1] if path else "其他指标",
+                        "indicators": [], "done": 0, "id": f"sec-{len(out) + 1}"})
+        it["complete"] = is_complete(it)
+        out[-1]["indicators"].append(it)
+        out[-1]["done"] += int(it["complete"])
+    return out
+
+
 # ----------------------------------------------------------------------------- reporter
 
 
@@ -157,6 +180,7 @@ def render_page(cycle: Cycle, unit: Unit, posted=None):
     previous = previous_plan(dbs, cycle, unit.id)
     sections = {k: v for k, v in REPORT_SECTIONS.items() if k != "rectification" or previous}
     return render_template("report/edit.html", cycle=cycle, unit=unit, report=report, items=items,
+                           isections=indicator_sections(items),
                            general_evidence=general_evidence, sections=sections, state=state, previous=previous,
                            editable=editable, corrections=corrections, posted=posted,
                            evidence_form=EvidenceForm(), allowed_types=files.ALLOWED_TYPES,

@@ -139,6 +139,93 @@ def _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted):
                            posted=posted, state=state, sections=REPORT_SECTIONS)
 
 
+# ----------------------------------------------------------------------------- a row or a column on one page
+
+
+def _batch_cells(form, pairs) -> list[CellInput]:
+    """The cells of a row or column page: fields ``f|unit|code|name``, reasons ``r|…``, versions ``v|unit|code``,
+    the 核实 box ``c|unit|code``. Only the cells the page showed (``pairs``) are read."""
+    out = []
+    for unit, leaf in pairs:
+        pre = f"{unit.id}|{leaf.code}|"
+        if f"v|{pre[:-1]}" not in form:
+            continue
+        out.append(CellInput(unit_id=unit.id, code=leaf.code,
+                             values={f.name: form.get(f"f|{pre}{f.name}", "")
+                                     for f in leaf.fact_fields + leaf.judgment_fields},
+                             reasons={f.name: form.get(f"r|{pre}{f.name}", "") for f in leaf.fact_fields},
+                             version=posted_version(form.get(f"v|{pre[:-1]}")),
+                             confirm=form.get(f"c|{pre[:-1]}") == "1"))
+    return out
+
+
+def _batch(cyc: Cycle, key: str, pairs, *, title: str, mode: str, back):
+    """A row (one unit, its indicators) or a column (one indicator, its units) of the grid on one page, saved
+    all or nothing with the error of each refused cell shown beside it."""
+    dbs = get_db()
+    owner = _owner_or_404(cyc, key)
+    can_edit = key in scoring.owner_keys_for(current_user)
+    state = stage_state(cyc, "scoring")
+    posted, errors, status = None, {}, 200
+    if request.method == "POST":
+        if not can_edit:
+            abort(404)
+        try:
+            n = scoring.save_cells(dbs, actor_id=current_user.id, owner_keys=scoring.owner_keys_for(current_user),
+                                   cycle=cyc, owner_key=key, cells=_batch_cells(request.form, pairs))
+        except scoring.BatchRefused as exc:
+            db.rollback()  # the page says it beside each refused cell and above them
+            posted, errors = request.form, exc.by_cell()
+            status = 409 if any("已被他人修改" in m for m in errors.values()) else 422
+        except ServiceError as exc:
+            fail(exc)
+            posted, status = request.form, 422
+        else:
+            flash(f"已保存 {n} 项评分。" if n else "已核实，无改动。", "success")
+            return redirect(request.url)
+    ctx = CycleScoring(dbs, cyc)
+    submitted = {uid for uid, r in reports.reports_of_cycle(dbs, cyc.id).items() if r.ever_submitted}
+    rows = [{"unit": u, "leaf": leaf, "entry": ctx.entries.get((u.id, leaf.code)),
+             "reported": ctx.reported_facts(u.id, leaf.code), "effective": ctx.effective(u.id, leaf.code),
+             "result": ctx.results().get((u.id, leaf.code)), "done": ctx.is_done(u.id, leaf.code),
+             "error": errors.get((u.id, leaf.code)), "submitted": u.id in submitted} for u, leaf in pairs]
+    return render_template("scoring/batch.html", cycle=cyc, owner=owner, rows=rows, title=title, mode=mode,
+                           posted=posted, state=state, editable=can_edit and bool(state and state.is_open),
+                           back=back, n_errors=len(errors)), status
+
+
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/units/<id:unit_id>", methods=["GET", "POST"])
+@allow("scorer", "office")
+def unit_row(cycle_id: int, key: str, unit_id: int):
+    """One unit, every indicator of this owner that applies to it, on one page."""
+    cyc = cycle_or_404(cycle_id)
+    owner = _owner_or_404(cyc, key)
+    ctx = CycleScoring(get_db(), cyc)
+    unit = ctx.unit_by_id.get(unit_id)
+    pairs = [(unit, leaf) for leaf in owner.leaves if unit is not None and ctx.applies(unit_id, leaf.code)]
+    if not pairs:
+        abort(404)
+    return _batch(cyc, key, pairs, title=f"{unit.name} · {owner.name}负责的指标", mode="row",
+                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key))
+
+
+@bp.route("/cycles/<id:cycle_id>/owners/<key>/indicators/<code>", methods=["GET", "POST"])
+@allow("scorer", "office")
+def indicator_column(cycle_id: int, key: str, code: str):
+    """One indicator for every unit it applies to, on one page."""
+    cyc = cycle_or_404(cycle_id)
+    owner = _owner_or_404(cyc, key)
+    leaf = next((x for x in owner.leaves if x.code == code), None)
+    if leaf is None:
+        abort(404)
+    ctx = CycleScoring(get_db(), cyc)
+    pairs = [(u, leaf) for u in ctx.population.get(code, [])]
+    if not pairs:
+        abort(404)
+    return _batch(cyc, key, pairs, title=f"{leaf.code} {leaf.name} · 全部单位", mode="column",
+                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key))
+
+
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/units/<id:unit_id>/<code>/preview", methods=["POST"])
 @allow("scorer", "office")
 def preview(cycle_id: int, key: str, unit_id: int, code: str):

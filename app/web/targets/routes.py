@@ -13,10 +13,10 @@ import secrets
 import time
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 
-from app.extensions import get_db
+from app.extensions import db, get_db
 from app.models import Unit
 from app.models.targets import TargetEvidence, TargetTableRecord
 from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
@@ -219,7 +219,50 @@ def fill(table_id: int, kind: str):
     cp = svc.checkpoint(dbs, rec.year, kind)
     return render_template("targets/fill.html", kind=kind, report=report, actuals=actuals, form=form,
                            posted=posted, cp=cp, evidence=svc.evidence_of(dbs, rec.id),
+                           row_sections=_row_sections(svc.table_of(rec), report.rows, actuals, kind),
                            ev_form=EvidenceForm(), del_form=CsrfForm(), **_ctx(rec))
+
+
+def _row_sections(table, rows, actuals, kind) -> list[dict]:
+    """The rows grouped under their first two levels (一级 › 二级指标), each with how many have an actual:
+    the sections and per-section progress of a long table's fill page."""
+    out: list[dict] = []
+    for r in rows:
+        row = table.row(r.position)
+        key = tuple(x for x in (row.level1, row.level2) if x)
+        if not out or out[-1]["key"] != key:
+            out.append({"key": key, "name": " › ".join(key) or "其他指标", "rows": [], "filled": 0,
+                        "id": f"tsec-{len(out) + 1}"})
+        out[-1]["rows"].append(r)
+        out[-1]["filled"] += int((r.position, kind) in actuals)
+    return out
+
+
+@bp.route("/tables/<id:table_id>/fill/<kind>/autosave", methods=["POST"])
+@allow("reporter")
+def fill_autosave(table_id: int, kind: str):
+    """JSON ``{"position": p, "text": "...", "note": "...", "version": n}``: save one row's actual shortly
+    after typing (the same checks as the page's save button); answers the row's new version."""
+    dbs = get_db()
+    rec = _table_or_404(table_id)
+    kind = _kind_or_404(kind)
+    if not svc.may_report(current_user, rec):
+        abort(404)
+    data = request.get_json(silent=True)
+    try:
+        position, version = int(data["position"]), int(data.get("version") or 0)
+        entry = svc.ActualInput(position=position, text=str(data.get("text") or ""), note=str(data.get("note") or ""),
+                                expected_version=version)
+    except (TypeError, ValueError, KeyError):
+        return jsonify(ok=False, message="请求内容不完整。"), 400
+    try:
+        svc.save_actuals(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), rec=rec,
+                         kind=kind, entries=[entry])
+    except ServiceError as exc:
+        db.rollback()
+        return jsonify(ok=False, message=exc.message, stale=isinstance(exc, StaleData)), 409
+    have = svc.actuals_of(dbs, rec.id, kind).get((position, kind))
+    return jsonify(ok=True, version=have.version if have else 0, filled=have is not None)
 
 
 @bp.route("/tables/<id:table_id>/evidence/<kind>/<id:position>", methods=["POST"])
