@@ -130,6 +130,8 @@ def value_to_dict(value: TargetValue | None) -> dict[str, Any] | None:
         "date": None if value.date is None else value.date.isoformat(),
         "date_end": None if value.date_end is None else value.date_end.isoformat(),
         "year_assumed": value.year_assumed,
+        **({"upper": str(value.upper)} if value.upper is not None else {}),
+        **({"notes": list(value.notes)} if value.notes else {}),
     }
 
 
@@ -149,6 +151,8 @@ def value_from_dict(data: Mapping[str, Any] | None) -> TargetValue | None:
         date=None if data.get("date") is None else dt.date.fromisoformat(data["date"]),
         date_end=None if data.get("date_end") is None else dt.date.fromisoformat(data["date_end"]),
         year_assumed=bool(data.get("year_assumed", False)),
+        upper=None if data.get("upper") is None else Decimal(data["upper"]),
+        notes=tuple(data.get("notes") or ()),
     )
 
 
@@ -166,6 +170,10 @@ def value_to_json(value: TargetValue | None) -> dict[str, Any] | None:
     }
     if value.ratio is not None:
         out["ratio"] = f"{value.ratio[0]}:{value.ratio[1]}"
+    if value.upper is not None:
+        out["upper"] = str(value.upper)
+    if value.notes:
+        out["notes"] = list(value.notes)
     if value.date is not None:
         out["date"] = value.date.isoformat()
         out["date_end"] = value.date_end.isoformat() if value.date_end else None

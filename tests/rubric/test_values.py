@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -6,12 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.rubric.values import (
+    Conventions,
     TargetValue,
     ValueParseError,
     completion_rate,
     is_money_unit,
     normalized_quantity,
     parse_value,
+    strip_markup,
     units_compatible,
 )
 
@@ -113,7 +116,7 @@ def test_levels(text):
     assert v.text == text
 
 
-@pytest.mark.parametrize("text", [">=abc", "13套12", "≥≤5", "90%-95%", "第3季度左右吧1", "≥", "2024年2月30日"])
+@pytest.mark.parametrize("text", [">=abc", "13套12", "≥≤5", "90%-95元", "第3季度左右吧1", "≥", "2024年2月30日"])
 def test_unreadable(text):
     with pytest.raises(ValueParseError) as err:
         parse_value(text)
@@ -212,3 +215,66 @@ def test_parse_never_crashes_otherwise(text):
     except ValueParseError:
         return
     assert isinstance(v, TargetValue) and v.kind in ("quantity", "ratio", "date", "level", "empty")
+
+
+# --- messy cells of real workbooks (issue 14, classes 1 and 2) ---------------------------------
+
+@pytest.mark.parametrize("text, clean, what", [
+    ("[bookmark: _GoBack]=12台", "=12台", "书签"),
+    ("<span>≥95%</span>", "≥95%", "网页标签"),
+    ("≥95%\u200b", "≥95%", "零宽字符"),
+    ("\ufeff=100%", "=100%", "零宽字符"),
+    ("10\u00a0人", "10 人", "不间断空格"),
+    ("&ge;90%", "≥90%", "字符实体"),
+])
+def test_markup_is_stripped_and_noted(text, clean, what):
+    v = parse_value(text)
+    assert v.text == text and v.notes and what in v.notes[0] and clean in v.notes[0]
+    assert v == replace(parse_value(clean), text=text, notes=v.notes)
+
+
+def test_clean_text_has_no_notes():
+    assert parse_value("≥95%").notes == () and strip_markup("=12台") == ("=12台", ())
+
+
+@pytest.mark.parametrize("text, op, qty, unit", [
+    ("═95%", "=", "95", "%"), ("＝１００％", "=", "100", "%"), ("≦5天", "≤", "5", "天"), ("≧90%", "≥", "90", "%"),
+    ("〉=90%", "≥", "90", "%"), ("〈=3次", "≤", "3", "次"), ("不低于95%", "≥", "95", "%"), ("不超过10天", "≤", "10", "天"),
+    ("95%以上", "≥", "95", "%"), ("5次以下", "≤", "5", "次"), ("≥１２台", "≥", "12", "台"),
+])
+def test_unusual_signs_are_normalised(text, op, qty, unit):
+    v = parse_value(text)
+    assert (v.operator, v.quantity, v.unit, v.text) == (op, D(qty), unit, text)
+
+
+@pytest.mark.parametrize("text, low, high, unit", [
+    ("90%~95%", "90", "95", "%"), ("90~95%", "90", "95", "%"), ("5—10个", "5", "10", "个"), ("3至5天", "3", "5", "天"),
+    ("８０％～９０％", "80", "90", "%"), ("5-10个", "5", "10", "个"),
+])
+def test_ranges(text, low, high, unit):
+    v = parse_value(text)
+    assert (v.kind, v.quantity, v.upper, v.unit) == ("quantity", D(low), D(high), unit)
+    assert completion_rate(v, parse_value(f"{(D(low) + D(high)) / 2}{unit}")) == 1
+    assert completion_rate(v, parse_value(f"{D(low) / 2}{unit}")) == D("0.5")
+    assert completion_rate(v, parse_value(f"{D(high) * 2}{unit}")) == D("0.5")
+
+
+def test_narrative_with_a_number_only_when_asked():
+    with pytest.raises(ValueParseError):
+        parse_value("力争合格率达95%，环境整洁")
+    v = parse_value("力争合格率达95%，环境整洁", narrative=True)
+    assert v.kind == "level" and v.text == "力争合格率达95%，环境整洁" and "定性" in v.notes[0]
+
+
+def test_money_ceiling_conventions():
+    t, a = parse_value("≤50万元"), parse_value("48.93万元")
+    assert completion_rate(t, a) == D("0.9786")
+    reason = Conventions(ceiling_money="reason")
+    assert completion_rate(t, a, conventions=reason) == 1
+    assert completion_rate(t, a, conventions=reason, deviation_reason=True) == D("0.9786")
+    assert completion_rate(t, a, conventions=Conventions(ceiling_money="met"), deviation_reason=True) == 1
+    bare = parse_value("≤50万")
+    assert completion_rate(bare, a) == 1  # a ceiling on anything but money
+    assert completion_rate(bare, a, conventions=Conventions(bare_wan_money=True)) == D("0.9786")
+    with pytest.raises(ValueError):
+        Conventions(ceiling_money="x")

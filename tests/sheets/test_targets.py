@@ -146,7 +146,7 @@ def test_every_bad_cell_is_reported_not_only_the_first():
     data = xlsx(lambda ws: put_rows(ws, [
         ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
         ["产出", "数量指标", "a", "≥约100", "≥10个"],
-        ["产出", "数量指标", "b", "≥5个", "90%-95%"],
+        ["产出", "数量指标", "b", "≥5个", "90%-95元"],
         ["产出", "数量指标", "c", None, None],
     ]))
     result = read_target_workbook(data)
