@@ -388,7 +388,11 @@ def test_selfeval_sheet_without_budget_line_is_reported_by_the_reader():
     table = read_target_workbook(FIXTURES / "xuzhou_2022_targets.xlsx").to_table()
     data = write_selfeval_sheet(table, _actuals_meeting_targets(table))
     result = score_workbook(openpyxl.load_workbook(io.BytesIO(data)))
-    assert result.projects == [] and "执行率为空" in str(result.errors[0])
+    # the indicators are scored; the execution score is left empty, flagged, the total provisional
+    (project,) = result.projects
+    assert result.errors == [] and "执行率为空" in str(result.notices[0])
+    assert project.execution_score is None and all(i.score is not None for i in project.indicators)
+    assert project.provisional and any("执行率为空" in f for f in project.execution_flags)
 
 
 def test_meta_from_one_cell_labels_and_titles_with_the_year():
