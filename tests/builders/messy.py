@@ -116,3 +116,30 @@ def build_corpus(directory: Path) -> dict[str, Path]:
     out["all"] = directory / "all.xlsx"
     combined.save(out["all"])
     return out
+
+
+# --------------------------------------------------------------------------- target tables (class 7)
+
+TARGET_ROWS = [
+    ("一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值", "评分规则"),
+    ("产出指标", "质量指标", "实训室建设", None, "力争合格率达95%，环境整洁", None),
+    ("产出指标", "数量指标", "培训人次", "<span>≥500人次</span>", "[bookmark: _GoBack]≥1000人次", None),
+    ("产出指标", "数量指标", "设备台数", "５～１０台", "≧１２台", "看情况赋分"),
+    ("满意度指标", "服务对象满意度", "学生满意度", None, "95%以上", "满意度赋分"),
+]
+
+
+def target_workbook(rows=TARGET_ROWS) -> bytes:
+    import io
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "2026年度部门绩效目标表"
+    ws["A2"], ws["B2"] = "单位名称", "机电工程学院"
+    for i, values in enumerate(rows, start=4):
+        for c, v in enumerate(values, start=1):
+            if v is not None:
+                ws.cell(i, c, v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

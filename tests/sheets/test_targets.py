@@ -309,7 +309,7 @@ def test_unknown_rule_is_a_warning_not_a_refusal():
         ["产出", "数量指标", "a", "≥10个", "完成得满分，否则酌情扣分"],
     ]))
     result = read_target_workbook(data)
-    assert result.ok and "不是已知规则" in result.warnings[0]
+    assert result.ok and "不是已知规则" in result.row_warnings[0][0]
 
 
 def test_oversized_sheet_is_refused():

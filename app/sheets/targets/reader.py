@@ -15,9 +15,12 @@
 * both layouts: 一级/二级/三级 (+ 重点工作), and 职能 → 重点工作 → indicator where the 二级指标
   cells read "职能 1：……" (or a 职能 column exists).
 
-Anything that cannot be read refuses the whole workbook: the result has errors (each naming the
-sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
-rules …) do not refuse.
+Anything that would be saved wrongly refuses the whole workbook: the result has errors (each naming
+the sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
+rules …) do not refuse. A value that can be kept as text is kept with a warning of its row
+(``row_warnings``, shown row by row in the preview): a sentence holding a number ("力争合格率达95%，
+环境整洁") is kept as a qualitative target; Word / web leftovers are removed from the value read
+(the original text is kept).
 
 What stands above the first header (单位名称, 资金总额, the 收入 block, 项目支出 lines, 单位主要职能,
 年度目标 …) is kept as the table's ``preamble``; each row remembers which header it stood under
@@ -100,6 +103,7 @@ class ReadResult:
     layout: str | None = None
     preamble: tuple = ()  # see ``TargetTable.preamble``
     headers: int = 0  # header rows met so far (numbers the sections)
+    row_warnings: list[list[str]] = field(default_factory=list)  # per row (parallel to ``rows``)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +116,9 @@ class ReadResult:
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per indicator: ``TargetRow.to_json()`` plus its sheet and row."""
-        return [dict(r.to_json(), sheet=loc.sheet, row=loc.row) for r, loc in zip(self.rows, self.locations, strict=True)]
+        notes = self.row_warnings or [[] for _ in self.rows]
+        return [dict(r.to_json(), sheet=loc.sheet, row=loc.row, warnings=list(w))
+                for r, loc, w in zip(self.rows, self.locations, notes, strict=True)]
 
     def summary_json(self) -> dict[str, Any]:
         """Everything but the rows: detected unit/year/layout, counts, errors and warnings."""
@@ -126,6 +132,7 @@ class ReadResult:
             "rows": len(self.rows),
             "errors": [e.to_json() for e in self.errors],
             "warnings": list(self.warnings),
+            "row_warnings": sum(1 for w in self.row_warnings if w),
         }
 
     def to_table(self, *, unit: str | None = None, year: int | None = None,
@@ -384,6 +391,7 @@ class _SheetReader:
     year_hint: int | None
     errors: list[ReadError] = field(default_factory=list)
     rows: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    notes: dict[int, list[str]] = field(default_factory=dict)  # sheet row -> warnings of that row
 
     def error(self, r: int, c: int | None, message: str) -> None:
         coord = f"{get_column_letter(c)}{r}" if c else None
@@ -399,10 +407,13 @@ class _SheetReader:
         if raw is None:
             return None
         try:
-            return parse_value(raw, year=self.year_hint)
+            v = parse_value(raw, year=self.year_hint, narrative=True)
         except ValueParseError as exc:
             self.error(r, c, f"第 {r} 行 {coord} 单元格「{raw}」无法识别：{exc.reason}")
             return None
+        for n in v.notes:
+            self.notes.setdefault(r, []).append(f"{coord}「{v.text}」：{n}")
+        return v
 
     def read(self) -> bool:
         grid = self.grid
@@ -482,8 +493,7 @@ class _SheetReader:
             try:
                 selfeval.normalise_rule(rule)
             except selfeval.RuleError:
-                self.result.warnings.append(
-                    f"工作表「{self.sheet}」第 {r} 行评分规则「{rule}」不是已知规则，年终评分时按默认规则")
+                self.notes.setdefault(r, []).append(f"评分规则「{rule}」不是已知规则，年终评分时按默认规则")
         related = _clean_text(grid.value(r, cols["related_project"])) if "related_project" in cols else None
 
         level3 = _clean_text(grid.value(r, cols["level3"])) if "level3" in cols else None
@@ -545,7 +555,7 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
     except UnsafeWorkbook as exc:
         result.errors.append(ReadError(None, None, None, str(exc)))
         return result
-    rows: list[tuple[dict[str, Any], RowLocation]] = []
+    rows: list[tuple[dict[str, Any], RowLocation, list[str]]] = []
     errors: list[ReadError] = []
     any_header = False
     try:
@@ -566,7 +576,7 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
                 continue
             if found:
                 any_header = True
-                rows.extend((data, RowLocation(ws.title, r)) for data, r in reader.rows)
+                rows.extend((data, RowLocation(ws.title, r), reader.notes.get(r, [])) for data, r in reader.rows)
                 errors.extend(reader.errors)
             elif ws.max_row and any(c.value is not None for row in ws.iter_rows() for c in row):
                 result.warnings.append(f"工作表「{ws.title}」没有找到表头行，已跳过")
@@ -581,8 +591,9 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
     result.errors = errors
     if errors:
         return result
-    result.rows = [TargetRow(position=i, **data) for i, (data, _) in enumerate(rows, start=1)]
-    result.locations = [loc for _, loc in rows]
+    result.rows = [TargetRow(position=i, **data) for i, (data, _, _) in enumerate(rows, start=1)]
+    result.locations = [loc for _, loc, _ in rows]
+    result.row_warnings = [list(notes) for _, _, notes in rows]
     if result.year is None and year is not None:
         result.year = year
     result.layout = LAYOUT_FUNCTIONS if any(r.function for r in result.rows) else LAYOUT_LEVELS

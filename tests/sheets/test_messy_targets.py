@@ -1,0 +1,31 @@
+"""Target-table import of messy workbooks (issue 14, class 7): values kept as text with a warning of
+their row, never a refusal of the workbook; what would be saved wrongly still refuses."""
+
+from app.rubric.targets import TargetTable
+from app.sheets.targets import read_target_workbook
+from tests.builders import messy
+
+
+def test_messy_values_are_kept_with_row_warnings():
+    result = read_target_workbook(messy.target_workbook())
+    assert result.ok and result.errors == [], [str(e) for e in result.errors]
+    narrative, people, devices, satisfaction = result.rows
+    assert narrative.full_year.kind == "level" and narrative.full_year.text == "力争合格率达95%，环境整洁"
+    assert "定性" in result.row_warnings[0][0] and "E5" in result.row_warnings[0][0]
+    assert (people.half_year.operator, people.half_year.quantity, people.full_year.quantity) == ("≥", 500, 1000)
+    assert people.full_year.text == "[bookmark: _GoBack]≥1000人次"  # the original text is what is saved
+    assert any("网页标签" in w for w in result.row_warnings[1]) and any("书签" in w for w in result.row_warnings[1])
+    assert (devices.half_year.quantity, devices.half_year.upper, devices.full_year.operator) == (5, 10, "≥")
+    assert any("看情况赋分" in w for w in result.row_warnings[2])
+    assert satisfaction.full_year.operator == "≥" and result.row_warnings[3] == []
+    objs = result.to_json()
+    assert objs[0]["warnings"] == result.row_warnings[0] and result.summary_json()["row_warnings"] == 3
+    # the saved table keeps every value as read (round trip through storage)
+    table = result.to_table()
+    assert TargetTable.from_dict(table.to_dict()) == table
+
+
+def test_a_value_that_would_be_saved_wrongly_still_refuses():
+    rows = [*messy.TARGET_ROWS, ("产出指标", "数量指标", "坏值", None, "≥≤5个", None)]
+    result = read_target_workbook(messy.target_workbook(rows))
+    assert not result.ok and result.rows == [] and "E9" in str(result.errors[0])
