@@ -60,6 +60,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from app.rubric import selfeval
+from app.rubric.ruletext import parse_rule_text, score_rule_text
 from app.rubric.tablesettings import OVER_DEVIATION, OVER_MET, OVERACHIEVEMENT, TableSettings
 from app.rubric.values import (
     TargetValue,
@@ -587,6 +588,9 @@ def _rule_for(row: TargetRow, target: TargetValue | None) -> tuple[str, tuple[st
     try:
         rule = selfeval.normalise_rule(row.rule)
     except selfeval.RuleError:
+        text_rule = parse_rule_text(row.rule)
+        if text_rule is not None:
+            return text_rule.label, ()
         rule = None
         fallback = selfeval.default_rule(level1=row.level1, level2=row.level2,
                                          target_kind=target.kind if target else None)
@@ -640,8 +644,12 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
             continue
         rate = completion(target, actual, policy=policy)
         level = actual.level if actual.kind == "level" else None
+        text_rule = parse_rule_text(row.rule) if rule not in selfeval.RULES else None
         try:
-            s = selfeval.score_indicator(rule, w, rate, level=level, config=config, over_full=policy == OVER_MET)
+            if text_rule is not None:
+                s = score_rule_text(text_rule, w, target, actual, rate)
+            else:
+                s = selfeval.score_indicator(rule, w, rate, level=level, config=config, over_full=policy == OVER_MET)
         except selfeval.RuleError as exc:
             msg = f"无法评分，得 0 分：{exc}"
             out.append(RowScore(row.position, row.name, w, rule, target, actual, rate, Decimal("0.00"),

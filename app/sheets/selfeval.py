@@ -35,6 +35,7 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 
 from app.rubric import selfeval as rules
+from app.rubric.ruletext import parse_rule_text, score_rule_text
 from app.rubric.values import (
     CEILING_MONEY,
     CEILING_MONEY_TEXT,
@@ -603,11 +604,15 @@ def _read_indicator(ws, grid: Grid, r: int, cols: dict[str, int], title: str, pr
 
     rule_coord = _coord(r, cols["rule"]) if "rule" in cols else None
     rule_text = _text(grid, r, cols["rule"]) if "rule" in cols else ""
+    text_rule = None
     try:
         rule = rules.normalise_rule(rule_text) if "rule" in cols else None
         defaulted_why = "赋分规则为空"
     except rules.RuleError as exc:
         rule, defaulted_why = None, f"{exc}"
+        text_rule = parse_rule_text(rule_text)
+        if text_rule is not None:
+            rule = text_rule.label
     defaulted = rule is None
     if rule is None:
         rule = rules.default_rule(level1=level1, level2=level2, target_kind=target.kind if target else None)
@@ -659,6 +664,13 @@ def _read_indicator(ws, grid: Grid, r: int, cols: dict[str, int], title: str, pr
     score = None
     if weight is None:
         unscored = f"权重（{wcoord}）为空或无法识别"
+    elif text_rule is not None:
+        try:
+            if actual is None:
+                raise rules.RuleError("业绩值无法识别")
+            score = score_rule_text(text_rule, weight, target, actual, rate)
+        except rules.RuleError as exc:
+            unscored = str(exc)
     elif rate is None and not (rule == rules.RULE_LEVEL and level):
         if unread:
             unscored = f"{'、'.join(unread)} 无法识别，且表中没有完成率"

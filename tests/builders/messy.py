@@ -86,6 +86,8 @@ def variants() -> dict[str, dict]:
                          score_col_values=[9, None, None, None, None, None, None]),
         "6_unreadable": dict(rows=_replace(_replace(c, 0, actual="约十五台左右12", rate="100%"), 1,
                                            actual="约一百%左右3")),
+        "7_rule_texts": dict(rows=_replace(_replace(c, 1, target="≥95%", actual="92%", rule="每降低1%扣1分"), 2,
+                                           actual="2024年12月25日", rule="每超出10天扣1分")),
         "8_ceiling": dict(rows=_replace(_replace(c, 3, target="≤50万", actual="40万元"), 5,
                                         target="≥100%", actual="=97%")),
     }

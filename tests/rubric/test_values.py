@@ -278,3 +278,38 @@ def test_money_ceiling_conventions():
     assert completion_rate(bare, a, conventions=Conventions(bare_wan_money=True)) == D("0.9786")
     with pytest.raises(ValueError):
         Conventions(ceiling_money="x")
+
+
+# --- scoring texts of the 评分规则 column (issue 14, class 7) -----------------------------------
+
+def test_rule_texts_become_rules_of_existing_types():
+    from app.rubric.ruletext import parse_rule_text, score_rule_text
+
+    short = parse_rule_text("每降低1%扣1分")
+    assert (short.type, short.step, short.per) == ("shortfall_deduction", 1, 1)
+    s = score_rule_text(short, D(10), parse_value("≥95%"), parse_value("92%"), D("0.9684"))
+    assert s.points == D("7.00")  # 3.16 % short: 3 complete steps
+    over = parse_rule_text("每超出10天扣1分")
+    assert (over.type, over.step, over.unit) == ("deduction_per_occurrence", 10, "天")
+    late = score_rule_text(over, D(10), parse_value("2024年6月30日前"), parse_value("2024年7月25日"), D(0))
+    assert late.points == D("8.00")  # 25 days late: 2 complete steps
+    assert score_rule_text(over, D(10), parse_value("≤30天"), parse_value("35天"), None).points == D("10.00")
+    judged = parse_rule_text("较大得10分，一般得6分，较小得2分")
+    assert judged.type == "judged" and judged.levels == (("较大", 10), ("一般", 6), ("较小", 2))
+    assert score_rule_text(judged, D(10), parse_value("较大"), parse_value("一般"), None).points == D("6.00")
+    assert score_rule_text(judged, D(5), parse_value("较大"), parse_value("较大"), None).points == D("5.00")
+    assert parse_rule_text("看情况赋分") is None and parse_rule_text(None) is None
+
+
+def test_year_end_scores_rows_by_their_rule_texts():
+    from app.rubric.targets import TargetRow, TargetTable, score_table
+
+    rows = tuple(TargetRow("产出", "数量", n, None, None, n, None, parse_value(t), weight=D(w), rule=rule, position=i)
+                 for i, (n, t, w, rule) in enumerate([
+                     ("合格率", "≥95%", 50, "每降低1%扣1分"),
+                     ("完成时间", "2026年6月30日前", 30, "每超出10天扣1分"),
+                     ("影响", "较大", 20, "较大得10分，一般得6分，较小得2分")], start=1))
+    table = TargetTable(unit="u", project=None, year=2026, layout="levels", rows=rows)
+    score = score_table(table, {1: "92%", 2: "2026年7月25日", 3: "一般"})
+    assert [r.points for r in score.rows] == [D("47.00"), D("28.00"), D("6.00")]
+    assert all(r.scored and not r.flags for r in score.rows) and "缺额扣分" in score.rows[0].rule

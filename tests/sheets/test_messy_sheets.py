@@ -110,6 +110,15 @@ def test_class6_unreadable_value_scored_from_typed_rate_or_left_unscored(scored)
     assert {(n.sheet, n.cell) for n in result.notices} >= {("6_unreadable", "G12"), ("6_unreadable", "G13")}
 
 
+def test_class7_rule_texts_score_by_rules_of_existing_types(scored):
+    _, by = scored
+    short = row(by, "7_rule_texts", "验收合格率")
+    assert short["score"] == "17.00" and "缺额扣分" in short["rule"] and short["flags"] == []
+    late = row(by, "7_rule_texts", "完成时间")
+    assert late["score"] == "9.00" and "按次扣分" in late["rule"]  # 15 days late: 1 step of 10
+    assert project(by, "7_rule_texts")["total"] == "96.00"
+
+
 def test_class8_conventions_default_and_options(corpus):
     default = {line.get("indicator"): line for line in json_lines(score_file(corpus["8_ceiling"]))}
     assert default["设备投入"]["score"] == "20.00" and any("另一读法" in f for f in default["设备投入"]["flags"])

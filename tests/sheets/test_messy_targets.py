@@ -25,6 +25,14 @@ def test_messy_values_are_kept_with_row_warnings():
     assert TargetTable.from_dict(table.to_dict()) == table
 
 
+def test_rule_texts_are_rules_not_warnings():
+    rows = [messy.TARGET_ROWS[0], ("产出指标", "质量指标", "合格率", None, "≥95%", "每降低1%扣1分"),
+            ("产出指标", "时效指标", "完成时间", None, "2026年6月30日前", "每超出10天扣1分"),
+            ("效益指标", "社会效益", "影响", None, "较大", "较大得10分，一般得6分，较小得2分")]
+    result = read_target_workbook(messy.target_workbook(rows))
+    assert result.ok and result.row_warnings == [[], [], []] and result.warnings == []
+
+
 def test_a_value_that_would_be_saved_wrongly_still_refuses():
     rows = [*messy.TARGET_ROWS, ("产出指标", "数量指标", "坏值", None, "≥≤5个", None)]
     result = read_target_workbook(messy.target_workbook(rows))

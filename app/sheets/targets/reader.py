@@ -39,6 +39,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
 from app.rubric import selfeval
+from app.rubric.ruletext import parse_rule_text
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
@@ -493,7 +494,9 @@ class _SheetReader:
             try:
                 selfeval.normalise_rule(rule)
             except selfeval.RuleError:
-                self.notes.setdefault(r, []).append(f"评分规则「{rule}」不是已知规则，年终评分时按默认规则")
+                text_rule = parse_rule_text(rule)
+                if text_rule is None:
+                    self.notes.setdefault(r, []).append(f"评分规则「{rule}」不是已知规则，年终评分时按默认规则")
         related = _clean_text(grid.value(r, cols["related_project"])) if "related_project" in cols else None
 
         level3 = _clean_text(grid.value(r, cols["level3"])) if "level3" in cols else None
