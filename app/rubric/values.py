@@ -407,7 +407,7 @@ def parse_value(value: object, *, year: int | None = None, narrative: bool = Fal
         return TargetValue(text=text, kind="quantity", operator=op, quantity=_to_decimal(m.group(1)), unit=unit)
 
     if re.search(r"\d", rest):
-        if narrative and len(rest) >= 4:
+        if narrative and op is None and len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 4:
             return TargetValue(text=text, kind="level", level=rest,
                                notes=("文字描述中含有数字，按定性指标保存，年终评分时请按评判等级打分",))
         raise ValueParseError(text, "含有数字但不是数量、比例或日期")
