@@ -57,6 +57,7 @@ def test_preview_shows_warnings_row_by_row_and_saves_the_values(site, browser, t
     assert "力争合格率达95%，环境整洁" in first.inner_text() and "定性" in first.locator(".rowwarning").inner_text()
     assert "书签" in rows.nth(1).inner_text() and "网页标签" in rows.nth(1).inner_text()
     assert "看情况赋分" in rows.nth(2).locator("td[data-label=提示]").inner_text()
+    assert "区间 5～10 台" in rows.nth(2).inner_text()
     assert rows.nth(3).locator(".rowwarning").count() == 0
     assert page.locator("tr.rowwarn").count() == 3
 

@@ -37,3 +37,40 @@ def test_a_value_that_would_be_saved_wrongly_still_refuses():
     rows = [*messy.TARGET_ROWS, ("产出指标", "数量指标", "坏值", None, "≥≤5个", None)]
     result = read_target_workbook(messy.target_workbook(rows))
     assert not result.ok and result.rows == [] and "E9" in str(result.errors[0])
+
+
+def _two_periods(long_values, year_values) -> bytes:
+    rows = [
+        ("一级指标", "长期目标", None, None, "年度目标", None, None),
+        ("一级指标", "二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"),
+    ]
+    for i, (lv, yv) in enumerate(zip(long_values, year_values, strict=True)):
+        rows.append(("产出指标", "数量指标", f"长期{i}", lv, "数量指标", f"年度{i}", yv))
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"] = "单位名称", "机电工程学院"
+    for r, values in enumerate(rows, start=3):
+        for c, v in enumerate(values, start=1):
+            if v is not None:
+                ws.cell(r, c, v)
+    ws.merge_cells("B3:D3")
+    ws.merge_cells("E3:G3")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_two_periods_side_by_side_read_the_one_with_values():
+    result = read_target_workbook(_two_periods([None, None], ["≥10个", "=100%"]), year=2026)
+    assert result.ok, [str(e) for e in result.errors]
+    assert [r.name for r in result.rows] == ["年度0", "年度1"] and result.rows[0].full_year.quantity == 10
+    assert result.rows[0].level1 == "产出指标"
+    assert any("年度目标" in w and "长期目标" in w for w in result.warnings)
+    both = read_target_workbook(_two_periods(["≥50个", "=100%"], ["≥10个", "=100%"]), year=2026)
+    assert [r.name for r in both.rows] == ["年度0", "年度1"]  # both filled: the annual one
+    long = read_target_workbook(_two_periods(["≥50个", "=100%"], [None, None]), year=2026)
+    assert [r.name for r in long.rows] == ["长期0", "长期1"] and any("「长期目标」" in w for w in long.warnings)

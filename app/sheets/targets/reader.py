@@ -215,23 +215,75 @@ def _label_field(label: str, *, sub_header: bool = False) -> str | None:
 class _Header:
     row: int  # last header row (data starts below it)
     columns: dict[str, int]  # field -> column (1-based)
+    period: str | None = None  # the period read when several stand side by side
+    periods: tuple[str, ...] = ()
 
     @property
     def name_field(self) -> str:
         return "name" if "name" in self.columns else "level3"
 
 
+def _period_groups(grid: Grid, r: int) -> list[tuple[str, int, int]]:
+    """Periods side by side in header row ``r`` (长期目标 and 年度目标, each with its own 二级 / 三级 /
+    指标值 columns; columns left of the first period, such as 一级指标, are shared): (name, first
+    column, last column) per period; empty for a plain header."""
+    fields = [(c, _label_field(_norm_label(grid.value(r, c)))) for c in range(1, grid.max_col + 1) if grid.is_origin(r, c)]
+    fields = [(c, f) for c, f in fields if f]
+    names = [f for _, f in fields]
+    first = next((f for f in names if names.count(f) >= 2), None)
+    if first is None or first not in ("level1", "level2", "level3", "name"):
+        return []
+    starts = [c for c, f in fields if f == first]
+    out = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else grid.max_col
+        name = _clean_text(grid.value(r - 1, start)) if r > 1 else None
+        out.append((name or f"第 {i + 1} 组", start, end))
+    return out
+
+
 def _header_at(grid: Grid, r: int) -> _Header | None:
-    """A header whose first row is ``r``, or None."""
+    """A header whose first row is ``r``, or None. With periods side by side, the period whose value
+    columns hold the most values is read (``_Header.period`` names it)."""
+    groups = _period_groups(grid, r)
+    if groups:
+        best = None
+        for name, lo, hi in groups:
+            def inside(c: int, lo: int = lo, hi: int = hi) -> bool:
+                return c < groups[0][1] or lo <= c <= hi
+
+            cols = grid.label_columns(r, lambda r, c, found, inside=inside: _label_field(
+                _norm_label(grid.value(r, c))) if inside(c) else None)
+            h = _plain_header(grid, r, cols, inside)
+            if h is None:
+                continue
+            value_cols = [h.columns[f] for f in VALUE_FIELDS if f in h.columns]
+            filled = sum(1 for rr in range(h.row + 1, grid.max_row + 1) for c in value_cols
+                         if grid.value(rr, c) not in (None, ""))
+            key = (filled, "年度" in name)
+            if best is None or key > best[0]:
+                best = (key, h, name)
+        if best is not None:
+            h = best[1]
+            h.period = best[2]
+            h.periods = tuple(g[0] for g in groups)
+            return h
     cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
+    return _plain_header(grid, r, cols)
+
+
+def _plain_header(grid: Grid, r: int, cols: dict[str, int], inside=lambda c: True) -> _Header | None:
     if "level3" not in cols and "name" not in cols:
         return None
     last = r
     if not ({"half_year", "full_year"} & cols.keys()) and r < grid.max_row:
         # two-row header: 指标值 (or nothing) above 半年 / 全年
         def value_field(r: int, c: int, found: dict[str, int]) -> str | None:
-            f = _label_field(_norm_label(grid.value(r, c)), sub_header=True)
-            return f if f in VALUE_FIELDS else None
+            label = _norm_label(grid.value(r, c))
+            if re.search(r"\d", label):  # a data row ("年度1"), not 半年 / 全年 labels
+                return None
+            f = _label_field(label, sub_header=True)
+            return f if f in VALUE_FIELDS and inside(c) else None
 
         below = grid.label_columns(r + 1, value_field)
         if below:
@@ -430,6 +482,10 @@ class _SheetReader:
                     if not self.result.headers:
                         self.result.preamble = _preamble(grid, r - 1, self.result)
                 self.result.headers += 1
+                if h.period:
+                    self.result.warnings.append(
+                        f"工作表「{self.sheet}」第 {r} 行有 {len(h.periods)} 个时期并列（{'、'.join(h.periods)}），"
+                        f"导入指标值最多的「{h.period}」，其余时期未导入")
                 header, prev, found = h, None, True
                 r = h.row + 1
                 continue
