@@ -17,8 +17,16 @@ into cell comments of a copy of the workbook.
 Typed rates: text "97.86%" is a percent; a number in a cell formatted as percent is a fraction;
 any other number above 10 is read as a percent (97.86), 10 or below as a fraction (0.9786, 2).
 
-A sheet that cannot be read gets ``SheetError`` messages naming sheet and cell and is left
-unscored; the other sheets are still scored.
+Real workbooks as they come: a sheet is refused (a ``SheetError`` in ``errors``) only when nothing
+in it can be used (no header row: the message names the labels looked for and the best row found;
+no indicator rows). Everything else is scored and flagged: a cell that cannot be read is reported
+in ``notices`` and commented on the cell, its row scored from the typed completion rate or left
+unscored (``score`` None) with the project's total provisional and the reason; a sheet without a
+budget block gets no execution score (flagged); 项目决策 / 项目管理 rows with a placeholder target
+(一, -, empty) are judged rows (a published score kept, else asked for). Other provinces' labels
+(参考分值, 预算设定指标值, 项目完成指标值 …) and split 指标性质 / 度量单位 columns are read. Conventions
+(``SelfEvalConfig``: satisfaction line, money ceilings, bare 万) are written on a sheet of the output
+(``CONVENTIONS_SHEET``) and the other reading is flagged where it differs.
 """
 
 from __future__ import annotations
