@@ -84,7 +84,8 @@ def _project_line(p: ProjectResult, conventions: list[str] | None = None) -> dic
 @click.option("--satisfaction-line", default=str(SATISFACTION_LINE * 100), show_default=True,
               help="满意度目标为100%时，实际达到该百分数即视为达到（off：只有100%才算达到）。")
 @click.option("--ceiling-money", type=click.Choice(CEILING_MONEY), default="reason", show_default=True,
-              help="限额内少花的资金：reason 未写偏差原因视为完成、写了按实际÷目标；ratio 一律实际÷目标；met 一律视为完成。")
+              help="限额内少花的资金：reason 未写偏差原因视为完成、写了按实际÷目标；"
+                   "ratio 一律实际÷目标；met 一律视为完成。")
 @click.option("--bare-wan", type=click.Choice(("money", "count")), default="money", show_default=True,
               help="限额目标中单写的「万」按金额还是按数量理解。")
 def score_sheet(in_path: str, out_path: str | None, as_json: bool, satisfaction_below: str, satisfaction_line: str,

@@ -104,7 +104,8 @@ def score_rule_text(rule: RuleText, weight: Decimal, target: TargetValue | None,
         short = max(Decimal(0), (1 - rate) * 100)
         steps = (short / rule.step).to_integral_value(rounding=ROUND_FLOOR)
         lost = min(w, steps * rule.per)
-        how = f"完成率 {selfeval.format_percent(rate)}，低于目标 {selfeval.format_percent(short / 100)}，{steps} 档，扣 {lost}"
+        how = (f"完成率 {selfeval.format_percent(rate)}，低于目标 {selfeval.format_percent(short / 100)}，"
+               f"{steps} 档，扣 {lost}")
     elif rule.type == "deduction_per_occurrence":
         excess = _excess(target, actual) if target is not None else None
         if excess is None:
@@ -116,7 +117,8 @@ def score_rule_text(rule: RuleText, weight: Decimal, target: TargetValue | None,
         word = "".join((actual.level or actual.text or "").split()).lstrip("=")
         found = next(((lv, pts) for lv, pts in rule.levels if word.startswith(lv) or lv in word), None)
         if found is None:
-            raise selfeval.RuleError(f"{label}：实际值「{actual.text}」不是其中的等级（{'、'.join(lv for lv, _ in rule.levels)}）")
+            names = "、".join(lv for lv, _ in rule.levels)
+            raise selfeval.RuleError(f"{label}：实际值「{actual.text}」不是其中的等级（{names}）")
         pts = min(w, found[1])
         lost = w - pts
         how = f"等级「{found[0]}」得 {found[1]} 分" + ("（以权重封顶）" if found[1] > w else "")

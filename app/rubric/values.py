@@ -562,7 +562,8 @@ def completion_rate(target: TargetValue, actual: TargetValue, *, conventions: Co
                 return high / a if a else Decimal(0)
             return a / t if t > 0 else Decimal(0)
         money = is_money_ceiling(target, conv)
-        if money and a <= t and (conv.ceiling_money == "met" or (conv.ceiling_money == "reason" and not deviation_reason)):
+        met_below = conv.ceiling_money == "met" or (conv.ceiling_money == "reason" and not deviation_reason)
+        if money and a <= t and met_below:
             return Decimal(1)
         if op in ("≤", "<") and not money:
             if a <= t:

@@ -87,7 +87,8 @@ INDICATOR_LABELS: dict[str, tuple[str, ...]] = {
     "level2": ("二级指标",),
     "name": ("三级指标", "指标名称"),
     "weight": ("权重", "分值权重", "分值（权重）", "分值(权重)", "指标分值", "参考分值", "标准分值", "分值"),
-    "target": ("目标值", "年度指标值", "预算设定指标值", "计划指标值", "预期指标值", "全年指标值", "年初目标值", "指标值"),
+    "target": ("目标值", "年度指标值", "预算设定指标值", "计划指标值", "预期指标值", "全年指标值", "年初目标值",
+               "指标值"),
     "actual": ("业绩值", "实际完成值", "实际完成指标值", "项目完成指标值", "全年实际值", "全年实际完成值", "实际值",
                "完成值"),
     "rate": ("完成率", "完成比例"),
@@ -454,8 +455,8 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     exec_rate = funds.rate if funds.rate is not None else funds.rate_computed
     if (funds.rate is not None and funds.rate_computed is not None
             and abs(funds.rate - funds.rate_computed) > RATE_TOLERANCE):
-        exec_flags.append(f"表中执行率 {_pct(funds.rate)} 与 全年执行数÷全年预算数 = {_pct(funds.rate_computed)} 不一致，"
-                          "保留表中执行率")
+        exec_flags.append(f"表中执行率 {_pct(funds.rate)} 与 全年执行数÷全年预算数 = {_pct(funds.rate_computed)} "
+                          "不一致，保留表中执行率")
     exec_rule = None
     if exec_rate is not None:
         exec_rule = rules.score_budget_execution(exec_rate, weight=funds.weight)
@@ -465,10 +466,11 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     if funds.score_typed is not None:
         exec_score = funds.score_typed
         if exec_rule is None:
-            exec_flags.append(f"执行率无法确定，保留表中预算执行得分 {rules.format_points(funds.score_typed)}（未核实）")
+            exec_flags.append(f"执行率无法确定，保留表中预算执行得分 {rules.format_points(funds.score_typed)}"
+                              "（未核实）")
         elif funds.score_typed != exec_rule.points:
-            exec_flags.append(f"表中预算执行得分 {rules.format_points(funds.score_typed)} 与规则计算的 {exec_rule.points} "
-                              f"不一致（执行率 {_pct(exec_rate)}），保留表中得分")
+            exec_flags.append(f"表中预算执行得分 {rules.format_points(funds.score_typed)} 与规则计算的 "
+                              f"{exec_rule.points} 不一致（执行率 {_pct(exec_rate)}），保留表中得分")
     else:
         exec_score = exec_rule.points if exec_rule is not None else None
     if funds.problem:
@@ -531,7 +533,8 @@ def _combined_value(grid: Grid, r: int, col: int, cols: dict[str, int], with_nat
     unit = _text(grid, r, cols["unit"]) if "unit" in cols else ""
     unit = "" if unit in ("/", "-", "—", "无") else unit
     nature = _text(grid, r, cols["nature"]) if with_nature and "nature" in cols else ""
-    op = _NATURE_OPERATORS.get(nature, nature if nature in ("≥", "≤", "=", ">", "<", ">=", "<=", "＝", "≧", "≦") else "")
+    signs = ("≥", "≤", "=", ">", "<", ">=", "<=", "＝", "≧", "≦")
+    op = _NATURE_OPERATORS.get(nature, nature if nature in signs else "")
     combined = f"{op}{text}{unit}"
     if combined == text:
         return raw, None
@@ -661,7 +664,8 @@ def _read_indicator(ws, grid: Grid, r: int, cols: dict[str, int], title: str, pr
                 and actual.quantity is not None and actual.quantity / 100 >= line:
             other = rules.score_indicator(rule, weight, rate, config=config) if weight is not None else None
             flags.append(f"满意度目标值「{target.text}」为100%，实际满意度无法超过；业绩值「{actual.text}」达到口径线 "
-                         f"{_pct(line)}，视为达到目标给满分" + (f"（不采用该口径时得分为 {other.points}）" if other else ""))
+                         f"{_pct(line)}，视为达到目标给满分"
+                         + (f"（不采用该口径时得分为 {other.points}）" if other else ""))
             score_config = replace(config, satisfaction_below="full")
         else:
             flags.append(f"满意度目标值「{target.text}」为100%，实际满意度无法超过，目标设置不合理；"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import openpyxl
 
-HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分", "赋分规则", "偏差原因分析及改进措施")
+HEADER = ("一级指标", "二级指标", "三级指标", "权重", "目标值", "业绩值", "完成率", "指标得分", "赋分规则",
+          "偏差原因分析及改进措施")
 
 # (一级, 二级, 三级, 权重, 目标值, 业绩值, 完成率, 赋分规则, 偏差原因) — a clean project scoring 100
 CLEAN_ROWS = [
@@ -31,7 +32,8 @@ def selfeval_sheet(ws, rows=CLEAN_ROWS, *, header=HEADER, budget=(100, 100, 100)
     ws["A2"] = "(2024年度)"
     ws["A3"], ws["B3"] = "项目名称", project
     if budget is not None:
-        for c, label in zip(range(3, 9), ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
+        labels = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+        for c, label in zip(range(3, 9), labels, strict=True):
             ws.cell(5, c, label)
         ws["A5"], ws["B6"] = "项目资金（万元）", "年度资金总额"
         ws["C6"], ws["D6"], ws["E6"], ws["F6"] = budget[0], budget[1], budget[2], 10
@@ -77,7 +79,8 @@ def variants() -> dict[str, dict]:
                                                target="不低于90%", actual="９０％"), 5, target="95%以上",
                                       actual="98％")),
         "2_range": dict(rows=_replace(c, 1, target="90%～100%", actual="95%")),
-        "3_labels": dict(header=("一级指标", "二级指标", "三级指标", "分值（权重）", "预算设定指标值", "项目完成指标值", "完成率",
+        "3_labels": dict(header=("一级指标", "二级指标", "三级指标", "分值（权重）", "预算设定指标值", "项目完成指标值",
+                                 "完成率",
                                  "指标得分", "赋分规则", "偏差原因分析及改进措施")),
         "3_split": dict(header=split_header, rows=split_rows),
         "4_no_budget": dict(budget=None),

@@ -227,7 +227,8 @@ def _period_groups(grid: Grid, r: int) -> list[tuple[str, int, int]]:
     """Periods side by side in header row ``r`` (长期目标 and 年度目标, each with its own 二级 / 三级 /
     指标值 columns; columns left of the first period, such as 一级指标, are shared): (name, first
     column, last column) per period; empty for a plain header."""
-    fields = [(c, _label_field(_norm_label(grid.value(r, c)))) for c in range(1, grid.max_col + 1) if grid.is_origin(r, c)]
+    fields = [(c, _label_field(_norm_label(grid.value(r, c))))
+              for c in range(1, grid.max_col + 1) if grid.is_origin(r, c)]
     fields = [(c, f) for c, f in fields if f]
     names = [f for _, f in fields]
     first = next((f for f in names if names.count(f) >= 2), None)
@@ -507,8 +508,9 @@ class _SheetReader:
             return prev
         # The second physical row of an indicator whose name (and values) are merged downward.
         if grid.span(r, name_col)[0] < r and all(
-                grid.span(r, c)[0] < r or (not grid.is_merged(r, c) and grid.ws.cell(row=r, column=c).value in (None, ""))
-                for c in value_cols):
+            grid.span(r, c)[0] < r or (not grid.is_merged(r, c) and grid.ws.cell(row=r, column=c).value in (None, ""))
+            for c in value_cols
+        ):
             return prev
         has_value = any(grid.value(r, c) not in (None, "") for c in value_cols)
         has_weight = "weight" in cols and grid.value(r, cols["weight"]) not in (None, "")
@@ -516,7 +518,9 @@ class _SheetReader:
             name = self._name_from_lower_level(h, r)
         if not name:
             if has_value or has_weight:
-                self.error(r, name_col, f"第 {r} 行有指标值但缺少指标名称（{get_column_letter(name_col)}{r} 单元格为空）")
+                self.error(
+                    r, name_col, f"第 {r} 行有指标值但缺少指标名称（{get_column_letter(name_col)}{r} 单元格为空）"
+                )
             return prev
 
         # Levels: merged cells give their top-left value; a blank unmerged cell inherits from the row
