@@ -33,6 +33,14 @@ def test_rule_texts_are_rules_not_warnings():
     assert result.ok and result.row_warnings == [[], [], []] and result.warnings == []
 
 
+def test_header_not_matched_names_labels_looked_for_and_found():
+    rows = [("一级指标", "二级指标", "考评要点", "年度任务"), ("产出指标", "数量指标", "培训", "≥10个")]
+    result = read_target_workbook(messy.target_workbook(rows))
+    message = str(result.errors[0])
+    assert "三级指标" in message and "全年指标值" in message  # looked for
+    assert "最接近的是工作表「Sheet」第 4 行" in message and "「考评要点」" in message  # found
+
+
 def test_a_value_that_would_be_saved_wrongly_still_refuses():
     rows = [*messy.TARGET_ROWS, ("产出指标", "数量指标", "坏值", None, "≥≤5个", None)]
     result = read_target_workbook(messy.target_workbook(rows))

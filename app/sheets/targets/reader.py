@@ -606,6 +606,17 @@ class _SheetReader:
         return any(e.row == r for e in self.errors)
 
 
+def _closest_header(grid: Grid, sheet: str) -> tuple[int, str] | None:
+    """The row of the first 60 with the most recognised labels, as (count, Chinese description)."""
+    best = None
+    for r in range(1, min(grid.max_row, 60) + 1):
+        cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
+        if cols and (best is None or len(cols) > best[0]):
+            texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
+            best = (len(cols), f"工作表「{sheet}」第 {r} 行：" + "、".join(f"「{t}」" for t in texts[:12]))
+    return best
+
+
 def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResult:
     """Read a target-table workbook (path, bytes or binary file). Never raises for bad input.
 
@@ -621,6 +632,7 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
     rows: list[tuple[dict[str, Any], RowLocation, list[str]]] = []
     errors: list[ReadError] = []
     any_header = False
+    closest: tuple[int, str] | None = None  # (labels recognised, where and what) of the best non-header row
     try:
         for ws in wb.worksheets:
             if ws.sheet_state != "visible":
@@ -643,12 +655,16 @@ def read_target_workbook(source: Source, *, year: int | None = None) -> ReadResu
                 errors.extend(reader.errors)
             elif ws.max_row and any(c.value is not None for row in ws.iter_rows() for c in row):
                 result.warnings.append(f"工作表「{ws.title}」没有找到表头行，已跳过")
+                candidate = _closest_header(reader.grid, ws.title)
+                if candidate and (closest is None or candidate[0] > closest[0]):
+                    closest = candidate
     finally:
         wb.close()
     if not any_header:
         errors.append(ReadError(None, None, None,
                                 "没有找到表头行：需要一行写有“三级指标”（或“指标名称”）和“半年指标值”/“全年指标值”"
-                                "（或“指标值”）等列名"))
+                                "（或“指标值”）等列名"
+                                + (f"；最接近的是{closest[1]}" if closest else "；前 60 行中没有能对上的列名")))
     elif not rows and not errors:
         errors.append(ReadError(None, None, None, "表头下方没有指标行"))
     result.errors = errors
