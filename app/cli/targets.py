@@ -105,8 +105,11 @@ def import_cmd(path, unit, year, project, dry_run, as_json, force_projects):
         else:
             for label, value in preview.result.info.items():
                 click.echo(f"表头上方 · {label}：{' '.join(value.split())}")
-            for row, loc in zip(preview.result.rows, preview.result.locations, strict=True):
+            notes = preview.result.row_warnings or [[] for _ in preview.result.rows]
+            for row, loc, warns in zip(preview.result.rows, preview.result.locations, notes, strict=True):
                 click.echo(f"{row.position:>3}. [{loc.sheet}!{loc.row}] {_row_line(row)}")
+                for w in warns:
+                    click.echo(f"     提示：{w}")
         out = click.echo if not as_json else (lambda m: click.echo(m, err=True))
         for w in preview.warnings:
             out(f"提示：{w}")

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from app.rubric.values import CEILING_MONEY, CEILING_MONEY_TEXT, Conventions
+
 __all__ = [
     "DEFAULT_LEVEL_SHARES",
     "EXECUTION_WEIGHT",
@@ -42,6 +44,7 @@ __all__ = [
     "RULE_PROPORTIONAL",
     "RULE_SATISFACTION",
     "SATISFACTION_BELOW",
+    "SATISFACTION_LINE",
     "RuleError",
     "Score",
     "SelfEvalConfig",
@@ -108,6 +111,11 @@ _SATISFACTION_BELOW_TEXT = {
 }
 
 
+# A satisfaction target of 100 % (which no survey reaches) counts as met from this line on: the
+# published tables give full marks to 97.24 % against ≥100 %.
+SATISFACTION_LINE = Decimal("0.95")
+
+
 class RuleError(ValueError):
     """A score that cannot be computed (unknown rule, missing rate or level). Chinese message."""
 
@@ -119,8 +127,32 @@ class SelfEvalConfig:
     level_shares: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_LEVEL_SHARES))
     satisfaction_below: str = "proportional"
     execution_weight: Decimal = EXECUTION_WEIGHT
+    # Conventions offices differ on (the defaults are the published practice; see ``describe``):
+    satisfaction_line: Decimal | None = SATISFACTION_LINE  # None: a 100 % target is only met at 100 %
+    ceiling_money: str = "reason"  # values.CEILING_MONEY
+    bare_wan_money: bool = True
+
+    @property
+    def conventions(self) -> Conventions:
+        return Conventions(ceiling_money=self.ceiling_money, bare_wan_money=self.bare_wan_money)
+
+    def describe(self) -> list[str]:
+        """The conventions used, in Chinese, for the output (one line each)."""
+        line = ("满意度目标为100%时，实际满意度达到 "
+                f"{format_percent(self.satisfaction_line)} 即视为达到目标，给满分" if self.satisfaction_line is not None
+                else "满意度目标为100%时，只有实际满意度达到100%才视为达到目标")
+        return [
+            line,
+            f"满意度未达到目标时：{_SATISFACTION_BELOW_TEXT[self.satisfaction_below]}",
+            CEILING_MONEY_TEXT[self.ceiling_money],
+            "限额目标中单写的「万」按金额（万元）理解" if self.bare_wan_money else "限额目标中单写的「万」按数量理解",
+        ]
 
     def __post_init__(self) -> None:
+        if self.ceiling_money not in CEILING_MONEY:
+            raise RuleError(f"资金限额口径「{self.ceiling_money}」不存在，可选：{'、'.join(CEILING_MONEY)}")
+        if self.satisfaction_line is not None and not ZERO < Decimal(self.satisfaction_line) <= ONE:
+            raise RuleError(f"满意度达标线 {self.satisfaction_line} 应在 0 到 100% 之间")
         if self.satisfaction_below not in SATISFACTION_BELOW:
             raise RuleError(
                 f"满意度未达标的赋分方式「{self.satisfaction_below}」不存在，可选：{'、'.join(SATISFACTION_BELOW)}"

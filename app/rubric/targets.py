@@ -60,6 +60,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from app.rubric import selfeval
+from app.rubric.ruletext import parse_rule_text, score_rule_text
 from app.rubric.tablesettings import OVER_DEVIATION, OVER_MET, OVERACHIEVEMENT, TableSettings
 from app.rubric.values import (
     TargetValue,
@@ -133,6 +134,8 @@ def value_to_dict(value: TargetValue | None) -> dict[str, Any] | None:
         "date": None if value.date is None else value.date.isoformat(),
         "date_end": None if value.date_end is None else value.date_end.isoformat(),
         "year_assumed": value.year_assumed,
+        **({"upper": str(value.upper)} if value.upper is not None else {}),
+        **({"notes": list(value.notes)} if value.notes else {}),
     }
 
 
@@ -152,6 +155,8 @@ def value_from_dict(data: Mapping[str, Any] | None) -> TargetValue | None:
         date=None if data.get("date") is None else dt.date.fromisoformat(data["date"]),
         date_end=None if data.get("date_end") is None else dt.date.fromisoformat(data["date_end"]),
         year_assumed=bool(data.get("year_assumed", False)),
+        upper=None if data.get("upper") is None else Decimal(data["upper"]),
+        notes=tuple(data.get("notes") or ()),
     )
 
 
@@ -169,6 +174,10 @@ def value_to_json(value: TargetValue | None) -> dict[str, Any] | None:
     }
     if value.ratio is not None:
         out["ratio"] = f"{value.ratio[0]}:{value.ratio[1]}"
+    if value.upper is not None:
+        out["upper"] = str(value.upper)
+    if value.notes:
+        out["notes"] = list(value.notes)
     if value.date is not None:
         out["date"] = value.date.isoformat()
         out["date_end"] = value.date_end.isoformat() if value.date_end else None
@@ -606,6 +615,9 @@ def _rule_for(row: TargetRow, target: TargetValue | None) -> tuple[str, tuple[st
     try:
         rule = selfeval.normalise_rule(row.rule)
     except selfeval.RuleError:
+        text_rule = parse_rule_text(row.rule)
+        if text_rule is not None:
+            return text_rule.label, ()
         rule = None
         fallback = selfeval.default_rule(level1=row.level1, level2=row.level2,
                                          target_kind=target.kind if target else None)
@@ -659,8 +671,12 @@ def score_table(table: TargetTable, actuals: Mapping[int, object], *,
             continue
         rate = completion(target, actual, policy=policy)
         level = actual.level if actual.kind == "level" else None
+        text_rule = parse_rule_text(row.rule) if rule not in selfeval.RULES else None
         try:
-            s = selfeval.score_indicator(rule, w, rate, level=level, config=config, over_full=policy == OVER_MET)
+            if text_rule is not None:
+                s = score_rule_text(text_rule, w, target, actual, rate)
+            else:
+                s = selfeval.score_indicator(rule, w, rate, level=level, config=config, over_full=policy == OVER_MET)
         except selfeval.RuleError as exc:
             msg = f"无法评分，得 0 分：{exc}"
             out.append(RowScore(row.position, row.name, w, rule, target, actual, rate, Decimal("0.00"),

@@ -23,6 +23,18 @@ Completion-rate conventions (checked against the 12 published changji 2024 table
 * Qualitative levels: met (c = 1) when the actual is a "met" word (达到预期指标, 完成, 已落实, the
   target word itself …), c = 0 when it is a "not met" word (未完成, 未达到 …); anything else is
   not decidable here and gives ``None`` (the judged-level rule decides from the level).
+* Ranges ("90%~95%", "5-10个", "3至5天"): below the lower bound c = actual ÷ lower, within the
+  range c = 1, above the upper bound c = upper ÷ actual.
+
+Messy cells (real workbooks as they come): ``strip_markup`` removes what Word and web pages leave
+inside a value (``[bookmark: _GoBack]``, HTML tags and entities, zero-width characters,
+non-breaking spaces) and ``parse_value`` applies it first, saying what it removed in
+``TargetValue.notes`` (the caller flags the cell). Unusual signs are read as the usual ones
+(``═`` and ``＝`` as =, ``≦ ≧ 〉= 〈=`` as ≤ ≥, full-width digits and ％, ``~ ～ — 至`` between two
+numbers as a range, 以上/以下/不低于/不超过 words); ``text`` always keeps the original.
+
+Conventions that offices differ on are parameters of ``completion_rate`` (``Conventions``): the
+defaults are the published practice, and the sheet scorer writes the choice on its output.
 """
 
 from __future__ import annotations
@@ -31,20 +43,25 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 __all__ = [
+    "CEILING_MONEY",
+    "CEILING_MONEY_TEXT",
+    "Conventions",
     "KINDS",
     "MONEY_UNITS",
     "OPERATORS",
     "TargetValue",
     "ValueParseError",
     "completion_rate",
+    "is_money_ceiling",
     "is_money_unit",
     "level_met",
     "normalized_quantity",
     "parse_value",
+    "strip_markup",
     "units_compatible",
 ]
 
@@ -55,7 +72,7 @@ MONEY_UNITS = ("元", "万元", "亿元", "千元", "百元", "百万元", "千�
 _MULTIPLIERS = (("千万", Decimal(10_000_000)), ("百万", Decimal(1_000_000)), ("亿", Decimal(100_000_000)),
                 ("万", Decimal(10_000)), ("千", Decimal(1_000)))
 
-_EMPTY_TEXTS = {"", "/", "-", "—", "——", "--", "－", "\\"}
+_EMPTY_TEXTS = {"", "/", "-", "—", "——", "--", "－", "\\", "~", "~~", "、"}
 
 # Words (after normalisation) that say a qualitative target was reached / not reached.
 _MET_WORDS = ("达到预期指标", "达到预期", "达到目标", "已达到", "达到", "达成", "已达成", "完成", "已完成", "全部完成",
@@ -93,6 +110,8 @@ class TargetValue:
     date: dt.date | None = None
     date_end: dt.date | None = None
     year_assumed: bool = False
+    upper: Decimal | None = None  # a range's upper bound (``quantity`` is its lower bound)
+    notes: tuple[str, ...] = ()  # what was cleaned or assumed while reading (Chinese, for a flag)
 
     @property
     def number(self) -> Decimal | None:
@@ -105,6 +124,46 @@ class TargetValue:
         return None
 
 
+# --------------------------------------------------------------------------- markup
+
+_BOOKMARK = re.compile(r"\[\s*(?:bookmark|书签)\s*[:：][^\]]*\]", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{2,6}|#x[0-9A-Fa-f]{2,5});")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad]")
+_ODD_SPACES = re.compile("[\u00a0\u2002\u2003\u2009\u202f\u3000]")
+
+
+def strip_markup(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove Word and web leftovers from a cell text: (clean text, Chinese notes of what was removed).
+
+    Word bookmarks (``[bookmark: _GoBack]``), HTML tags (``<span>``, ``<br/>``) and entities
+    (``&nbsp;``, ``&ge;``), zero-width characters and soft hyphens; non-breaking and other odd
+    spaces become plain spaces. Text without such leftovers comes back unchanged with no notes.
+    """
+    import html
+
+    notes: list[str] = []
+    s = text
+    if _BOOKMARK.search(s):
+        s = _BOOKMARK.sub("", s)
+        notes.append("Word 书签标记")
+    if _TAG.search(s):
+        s = _TAG.sub("", s)
+        notes.append("网页标签")
+    if _ENTITY.search(s):
+        s = html.unescape(s)
+        notes.append("网页字符实体")
+    if _ZERO_WIDTH.search(s):
+        s = _ZERO_WIDTH.sub("", s)
+        notes.append("零宽字符")
+    if _ODD_SPACES.search(s):
+        s = _ODD_SPACES.sub(" ", s)
+        notes.append("不间断空格")
+    if not notes:
+        return text, ()
+    return s.strip(), (f"已去除单元格中夹带的{'、'.join(notes)}，按「{s.strip()}」读取",)
+
+
 # --------------------------------------------------------------------------- normalisation
 
 _OP_WORDS = (
@@ -113,8 +172,10 @@ _OP_WORDS = (
     ("最多", "≤"), ("大于", ">"), ("高于", ">"), ("小于", "<"), ("低于", "<"), ("等于", "="),
 )
 _SYMBOLS = {
+    "═": "=", "〓": "=", "〉": ">", "》": ">", "〈": "<", "《": "<", "≯": "≤", "≮": "≥",
     ">=": "≥", "=>": "≥", "≧": "≥", "⩾": "≥", "<=": "≤", "=<": "≤", "≦": "≤", "⩽": "≤", "＝": "=", "==": "=",
-    "＞": ">", "＜": "<", "：": ":", "％": "%", "，": ",", "。": ".", "～": "~",
+    "＞": ">", "＜": "<", "：": ":", "％": "%", "，": ",", "。": ".", "～": "~", "〜": "~",
+    "—": "~", "–": "~", "―": "~", "－": "-",
 }
 
 
@@ -241,16 +302,26 @@ def _parse_date(s: str, year: int | None) -> tuple[dt.date, dt.date, bool] | Non
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
 _QUANTITY = re.compile(rf"^({_NUMBER})([^\d\s].*)?$")
 _RATIO = re.compile(rf"^({_NUMBER}):({_NUMBER})$")
+_RANGE = re.compile(rf"^({_NUMBER})([^\d\s~至到-]*)(?:~|至|到|-)({_NUMBER})([^\d\s].*)?$")
 
 
-def parse_value(value: object, *, year: int | None = None) -> TargetValue:
+def parse_value(value: object, *, year: int | None = None, narrative: bool = False) -> TargetValue:
     """Parse a target or actual value.
 
     ``value`` is the cell content: text, int, float, Decimal, date/datetime or None. ``year`` is
     the default year for dates written without one ("12月底前"); without it the current year is
     used. Either way ``year_assumed`` is set. Raises ``ValueParseError`` (Chinese message) for
-    text it cannot read.
+    text it cannot read. With ``narrative`` a text that holds a number but is a sentence
+    ("力争合格率达95%，环境整洁") is kept as a qualitative level with a note instead.
     """
+    if isinstance(value, str):
+        cleaned, notes = strip_markup(value)
+        if notes:
+            try:
+                v = parse_value(cleaned, year=year, narrative=narrative)
+            except ValueParseError as exc:
+                raise ValueParseError(value, exc.reason) from exc
+            return replace(v, text=value, notes=notes + v.notes)
     if value is None:
         return TargetValue(text="", kind="empty")
     if isinstance(value, bool):
@@ -315,6 +386,17 @@ def parse_value(value: object, *, year: int | None = None) -> TargetValue:
             raise ValueParseError(text, "比例的后项不能为0")
         return TargetValue(text=text, kind="ratio", operator=op, ratio=(a, b))
 
+    m = _RANGE.match(rest)
+    if m and op in (None, "="):
+        low, high = _to_decimal(m.group(1)), _to_decimal(m.group(3))
+        unit_low, unit = m.group(2) or None, m.group(4) or None
+        if unit_low and unit and unit_low != unit:
+            raise ValueParseError(text, "数值区间两端的单位不一致")
+        if low > high:
+            low, high = high, low
+        return TargetValue(text=text, kind="quantity", operator="≥", quantity=low, unit=unit or unit_low,
+                           upper=high)
+
     m = _QUANTITY.match(rest)
     if m:
         unit = m.group(2) or None
@@ -325,6 +407,9 @@ def parse_value(value: object, *, year: int | None = None) -> TargetValue:
         return TargetValue(text=text, kind="quantity", operator=op, quantity=_to_decimal(m.group(1)), unit=unit)
 
     if re.search(r"\d", rest):
+        if narrative and op is None and len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 4:
+            return TargetValue(text=text, kind="level", level=rest,
+                               notes=("文字描述中含有数字，按定性指标保存，年终评分时请按评判等级打分",))
         raise ValueParseError(text, "含有数字但不是数量、比例或日期")
     if op is not None and op != "=":
         raise ValueParseError(text, "比较符号后不是数值")
@@ -388,13 +473,49 @@ def level_met(target: TargetValue, actual: TargetValue) -> bool | None:
     return None
 
 
-def completion_rate(target: TargetValue, actual: TargetValue) -> Decimal | None:
+CEILING_MONEY = ("ratio", "reason", "met")
+CEILING_MONEY_TEXT = {
+    "ratio": "限额内的资金按 实际÷目标 计算完成率",
+    "reason": "限额内少花的资金：未写偏差原因视为完成（100%），写了偏差原因按 实际÷目标 计算",
+    "met": "限额内的资金一律视为完成（100%）",
+}
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Readings that offices differ on (see the module docstring); the defaults keep the
+    published practice of the self-evaluation tables.
+
+    ``ceiling_money``: how spending under a money ceiling (≤50万元) counts, one of
+    ``CEILING_MONEY``. ``bare_wan_money``: a bare 万 under a ceiling (≤50万) is money.
+    """
+
+    ceiling_money: str = "ratio"
+    bare_wan_money: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ceiling_money not in CEILING_MONEY:
+            raise ValueError(f"资金限额口径「{self.ceiling_money}」不存在，可选：{'、'.join(CEILING_MONEY)}")
+
+
+def is_money_ceiling(target: TargetValue, conventions: Conventions | None = None) -> bool:
+    """Whether a ``≤`` / ``<`` target is a money ceiling (≤50万元; ≤50万 too when so chosen)."""
+    conv = conventions or Conventions()
+    if target.kind != "quantity" or target.operator not in ("≤", "<"):
+        return False
+    return is_money_unit(target.unit) or (conv.bare_wan_money and target.unit in ("万", "亿", "千万", "百万"))
+
+
+def completion_rate(target: TargetValue, actual: TargetValue, *, conventions: Conventions | None = None,
+                    deviation_reason: bool = False) -> Decimal | None:
     """The completion rate c as a fraction (1 = 100 %), or None when it cannot be computed.
 
     See the module docstring for the conventions. None when the target or actual is empty, when
     their kinds do not fit together, when a ``≥`` target is 0, or when a qualitative outcome is
-    not a clear met / not-met word.
+    not a clear met / not-met word. ``deviation_reason``: the row gives a reason for the
+    deviation (used by the ``"reason"`` money-ceiling convention).
     """
+    conv = conventions or Conventions()
     if target.kind == "empty" or actual.kind == "empty":
         return None
 
@@ -432,7 +553,19 @@ def completion_rate(target: TargetValue, actual: TargetValue) -> Decimal | None:
             if t is None or a is None:
                 return None
         op = target.operator
-        if op in ("≤", "<") and not (target.kind == "quantity" and is_money_unit(target.unit)):
+        if target.upper is not None:
+            upper = normalized_quantity(replace(target, quantity=target.upper, upper=None))
+            high = upper[0] if upper is not None else target.upper
+            if t <= a <= high:
+                return Decimal(1)
+            if a > high:
+                return high / a if a else Decimal(0)
+            return a / t if t > 0 else Decimal(0)
+        money = is_money_ceiling(target, conv)
+        met_below = conv.ceiling_money == "met" or (conv.ceiling_money == "reason" and not deviation_reason)
+        if money and a <= t and met_below:
+            return Decimal(1)
+        if op in ("≤", "<") and not money:
             if a <= t:
                 return Decimal(1)
             if t <= 0 or a == 0:

@@ -1,4 +1,5 @@
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -6,12 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.rubric.values import (
+    Conventions,
     TargetValue,
     ValueParseError,
     completion_rate,
     is_money_unit,
     normalized_quantity,
     parse_value,
+    strip_markup,
     units_compatible,
 )
 
@@ -113,7 +116,7 @@ def test_levels(text):
     assert v.text == text
 
 
-@pytest.mark.parametrize("text", [">=abc", "13套12", "≥≤5", "90%-95%", "第3季度左右吧1", "≥", "2024年2月30日"])
+@pytest.mark.parametrize("text", [">=abc", "13套12", "≥≤5", "90%-95元", "第3季度左右吧1", "≥", "2024年2月30日"])
 def test_unreadable(text):
     with pytest.raises(ValueParseError) as err:
         parse_value(text)
@@ -212,3 +215,102 @@ def test_parse_never_crashes_otherwise(text):
     except ValueParseError:
         return
     assert isinstance(v, TargetValue) and v.kind in ("quantity", "ratio", "date", "level", "empty")
+
+
+# --- messy cells of real workbooks (issue 14, classes 1 and 2) ---------------------------------
+
+@pytest.mark.parametrize("text, clean, what", [
+    ("[bookmark: _GoBack]=12台", "=12台", "书签"),
+    ("<span>≥95%</span>", "≥95%", "网页标签"),
+    ("≥95%\u200b", "≥95%", "零宽字符"),
+    ("\ufeff=100%", "=100%", "零宽字符"),
+    ("10\u00a0人", "10 人", "不间断空格"),
+    ("&ge;90%", "≥90%", "字符实体"),
+])
+def test_markup_is_stripped_and_noted(text, clean, what):
+    v = parse_value(text)
+    assert v.text == text and v.notes and what in v.notes[0] and clean in v.notes[0]
+    assert v == replace(parse_value(clean), text=text, notes=v.notes)
+
+
+def test_clean_text_has_no_notes():
+    assert parse_value("≥95%").notes == () and strip_markup("=12台") == ("=12台", ())
+
+
+@pytest.mark.parametrize("text, op, qty, unit", [
+    ("═95%", "=", "95", "%"), ("＝１００％", "=", "100", "%"), ("≦5天", "≤", "5", "天"), ("≧90%", "≥", "90", "%"),
+    ("〉=90%", "≥", "90", "%"), ("〈=3次", "≤", "3", "次"), ("不低于95%", "≥", "95", "%"),
+    ("不超过10天", "≤", "10", "天"),
+    ("95%以上", "≥", "95", "%"), ("5次以下", "≤", "5", "次"), ("≥１２台", "≥", "12", "台"),
+])
+def test_unusual_signs_are_normalised(text, op, qty, unit):
+    v = parse_value(text)
+    assert (v.operator, v.quantity, v.unit, v.text) == (op, D(qty), unit, text)
+
+
+@pytest.mark.parametrize("text, low, high, unit", [
+    ("90%~95%", "90", "95", "%"), ("90~95%", "90", "95", "%"), ("5—10个", "5", "10", "个"), ("3至5天", "3", "5", "天"),
+    ("８０％～９０％", "80", "90", "%"), ("5-10个", "5", "10", "个"),
+])
+def test_ranges(text, low, high, unit):
+    v = parse_value(text)
+    assert (v.kind, v.quantity, v.upper, v.unit) == ("quantity", D(low), D(high), unit)
+    assert completion_rate(v, parse_value(f"{(D(low) + D(high)) / 2}{unit}")) == 1
+    assert completion_rate(v, parse_value(f"{D(low) / 2}{unit}")) == D("0.5")
+    assert completion_rate(v, parse_value(f"{D(high) * 2}{unit}")) == D("0.5")
+
+
+def test_narrative_with_a_number_only_when_asked():
+    with pytest.raises(ValueParseError):
+        parse_value("力争合格率达95%，环境整洁")
+    v = parse_value("力争合格率达95%，环境整洁", narrative=True)
+    assert v.kind == "level" and v.text == "力争合格率达95%，环境整洁" and "定性" in v.notes[0]
+
+
+def test_money_ceiling_conventions():
+    t, a = parse_value("≤50万元"), parse_value("48.93万元")
+    assert completion_rate(t, a) == D("0.9786")
+    reason = Conventions(ceiling_money="reason")
+    assert completion_rate(t, a, conventions=reason) == 1
+    assert completion_rate(t, a, conventions=reason, deviation_reason=True) == D("0.9786")
+    assert completion_rate(t, a, conventions=Conventions(ceiling_money="met"), deviation_reason=True) == 1
+    bare = parse_value("≤50万")
+    assert completion_rate(bare, a) == 1  # a ceiling on anything but money
+    assert completion_rate(bare, a, conventions=Conventions(bare_wan_money=True)) == D("0.9786")
+    with pytest.raises(ValueError):
+        Conventions(ceiling_money="x")
+
+
+# --- scoring texts of the 评分规则 column (issue 14, class 7) -----------------------------------
+
+def test_rule_texts_become_rules_of_existing_types():
+    from app.rubric.ruletext import parse_rule_text, score_rule_text
+
+    short = parse_rule_text("每降低1%扣1分")
+    assert (short.type, short.step, short.per) == ("shortfall_deduction", 1, 1)
+    s = score_rule_text(short, D(10), parse_value("≥95%"), parse_value("92%"), D("0.9684"))
+    assert s.points == D("7.00")  # 3.16 % short: 3 complete steps
+    over = parse_rule_text("每超出10天扣1分")
+    assert (over.type, over.step, over.unit) == ("deduction_per_occurrence", 10, "天")
+    late = score_rule_text(over, D(10), parse_value("2024年6月30日前"), parse_value("2024年7月25日"), D(0))
+    assert late.points == D("8.00")  # 25 days late: 2 complete steps
+    assert score_rule_text(over, D(10), parse_value("≤30天"), parse_value("35天"), None).points == D("10.00")
+    judged = parse_rule_text("较大得10分，一般得6分，较小得2分")
+    assert judged.type == "judged" and judged.levels == (("较大", 10), ("一般", 6), ("较小", 2))
+    assert score_rule_text(judged, D(10), parse_value("较大"), parse_value("一般"), None).points == D("6.00")
+    assert score_rule_text(judged, D(5), parse_value("较大"), parse_value("较大"), None).points == D("5.00")
+    assert parse_rule_text("看情况赋分") is None and parse_rule_text(None) is None
+
+
+def test_year_end_scores_rows_by_their_rule_texts():
+    from app.rubric.targets import TargetRow, TargetTable, score_table
+
+    rows = tuple(TargetRow("产出", "数量", n, None, None, n, None, parse_value(t), weight=D(w), rule=rule, position=i)
+                 for i, (n, t, w, rule) in enumerate([
+                     ("合格率", "≥95%", 50, "每降低1%扣1分"),
+                     ("完成时间", "2026年6月30日前", 30, "每超出10天扣1分"),
+                     ("影响", "较大", 20, "较大得10分，一般得6分，较小得2分")], start=1))
+    table = TargetTable(unit="u", project=None, year=2026, layout="levels", rows=rows)
+    score = score_table(table, {1: "92%", 2: "2026年7月25日", 3: "一般"})
+    assert [r.points for r in score.rows] == [D("47.00"), D("28.00"), D("6.00")]
+    assert all(r.scored and not r.flags for r in score.rows) and "缺额扣分" in score.rows[0].rule

@@ -24,6 +24,9 @@ pytestmark = pytest.mark.skipif(not BLANK.exists(), reason="shared fixtures not 
 HAND_MADE_EXECUTION = {"项目02": "8.75", "项目03": "9.73", "项目11": "9.80", "项目12": "9.98"}
 # Published rates that differ from actual ÷ target by more than 0.01 percentage point.
 RATE_DIFFERENCES = {("项目01", "I18"), ("项目02", "I18"), ("项目09", "I18")}
+# Money spent under its ceiling with a deviation reason: scored actual ÷ target (as published), the
+# other reading (met, 100 %) flagged because it differs.
+OTHER_READINGS = {("项目01", "I15"), ("项目03", "I17")}
 
 
 def number(value) -> D | None:
@@ -116,7 +119,9 @@ def test_typed_rates_are_kept_and_differences_flagged(scored):
     out, lines, _ = scored
     wb = openpyxl.load_workbook(out)
     flagged = {(i["sheet"], i["cell"]) for i in lines if "indicator" in i and i["flags"]}
-    assert flagged == RATE_DIFFERENCES
+    assert flagged == RATE_DIFFERENCES | OTHER_READINGS
+    other = {(i["sheet"], i["cell"]): i["flags"] for i in lines if (i.get("sheet"), i.get("cell")) in OTHER_READINGS}
+    assert all(len(f) == 1 and "资金限额口径" in f[0] and "另一读法" in f[0] for f in other.values())
     assert "94.83%" in wb["项目02"]["I18"].comment.text and "95.01%" in wb["项目02"]["I18"].comment.text
     assert wb["项目02"]["H18"].value == "94.83%"
     assert wb["项目02"]["H18"].comment is not None
@@ -184,10 +189,15 @@ def test_satisfaction_anomaly_and_empty_rule_cells(tmp_path):
     kept = by[("项目04", "I19")]
     assert kept["score"] == "10.00" and kept["rate"] == "100.00"
     assert any("≥100%" in f or ">=100%" in f for f in kept["flags"]) and any("97.24%" in f for f in kept["flags"])
+    # the published practice (default): 97.24 % against ≥100 % is met from the 95 % line on
     computed = by[("项目06", "I19")]
-    assert computed["rate"] == "97.24" and computed["score"] == "9.31"
-    assert any("未达到目标值" in f for f in computed["flags"])
-    full = run(src, "--json", "--satisfaction-below", "full")
+    assert computed["rate"] == "97.24" and computed["score"] == "10.00"
+    assert any("口径线 95.00%" in f and "9.31" in f for f in computed["flags"])
+    strict = run(src, "--json", "--satisfaction-line", "off")
+    by_strict = {(i["sheet"], i["cell"]): i for i in map(json.loads, strict.stdout.splitlines()) if "indicator" in i}
+    assert by_strict[("项目06", "I19")]["score"] == "9.31"
+    assert any("未达到目标值" in f for f in by_strict[("项目06", "I19")]["flags"])
+    full = run(src, "--json", "--satisfaction-line", "off", "--satisfaction-below", "full")
     by_full = {(i["sheet"], i["cell"]): i for i in map(json.loads, full.stdout.splitlines()) if "indicator" in i}
     assert by_full[("项目06", "I19")]["score"] == "10.00"
     sat = by[("项目07", "I19")]
@@ -196,7 +206,7 @@ def test_satisfaction_anomaly_and_empty_rule_cells(tmp_path):
     assert date["rule"] == "直接赋分" and date["score"] == "10.00" and any("L16" in f for f in date["flags"])
 
 
-def test_broken_sheets_are_named_and_the_others_scored(tmp_path):
+def test_bad_cells_are_named_and_flagged_and_every_usable_sheet_scored(tmp_path):
     src = tmp_path / "broken.xlsx"
     edit(BLANK, src, {"项目03": {"F12": ">=abc"}, "项目05": {"E13": "十分"}, "项目07": {"L13": "看情况赋分"}},
          extra_sheet="说明")
@@ -206,13 +216,27 @@ def test_broken_sheets_are_named_and_the_others_scored(tmp_path):
     err = result.stderr
     assert "工作表「项目03」单元格 F12" in err and ">=abc" in err
     assert "工作表「项目05」单元格 E13" in err
-    assert "工作表「项目07」单元格 L13" in err
-    assert "工作表「说明」单元格 A1:" in err and "表头" in err
-    sheets = {json.loads(line)["sheet"] for line in result.stdout.splitlines()}
-    assert sheets == {f"项目{i:02d}" for i in range(1, 13)} - {"项目03", "项目05", "项目07"}
+    # only the sheet with nothing usable is refused, and the message names what was looked for
+    assert "工作表「说明」单元格 A1:" in err and "表头" in err and "三级指标/指标名称" in err
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {line["sheet"] for line in lines} == {f"项目{i:02d}" for i in range(1, 13)}
+    by = {(i["sheet"], i["cell"]): i for i in lines if "indicator" in i}
+    projects = {p["sheet"]: p for p in lines if "total" in p}
+    # unreadable target, typed rate 100 %: scored from the rate, flagged, total final
+    assert by[("项目03", "I12")]["score"] == "5.00" and any("按表中完成率 100.00% 赋分" in f
+                                                            for f in by[("项目03", "I12")]["flags"])
+    assert projects["项目03"]["total"] == "99.46" and projects["项目03"]["provisional"] == []
+    # unreadable weight: unscored, the project's total provisional with the reason
+    assert by[("项目05", "I13")]["score"] is None and any("E13" in f for f in by[("项目05", "I13")]["flags"])
+    assert projects["项目05"]["provisional"] and "E13" in projects["项目05"]["provisional"][0]
+    assert any("暂定" in f for f in projects["项目05"]["flags"])
+    # unknown rule text: the default rule, flagged
+    assert any("看情况赋分" in f and "默认规则" in f for f in by[("项目07", "I13")]["flags"])
+    assert projects["项目07"]["total"] == "100.00"
     wb = openpyxl.load_workbook(out)
     assert number(wb["项目01"]["I19"].value) == D("89.62")
-    assert wb["项目03"]["I20"].value is None  # unscored sheets are left as they were
+    assert ">=abc" in wb["项目03"]["F12"].comment.text and "E13" in wb["项目05"]["I13"].comment.text
+    assert "说明" in wb.sheetnames and wb["核算口径"]["A2"].value.startswith("满意度目标为100%")
 
 
 def test_not_a_zip_and_zip_without_workbook(tmp_path):
@@ -231,13 +255,15 @@ def test_not_a_zip_and_zip_without_workbook(tmp_path):
 
 
 def test_real_formulas_use_cached_values_or_are_reported(tmp_path):
-    # real formulas: openpyxl writes no cached value, so the cells are reported
+    # real formulas: openpyxl writes no cached value, so the cells are reported and their rows unscored
     src = tmp_path / "formula.xlsx"
     edit(BLANK, src, {"项目10": {"E12": "=4+5", "E13": "=SUM(E12:E12)+2"}})
     result = score_file(src)
-    assert [(e.sheet, e.cell) for e in result.errors] == [("项目10", "E12"), ("项目10", "E13")]
-    assert all("缓存" in e.message for e in result.errors)
-    assert {p.sheet for p in result.projects} == {f"项目{i:02d}" for i in range(1, 13)} - {"项目10"}
+    assert result.errors == []
+    assert [(e.sheet, e.cell) for e in result.notices] == [("项目10", "E12"), ("项目10", "E13")]
+    assert all("缓存" in e.message for e in result.notices)
+    project10 = next(p for p in result.projects if p.sheet == "项目10")
+    assert [i.score for i in project10.indicators[:2]] == [None, None] and len(project10.provisional) == 2
     # with cached values (as Excel saves them) the formulas are read through
     import shutil
     import tempfile
@@ -255,7 +281,7 @@ def test_real_formulas_use_cached_values_or_are_reported(tmp_path):
     shutil.make_archive(str(cached.with_suffix("")), "zip", work)
     cached.with_suffix(".zip").rename(cached)
     result = score_file(cached)
-    assert not result.errors
+    assert not result.errors and not result.notices
     project10 = next(p for p in result.projects if p.sheet == "项目10")
     assert project10.total == D("100.00")
 

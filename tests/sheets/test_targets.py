@@ -180,7 +180,7 @@ def test_every_bad_cell_is_reported_not_only_the_first():
     data = xlsx(lambda ws: put_rows(ws, [
         ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
         ["产出", "数量指标", "a", "≥约100", "≥10个"],
-        ["产出", "数量指标", "b", "≥5个", "90%-95%"],
+        ["产出", "数量指标", "b", "≥5个", "90%-95元"],
         ["产出", "数量指标", "c", None, None],
     ]))
     result = read_target_workbook(data)
@@ -345,7 +345,7 @@ def test_unknown_rule_is_a_warning_not_a_refusal():
         ["产出", "数量指标", "a", "≥10个", "完成得满分，否则酌情扣分"],
     ]))
     result = read_target_workbook(data)
-    assert result.ok and "不是已知规则" in result.warnings[0]
+    assert result.ok and "不是已知规则" in result.row_warnings[0][0]
 
 
 def test_oversized_sheet_is_refused():
@@ -446,7 +446,11 @@ def test_selfeval_sheet_without_budget_line_is_reported_by_the_reader():
     table = read_target_workbook(FIXTURES / "xuzhou_2022_targets.xlsx").to_table()
     data = write_selfeval_sheet(table, _actuals_meeting_targets(table))
     result = score_workbook(openpyxl.load_workbook(io.BytesIO(data)))
-    assert result.projects == [] and "执行率为空" in str(result.errors[0])
+    # the indicators are scored; the execution score is left empty, flagged, the total provisional
+    (project,) = result.projects
+    assert result.errors == [] and "执行率为空" in str(result.notices[0])
+    assert project.execution_score is None and all(i.score is not None for i in project.indicators)
+    assert project.provisional and any("执行率为空" in f for f in project.execution_flags)
 
 
 def test_meta_from_one_cell_labels_and_titles_with_the_year():

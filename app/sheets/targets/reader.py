@@ -15,9 +15,12 @@
 * both layouts: 一级/二级/三级 (+ 重点工作), and 职能 → 重点工作 → indicator where the 二级指标
   cells read "职能 1：……" (or a 职能 column exists).
 
-Anything that cannot be read refuses the whole workbook: the result has errors (each naming the
-sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
-rules …) do not refuse.
+Anything that would be saved wrongly refuses the whole workbook: the result has errors (each naming
+the sheet, the row and the cell, in Chinese) and no rows. Warnings (skipped sheets, unknown scoring
+rules …) do not refuse. A value that can be kept as text is kept with a warning of its row
+(``row_warnings``, shown row by row in the preview): a sentence holding a number ("力争合格率达95%，
+环境整洁") is kept as a qualitative target; Word / web leftovers are removed from the value read
+(the original text is kept).
 
 What stands above the first header (单位名称, 资金总额, the 收入 block, 项目支出 lines, 单位主要职能,
 年度目标 …) is kept as the table's ``preamble``; each row remembers which header it stood under
@@ -36,6 +39,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
 
 from app.rubric import selfeval
+from app.rubric.ruletext import parse_rule_text
 from app.rubric.targets import (
     LAYOUT_FUNCTIONS,
     LAYOUT_LEVELS,
@@ -100,6 +104,7 @@ class ReadResult:
     layout: str | None = None
     preamble: tuple = ()  # see ``TargetTable.preamble``
     headers: int = 0  # header rows met so far (numbers the sections)
+    row_warnings: list[list[str]] = field(default_factory=list)  # per row (parallel to ``rows``)
 
     @property
     def ok(self) -> bool:
@@ -117,9 +122,9 @@ class ReadResult:
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per indicator: ``TargetRow.to_json()`` plus its sheet and row."""
-        return [
-            dict(r.to_json(), sheet=loc.sheet, row=loc.row) for r, loc in zip(self.rows, self.locations, strict=True)
-        ]
+        notes = self.row_warnings or [[] for _ in self.rows]
+        return [dict(r.to_json(), sheet=loc.sheet, row=loc.row, warnings=list(w))
+                for r, loc, w in zip(self.rows, self.locations, notes, strict=True)]
 
     def summary_json(self) -> dict[str, Any]:
         """Everything but the rows: detected unit/year/layout, counts, errors and warnings."""
@@ -133,6 +138,7 @@ class ReadResult:
             "rows": len(self.rows),
             "errors": [e.to_json() for e in self.errors],
             "warnings": list(self.warnings),
+            "row_warnings": sum(1 for w in self.row_warnings if w),
         }
 
     def to_table(self, *, unit: str | None = None, year: int | None = None,
@@ -214,23 +220,76 @@ def _label_field(label: str, *, sub_header: bool = False) -> str | None:
 class _Header:
     row: int  # last header row (data starts below it)
     columns: dict[str, int]  # field -> column (1-based)
+    period: str | None = None  # the period read when several stand side by side
+    periods: tuple[str, ...] = ()
 
     @property
     def name_field(self) -> str:
         return "name" if "name" in self.columns else "level3"
 
 
+def _period_groups(grid: Grid, r: int) -> list[tuple[str, int, int]]:
+    """Periods side by side in header row ``r`` (长期目标 and 年度目标, each with its own 二级 / 三级 /
+    指标值 columns; columns left of the first period, such as 一级指标, are shared): (name, first
+    column, last column) per period; empty for a plain header."""
+    fields = [(c, _label_field(_norm_label(grid.value(r, c))))
+              for c in range(1, grid.max_col + 1) if grid.is_origin(r, c)]
+    fields = [(c, f) for c, f in fields if f]
+    names = [f for _, f in fields]
+    first = next((f for f in names if names.count(f) >= 2), None)
+    if first is None or first not in ("level1", "level2", "level3", "name"):
+        return []
+    starts = [c for c, f in fields if f == first]
+    out = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else grid.max_col
+        name = _clean_text(grid.value(r - 1, start)) if r > 1 else None
+        out.append((name or f"第 {i + 1} 组", start, end))
+    return out
+
+
 def _header_at(grid: Grid, r: int) -> _Header | None:
-    """A header whose first row is ``r``, or None."""
+    """A header whose first row is ``r``, or None. With periods side by side, the period whose value
+    columns hold the most values is read (``_Header.period`` names it)."""
+    groups = _period_groups(grid, r)
+    if groups:
+        best = None
+        for name, lo, hi in groups:
+            def inside(c: int, lo: int = lo, hi: int = hi) -> bool:
+                return c < groups[0][1] or lo <= c <= hi
+
+            cols = grid.label_columns(r, lambda r, c, found, inside=inside: _label_field(
+                _norm_label(grid.value(r, c))) if inside(c) else None)
+            h = _plain_header(grid, r, cols, inside)
+            if h is None:
+                continue
+            value_cols = [h.columns[f] for f in VALUE_FIELDS if f in h.columns]
+            filled = sum(1 for rr in range(h.row + 1, grid.max_row + 1) for c in value_cols
+                         if grid.value(rr, c) not in (None, ""))
+            key = (filled, "年度" in name)
+            if best is None or key > best[0]:
+                best = (key, h, name)
+        if best is not None:
+            h = best[1]
+            h.period = best[2]
+            h.periods = tuple(g[0] for g in groups)
+            return h
     cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
+    return _plain_header(grid, r, cols)
+
+
+def _plain_header(grid: Grid, r: int, cols: dict[str, int], inside=lambda c: True) -> _Header | None:
     if "level3" not in cols and "name" not in cols:
         return None
     last = r
     if not ({"half_year", "full_year"} & cols.keys()) and r < grid.max_row:
         # two-row header: 指标值 (or nothing) above 半年 / 全年
         def value_field(r: int, c: int, found: dict[str, int]) -> str | None:
-            f = _label_field(_norm_label(grid.value(r, c)), sub_header=True)
-            return f if f in VALUE_FIELDS else None
+            label = _norm_label(grid.value(r, c))
+            if re.search(r"\d", label):  # a data row ("年度1"), not 半年 / 全年 labels
+                return None
+            f = _label_field(label, sub_header=True)
+            return f if f in VALUE_FIELDS and inside(c) else None
 
         below = grid.label_columns(r + 1, value_field)
         if below:
@@ -391,6 +450,7 @@ class _SheetReader:
     year_hint: int | None
     errors: list[ReadError] = field(default_factory=list)
     rows: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    notes: dict[int, list[str]] = field(default_factory=dict)  # sheet row -> warnings of that row
 
     def error(self, r: int, c: int | None, message: str) -> None:
         coord = f"{get_column_letter(c)}{r}" if c else None
@@ -406,10 +466,13 @@ class _SheetReader:
         if raw is None:
             return None
         try:
-            return parse_value(raw, year=self.year_hint)
+            v = parse_value(raw, year=self.year_hint, narrative=True)
         except ValueParseError as exc:
             self.error(r, c, f"第 {r} 行 {coord} 单元格「{raw}」无法识别：{exc.reason}")
             return None
+        for n in v.notes:
+            self.notes.setdefault(r, []).append(f"{coord}「{v.text}」：{n}")
+        return v
 
     def read(self) -> bool:
         grid = self.grid
@@ -425,6 +488,10 @@ class _SheetReader:
                     if not self.result.headers:
                         self.result.preamble = _preamble(grid, r - 1, self.result)
                 self.result.headers += 1
+                if h.period:
+                    self.result.warnings.append(
+                        f"工作表「{self.sheet}」第 {r} 行有 {len(h.periods)} 个时期并列（{'、'.join(h.periods)}），"
+                        f"导入指标值最多的「{h.period}」，其余时期未导入")
                 header, prev, found = h, None, True
                 r = h.row + 1
                 continue
@@ -492,8 +559,9 @@ class _SheetReader:
             try:
                 selfeval.normalise_rule(rule)
             except selfeval.RuleError:
-                self.result.warnings.append(
-                    f"工作表「{self.sheet}」第 {r} 行评分规则「{rule}」不是已知规则，年终评分时按默认规则")
+                text_rule = parse_rule_text(rule)
+                if text_rule is None:
+                    self.notes.setdefault(r, []).append(f"评分规则「{rule}」不是已知规则，年终评分时按默认规则")
         related = _clean_text(grid.value(r, cols["related_project"])) if "related_project" in cols else None
 
         level3 = _clean_text(grid.value(r, cols["level3"])) if "level3" in cols else None
@@ -543,6 +611,17 @@ class _SheetReader:
         return any(e.row == r for e in self.errors)
 
 
+def _closest_header(grid: Grid, sheet: str) -> tuple[int, str] | None:
+    """The row of the first 60 with the most recognised labels, as (count, Chinese description)."""
+    best = None
+    for r in range(1, min(grid.max_row, 60) + 1):
+        cols = grid.label_columns(r, lambda r, c, found: _label_field(_norm_label(grid.value(r, c))))
+        if cols and (best is None or len(cols) > best[0]):
+            texts = [t for t in map(_clean_text, grid.origin_values(r)) if t]
+            best = (len(cols), f"工作表「{sheet}」第 {r} 行：" + "、".join(f"「{t}」" for t in texts[:12]))
+    return best
+
+
 def read_target_workbook(source: Source, *, year: int | None = None, sheet: str | None = None) -> ReadResult:
     """Read a target-table workbook (path, bytes or binary file). Never raises for bad input.
 
@@ -556,9 +635,10 @@ def read_target_workbook(source: Source, *, year: int | None = None, sheet: str 
     except UnsafeWorkbook as exc:
         result.errors.append(ReadError(None, None, None, str(exc)))
         return result
-    rows: list[tuple[dict[str, Any], RowLocation]] = []
+    rows: list[tuple[dict[str, Any], RowLocation, list[str]]] = []
     errors: list[ReadError] = []
     any_header = False
+    closest: tuple[int, str] | None = None  # (labels recognised, where and what) of the best non-header row
     try:
         for ws in wb.worksheets:
             if sheet is not None and ws.title != sheet:
@@ -579,23 +659,28 @@ def read_target_workbook(source: Source, *, year: int | None = None, sheet: str 
                 continue
             if found:
                 any_header = True
-                rows.extend((data, RowLocation(ws.title, r)) for data, r in reader.rows)
+                rows.extend((data, RowLocation(ws.title, r), reader.notes.get(r, [])) for data, r in reader.rows)
                 errors.extend(reader.errors)
             elif ws.max_row and any(c.value is not None for row in ws.iter_rows() for c in row):
                 result.warnings.append(f"工作表「{ws.title}」没有找到表头行，已跳过")
+                candidate = _closest_header(reader.grid, ws.title)
+                if candidate and (closest is None or candidate[0] > closest[0]):
+                    closest = candidate
     finally:
         wb.close()
     if not any_header:
         errors.append(ReadError(None, None, None,
                                 "没有找到表头行：需要一行写有“三级指标”（或“指标名称”）和“半年指标值”/“全年指标值”"
-                                "（或“指标值”）等列名"))
+                                "（或“指标值”）等列名"
+                                + (f"；最接近的是{closest[1]}" if closest else "；前 60 行中没有能对上的列名")))
     elif not rows and not errors:
         errors.append(ReadError(None, None, None, "表头下方没有指标行"))
     result.errors = errors
     if errors:
         return result
-    result.rows = [TargetRow(position=i, **data) for i, (data, _) in enumerate(rows, start=1)]
-    result.locations = [loc for _, loc in rows]
+    result.rows = [TargetRow(position=i, **data) for i, (data, _, _) in enumerate(rows, start=1)]
+    result.locations = [loc for _, loc, _ in rows]
+    result.row_warnings = [list(notes) for _, _, notes in rows]
     if result.year is None and year is not None:
         result.year = year
     result.layout = LAYOUT_FUNCTIONS if any(r.function for r in result.rows) else LAYOUT_LEVELS

@@ -497,7 +497,9 @@ def upload():
         confirm.version.data = preview.existing.version if preview.existing else 0
     return render_template("targets/preview.html", preview=preview, unit=unit, year=form.year.data,
                            project=(form.project.data or "").strip(), filename=f.filename, confirm=confirm,
-                           pairs=list(zip(preview.result.rows, preview.result.locations, strict=False)),
+                           pairs=list(zip(preview.result.rows, preview.result.locations,
+                                          preview.result.row_warnings or [[] for _ in preview.result.rows],
+                                          strict=False)),
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS)
 
 
