@@ -122,6 +122,15 @@ def scheme_versions(db: Session) -> list[tuple[str, list[Scheme]]]:
 
 
 def _without_version(d: dict) -> dict:
+    """The content of a scheme for comparison: its canonical form (defaults written out, so a
+    version stored before components had options equals the same scheme read back from Excel),
+    without the version."""
+    from app.rubric.scheme import SchemeInvalid, dump_scheme, load_scheme
+
+    try:
+        d = dump_scheme(load_scheme(d))
+    except (SchemeInvalid, KeyError, TypeError, ValueError):
+        pass
     return {k: v for k, v in d.items() if k != "version"}
 
 
