@@ -47,7 +47,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .leaves import applicable_units, score_population
-from .numbers import ZERO, D, fmt, q2
+from .numbers import ZERO, D, fmt, fmt_plain, q2
 from .rules import ScoreResult, democratic_score, leader_score, normalise
 from .scheme import BallotPolicy, Category, Component, Indicator, Scheme
 
@@ -414,10 +414,10 @@ def _entered(comp: Component, u: Unit, values: Mapping[tuple[str, str], Decimal 
             return score(ZERO, f"{comp.name}：本单位无此项工作，计0分。", None)
         v = D(raw)
         if v < lo or v > hi:
-            return score(ZERO, f"{comp.name}：录入值{fmt(v)}超出 {fmt(lo)}～{fmt(hi)}。", v, "error")
+            return score(ZERO, f"{comp.name}：录入值{fmt_plain(v)}超出 {fmt(lo)}～{fmt(hi)}。", v, "error")
         pts = (v - lo) / (hi - lo) * comp.points
-        scale = f"{fmt(v)}÷{fmt(hi)}" if lo == 0 else f"({fmt(v)}−{fmt(lo)})÷({fmt(hi)}−{fmt(lo)})"
-        return score(pts, f"{comp.name}：得分{fmt(v)}（{fmt(lo)}～{fmt(hi)}），折算 {scale}×{fmt(comp.points)}"
+        scale = f"{fmt_plain(v)}÷{fmt(hi)}" if lo == 0 else f"({fmt_plain(v)}−{fmt(lo)})÷({fmt(hi)}−{fmt(lo)})"
+        return score(pts, f"{comp.name}：得分{fmt_plain(v)}（{fmt(lo)}～{fmt(hi)}），折算 {scale}×{fmt(comp.points)}"
                           f"={fmt(pts)}分。", v)
     v = ZERO if raw is None else D(raw)
     if comp.kind == "bonus":
