@@ -249,8 +249,9 @@ def _write_scheme(ws, d: Mapping) -> None:
     lp = g.get("last_place") or {}
     add("连续末位年数", [lp.get("years")])
     add("连续末位处理", [lp.get("text")])
-    add("并列比较顺序", [_tie_break_out(x) for x in g.get("tie_break") or []],
-        "总分相同时依次比较的组成部分（类型名称或标识，依次写在值、值2、值3……）；留空表示并列")
+    tb = [_tie_break_out(x) for x in g.get("tie_break") or []]
+    add("并列比较顺序", tb if len(tb) <= 3 else ["、".join(tb)],
+        "总分相同时依次比较的组成部分（类型名称或标识，依次写在值、值2、值3，或在一格中用「、」分隔）；留空表示并列")
     rd = (d.get("policies") or {}).get("rounding") or {}
     add("舍入位置", [ROUNDING_LABELS.get(rd.get("at", "indicator"), rd.get("at"))],
         "逐项舍入、各部分舍入 或 只对总分舍入（四舍五入）")

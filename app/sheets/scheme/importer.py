@@ -18,6 +18,7 @@ from .layout import (
     IND_REQUIRED,
     INDICATOR_COLUMNS,
     KIND_LABELS,
+    LIST_SEP,
     MISSING_LABELS,
     NORM_LABELS,
     PART_COLUMNS,
@@ -185,16 +186,13 @@ def _read_scheme_sheet(rd: Reader, ws) -> dict[str, Any]:
                        "text": txt("连续末位处理") or ""}
     loc("grading.last_place", "连续末位年数")
     _, tb_vals = row("并列比较顺序")
-    r_tb, _ = row("并列比较顺序")
+    _, tb_vals = row("并列比较顺序")
     tb = []
-    for i in range(2, ws.max_column + 1) if r_tb is not None else ():
-        if i == 5 and rd.key(restore_text(ws.cell(row=1, column=5).value)) == "填写说明":
-            continue
-        x = rd.key(restore_text(ws.cell(row=r_tb, column=i).value))
-        if x is None:
-            continue
-        kind = next((k for k, lab in KIND_LABELS.items() if x == lab), None)
-        tb.append(kind or x)  # a kind's label, else a component key (checked by validation)
+    for x in tb_vals:  # 值, 值2, 值3; a cell may also list several, separated by 、
+        for part in LIST_SEP.split(rd.text(x) or ""):
+            part = part.strip()
+            if part:
+                tb.append(next((k for k, lab in KIND_LABELS.items() if part == lab), part))
     g["tie_break"] = tb
     loc("grading.tie_break", "并列比较顺序")
     rounding: dict[str, Any] = {}
@@ -230,7 +228,7 @@ def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
             return None if col[key] is None else restore_text(ws.cell(row=r, column=col[key]).value)
 
         def where(key: str, r: int = r):
-            return (S, r, col_letter(col[key]))
+            return (S, r, None if col[key] is None else col_letter(col[key]))
 
         values = {k: cell(k) for _, k in PART_COLUMNS}
         if all(rd.text(v) is None for v in values.values()):
