@@ -146,3 +146,79 @@ def save_value(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle
 
 def _txt(v: Decimal | None) -> str | None:
     return None if v is None else fmt_plain(v)
+
+
+# ----------------------------------------------------------------------------- a whole list at once
+
+
+class ValuesRefused(ServiceError):
+    """Some values of a form or an upload are wrong: ``errors`` names each (row and column for
+    an upload); nothing has been saved."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("；".join(errors[:5]) + ("……" if len(errors) > 5 else ""))
+
+
+@dataclass(frozen=True)
+class ValueInput:
+    unit_id: int
+    raw: str
+    no_work: bool = False
+    note: str = ""
+    version: int | None = None  # the version the form showed; None: an upload (the current one)
+    where: str = ""  # 「第 3 行 C 列」 for an upload, the unit's name for a form
+
+
+def units_for(db: Session, cycle: Cycle, key: str) -> list[Unit]:
+    """The active units of the categories whose scheme has the component ``key``."""
+    cats = {e.category for e in entered_components(cycle) if e.component.key == key}
+    return [u for u in active_units(db) if u.category in cats]
+
+
+def component_of(cycle: Cycle, key: str) -> Component:
+    for e in entered_components(cycle):
+        if e.component.key == key:
+            return e.component
+    raise ServiceError(f"考核方案中没有需要录入的组成部分「{key}」。")
+
+
+def save_many(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle, key: str,
+              rows: list[ValueInput]) -> int:
+    """Save every changed value of one component; any refusal refuses them all (:class:`ValuesRefused`,
+    every problem listed). Returns how many values changed."""
+    require_open(db, cycle.id, STAGE)
+    comp = component_of(cycle, key)
+    if owner_key(db, comp) not in owner_keys:
+        raise PermissionDenied(f"「{comp.name}」由{comp.owner or '目标办'}录入，您没有录入权限。")
+    current = values_of(db, cycle, key)
+    allowed = {u.id for u in units_for(db, cycle, key)}
+    errors, n = [], 0
+    for r in rows:
+        if r.unit_id not in allowed:
+            errors.append(f"{r.where}：单位不在本组成部分的考核范围内")
+            continue
+        old = current.get(r.unit_id)
+        same = (old is None and not r.raw.strip() and not r.no_work) or (
+            old is not None and old.no_work == r.no_work and old.note == (r.note or "") and
+            (r.no_work or (r.raw.strip() and _same_value(comp, old, r.raw))))
+        if same:
+            continue
+        try:
+            with db.begin_nested():
+                save_value(db, actor_id=actor_id, owner_keys=owner_keys, cycle=cycle, unit_id=r.unit_id, key=key,
+                           raw=r.raw, no_work=r.no_work, note=r.note,
+                           expected_version=(old.version if old else 0) if r.version is None else r.version)
+            n += 1
+        except ServiceError as exc:
+            errors.append(f"{r.where}：{exc.message}")
+    if errors:
+        raise ValuesRefused(errors)
+    return n
+
+
+def _same_value(comp: Component, old: ComponentValue, raw: str) -> bool:
+    try:
+        return old.value_e4 is not None and int(clean(comp, raw.strip()) * SCALE) == old.value_e4
+    except ServiceError:
+        return False
