@@ -96,3 +96,14 @@ def test_excel_template_round_trip_and_errors_name_row_and_column(client, sessio
     # the template shows it back as the points deducted
     wb = load_workbook(io.BytesIO(client.get(_url(case, "deduction", "/template.xlsx")).data))
     assert wb["录入"].cell(rows[a.id], 3).value == "2"
+
+
+def test_the_scheme_page_lists_every_component_with_its_options(client, session, case):
+    from app.models import Scheme
+
+    row = session.exec(select(Scheme).where(Scheme.code == "university-6")).one()
+    assert f.login(client, "office1").status_code == 302
+    html = client.get(f"/office/schemes/{row.id}").get_data(as_text=True)
+    for text in ("教学工作", "加权计分", "负责：教务处", "取值 0～100", "突出业绩加分", "上限 3", "总分不低于 0",
+                 "无此项工作按本类别平均"):
+        assert text in html, text
