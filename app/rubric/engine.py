@@ -17,10 +17,11 @@ Computation
 -----------
 Leaves are scored by their rule over the units of the same category to which the indicator
 applies (:func:`app.rubric.leaves.applicable_units`; a unit of another sub-type that does not
-take part is not in a cross-unit rule's average or ranking). A group's raw points are the sum of its applicable children. Where a group declares a
-reduced maximum for the unit's sub-type (``max_by_subtype``), the scheme's normalisation policy
-applies: "scale" → ``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced);
-either way the result records raw and scaled values (:class:`Normalisation`). Components:
+take part is not in a cross-unit rule's average or ranking). A group's raw points are the sum of
+its applicable children. Where a group declares a reduced maximum for the unit's sub-type
+(``max_by_subtype``), the scheme's normalisation policy applies: "scale" →
+``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced); either way the
+result records raw and scaled values (:class:`Normalisation`). Components:
 democratic rating, target scoring (sum of the root indicators), leader evaluation, and the
 entered kinds: weighted (``(value − min) ÷ (max − min) × points``; a unit without the work gets 0,
 or its category's average when the component says ``missing: category_average``), bonus (the
@@ -34,8 +35,8 @@ Ranking and tie-break (within each category)
 --------------------------------------------
 Units are ordered by total (descending); equal totals are ordered by the components named in
 the scheme's ``grading.tie_break`` (component keys or kinds; default: target score, then leader
-evaluation, then democratic rating, each descending; an empty list: equal totals share a rank). Units equal on all of these share the same rank
-(competition ranking: 1, 2, 2, 4) and are listed by name.
+evaluation, then democratic rating, each descending; an empty list: equal totals share a rank).
+Units equal on all of these share the same rank (competition ranking: 1, 2, 2, 4) and are listed by name.
 """
 
 from __future__ import annotations
@@ -288,7 +289,9 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         except KeyError as exc:
             raise ValueError(f"单位「{u.name}」：{exc.args[0]}") from None
         if u.subtype not in cat.subtypes:
-            raise ValueError(f"单位「{u.name}」的类型「{u.subtype}」不是{cat.name}的单位类型（{'、'.join(cat.subtypes)}）")
+            raise ValueError(
+                f"单位「{u.name}」的类型「{u.subtype}」不是{cat.name}的单位类型（{'、'.join(cat.subtypes)}）"
+            )
         by_cat.setdefault(u.category, []).append(u)
 
     results: dict[str, UnitResult] = {}

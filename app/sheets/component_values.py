@@ -39,7 +39,8 @@ def build_template(*, cycle_id: int, cycle_name: str, comp, units, current) -> b
             "bonus": "数值填加分（不小于0）" + (f"，最多计{fmt_plain(comp.cap)}分" if comp.cap is not None else ""),
             "deduction": "数值填扣分（如扣2分填 2），系统按负数保存"
                          + (f"，最多扣{fmt_plain(comp.cap)}分" if comp.cap is not None else "")}[comp.kind]
-    text_cell(ws, 1, 1, f"{cycle_name} · {comp.name}：{hint}。留空表示不录入（已录入的将清除）。").font = Font(bold=True)
+    title = f"{cycle_name} · {comp.name}：{hint}。留空表示不录入（已录入的将清除）。"
+    text_cell(ws, 1, 1, title).font = Font(bold=True)
     for i, h in enumerate(HEADERS, start=1):
         text_cell(ws, 2, i, h).font = Font(bold=True)
     for r, u in enumerate(units, start=3):

@@ -38,10 +38,24 @@ INDICATOR_COLUMNS = [
     ("分单位说明", "description_by_unit"), ("备注", "notes"), ("规则说明（自动生成，导入时忽略）", "explain"),
 ]
 IND_REQUIRED = [h for h, k in INDICATOR_COLUMNS if k != "explain"]
-PART_COLUMNS = [("类别标识", "cat"), ("类别名称", "cat_name"), ("行类型", "row_type"), ("标识", "key"),
-                ("名称", "name"), ("类型", "kind"), ("分值", "points"), ("分项/全称", "extra"), ("评分满分", "rating_max"),
-                ("负责", "owner"), ("计入总分", "counts"), ("显示顺序", "order"), ("取值范围", "scale"), ("上限", "cap"),
-                ("总分下限", "floor"), ("无此项工作", "missing")]
+PART_COLUMNS = [
+    ("类别标识", "cat"),
+    ("类别名称", "cat_name"),
+    ("行类型", "row_type"),
+    ("标识", "key"),
+    ("名称", "name"),
+    ("类型", "kind"),
+    ("分值", "points"),
+    ("分项/全称", "extra"),
+    ("评分满分", "rating_max"),
+    ("负责", "owner"),
+    ("计入总分", "counts"),
+    ("显示顺序", "order"),
+    ("取值范围", "scale"),
+    ("上限", "cap"),
+    ("总分下限", "floor"),
+    ("无此项工作", "missing"),
+]
 # the columns a workbook exported before components had options must have (the rest are optional)
 PART_REQUIRED = [h for h, _ in PART_COLUMNS[:9]]
 ROW_SUBTYPE, ROW_COMPONENT, ROW_UNIT = "单位类型", "组成部分", "单位"
@@ -71,11 +85,35 @@ class ImportProblem:
 
 
 # Row labels of the 方案 sheet: items of one row, items that may repeat, and the rows that must be there.
-SCHEME_SINGLE_ROWS = {"方案标识", "方案名称", "版本", "来源", "考核期开始", "考核期结束", "考核期说明", "总分",
-                      "折算方式", "优秀等次", "优秀票最高比例", "须评全部单位", "不评本单位", "考核等次", "须申报并通过",
-                      "不合格规则", "连续末位年数", "连续末位处理", "并列比较顺序", "突出贡献奖规则", "突出贡献奖通过比例",
-                      "突出贡献奖说明", "舍入位置", "保留小数位数"}
-SCHEME_MULTI_ROWS = {"方案说明", "测评等次", "测评人员类别", "优秀名额", "优秀条件", "不能评优情形", "奖励性绩效工资系数"}
+SCHEME_SINGLE_ROWS = {
+    "方案标识",
+    "方案名称",
+    "版本",
+    "来源",
+    "考核期开始",
+    "考核期结束",
+    "考核期说明",
+    "总分",
+    "折算方式",
+    "优秀等次",
+    "优秀票最高比例",
+    "须评全部单位",
+    "不评本单位",
+    "考核等次",
+    "须申报并通过",
+    "不合格规则",
+    "连续末位年数",
+    "连续末位处理",
+    "并列比较顺序",
+    "突出贡献奖规则",
+    "突出贡献奖通过比例",
+    "突出贡献奖说明",
+    "舍入位置",
+    "保留小数位数",
+}
+SCHEME_MULTI_ROWS = {
+    "方案说明", "测评等次", "测评人员类别", "优秀名额", "优秀条件", "不能评优情形", "奖励性绩效工资系数"
+}
 SCHEME_REQUIRED_ROWS = ["方案标识", "方案名称", "版本", "总分", "折算方式", "优秀等次", "须评全部单位", "不评本单位",
                         "考核等次", "须申报并通过", "不合格规则", "连续末位年数", "并列比较顺序"]
 
