@@ -102,3 +102,18 @@ def _same_but_options(d, seed) -> bool:
             m.pop("owner", None)
             m.pop("order", None)
     return dump_scheme(load_scheme(d)) == dump_scheme(load_scheme(seed))
+
+
+def test_changes_between_versions_name_component_options_and_policies():
+    from app.services.schemes import scheme_changes
+
+    old, new = _uni(), _uni()
+    new["categories"][0]["components"][0]["points"] = 30
+    new["categories"][0]["components"][1]["points"] = 30
+    new["categories"][0]["components"][6]["cap"] = 5
+    new["policies"]["rounding"]["decimals"] = 1
+    lines = scheme_changes(old, new)
+    assert "院部·教学工作·分值：35 → 30" in lines
+    assert "院部·突出业绩加分·上限：3 → 5" in lines
+    assert any(x.startswith("计分政策（舍入）") for x in lines)
+    assert scheme_changes(old, old) == []
