@@ -186,7 +186,17 @@ def _not_applicable(n: Indicator, unit: Unit, why: str | None = None) -> Indicat
 
 
 def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_results: Mapping[str, ScoreResult],
-           policy: str, norms: list[Normalisation], index: dict[str, IndicatorScore]) -> IndicatorScore:
+           policy: str, norms: list[Normalisation], index: dict[str, IndicatorScore],
+           averages: Mapping[str, Decimal] | None = None) -> IndicatorScore:
+    if unit.id not in applicable[n.code] and averages and n.code in averages:
+        # no such work: the average of the units it applies to (the indicator's ``missing`` option)
+        avg = averages[n.code]
+        node = IndicatorScore(code=n.code, name=n.name, applicable=True, points=avg, max_points=n.points,
+                              raw_points=avg, raw_max=n.points, rule=n.rule,
+                              explanation=f"本单位无此项工作，按本类别适用单位的平均得分计{fmt(avg)}分。",
+                              flags=("category_average",))
+        index[n.code] = node
+        return node
     if unit.id not in applicable[n.code]:
         node = _not_applicable(n, unit)
         for x in node.walk():
@@ -200,7 +210,7 @@ def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_re
                               flags=r.flags)
         index[n.code] = node
         return node
-    kids = tuple(_build(c, unit, applicable, leaf_results, policy, norms, index) for c in n.children)
+    kids = tuple(_build(c, unit, applicable, leaf_results, policy, norms, index, averages) for c in n.children)
     raw = sum((k.points for k in kids if k.applicable), ZERO)
     raw_max = sum((k.max_points for k in kids if k.applicable), ZERO)
     status = "ok"
@@ -304,6 +314,7 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         app_lists = applicable_units(cat.indicators, cunits)
         applicable = {code: {u.id for u in us} for code, us in app_lists.items()}
         leaf_scores: dict[str, dict[str, ScoreResult]] = {}  # unit id → code → result
+        leaf_averages: dict[str, Decimal] = {}  # code → average points (indicators with ``missing``)
         for root in cat.indicators:
             for leaf in root.leaves():
                 pop = app_lists[leaf.code]
@@ -311,6 +322,11 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                     continue
                 for uid, r in score_population(leaf, {u.id: facts.get((u.id, leaf.code)) for u in pop}).items():
                     leaf_scores.setdefault(uid, {})[leaf.code] = r
+                if leaf.missing == "category_average":
+                    ok = [leaf_scores[u.id][leaf.code].points for u in pop
+                          if leaf_scores[u.id][leaf.code].status == "ok"]
+                    if ok:
+                        leaf_averages[leaf.code] = q2(sum(ok, ZERO) / len(ok))
         averages = {c.key: _category_average(c, cunits, component_values) for c in cat.components
                     if c.kind == "weighted" and c.missing == "category_average"}
         for u in cunits:
@@ -319,8 +335,8 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
             comps: dict[str, ComponentScore] = {}
             for comp in cat.components:
                 if comp.kind == "target":
-                    roots = tuple(_build(r, u, applicable, leaf_scores.get(u.id, {}), policy, norms, index)
-                                  for r in cat.indicators)
+                    roots = tuple(_build(r, u, applicable, leaf_scores.get(u.id, {}), policy, norms, index,
+                                         leaf_averages) for r in cat.indicators)
                     pts = sum((r.points for r in roots if r.applicable), ZERO)
                     mx = sum((r.max_points for r in roots if r.applicable), ZERO)
                     st = "ok" if all(r.status == "ok" for r in roots if r.applicable) else "incomplete"

@@ -56,7 +56,9 @@ INDICATOR::
      "applies_to": ["二级学院", ...] | null (all sub-types),
      "applies_to_units": ["党委办公室"] | null,
      "max_by_subtype": {"基础课教学部": 48, ...},                 # group only: declared reduced maxima
-     "description_by_unit": {"监察室": "..."}, "notes": "..."}
+     "description_by_unit": {"监察室": "..."}, "notes": "...",
+     "missing": "category_average"}    # leaf only: a unit of the category it does not apply to (no such
+                                       # work) takes the average points of the units it applies to
 
 Validation (:func:`validate_scheme`) names the offending indicator (code and name) and says in
 Chinese what is wrong; :func:`load_scheme` raises :class:`SchemeInvalid` with that list.
@@ -130,6 +132,7 @@ class Indicator:
     description: str = ""
     description_by_unit: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
+    missing: str | None = None  # leaf: "category_average" — a unit it does not apply to takes the average
 
     @property
     def is_group(self) -> bool:
@@ -176,6 +179,8 @@ class Indicator:
             d["description_by_unit"] = dict(self.description_by_unit)
         if self.notes:
             d["notes"] = self.notes
+        if self.missing:
+            d["missing"] = self.missing
         if self.children:
             d["children"] = [c.to_dict() for c in self.children]
         return d
@@ -522,7 +527,7 @@ def _indicator(n: Mapping) -> Indicator:
         applies_to_units=tuple(n["applies_to_units"]) if n.get("applies_to_units") is not None else None,
         max_by_subtype={k: D(x) for k, x in (n.get("max_by_subtype") or {}).items()},
         description=n.get("description") or "", description_by_unit=dict(n.get("description_by_unit") or {}),
-        notes=n.get("notes") or "",
+        notes=n.get("notes") or "", missing=n.get("missing") or None,
     )
 
 

@@ -48,7 +48,8 @@ COMPONENT_OPTION_TEXT = [
     ("cap", "上限", "加分：最多加的分；扣分：最多扣的分（正数）；不填为不封顶"),
     ("floor", "总分下限", "扣分：扣分后总分不低于此分数（如 0）；不填为不限"),
     ("missing", "无此项工作",
-     "加权计分：填「按本类别平均」时，没有此项工作的单位取本类别其他单位的平均值；不填则计0分"),
+     "加权计分：填「按本类别平均」时，没有此项工作的单位取本类别其他单位的平均值；不填则计0分。"
+     "「指标」表的同名列用于计分指标：填「按本类别平均」时，本类别中该指标不适用的单位取适用单位得分的平均值"),
 ]
 ROUNDING_TEXT = {
     "indicator": ("逐项舍入", "每个指标、每个组成部分保留两位小数（四舍五入），总分为各部分之和（种子方案的做法）"),
@@ -185,7 +186,7 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
             v.err(path, f"指标编号「{code}」与 {codes[code]} 重复", n)
         codes[code] = path
     allowed = {"code", "name", "points", "owner", "rule", "params", "children", "applies_to", "applies_to_units",
-               "max_by_subtype", "description", "description_by_unit", "notes"}
+               "max_by_subtype", "description", "description_by_unit", "notes", "missing"}
     for k in n:
         if k not in allowed:
             v.err(path, f"不认识的字段「{k}」", n)
@@ -222,6 +223,8 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
         v.err(path, "一个指标不能既有计分规则（rule）又有下级指标（children）", n)
         return
     if rule is None:
+        if n.get("missing") is not None:
+            v.err(path, "无此项工作的处理（missing）只用于最底层的计分指标", n)
         if not isinstance(children, list) or not children:
             v.err(path, "指标既没有计分规则（rule）也没有下级指标（children）", n)
             return
@@ -246,6 +249,8 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
         return
 
     # leaf
+    if n.get("missing") is not None and n.get("missing") not in MISSING_RULES:
+        v.err(path, f"无此项工作的处理（missing）应为 {'、'.join(MISSING_RULES)}", n)
     if n.get("max_by_subtype"):
         v.err(path, "max_by_subtype 只能用于有下级指标的分组", n)
     if not isinstance(rule, str) or rule not in RULES:

@@ -132,3 +132,33 @@ def test_component_validation_names_the_problem(change, message):
         assert errors == ""
     else:
         assert message in errors
+
+
+def test_an_indicator_can_give_a_unit_without_that_work_its_categorys_average():
+    d = {
+        "format": "kpi-scheme/1", "key": "t", "version": 1, "name": "测试", "total_points": 50,
+        "categories": [{"key": "college", "name": "院部", "subtypes": ["学院", "教学部"], "components": [
+            {"key": "target", "name": "目标考核", "kind": "target", "points": 50, "indicators": [
+                {"code": "G", "name": "基础", "points": 50, "children": [
+                    {"code": "A", "name": "甲", "points": 40, "rule": "judged"},
+                    {"code": "B", "name": "乙", "points": 10, "rule": "deduction_per_occurrence",
+                     "params": {"per": 1, "what": "问题"}, "applies_to": ["学院"],
+                     "missing": "category_average"}]}]}]}],
+        "ballot": {"levels": [{"name": "优秀", "value": 90}]},
+        "grading": {"quotas": {"college": 1}, "tie_break": ["target"]},
+    }
+    s = load_scheme(d)
+    assert dump_scheme(load_scheme(dump_scheme(s))) == dump_scheme(s) and s.indicator("B").missing
+    units = [Unit("x", "甲院", "college", "学院"), Unit("y", "乙院", "college", "学院"),
+             Unit("z", "教学部", "college", "教学部")]
+    facts = {(u, "A"): {"points": 40, "reason": ""} for u in "xyz"}
+    facts[("x", "B")] = {"count": 3}
+    facts[("y", "B")] = {"count": 0}
+    r = compute(s, units, facts)
+    z = r.units["z"]
+    assert z.indicator("B").points == Decimal("8.50") and "平均" in z.indicator("B").explanation
+    assert z.total == Decimal("48.50") and z.max_total == 50
+    assert r.units["x"].total == 47 and r.units["y"].total == 50
+    bad = copy.deepcopy(d)
+    bad["categories"][0]["components"][0]["indicators"][0]["missing"] = "category_average"
+    assert "只用于最底层的计分指标" in " ".join(str(e) for e in validate_scheme(bad))

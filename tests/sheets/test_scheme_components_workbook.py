@@ -117,3 +117,20 @@ def test_changes_between_versions_name_component_options_and_policies():
     assert "院部·突出业绩加分·上限：3 → 5" in lines
     assert any(x.startswith("计分政策（舍入）") for x in lines)
     assert scheme_changes(old, old) == []
+
+
+def test_an_indicators_substitution_option_round_trips():
+    from tests.builders.seed import SEED
+
+    seed = json.loads(SEED.read_text("utf-8"))
+
+    def leaves(nodes):
+        for n in nodes:
+            yield from leaves(n.get("children") or []) if n.get("children") else [n]
+
+    target = next(m for m in seed["categories"][0]["components"] if m["kind"] == "target")
+    leaf = next(n for n in leaves(target["indicators"]) if n.get("applies_to"))
+    leaf["missing"] = "category_average"
+    back, problems = import_scheme(export_scheme(seed))
+    assert problems == []
+    assert back == seed

@@ -327,7 +327,7 @@ def _write_parts(ws, d: Mapping) -> None:
 
 
 def _write_indicators(ws, d: Mapping) -> None:
-    _header(ws, [h for h, _ in INDICATOR_COLUMNS], [10, 10, 36, 10, 7, 14, 16, 40, 22, 18, 28, 50, 36, 36, 44])
+    _header(ws, [h for h, _ in INDICATOR_COLUMNS], [10, 10, 36, 10, 7, 14, 16, 40, 22, 18, 28, 50, 36, 36, 44, 14])
     r = 1
     for cat in d.get("categories") or []:
         for comp in cat.get("components") or []:
@@ -350,6 +350,7 @@ def _write_indicators(ws, d: Mapping) -> None:
                     "max_by_subtype": _nummap_out(n.get("max_by_subtype")),
                     "description": n.get("description"),
                     "description_by_unit": _textmap_out(n.get("description_by_unit")),
+                    "missing": MISSING_LABELS.get(n.get("missing"), n.get("missing")),
                     "notes": n.get("notes"),
                     "explain": _describe(n) if leaf else None,
                 }

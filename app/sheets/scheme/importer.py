@@ -372,6 +372,10 @@ def _read_indicator_sheet(rd: Reader, ws, cats: list[dict[str, Any]]) -> dict[st
             v = rd.text(cell(key))
             if v is not None:
                 n[key] = v.strip() if key == "owner" else v
+        if "missing" in col:
+            miss = rd.choice(cell("missing"), where("missing"), "无此项工作", MISSING_LABELS)
+            if miss is not None:
+                n["missing"] = miss
         rule_raw = rd.key(cell("rule"))
         if rule_raw is not None:
             rule = by_label.get(rule_raw, rule_raw)

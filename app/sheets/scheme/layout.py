@@ -36,8 +36,9 @@ INDICATOR_COLUMNS = [
     ("考核部门", "owner"), ("规则", "rule"), ("参数", "params"), ("适用类型", "applies_to"),
     ("适用单位", "applies_to_units"), ("各类型满分", "max_by_subtype"), ("指标内涵", "description"),
     ("分单位说明", "description_by_unit"), ("备注", "notes"), ("规则说明（自动生成，导入时忽略）", "explain"),
+    ("无此项工作", "missing"),
 ]
-IND_REQUIRED = [h for h, k in INDICATOR_COLUMNS if k != "explain"]
+IND_REQUIRED = [h for h, k in INDICATOR_COLUMNS if k not in ("explain", "missing")]  # missing: optional
 PART_COLUMNS = [
     ("类别标识", "cat"),
     ("类别名称", "cat_name"),
