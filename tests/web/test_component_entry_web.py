@@ -107,3 +107,18 @@ def test_the_scheme_page_lists_every_component_with_its_options(client, session,
     for text in ("教学工作", "加权计分", "负责：教务处", "取值 0～100", "突出业绩加分", "上限 3", "总分不低于 0",
                  "无此项工作按本类别平均"):
         assert text in html, text
+
+
+def test_a_total_override_may_reach_the_bonus_cap_but_not_beyond(session, case):
+    group = f.user(session, "group1", roles=["group"])
+    results.refresh(session, cycle=case.cycle, actor_id=case.office.id)
+    a = case.colleges[0]
+    with pytest.raises(results.ServiceError, match="总分须在 0～103 之间"):
+        results.add_override(session, actor_id=group.id, cycle=case.cycle, unit_id=a.id, kind="total",
+                             value="103.5", reason="审议")
+    with pytest.raises(results.ServiceError, match="总分须在 0～103 之间"):
+        results.add_override(session, actor_id=group.id, cycle=case.cycle, unit_id=a.id, kind="total",
+                             value="-1", reason="审议")
+    o = results.add_override(session, actor_id=group.id, cycle=case.cycle, unit_id=a.id, kind="total",
+                             value="102.5", reason="审议：突出业绩按上限加分后的总分")
+    assert o.new_value == "102.50"
