@@ -124,8 +124,17 @@ def ranking_chart(rows, *, max_value, title: str) -> Markup:
 
 
 def component_chart(rows, components, *, title: str) -> Markup:
-    """Stacked component bars (democratic, target, leader) per unit."""
-    series = [(c["name"], PALETTE[i]) for i, c in enumerate(components)]
-    data = [(r.unit_name, [getattr(r, c["kind"]) for c in components]) for r in rows]
+    """Stacked component bars per unit: the components that count towards the total with points
+    of their own (bonuses and deductions are left out: a bar cannot stack a negative part)."""
+    components = [c for c in components if c.get("counts", True) and c["kind"] not in ("bonus", "deduction")]
+    series = [(c["name"], PALETTE[i % len(PALETTE)]) for i, c in enumerate(components)]
+
+    def points(r, key):
+        for c in (r.detail or {}).get("components") or []:
+            if c["key"] == key:
+                return max(Decimal(c["points"]), Decimal(0))
+        return Decimal(0)
+
+    data = [(r.unit_name, [points(r, c["key"]) for c in components]) for r in rows]
     max_value = sum(Decimal(c["points"]) for c in components)
     return stacked_bars(data, series, max_value=max_value, title=title, label_width=170)

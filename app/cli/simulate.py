@@ -10,6 +10,10 @@ decides) and vetoes (the office records one) → contribution awards (units appl
 pre-checks, the group votes) → stages 1–5 closed by the office (recorded overrides) → results
 computed, fixed (定稿) and published (公示). Prints the result summary.
 
+``--scheme CODE`` runs the cycle under another seed scheme of ``seeds/`` (its ``key``), e.g.
+``university-6``; the values of its weighted, bonus and deduction components are entered by each
+component's owner through :mod:`app.services.component_values`.
+
 No table is written directly.
 """
 
@@ -29,7 +33,20 @@ from app.extensions import db as database
 from app.extensions import write_bind
 from app.models import Cycle, RoleMembership, Stage, User
 from app.models.base import utcnow
-from app.services import awards, eligibility, leader_eval, reports, results, results_read, scoring, voting
+from app.services import (
+    awards,
+    component_values,
+    eligibility,
+    leader_eval,
+    reports,
+    results,
+    results_read,
+    scoring,
+    voting,
+)
+from app.services.schemes import SEED_FILE, seed_scheme
+
+SEEDS_DIR = SEED_FILE.parent
 
 
 def _user(s: Session, username: str) -> User | None:
@@ -77,12 +94,37 @@ def _stage_times(s: Session, cycle: Cycle) -> None:
         s.add(st)
 
 
+def _seed_scheme(s: Session, code: str):
+    """The seed scheme of ``seeds/`` whose key is ``code``, stored (once) in the database."""
+    import json
+
+    for path in sorted(SEEDS_DIR.glob("scheme_*.json")):
+        if json.loads(path.read_text("utf-8")).get("key") == code:
+            return seed_scheme(s, path=path)
+    known = [json.loads(p.read_text("utf-8")).get("key") for p in sorted(SEEDS_DIR.glob("scheme_*.json"))]
+    raise click.ClickException(f"seeds/ 中没有标识为「{code}」的方案（可用：{'、'.join(known)}）。")
+
+
+def _component_value(comp, rng: random.Random) -> tuple[str | None, bool]:
+    """A random value of an entered component: (text, no such work)."""
+    if comp.kind == "weighted":
+        if comp.missing == "category_average" and rng.random() < 0.2:
+            return None, True
+        lo, hi = comp.scale_min, comp.scale_max
+        return str((lo + (hi - lo) * Decimal(rng.uniform(0.6, 1.0))).quantize(Decimal("0.01"))), False
+    if comp.kind == "bonus":
+        return (str(Decimal(rng.choice([1, 2, 3, 5])) / 2), False) if rng.random() < 0.4 else (None, False)
+    return (str(Decimal(rng.choice([1, 2, 4, 6])) / 2), False) if rng.random() < 0.3 else (None, False)
+
+
 @click.command("simulate")
 @click.option("--voters", default=60, show_default=True, help="测评人数（按测评人员类别平均分配测评码）。")
 @click.option("--seed", default=None, type=int, help="随机数种子（相同种子得到相同的模拟数据）。")
 @click.option("--cycle-name", default=None, help="模拟周期名称，默认“模拟周期-时间戳”。")
+@click.option("--scheme", "scheme_code", default=None,
+              help="使用 seeds/ 中另一个种子方案（方案标识，如 university-6），默认连云港2018方案。")
 @with_appcontext
-def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
+def simulate(voters: int, seed: int | None, cycle_name: str | None, scheme_code: str | None) -> None:
     """模拟一个完整考核周期（演示单位、随机有效数据），经由与网页相同的业务服务，直至结果公示。"""
     from app.services import ServiceError, org, stages
     from seeds.demo import load_demo, load_scheme
@@ -97,7 +139,7 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
 
     with Session(write_bind(engine), expire_on_commit=False) as s:
         click.echo(load_demo(s))
-        scheme = load_scheme(s)
+        scheme = load_scheme(s) if scheme_code is None else _seed_scheme(s, scheme_code)
         if scheme is None:
             raise click.ClickException("缺少考核方案（seeds/scheme_lianyungang_2018.json）。")
         office = _user(s, "office")
@@ -219,6 +261,27 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
             cast += 1
         click.echo(f"民主测评：{len(groups)} 类测评人员，发放测评码 {len(codes)} 个，投票 {cast} 张。")
 
+        # 3b entered components (weighted, bonus, deduction), each by its owner
+        entered = component_values.entered_components(cycle)
+        if entered:
+            step("组成部分录入")
+            n_val = 0
+            for e in entered:
+                key = component_values.owner_key(s, e.component)
+                actor = (scorers.get(key) if key != component_values.OFFICE_KEY else office) or office
+                keys = {key}
+                for unit in units:
+                    if unit.category != e.category:
+                        continue
+                    raw, no_work = _component_value(e.component, rng)
+                    if raw is None and not no_work:
+                        continue
+                    component_values.save_value(s, actor_id=actor.id, owner_keys=keys, cycle=cycle, unit_id=unit.id,
+                                                key=e.component.key, raw=raw, no_work=no_work)
+                    n_val += 1
+            s.commit()
+            click.echo(f"组成部分录入：{len(entered)} 个组成部分，{n_val} 个数值。")
+
         # 4 leader evaluation
         step("领导班子评价")
         n_leaders = 0
@@ -294,11 +357,12 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
         click.echo(f"==== {cycle.name} 考核结果（{rs.status_label if rs.status != 'fixed' else '公示中'}）====")
         for t in results_read.category_tables(s, rs):
             click.echo(f"-- {t['name']}（优秀名额 {t['quota']}）")
-            click.echo("名次  单位                     民主测评  目标考核  领导评价     总分  等次")
+            names = [c["name"][:4] for c in (t["rows"][0].detail.get("components") if t["rows"] else [])]
+            click.echo("名次  单位                " + "".join(f"{n:>8}" for n in names) + "      总分  等次")
             for r in t["rows"]:
                 mark = "  连续末位" if "last_place_consecutive" in (r.flags or []) else ""
-                click.echo(f"{r.rank:>3}  {r.unit_name:<20}{r.democratic:>9}{r.target:>9}{r.leader:>9}"
-                           f"{r.total:>9}  {r.grade}{mark}")
+                pts = "".join(f"{c['points']:>9}" for c in r.detail.get("components") or [])
+                click.echo(f"{r.rank:>3}  {r.unit_name:<20}{pts}{r.total:>9}  {r.grade}{mark}")
         for w in rs.data.get("warnings") or []:
             click.echo(f"提示：{w}")
         awarded = [a for a in rs.data.get("awards") or [] if a.get("decided") == "awarded"]

@@ -10,6 +10,8 @@ Inputs
 * ``ballots``: {unit_id: {rater_group_key: {level: count}}}; a flat {level: count} is accepted
   as one group.
 * ``leader_ratings``: {unit_id: {"principal": [ratings], "deputy": [ratings]}} (0…rating_max).
+* ``component_values``: {(unit_id, component key): Decimal | None} — the value entered for a
+  weighted, bonus or deduction component (None: the unit has no such work; absent: not entered).
 
 Computation
 -----------
@@ -20,28 +22,35 @@ its applicable children. Where a group declares a reduced maximum for the unit's
 (``max_by_subtype``), the scheme's normalisation policy applies: "scale" →
 ``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced); either way the
 result records raw and scaled values (:class:`Normalisation`). Components:
-democratic rating, target scoring (sum of the root indicators), leader evaluation; the total
-is the sum of the rounded components. See :mod:`app.rubric.numbers` for the rounding point.
+democratic rating, target scoring (sum of the root indicators), leader evaluation, and the
+entered kinds: weighted (``(value − min) ÷ (max − min) × points``; a unit without the work gets 0,
+or its category's average when the component says ``missing: category_average``), bonus (the
+value, at most ``cap``) and deduction (the negative value, at most ``cap`` deducted, the total not
+below ``floor``). The total is the sum of the components that count towards it, rounded as the
+scheme's rounding policy says (:class:`app.rubric.scheme.RoundingPolicy`; the seed: the sum of
+the components rounded at 0.01). See :mod:`app.rubric.numbers` for the rounding point.
+Every component is also ranked within the category (``UnitResult.component_ranks``).
 
 Ranking and tie-break (within each category)
 --------------------------------------------
 Units are ordered by total (descending); equal totals are ordered by the components named in
-the scheme's ``grading.tie_break`` (default: target score, then leader evaluation, then
-democratic rating, each descending). Units equal on all of these share the same rank
-(competition ranking: 1, 2, 2, 4) and are listed by name.
+the scheme's ``grading.tie_break`` (component keys or kinds; default: target score, then leader
+evaluation, then democratic rating, each descending; an empty list: equal totals share a rank).
+Units equal on all of these share the same rank (competition ranking: 1, 2, 2, 4) and are listed by name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .leaves import applicable_units, score_population
-from .numbers import ZERO, D, fmt, q2
+from .numbers import ZERO, D, fmt, fmt_plain, q2
 from .rules import ScoreResult, democratic_score, leader_score, normalise
-from .scheme import BallotPolicy, Indicator, Scheme
+from .scheme import BallotPolicy, Category, Component, Indicator, Scheme
 
 __all__ = [
     "Unit",
@@ -118,6 +127,8 @@ class ComponentScore:
     status: str = "ok"
     provisional: bool = False
     indicators: tuple[IndicatorScore, ...] = ()
+    counts: bool = True  # added to the total
+    value: Decimal | None = None  # the entered value (weighted, bonus, deduction)
 
 
 @dataclass
@@ -131,9 +142,15 @@ class UnitResult:
     explanation: str
     rank: int = 0
     _index: dict[str, IndicatorScore] = field(default_factory=dict, repr=False)
+    component_ranks: dict[str, int] = field(default_factory=dict)  # component key → rank in the category
 
     def indicator(self, code: str) -> IndicatorScore:
         return self._index[code]
+
+    def component_named(self, name: str) -> ComponentScore | None:
+        """The component of key ``name``, else the first of kind ``name`` (tie-break entries)."""
+        c = self.components.get(name)
+        return c if c is not None else self.component(name)
 
     def component(self, kind: str) -> ComponentScore | None:
         for c in self.components.values():
@@ -169,7 +186,17 @@ def _not_applicable(n: Indicator, unit: Unit, why: str | None = None) -> Indicat
 
 
 def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_results: Mapping[str, ScoreResult],
-           policy: str, norms: list[Normalisation], index: dict[str, IndicatorScore]) -> IndicatorScore:
+           policy: str, norms: list[Normalisation], index: dict[str, IndicatorScore],
+           averages: Mapping[str, Decimal] | None = None) -> IndicatorScore:
+    if unit.id not in applicable[n.code] and averages and n.code in averages:
+        # no such work: the average of the units it applies to (the indicator's ``missing`` option)
+        avg = averages[n.code]
+        node = IndicatorScore(code=n.code, name=n.name, applicable=True, points=avg, max_points=n.points,
+                              raw_points=avg, raw_max=n.points, rule=n.rule,
+                              explanation=f"本单位无此项工作，按本类别适用单位的平均得分计{fmt(avg)}分。",
+                              flags=("category_average",))
+        index[n.code] = node
+        return node
     if unit.id not in applicable[n.code]:
         node = _not_applicable(n, unit)
         for x in node.walk():
@@ -183,7 +210,7 @@ def _build(n: Indicator, unit: Unit, applicable: Mapping[str, set[str]], leaf_re
                               flags=r.flags)
         index[n.code] = node
         return node
-    kids = tuple(_build(c, unit, applicable, leaf_results, policy, norms, index) for c in n.children)
+    kids = tuple(_build(c, unit, applicable, leaf_results, policy, norms, index, averages) for c in n.children)
     raw = sum((k.points for k in kids if k.applicable), ZERO)
     raw_max = sum((k.max_points for k in kids if k.applicable), ZERO)
     status = "ok"
@@ -246,8 +273,10 @@ def democratic_component(ballot: BallotPolicy, counts: Mapping | None, points: D
 def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str], Mapping[str, Any]],
             ballots: Mapping[str, Mapping] | None = None,
             leader_ratings: Mapping[str, Mapping[str, Sequence]] | None = None, *,
-            normalisation: str | None = None) -> CycleResult:
-    """Compute every score of a cycle. ``normalisation`` overrides the scheme's policy.
+            normalisation: str | None = None,
+            component_values: Mapping[tuple[str, str], Decimal | None] | None = None) -> CycleResult:
+    """Compute every score of a cycle. ``normalisation`` overrides the scheme's policy;
+    ``component_values`` are the entered values of weighted, bonus and deduction components.
 
     Raises ValueError (Chinese message) for a unit whose category or sub-type the scheme lacks,
     or for duplicate unit ids.
@@ -257,6 +286,8 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         raise ValueError(f"折算方式应为 scale 或 raw，现为「{policy}」")
     ballots = ballots or {}
     leader_ratings = leader_ratings or {}
+    component_values = component_values or {}
+    rounding = scheme.rounding
     seen: set[str] = set()
     by_cat: dict[str, list[Unit]] = {}
     for u in units:
@@ -283,6 +314,7 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         app_lists = applicable_units(cat.indicators, cunits)
         applicable = {code: {u.id for u in us} for code, us in app_lists.items()}
         leaf_scores: dict[str, dict[str, ScoreResult]] = {}  # unit id → code → result
+        leaf_averages: dict[str, Decimal] = {}  # code → average points (indicators with ``missing``)
         for root in cat.indicators:
             for leaf in root.leaves():
                 pop = app_lists[leaf.code]
@@ -290,14 +322,21 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                     continue
                 for uid, r in score_population(leaf, {u.id: facts.get((u.id, leaf.code)) for u in pop}).items():
                     leaf_scores.setdefault(uid, {})[leaf.code] = r
+                if leaf.missing == "category_average":
+                    ok = [leaf_scores[u.id][leaf.code].points for u in pop
+                          if leaf_scores[u.id][leaf.code].status == "ok"]
+                    if ok:
+                        leaf_averages[leaf.code] = q2(sum(ok, ZERO) / len(ok))
+        averages = {c.key: _category_average(c, cunits, component_values) for c in cat.components
+                    if c.kind == "weighted" and c.missing == "category_average"}
         for u in cunits:
             norms: list[Normalisation] = []
             index: dict[str, IndicatorScore] = {}
             comps: dict[str, ComponentScore] = {}
             for comp in cat.components:
                 if comp.kind == "target":
-                    roots = tuple(_build(r, u, applicable, leaf_scores.get(u.id, {}), policy, norms, index)
-                                  for r in cat.indicators)
+                    roots = tuple(_build(r, u, applicable, leaf_scores.get(u.id, {}), policy, norms, index,
+                                         leaf_averages) for r in cat.indicators)
                     pts = sum((r.points for r in roots if r.applicable), ZERO)
                     mx = sum((r.max_points for r in roots if r.applicable), ZERO)
                     st = "ok" if all(r.status == "ok" for r in roots if r.applicable) else "incomplete"
@@ -315,26 +354,139 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                     r = democratic_component(scheme.ballot, ballots.get(u.id), comp.points)
                     comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, r.points, comp.points,
                                                      r.explanation, r.status, r.status != "ok" or r.provisional)
-                else:
+                elif comp.kind == "leader":
                     r = leader_score(leader_ratings.get(u.id) or {}, comp.parts, comp.rating_max)
                     comps[comp.key] = ComponentScore(comp.key, comp.name, comp.kind, r.points, comp.points,
                                                      r.explanation, r.status, r.status != "ok" or r.provisional)
-            total = sum((c.points for c in comps.values()), ZERO)
-            max_total = sum((c.max_points for c in comps.values()), ZERO)
-            prov = any(c.provisional for c in comps.values())
-            text = f"{u.name}（{u.subtype}）总分：" + "＋".join(f"{c.name}{fmt(c.points)}" for c in comps.values()) + \
-                f" = {fmt(total)}分" + ("（暂定，尚有数据未齐）" if prov else "") + "。"
+                else:
+                    comps[comp.key] = _entered(comp, u, component_values, averages.get(comp.key), rounding)
+                if not comp.counts:
+                    comps[comp.key] = dataclasses.replace(comps[comp.key], counts=False)
+            total = _total(cat, comps, rounding)
+            counted = [c for c in comps.values() if c.counts]
+            max_total = sum((c.max_points for c in counted), ZERO)
+            prov = any(c.provisional for c in counted)
+            text = f"{u.name}（{u.subtype}）总分：" + _sum_text(counted) + f" = {fmt(total)}分"
+            if rounding.at == "total":
+                text += f"（合计后四舍五入保留{rounding.decimals}位小数）"
+            text += ("（暂定，尚有数据未齐）" if prov else "") + "。"
+            off = [c for c in comps.values() if not c.counts]
+            if off:
+                text += "不计入总分：" + "，".join(f"{c.name}{fmt(c.points)}" for c in off) + "。"
             results[u.id] = UnitResult(unit=u, components=comps, total=total, max_total=max_total,
                                        normalisations=norms, provisional=prov, explanation=text, _index=index)
-        rankings[cat.key] = _rank([results[u.id] for u in cunits], scheme.grading.tie_break)
+        rs = [results[u.id] for u in cunits]
+        rankings[cat.key] = _rank(rs, scheme.grading.tie_break)
+        _component_ranks(cat, rs)
     return CycleResult(scheme_key=scheme.key, scheme_version=scheme.version, normalisation=policy, units=results,
                        rankings=rankings)
 
 
+def _round(x: Decimal, decimals: int) -> Decimal:
+    return D(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _sum_text(cs: Sequence[ComponentScore]) -> str:
+    text = ""
+    for i, c in enumerate(cs):
+        if i and c.points >= 0:
+            text += "＋"
+        text += f"{c.name}{fmt(c.points)}" if c.points >= 0 or not i else f"{c.name}（{fmt(c.points)}）"
+    return text
+
+
+def _category_average(comp: Component, units: Sequence[Unit],
+                      values: Mapping[tuple[str, str], Decimal | None]) -> Decimal | None:
+    """The mean entered value of a weighted component over the category's units that have one."""
+    vs = [D(v) for u in units if (v := values.get((u.id, comp.key))) is not None]
+    try:
+        return sum(vs, ZERO) / len(vs) if vs else None
+    except ArithmeticError:
+        return None
+
+
+def _entered(comp: Component, u: Unit, values: Mapping[tuple[str, str], Decimal | None],
+             average: Decimal | None, rounding) -> ComponentScore:
+    """A weighted, bonus or deduction component of one unit from its entered value."""
+    key = (u.id, comp.key)
+    exact = rounding.at == "total"
+
+    def score(pts: Decimal, text: str, value: Decimal | None, status: str = "ok") -> ComponentScore:
+        if not exact:
+            pts = _round(pts, rounding.decimals)
+        return ComponentScore(comp.key, comp.name, comp.kind, pts, comp.max_points, text, status,
+                              status != "ok", value=value)
+
+    if key not in values:
+        if comp.kind == "weighted":
+            return score(ZERO, f"{comp.name}：尚未录入，暂计0分。", None, "missing")
+        return score(ZERO, f"{comp.name}：无{'加分' if comp.kind == 'bonus' else '扣分'}。", None)
+    raw = values[key]
+    if comp.kind == "weighted":
+        lo, hi = comp.scale_min, comp.scale_max
+        if raw is None:
+            if comp.missing == "category_average" and average is not None:
+                pts = (average - lo) / (hi - lo) * comp.points
+                return score(pts, f"{comp.name}：本单位无此项工作，按本类别平均值{fmt(average)}计，"
+                                  f"折算 ({fmt(average)}−{fmt(lo)})÷({fmt(hi)}−{fmt(lo)})×{fmt(comp.points)}"
+                                  f"={fmt(pts)}分。", None)
+            return score(ZERO, f"{comp.name}：本单位无此项工作，计0分。", None)
+        v = D(raw)
+        if v < lo or v > hi:
+            return score(ZERO, f"{comp.name}：录入值{fmt_plain(v)}超出 {fmt(lo)}～{fmt(hi)}。", v, "error")
+        pts = (v - lo) / (hi - lo) * comp.points
+        scale = f"{fmt_plain(v)}÷{fmt(hi)}" if lo == 0 else f"({fmt_plain(v)}−{fmt(lo)})÷({fmt(hi)}−{fmt(lo)})"
+        return score(pts, f"{comp.name}：得分{fmt_plain(v)}（{fmt(lo)}～{fmt(hi)}），折算 {scale}×{fmt(comp.points)}"
+                          f"={fmt(pts)}分。", v)
+    v = ZERO if raw is None else D(raw)
+    if comp.kind == "bonus":
+        if v < 0:
+            return score(ZERO, f"{comp.name}：加分应为不小于0的数，现为{fmt(v)}。", v, "error")
+        if comp.cap is not None and v > comp.cap:
+            return score(comp.cap, f"{comp.name}：加分{fmt(v)}分，超过上限{fmt(comp.cap)}分，计{fmt(comp.cap)}分。", v)
+        return score(v, f"{comp.name}：加{fmt(v)}分。", v)
+    if v > 0:
+        return score(ZERO, f"{comp.name}：扣分应记为负数或0，现为{fmt(v)}。", v, "error")
+    if comp.cap is not None and -v > comp.cap:
+        return score(-comp.cap, f"{comp.name}：扣{fmt(-v)}分，超过最多扣分{fmt(comp.cap)}分，扣{fmt(comp.cap)}分。", v)
+    return score(v, f"{comp.name}：扣{fmt(-v)}分。" if v else f"{comp.name}：无扣分。", v)
+
+
+def _total(cat: Category, comps: dict[str, ComponentScore], rounding) -> Decimal:
+    """The sum of the counted components; a deduction with a floor is limited so that the total
+    does not fall below it (its points and explanation say so); rounded per the policy."""
+    total = sum((c.points for c in comps.values() if c.counts and c.kind != "deduction"), ZERO)
+    for m in cat.components:
+        c = comps[m.key]
+        if not c.counts or m.kind != "deduction":
+            continue
+        pts = c.points
+        if m.floor is not None and total + pts < m.floor:
+            pts = min(ZERO, m.floor - total)
+            c = dataclasses.replace(c, points=pts, explanation=c.explanation +
+                                    f"扣分后总分不低于{fmt(m.floor)}分，实扣{fmt(-pts)}分。")
+            comps[m.key] = c
+        total += pts
+    if rounding.at == "total":
+        return _round(total, rounding.decimals)
+    return total
+
+
+def _component_ranks(cat: Category, rs: Sequence[UnitResult]) -> None:
+    """Each component's competition rank (1, 2, 2, 4) within the category, by points, descending."""
+    for m in cat.components:
+        pts = sorted((r.components[m.key].points for r in rs), reverse=True)
+        first = {}
+        for i, p in enumerate(pts, start=1):
+            first.setdefault(p, i)
+        for r in rs:
+            r.component_ranks[m.key] = first[r.components[m.key].points]
+
+
 def _rank_key(r: UnitResult, tie_break: Sequence[str], total: Decimal | None = None) -> tuple:
     parts = [r.total if total is None else total]
-    for kind in tie_break:
-        c = r.component(kind)
+    for name in tie_break:
+        c = r.component_named(name)
         parts.append(c.points if c else ZERO)
     return tuple(parts)
 

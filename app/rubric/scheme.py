@@ -15,7 +15,9 @@ JSON format (``format: "kpi-scheme/1"``)::
            {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": 20},
            {"key": "target", "name": "目标考核", "kind": "target", "points": 150, "indicators": [INDICATOR]},
            {"key": "leader", "name": "领导班子评价", "kind": "leader", "points": 30,
-            "parts": {"principal": 20, "deputy": 10}, "rating_max": 100}]}],
+            "parts": {"principal": 20, "deputy": 10}, "rating_max": 100},
+           COMPONENT, ...]}],
+      "policies": {"rounding": {"at": "indicator" | "component" | "total", "decimals": 2}},   # optional
       "ballot": {"levels": [{"name": "优秀", "value": 90}, ...], "excellent_level": "优秀",
                  "max_excellent_share": 0.3 | null, "all_units_required": true, "exclude_own_unit": true,
                  "rater_groups": [{"key": "cadre", "name": "中层以上干部", "weight": null}]},
@@ -30,6 +32,22 @@ JSON format (``format: "kpi-scheme/1"``)::
       "award": {"type": "majority", "share": 0.5, "text": "..."}
     }
 
+COMPONENT (any number per category; democratic, target and leader at most once each)::
+
+    {"key": "teaching", "name": "教学工作", "kind": "weighted" | "bonus" | "deduction" | ...,
+     "points": 35,                          # weight: the points the component gives at the top of its scale
+     "owner": "教务处",                     # who enters it (a department, or office); optional
+     "counts_toward_total": true,           # false: shown and ranked, not added to the total
+     "order": 1,                            # display order (the list order when absent)
+     "scale": {"min": 0, "max": 100},       # weighted: the range a value is entered on (default 0–100)
+     "cap": 5, "floor": 0,                  # bonus: at most cap; deduction: at most cap deducted and
+                                            # the total not brought below floor (both optional)
+     "missing": "category_average"}         # weighted: a unit without this kind of work takes the
+                                            # average of its category (optional)
+
+Bonus and deduction components have no points (0): a bonus adds its value (≥ 0), a deduction
+its value (stored negative, ≤ 0).
+
 INDICATOR::
 
     {"code": "B07", "name": "...", "points": 1.5, "owner": "教务处", "description": "指标内涵…",
@@ -38,7 +56,9 @@ INDICATOR::
      "applies_to": ["二级学院", ...] | null (all sub-types),
      "applies_to_units": ["党委办公室"] | null,
      "max_by_subtype": {"基础课教学部": 48, ...},                 # group only: declared reduced maxima
-     "description_by_unit": {"监察室": "..."}, "notes": "..."}
+     "description_by_unit": {"监察室": "..."}, "notes": "...",
+     "missing": "category_average"}    # leaf only: a unit of the category it does not apply to (no such
+                                       # work) takes the average points of the units it applies to
 
 Validation (:func:`validate_scheme`) names the offending indicator (code and name) and says in
 Chinese what is wrong; :func:`load_scheme` raises :class:`SchemeInvalid` with that list.
@@ -60,6 +80,7 @@ from .scheme_checks import (  # noqa: F401 (re-exported)
     FORMAT,
     NORMALISATION,
     RESERVED_VETO_KEYS,
+    ROUNDING_AT,
     SchemeError,
     SchemeInvalid,
     validate_scheme,
@@ -69,6 +90,8 @@ __all__ = [
     "FORMAT",
     "COMPONENT_KINDS",
     "FAIL_RULE_TYPES",
+    "ROUNDING_AT",
+    "RoundingPolicy",
     "Indicator",
     "Component",
     "Category",
@@ -109,6 +132,7 @@ class Indicator:
     description: str = ""
     description_by_unit: Mapping[str, str] = field(default_factory=dict)
     notes: str = ""
+    missing: str | None = None  # leaf: "category_average" — a unit it does not apply to takes the average
 
     @property
     def is_group(self) -> bool:
@@ -155,28 +179,71 @@ class Indicator:
             d["description_by_unit"] = dict(self.description_by_unit)
         if self.notes:
             d["notes"] = self.notes
+        if self.missing:
+            d["missing"] = self.missing
         if self.children:
             d["children"] = [c.to_dict() for c in self.children]
         return d
 
 
+# Component kinds whose value is entered per unit (a storage table, not a workflow of its own).
+VALUE_KINDS = ("weighted", "bonus", "deduction")
+
+
 @dataclass(frozen=True, eq=False)
 class Component:
+    """One part of a category's total. ``kind``: democratic | target | leader (their workflows) or
+    weighted | bonus | deduction (a value per unit, entered by the ``owner``)."""
+
     key: str
     name: str
-    kind: str  # democratic | target | leader
+    kind: str
     points: Decimal
     indicators: tuple[Indicator, ...] = ()
     parts: Mapping[str, Decimal] = field(default_factory=dict)
     rating_max: Decimal = Decimal(100)
+    owner: str = ""
+    counts: bool = True  # counts towards the total
+    order: int | None = None
+    scale_min: Decimal = Decimal(0)
+    scale_max: Decimal = Decimal(100)
+    cap: Decimal | None = None
+    floor: Decimal | None = None
+    missing: str | None = None  # "category_average"
+
+    @property
+    def takes_values(self) -> bool:
+        return self.kind in VALUE_KINDS
+
+    @property
+    def max_points(self) -> Decimal:
+        """What the component can add to the total at most (a bonus: its cap, 0 without one)."""
+        if self.kind == "bonus":
+            return self.cap if self.cap is not None else ZERO
+        if self.kind == "deduction":
+            return ZERO
+        return self.points
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"key": self.key, "name": self.name, "kind": self.kind, "points": _jsonnum(self.points)}
+        if self.owner:
+            d["owner"] = self.owner
+        d["counts_toward_total"] = self.counts
+        if self.order is not None:
+            d["order"] = self.order
         if self.kind == "target":
             d["indicators"] = [i.to_dict() for i in self.indicators]
         if self.kind == "leader":
             d["parts"] = {k: _jsonnum(v) for k, v in self.parts.items()}
             d["rating_max"] = _jsonnum(self.rating_max)
+        if self.kind == "weighted":
+            d["scale"] = {"min": _jsonnum(self.scale_min), "max": _jsonnum(self.scale_max)}
+        if self.cap is not None:
+            d["cap"] = _jsonnum(self.cap)
+        if self.floor is not None:
+            d["floor"] = _jsonnum(self.floor)
+        if self.missing:
+            d["missing"] = self.missing
         return d
 
 
@@ -201,6 +268,34 @@ class Category:
                 return c
         return None
 
+    def component_by_key(self, key: str) -> Component | None:
+        for c in self.components:
+            if c.key == key:
+                return c
+        return None
+
+    def total_range(self) -> tuple[Decimal | None, Decimal | None]:
+        """The lowest and highest total a unit of this category can have (None: unbounded):
+        0 … the counted components' points, widened by the counted bonuses (their caps) and
+        deductions (their caps, or down to their floor)."""
+        lo: Decimal | None = ZERO
+        hi: Decimal | None = ZERO
+        for c in self.components:
+            if not c.counts:
+                continue
+            if c.kind == "bonus":
+                hi = None if hi is None or c.cap is None else hi + c.cap
+            elif c.kind == "deduction":
+                if c.floor is not None:
+                    lo = None if lo is None else min(lo, c.floor)
+                elif c.cap is not None:
+                    lo = None if lo is None else lo - c.cap
+                else:
+                    lo = None
+            elif hi is not None:
+                hi += c.points
+        return lo, hi
+
     @property
     def indicators(self) -> tuple[Indicator, ...]:
         t = self.component("target")
@@ -208,7 +303,7 @@ class Category:
 
     @property
     def total_points(self) -> Decimal:
-        return sum((c.points for c in self.components), ZERO)
+        return sum((c.points for c in self.components if c.counts), ZERO)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"key": self.key, "name": self.name, "subtypes": list(self.subtypes),
@@ -341,6 +436,21 @@ class AwardRule:
         return {"type": self.type, "share": _jsonnum(self.share), "text": self.text}
 
 
+@dataclass(frozen=True)
+class RoundingPolicy:
+    """Where scores are rounded (half-up): ``indicator`` (as the seed: each indicator and each
+    component at 0.01, the total their sum), ``component`` (each component once to ``decimals``,
+    the total their sum) or ``total`` (the entered components kept exact, only the total rounded,
+    once, to ``decimals``). The rules of target indicators, the democratic rating and the leader
+    evaluation always round at 0.01 as their rule texts say."""
+
+    at: str = "indicator"
+    decimals: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "decimals": self.decimals}
+
+
 @dataclass(frozen=True, eq=False)
 class Scheme:
     key: str
@@ -355,6 +465,7 @@ class Scheme:
     period: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     notes: tuple[str, ...] = ()
+    rounding: RoundingPolicy = field(default_factory=RoundingPolicy)
     _index: dict[str, tuple[str, Indicator]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -368,6 +479,22 @@ class Scheme:
     def component_points(self, kind: str) -> dict[str, Decimal]:
         """``{category key: points}`` of the component of ``kind`` in every category that has one."""
         return {c.key: comp.points for c in self.categories if (comp := c.component(kind)) is not None}
+
+    def component_keys(self) -> list[str]:
+        """Every component key of the scheme, in display order, each once."""
+        out: list[str] = []
+        for c in self.categories:
+            for m in c.components:
+                if m.key not in out:
+                    out.append(m.key)
+        return out
+
+    def total_range(self) -> tuple[Decimal | None, Decimal | None]:
+        """The lowest and highest total over all categories (None: unbounded)."""
+        los, his = zip(*(c.total_range() for c in self.categories), strict=True)
+        lo = None if any(x is None for x in los) else min(los)
+        hi = None if any(x is None for x in his) else max(his)
+        return lo, hi
 
     def category(self, key: str) -> Category:
         for c in self.categories:
@@ -400,7 +527,7 @@ def _indicator(n: Mapping) -> Indicator:
         applies_to_units=tuple(n["applies_to_units"]) if n.get("applies_to_units") is not None else None,
         max_by_subtype={k: D(x) for k, x in (n.get("max_by_subtype") or {}).items()},
         description=n.get("description") or "", description_by_unit=dict(n.get("description_by_unit") or {}),
-        notes=n.get("notes") or "",
+        notes=n.get("notes") or "", missing=n.get("missing") or None,
     )
 
 
@@ -412,12 +539,18 @@ def load_scheme(d: Mapping) -> Scheme:
     cats = []
     for c in d["categories"]:
         comps = []
-        for m in c["components"]:
-            comps.append(Component(
-                key=m["key"], name=m["name"], kind=m["kind"], points=D(m["points"]),
+        for pos, m in enumerate(c["components"]):
+            sc = m.get("scale") or {}
+            comps.append((m.get("order", pos + 1), pos, Component(
+                key=m["key"], name=m["name"], kind=m["kind"], points=D(m.get("points", 0)),
                 indicators=tuple(_indicator(i) for i in m.get("indicators") or ()),
                 parts={k: D(x) for k, x in (m.get("parts") or {}).items()},
-                rating_max=D(m.get("rating_max", 100))))
+                rating_max=D(m.get("rating_max", 100)), owner=m.get("owner") or "",
+                counts=bool(m.get("counts_toward_total", True)), order=m.get("order"),
+                scale_min=D(sc.get("min", 0)), scale_max=D(sc.get("max", 100)),
+                cap=None if m.get("cap") is None else D(m["cap"]),
+                floor=None if m.get("floor") is None else D(m["floor"]), missing=m.get("missing") or None)))
+        comps = [x[2] for x in sorted(comps, key=lambda x: (x[0], x[1]))]
         cats.append(Category(key=c["key"], name=c["name"], subtypes=tuple(c["subtypes"]), components=tuple(comps),
                              units=tuple(UnitSpec(u["name"], u["subtype"], u.get("full_name", ""))
                                          for u in c.get("units") or ())))
@@ -441,12 +574,14 @@ def load_scheme(d: Mapping) -> Scheme:
         last_place_years=int(lp.get("years", 2)), last_place_text=lp.get("text", ""),
         tie_break=tuple(g.get("tie_break", ("target", "leader", "democratic"))),
         reward_coefficients={k: D(x) for k, x in (g.get("reward_coefficients") or {}).items()})
+    rd = (d.get("policies") or {}).get("rounding") or {}
+    rounding = RoundingPolicy(at=rd.get("at", "indicator"), decimals=int(rd.get("decimals", 2)))
     aw = d.get("award") or {}
     award = AwardRule(type=aw.get("type", "majority"), share=D(aw.get("share", "0.5")), text=aw.get("text", ""))
     return Scheme(key=d["key"], version=d["version"], name=d["name"], categories=tuple(cats), ballot=ballot,
                   grading=grading, award=award, normalisation=d.get("normalisation", "scale"),
                   total_points=D(d.get("total_points", 200)), period=dict(d.get("period") or {}),
-                  source=d.get("source", ""), notes=tuple(d.get("notes") or ()))
+                  source=d.get("source", ""), notes=tuple(d.get("notes") or ()), rounding=rounding)
 
 
 def dump_scheme(s: Scheme) -> dict[str, Any]:
@@ -464,4 +599,6 @@ def dump_scheme(s: Scheme) -> dict[str, Any]:
     d["ballot"] = s.ballot.to_dict()
     d["grading"] = s.grading.to_dict()
     d["award"] = s.award.to_dict()
+    if s.rounding != RoundingPolicy():
+        d["policies"] = {"rounding": s.rounding.to_dict()}
     return d

@@ -17,7 +17,47 @@ from .numbers import ZERO, D, NumberError, fmt
 from .rules import RULES
 
 FORMAT = "kpi-scheme/1"
-COMPONENT_KINDS = ("democratic", "target", "leader")
+COMPONENT_KINDS = ("democratic", "target", "leader", "weighted", "bonus", "deduction")
+SINGLE_KINDS = ("democratic", "target", "leader")  # each at most once per category (one workflow each)
+ROUNDING_AT = ("indicator", "component", "total")
+MISSING_RULES = ("category_average",)
+# What each kind of component is, and what each option means: the scheme workbook's 说明 sheet
+# is written from these definitions.
+COMPONENT_KIND_TEXT = {
+    "democratic": ("民主测评", "测评人员按测评等次（如优秀90、合格70、不合格50）评价各单位；"
+                   "各类测评人员的平均值按权重合计（未设权重时全部选票平均），"
+                   "折算为 平均值÷100×分值，保留两位小数。每个类别最多一个。"),
+    "target": ("目标考核", "「指标」表中本类别的指标体系，按各指标的计分规则评分后合计。每个类别最多一个。"),
+    "leader": ("领导班子评价", "校领导正职、副职分别评分（0～评分满分），各部分平均后按分项分值折算，"
+               "保留两位小数后合计。每个类别最多一个。"),
+    "weighted": ("加权计分", "负责部门为每个单位录入（或上传）一个得分，取值范围默认 0～100；折算为 "
+                 "(得分−下限)÷(上限−下限)×分值。可以有任意多个，如教学工作35、科研工作25……"),
+    "bonus": ("加分", "负责部门为单位录入加分（不小于0），可设上限；没有录入即不加分。不占总分的分值。"),
+    "deduction": ("扣分", "负责部门为单位录入扣分，系统按负数保存（录入 2 表示扣 2 分）；可设最多扣分（上限）和"
+                  "扣分后总分不低于的分数（总分下限）。没有录入即不扣分。不占总分的分值。"),
+}
+COMPONENT_OPTION_TEXT = [
+    ("key", "标识", "组成部分的代码（英文、数字），同一类别内不重复；并列比较顺序可以写它"),
+    ("name", "名称", "显示在表单、结果表和公示页上的名称"),
+    ("kind", "类型", "民主测评、目标考核、领导班子评价、加权计分、加分、扣分"),
+    ("points", "分值", "该部分在总分中的分值（权重）；加分、扣分不填"),
+    ("owner", "负责", "录入该部分的部门名称（如 教务处），或 office（目标办）"),
+    ("counts_toward_total", "计入总分", "是：计入总分；否：只显示和排名，不计入总分（如总分之外的加分）"),
+    ("order", "显示顺序", "在表单、结果表、公示页上的先后顺序（整数，小的在前）"),
+    ("scale", "取值范围", "加权计分的录入范围，如「0～100」或「60～100」；不填为 0～100"),
+    ("cap", "上限", "加分：最多加的分；扣分：最多扣的分（正数）；不填为不封顶"),
+    ("floor", "总分下限", "扣分：扣分后总分不低于此分数（如 0）；不填为不限"),
+    ("missing", "无此项工作",
+     "加权计分：填「按本类别平均」时，没有此项工作的单位取本类别其他单位的平均值；不填则计0分。"
+     "「指标」表的同名列用于计分指标：填「按本类别平均」时，本类别中该指标不适用的单位取适用单位得分的平均值"),
+]
+ROUNDING_TEXT = {
+    "indicator": ("逐项舍入", "每个指标、每个组成部分保留两位小数（四舍五入），总分为各部分之和（种子方案的做法）"),
+    "component": ("各部分舍入", "每个组成部分保留规定的小数位数（四舍五入）一次，总分为各部分之和"),
+    "total": ("只对总分舍入", "加权计分、加分、扣分不舍入，总分合计后保留规定的小数位数（四舍五入）一次"),
+}
+COMPONENT_FIELDS = {"key", "name", "kind", "points", "indicators", "parts", "rating_max", "owner",
+                    "counts_toward_total", "order", "scale", "cap", "floor", "missing"}
 FAIL_RULE_TYPES = ("below_score", "leadership_decision", "none")
 NORMALISATION = ("scale", "raw")
 
@@ -146,7 +186,7 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
             v.err(path, f"指标编号「{code}」与 {codes[code]} 重复", n)
         codes[code] = path
     allowed = {"code", "name", "points", "owner", "rule", "params", "children", "applies_to", "applies_to_units",
-               "max_by_subtype", "description", "description_by_unit", "notes"}
+               "max_by_subtype", "description", "description_by_unit", "notes", "missing"}
     for k in n:
         if k not in allowed:
             v.err(path, f"不认识的字段「{k}」", n)
@@ -183,6 +223,8 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
         v.err(path, "一个指标不能既有计分规则（rule）又有下级指标（children）", n)
         return
     if rule is None:
+        if n.get("missing") is not None:
+            v.err(path, "无此项工作的处理（missing）只用于最底层的计分指标", n)
         if not isinstance(children, list) or not children:
             v.err(path, "指标既没有计分规则（rule）也没有下级指标（children）", n)
             return
@@ -207,6 +249,8 @@ def _validate_indicator(v: _V, n: Any, path: str, cat: Mapping, codes: dict[str,
         return
 
     # leaf
+    if n.get("missing") is not None and n.get("missing") not in MISSING_RULES:
+        v.err(path, f"无此项工作的处理（missing）应为 {'、'.join(MISSING_RULES)}", n)
     if n.get("max_by_subtype"):
         v.err(path, "max_by_subtype 只能用于有下级指标的分组", n)
     if not isinstance(rule, str) or rule not in RULES:
@@ -294,6 +338,7 @@ def validate_scheme(d: Any) -> list[SchemeError]:
         v.err("categories", "缺少单位类别（categories）")
         cats = []
     keys = set()
+    all_keys: set = set()
     codes: dict[str, str] = {}
     for ci, cat in enumerate(cats):
         cp = f"categories[{ci}]"
@@ -322,20 +367,36 @@ def validate_scheme(d: Any) -> list[SchemeError]:
             v.err(cp, "缺少考核组成部分（components）")
             continue
         kinds = []
+        ckeys: set = set()
         csum = ZERO
         for mi, comp in enumerate(comps):
             mp = f"{cp}.components[{mi}]"
             if not isinstance(comp, Mapping):
                 v.err(mp, "组成部分应为对象")
                 continue
-            v.text(comp, "key", mp, "组成部分标识")
+            ck = v.text(comp, "key", mp, "组成部分标识")
             v.text(comp, "name", mp, "组成部分名称")
+            if ck in ckeys:
+                v.err(mp, f"组成部分标识「{ck}」重复")
+            ckeys.add(ck)
+            all_keys.add(ck)
             kind = comp.get("kind")
             if kind not in COMPONENT_KINDS:
                 v.err(mp, f"组成部分类型（kind）应为 {'、'.join(COMPONENT_KINDS)} 之一，现为「{kind}」")
             kinds.append(kind)
-            p = v.num(comp, "points", mp, "分值")
-            if p is not None:
+            for k in comp:
+                if k not in COMPONENT_FIELDS:
+                    v.err(mp, f"组成部分不认识的字段「{k}」")
+            _validate_component_options(v, comp, mp, kind)
+            counts = comp.get("counts_toward_total", True)
+            if kind in ("bonus", "deduction"):
+                p = v.num(comp, "points", mp, "分值", required=False)
+                if p:
+                    v.err(mp, "加分、扣分项没有分值（points 应为 0 或不填），上限用 cap")
+                p = None
+            else:
+                p = v.num(comp, "points", mp, "分值")
+            if p is not None and counts:
                 csum += p
             if kind == "leader":
                 parts = comp.get("parts")
@@ -363,15 +424,14 @@ def validate_scheme(d: Any) -> list[SchemeError]:
                         rs = None
                     if rs is not None and rs != p:
                         v.err(mp, f"一级指标分值合计 {fmt(rs)}，与目标考核分值 {fmt(p)} 不符")
-        for kd in COMPONENT_KINDS:
+        for kd in SINGLE_KINDS:
             if kinds.count(kd) > 1:
                 v.err(cp, f"组成部分「{kd}」出现了多次")
-        if "target" not in kinds:
-            v.err(cp, "缺少目标考核（kind: target）")
         if total is not None and csum != total:
             v.err(cp, f"各组成部分分值合计 {fmt(csum)}，与总分 {fmt(total)} 不符")
+    _validate_policies(v, d.get("policies"))
     _validate_ballot(v, d.get("ballot"))
-    _validate_grading(v, d.get("grading"), keys)
+    _validate_grading(v, d.get("grading"), keys, all_keys)
     aw = d.get("award")
     if aw is not None:
         if not isinstance(aw, Mapping) or aw.get("type") != "majority":
@@ -419,7 +479,67 @@ def _validate_ballot(v: _V, b: Any) -> None:
 RESERVED_VETO_KEYS = ("other",)
 
 
-def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
+def _validate_component_options(v: _V, comp: Mapping, mp: str, kind: Any) -> None:
+    """The options of the entered kinds: a weighted component's scale and missing-value rule,
+    a bonus's cap, a deduction's cap and floor; the owner, the order and the counting flag."""
+    if comp.get("owner") is not None and not isinstance(comp.get("owner"), str):
+        v.err(mp, "负责部门（owner）应为文字")
+    if not isinstance(comp.get("counts_toward_total", True), bool):
+        v.err(mp, "是否计入总分（counts_toward_total）应为 true 或 false")
+    order = comp.get("order")
+    if order is not None and (not isinstance(order, int) or isinstance(order, bool)):
+        v.err(mp, "显示顺序（order）应为整数")
+    sc = comp.get("scale")
+    if sc is not None:
+        if kind != "weighted":
+            v.err(mp, "取值范围（scale）只用于加权计分项（weighted）")
+        elif not isinstance(sc, Mapping):
+            v.err(mp, "取值范围（scale）应为 {min, max}")
+        else:
+            lo = v.num(sc, "min", mp, "取值下限", required=False, min_=None)
+            hi = v.num(sc, "max", mp, "取值上限", required=False, min_=None)
+            if (lo if lo is not None else ZERO) >= (hi if hi is not None else D(100)):
+                v.err(mp, "取值上限应大于取值下限")
+    for key, label in (("cap", "上限"), ("floor", "总分下限")):
+        if comp.get(key) is None:
+            continue
+        if key == "cap" and kind not in ("bonus", "deduction"):
+            v.err(mp, f"{label}（{key}）只用于加分项（bonus）或扣分项（deduction）")
+        elif key == "floor" and kind != "deduction":
+            v.err(mp, f"{label}（{key}）只用于扣分项（deduction）")
+        else:
+            v.num(comp, key, mp, label, min_=0 if key == "cap" else None)
+    miss = comp.get("missing")
+    if miss is not None:
+        if kind != "weighted":
+            v.err(mp, "无此项工作的处理（missing）只用于加权计分项（weighted）")
+        elif miss not in MISSING_RULES:
+            v.err(mp, f"无此项工作的处理（missing）应为 {'、'.join(MISSING_RULES)}")
+
+
+def _validate_policies(v: _V, p: Any) -> None:
+    if p is None:
+        return
+    if not isinstance(p, Mapping):
+        v.err("policies", "计分政策（policies）应为对象")
+        return
+    for k in p:
+        if k != "rounding":
+            v.err("policies", f"计分政策不认识的字段「{k}」")
+    rd = p.get("rounding")
+    if rd is None:
+        return
+    if not isinstance(rd, Mapping):
+        v.err("policies.rounding", "舍入规则（rounding）应为对象")
+        return
+    if rd.get("at", "indicator") not in ROUNDING_AT:
+        v.err("policies.rounding", f"舍入位置（at）应为 {'、'.join(ROUNDING_AT)} 之一")
+    dec = rd.get("decimals", 2)
+    if not isinstance(dec, int) or isinstance(dec, bool) or not 0 <= dec <= 4:
+        v.err("policies.rounding", "保留小数位数（decimals）应为 0～4 的整数")
+
+
+def _validate_grading(v: _V, g: Any, cat_keys: set, comp_keys: set = frozenset()) -> None:
     if g is None:
         v.err("grading", "缺少等次评定规则（grading）")
         return
@@ -469,8 +589,9 @@ def _validate_grading(v: _V, g: Any, cat_keys: set) -> None:
                 if bad:
                     v.err("grading.reward_coefficients", f"等次「{k}」的奖励性绩效工资系数应为不小于0的数字")
     tb = g.get("tie_break", ["target", "leader", "democratic"])
-    if not _str_list(tb) or any(x not in COMPONENT_KINDS for x in tb):
-        v.err("grading.tie_break", f"并列时的比较顺序（tie_break）只能包含 {'、'.join(COMPONENT_KINDS)}")
+    if not _str_list(tb) or any(x not in COMPONENT_KINDS and x not in comp_keys for x in tb):
+        v.err("grading.tie_break", "并列时的比较顺序（tie_break）只能包含组成部分的标识或类型"
+              f"（{'、'.join(sorted(comp_keys | set(SINGLE_KINDS)))}）；留空表示总分相同即并列")
     lp = g.get("last_place")
     if lp is not None and (not isinstance(lp, Mapping) or not isinstance(lp.get("years"), int)):
         v.err("grading.last_place", "连续末位规则应有 years（连续年数）")

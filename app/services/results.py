@@ -48,7 +48,7 @@ from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import Scheme
 
-from . import ServiceError, StaleData, awards, eligibility, leader_eval, scoring, voting
+from . import ServiceError, StaleData, awards, component_values, eligibility, leader_eval, scoring, voting
 from .accounts import require_role
 from .audit import record
 from .org import active_units
@@ -74,6 +74,7 @@ class Inputs:
     awards: list = field(default_factory=list)  # award_decisions
     eligible: set | None = None  # unit ids with an accepted excellence application
     vetoes: dict = field(default_factory=dict)  # {unit_id: [veto key or text]}
+    component_values: dict = field(default_factory=dict)  # {(unit_id, key): Decimal | None} weighted/bonus/deduction
 
 
 def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
@@ -87,6 +88,7 @@ def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
         awards=awards.award_decisions(db, cycle),
         eligible=eligibility.eligible_units(db, cycle),
         vetoes=eligibility.active_vetoes(db, cycle),
+        component_values=component_values.cycle_values(db, cycle),
     )
 
 
@@ -164,6 +166,7 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     facts = {(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()}
     ballots = {str(k): v for k, v in (inputs.ballots or {}).items()}
     ratings = {str(k): v for k, v in (inputs.leader_ratings or {}).items()}
+    values = {(str(uid), key): v for (uid, key), v in (inputs.component_values or {}).items()}
     weights = {str(k): D(v) for k, v in (inputs.group_weights or {}).items()}
     turnout = _turnout_rows(inputs.turnout)
     # the ballot rules the democratic rating is scored with: the scheme's, with the cycle's rater
@@ -173,7 +176,7 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     scheme = dataclasses.replace(scheme, ballot=cycle_policy(db, cycle))
     names = scheme.ballot.group_names
     try:
-        result = engine.compute(scheme, eunits, facts, ballots, ratings)
+        result = engine.compute(scheme, eunits, facts, ballots, ratings, component_values=values)
     except ValueError as exc:
         raise ServiceError(f"无法计算结果：{exc}") from None
     by_id = {str(u.id): u for u in units}
@@ -182,9 +185,14 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
         u = by_id[uid]
         comps = []
         for c in ur.components.values():
-            comps.append({"key": c.key, "name": c.name, "kind": c.kind, "points": _s(c.points),
-                          "max_points": _s(c.max_points), "explanation": c.explanation, "status": c.status,
-                          "provisional": c.provisional})
+            comp = {"key": c.key, "name": c.name, "kind": c.kind, "points": _s(c.points),
+                    "max_points": _s(c.max_points), "explanation": c.explanation, "status": c.status,
+                    "provisional": c.provisional, "rank": ur.component_ranks.get(c.key)}
+            if not c.counts:
+                comp["counts"] = False
+            if c.value is not None:
+                comp["value"] = str(c.value)
+            comps.append(comp)
         tc = ur.component("target")
         roots = tc.indicators if tc else ()
         target_raw = sum((r.raw_points for r in roots if r.applicable), ZERO)
@@ -195,7 +203,7 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
             "position": u.position, "democratic": _s(points["democratic"]), "target": _s(points["target"]),
             "target_raw": _s(target_raw), "target_raw_max": _s(target_raw_max), "leader": _s(points["leader"]),
             "total": _s(ur.total), "max_total": _s(ur.max_total), "rank": ur.rank, "provisional": ur.provisional,
-            "explanation": ur.explanation, "components": comps,
+            "explanation": ur.explanation, "components": comps, "component_ranks": dict(ur.component_ranks),
             "indicators": [_indicator_json(r) for r in roots],
             "normalisations": [{"code": n.code, "name": n.name, "policy": n.policy, "raw_points": _s(n.raw_points),
                                 "raw_max": _s(n.raw_max), "points": _s(n.points), "full_max": _s(n.full_max),
@@ -216,7 +224,8 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
         "scheme": {"key": scheme.key, "version": scheme.version, "name": scheme.name,
                    "normalisation": result.normalisation},
         "categories": [{"key": c.key, "name": c.name,
-                        "components": [{"key": m.key, "name": m.name, "kind": m.kind, "points": _s(m.points)}
+                        "components": [{"key": m.key, "name": m.name, "kind": m.kind, "points": _s(m.points),
+                                        **({} if m.counts else {"counts": False})}
                                        for m in c.components],
                         "quota": int(scheme.grading.quotas.get(c.key, 0))} for c in scheme.categories],
         "grading_inputs": {"applications": applications, "vetoes": vetoes,
@@ -279,7 +288,7 @@ def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
         for c in r.detail.get("components", []):
             comps[c["key"]] = engine.ComponentScore(c["key"], c["name"], c["kind"], D(c["points"]),
                                                     D(c["max_points"]), c["explanation"], c["status"],
-                                                    c["provisional"])
+                                                    c["provisional"], counts=c.get("counts", True))
         units[uid] = engine.UnitResult(unit=engine.Unit(uid, r.unit_name, r.category, r.subtype), components=comps,
                                        total=D(r.computed_total), max_total=D(r.detail.get("max_total") or 0),
                                        normalisations=[], provisional=r.provisional,
@@ -370,7 +379,8 @@ def _write_rows(db: Session, rs: ResultSet, payload: dict) -> None:
         if r.id is None:
             r.total, r.rank = D(p["total"]), p["rank"]
         detail = {k: v for k, v in p.items() if k in ("explanation", "components", "indicators", "normalisations",
-                                                      "ballots", "target_raw_max", "max_total")}
+                                                      "ballots", "target_raw_max", "max_total",
+                                                      "component_ranks")}
         detail["grading"] = (r.detail or {}).get("grading", {})
         r.detail = detail
         db.add(r)
@@ -495,8 +505,12 @@ def apply_override(db: Session, *, rs: ResultSet, cycle: Cycle, row: ResultRow, 
             new = q2(D(value))
         except (ValueError, ArithmeticError):
             raise ServiceError("请填写有效的总分。", field="value") from None
-        if new < 0 or new > scheme.total_points:
-            raise ServiceError(f"总分须在 0～{fmt(scheme.total_points)} 之间。", field="value")
+        lo, hi = scheme.category(row.category).total_range()
+        if (lo is not None and new < lo) or (hi is not None and new > hi):
+            span = (f"{fmt(lo)}～{fmt(hi)}" if lo is not None and hi is not None else
+                    f"不低于 {fmt(lo)}" if lo is not None else f"不高于 {fmt(hi)}")
+            raise ServiceError(f"总分须{'在 ' + span + ' 之间' if lo is not None and hi is not None else span}"
+                               "（按本类别各组成部分的分值、加分上限和扣分下限）。", field="value")
         old, new_s = _s(row.total), _s(new)
         if old == new_s:
             raise ServiceError("新总分与现总分相同。", field="value")

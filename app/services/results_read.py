@@ -54,6 +54,40 @@ def category_tables(db: Session, rs: ResultSet) -> list[dict]:
     return out
 
 
+def policy_lines(rs: ResultSet) -> list[str]:
+    """How the totals were made, in Chinese, per category: the counted components and their
+    points, the components shown but not counted, and the tie-break order."""
+    from app.rubric.numbers import fmt
+
+    lines = []
+    names: dict[str, str] = {}
+    cats = rs.data.get("categories") or []
+    for c in cats:
+        counted = [m for m in c["components"] if m.get("counts", True)]
+        parts = "＋".join(m["name"] + ("" if m["kind"] in ("bonus", "deduction") else f"（{fmt(m['points'])}）")
+                         for m in counted)
+        off = [m["name"] for m in c["components"] if not m.get("counts", True)]
+        lines.append(f"{c['name']}：总分 = {parts}" + (f"；{'、'.join(off)}只列出、不计入总分" if off else ""))
+        for m in c["components"]:
+            names.setdefault(m["key"], m["name"])
+    tb = (rs.data.get("grading_policy") or {}).get("tie_break") or []
+    kinds = {"target": "目标考核", "leader": "领导班子评价", "democratic": "民主测评"}
+    if tb:
+        lines.append("同分时依次比较" + "、".join(names.get(k) or kinds.get(k, k) for k in tb) + "，仍相同的并列。")
+    else:
+        lines.append("总分相同的单位并列同一名次。")
+    return lines
+
+
+def component_cells(r: ResultRow) -> list[dict]:
+    """A row's components in display order: key, name, kind, points, rank in the category, and
+    whether it counts towards the total (the result sheet, the public page, the workbook, JSON)."""
+    ranks = r.detail.get("component_ranks") or {}
+    return [{"key": c["key"], "name": c["name"], "kind": c["kind"], "points": c["points"],
+             "rank": c.get("rank", ranks.get(c["key"])), "counts": c.get("counts", True)}
+            for c in r.detail.get("components") or []]
+
+
 def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bool = True) -> dict:
     """The results as plain JSON (documented in docs/results.md)."""
     overrides = overrides_of(db, rs)
@@ -67,6 +101,7 @@ def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bo
                  "target_raw_max": r.detail.get("target_raw_max"), "leader": _s(r.leader),
                  "computed_total": _s(r.computed_total), "total": _s(r.total), "grade": r.grade,
                  "provisional": r.provisional, "flags": list(r.flags or []),
+                 "component_scores": component_cells(r),
                  "grading_explanation": (r.detail.get("grading") or {}).get("explanation", ""),
                  "overrides": [{"kind": o.kind, "old": o.old_value, "new": o.new_value, "reason": o.reason,
                                 "source": o.source, "at": o.created_at.isoformat()}

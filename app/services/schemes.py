@@ -136,6 +136,15 @@ def scheme_versions(db: Session) -> list[tuple[str, list[Scheme]]]:
 
 
 def _without_version(d: dict) -> dict:
+    """The content of a scheme for comparison: its canonical form (defaults written out, so a
+    version stored before components had options equals the same scheme read back from Excel),
+    without the version."""
+    from app.rubric.scheme import SchemeInvalid, dump_scheme, load_scheme
+
+    try:
+        d = dump_scheme(load_scheme(d))
+    except (SchemeInvalid, KeyError, TypeError, ValueError):
+        pass
     return {k: v for k, v in d.items() if k != "version"}
 
 
@@ -255,7 +264,7 @@ _IND_FIELDS = [
 ]
 _TOP_FIELDS = [("name", "方案名称"), ("total_points", "总分"), ("normalisation", "折算方式"), ("source", "来源"),
                ("period", "考核期"), ("notes", "方案说明"), ("ballot", "民主测评规则"), ("grading", "等次评定规则"),
-               ("award", "突出贡献奖规则")]
+               ("award", "突出贡献奖规则"), ("policies", "计分政策（舍入）")]
 _GRADING_FIELDS = {"levels": "等次名称", "quotas": "优秀名额", "eligibility": "评优条件", "vetoes": "不能评优情形",
                    "fail_rule": "不合格规则", "last_place": "连续末位规则", "tie_break": "并列比较顺序"}
 _BALLOT_FIELDS = {
@@ -340,10 +349,15 @@ def scheme_changes(old: dict, new: dict) -> list[str]:
             if a is None or b is None:
                 out.append(f"{cname}·{'新增' if a is None else '删除'}组成部分「{(b or a).get('name') or mk}」")
                 continue
-            fields = (("name", "名称"), ("points", "分值"), ("parts", "正副职分值"), ("rating_max", "评分满分"))
+            fields = (("name", "名称"), ("kind", "类型"), ("points", "分值"), ("parts", "正副职分值"),
+                      ("rating_max", "评分满分"), ("owner", "负责"), ("counts_toward_total", "计入总分"),
+                      ("order", "显示顺序"), ("scale", "取值范围"), ("cap", "上限"), ("floor", "总分下限"),
+                      ("missing", "无此项工作"))
             for field, label in fields:
-                if a.get(field) != b.get(field):
-                    out.append(_change(f"{cname}·{b.get('name') or mk}·{label}", a.get(field), b.get(field)))
+                dflt = True if field == "counts_toward_total" else None  # absent in versions stored before
+                if a.get(field, dflt) != b.get(field, dflt):
+                    out.append(_change(f"{cname}·{b.get('name') or mk}·{label}", a.get(field, dflt),
+                                       b.get(field, dflt)))
     ia, ib = _indicators(old), _indicators(new)
     for code in dict.fromkeys([*ia, *ib]):
         a, b = ia.get(code), ib.get(code)

@@ -54,7 +54,12 @@ def _widths(ws, widths: list[int]) -> None:
 def summary_columns(category: dict) -> list[str]:
     cols = list(SUMMARY_HEADERS)
     for c in category["components"]:
-        cols.append(f"{c['name']}（{Decimal(c['points']):g}）")
+        off = "" if c.get("counts", True) else "（不计入总分）"
+        if c["kind"] in ("bonus", "deduction"):
+            cols.append(c["name"] + off)
+        else:
+            cols.append(f"{c['name']}（{Decimal(c['points']):g}）" + off)
+        cols.append(f"{c['name']}名次")
         if c["kind"] == "target":
             cols.append("目标考核原始分")
     return cols + ["计算总分", "总分", "等次", "标记", "等次说明"]
@@ -64,14 +69,18 @@ def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
     ws = wb.create_sheet(f"{cat['name']}汇总")
     title = f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）"
     text_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
-    text_cell(ws, 2, 1, f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(c["name"] for c in cat["components"]))
+    counted = [c["name"] for c in cat["components"] if c.get("counts", True)]
+    text_cell(ws, 2, 1, f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(counted))
     cols = summary_columns(cat)
     _header(ws, 3, cols)
     r = 4
     for u in cat["units"]:
         values = [u["rank"], u["unit"], u["subtype"]]
+        scores = {x["key"]: x for x in u.get("component_scores") or []}
         for c in cat["components"]:
-            values.append(_num(u[c["kind"]]))
+            x = scores.get(c["key"]) or {}
+            values.append(_num(x.get("points")))
+            values.append(x.get("rank"))
             if c["kind"] == "target":
                 values.append(_num(u["target_raw"]))
         values += [_num(u["computed_total"]), _num(u["total"]), u["grade"],

@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.rubric.rules import RULES, describe_safely, rule_catalogue
+from app.rubric.scheme_checks import COMPONENT_KIND_TEXT, COMPONENT_OPTION_TEXT, ROUNDING_TEXT
 
 from ..cells import text_cell
 from .layout import (
@@ -23,10 +24,12 @@ from .layout import (
     HEADER_FILL,
     INDICATOR_COLUMNS,
     KIND_LABELS,
+    MISSING_LABELS,
     NO,
     NORM_LABELS,
     PART_COLUMNS,
     PART_LABELS,
+    ROUNDING_LABELS,
     ROW_COMPONENT,
     ROW_SUBTYPE,
     ROW_UNIT,
@@ -127,8 +130,11 @@ def _write_help(ws, d: Mapping) -> None:
         "请不要修改「方案」「组成」「指标」三张表第 1 行的列名，也不要改表名；可以增加、删除、调整行。",
         "「方案」表：每行一个项目，A 列是项目名称，值写在 B 列起；"
         "方案说明、测评等次、优秀名额、优秀条件、不能评优情形等可以有多行，每行一项。",
-        "「组成」表：每个单位类别的单位类型、组成部分（民主测评、目标考核、领导班子评价）及分值、本类别列出的单位。"
-        "各组成部分分值之和须等于「方案」表的总分。",
+        "「组成」表：每个单位类别的单位类型、组成部分及分值、本类别列出的单位。一个类别可以有任意多个组成部分"
+        "（民主测评、目标考核、领导班子评价各最多一个）；计入总分的组成部分分值之和须等于「方案」表的总分。"
+        "组成部分的类型和各列的含义见下方「组成部分类型」「组成部分的列」。",
+        "「方案」表的「舍入位置」「保留小数位数」是计分政策（见下方「舍入位置」）；"
+        "「并列比较顺序」写组成部分的类型名称或标识（总分相同时依次比较），留空表示总分相同即并列同一名次。",
         "「指标」表：每行一个指标。上级编码为空的是一级指标；有下级指标的（分组）不填规则和参数；最底层指标必须填规则。"
         "下级指标分值之和须等于上级分值（声明了「各类型满分」的分组按各类型分别核对）。",
         "分值、满分写数字；参数写 JSON（英文引号、英文冒号），没有参数写 {}。规则可写中文名称或规则标识。",
@@ -151,6 +157,11 @@ def _write_help(ws, d: Mapping) -> None:
         c.alignment = WRAP
         ws.row_dimensions[r].height = 32
         r += 1
+    r = _write_help_table(ws, r + 1, "组成部分类型", ["类型标识", "类型名称", "说明"],
+                          [(k, label, text) for k, (label, text) in COMPONENT_KIND_TEXT.items()])
+    r = _write_help_table(ws, r + 1, "组成部分的列（「组成」表）", ["JSON 键", "列名", "说明"], COMPONENT_OPTION_TEXT)
+    r = _write_help_table(ws, r + 1, "舍入位置（「方案」表）", ["标识", "填写", "说明"],
+                          [(k, label, text) for k, (label, text) in ROUNDING_TEXT.items()])
     r += 1
     ws.cell(row=r, column=1, value="计分规则").font = Font(bold=True, size=12)
     r += 1
@@ -182,6 +193,21 @@ def _write_help(ws, d: Mapping) -> None:
         else:
             _set(ws, r, 4, "本方案未使用")
     ws.freeze_panes = None
+
+
+def _write_help_table(ws, r: int, title: str, headers: list[str], rows: Iterable[tuple[str, str, str]]) -> int:
+    """A titled three-column table of the 说明 sheet from ``r``; returns its last row."""
+    ws.cell(row=r, column=1, value=title).font = Font(bold=True, size=12)
+    r += 1
+    for i, h in enumerate(headers, start=1):
+        c = ws.cell(row=r, column=i, value=h)
+        c.font, c.fill = BOLD, HEADER_FILL
+    for key, label, text in rows:
+        r += 1
+        _set(ws, r, 1, key)
+        _set(ws, r, 2, label)
+        _set(ws, r, 3, text, wrap=True)
+    return r + 1
 
 
 def _write_scheme(ws, d: Mapping) -> None:
@@ -239,8 +265,13 @@ def _write_scheme(ws, d: Mapping) -> None:
     lp = g.get("last_place") or {}
     add("连续末位年数", [lp.get("years")])
     add("连续末位处理", [lp.get("text")])
-    add("并列比较顺序", [KIND_LABELS.get(x, x) for x in g.get("tie_break") or []],
-        "总分相同时依次比较的组成部分：目标考核、领导班子评价、民主测评")
+    tb = [_tie_break_out(x) for x in g.get("tie_break") or []]
+    add("并列比较顺序", tb if len(tb) <= 3 else ["、".join(tb)],
+        "总分相同时依次比较的组成部分（类型名称或标识，依次写在值、值2、值3，或在一格中用「、」分隔）；留空表示并列")
+    rd = (d.get("policies") or {}).get("rounding") or {}
+    add("舍入位置", [ROUNDING_LABELS.get(rd.get("at", "indicator"), rd.get("at"))],
+        "逐项舍入、各部分舍入 或 只对总分舍入（四舍五入）")
+    add("保留小数位数", [rd.get("decimals", 2)], "0～4，一般为 2")
     aw = d.get("award")
     if aw is not None:
         add("突出贡献奖规则", [AWARD_LABELS.get(aw.get("type"), aw.get("type"))], "目前只有「领导小组成员过半数」")
@@ -255,8 +286,20 @@ def _write_scheme(ws, d: Mapping) -> None:
             _set(ws, r, 5, hint).font = Font(color="777777")
 
 
+def _tie_break_out(x: str) -> str:
+    """A tie-break entry: the kind's label for the single kinds, else the component key."""
+    return KIND_LABELS[x] if x in ("democratic", "target", "leader") else x
+
+
+def _scale_out(comp: Mapping) -> str | None:
+    sc = comp.get("scale")
+    if comp.get("kind") != "weighted" or not sc:
+        return None
+    return f"{fmtnum(sc.get('min', 0))}～{fmtnum(sc.get('max', 100))}"
+
+
 def _write_parts(ws, d: Mapping) -> None:
-    _header(ws, [h for h, _ in PART_COLUMNS], [12, 12, 12, 14, 22, 16, 8, 40, 10])
+    _header(ws, [h for h, _ in PART_COLUMNS], [12, 12, 12, 14, 22, 16, 8, 40, 10, 12, 9, 9, 12, 8, 9, 14])
     r = 1
     for cat in d.get("categories") or []:
         def row(values: list[Any], cat: Mapping = cat) -> None:
@@ -271,8 +314,11 @@ def _write_parts(ws, d: Mapping) -> None:
             kind = comp.get("kind")
             extra = _nummap_out(comp.get("parts"), PART_LABELS) if kind == "leader" else None
             rating = comp.get("rating_max") if kind == "leader" else None
-            row([ROW_COMPONENT, comp.get("key"), comp.get("name"), KIND_LABELS.get(kind, kind), comp.get("points"),
-                 extra, rating])
+            row([ROW_COMPONENT, comp.get("key"), comp.get("name"), KIND_LABELS.get(kind, kind),
+                 None if kind in ("bonus", "deduction") else comp.get("points"), extra, rating,
+                 comp.get("owner"), YES if comp.get("counts_toward_total", True) else NO, comp.get("order"),
+                 _scale_out(comp), comp.get("cap"), comp.get("floor"),
+                 MISSING_LABELS.get(comp.get("missing"), comp.get("missing"))])
         for u in cat.get("units") or []:
             row([ROW_UNIT, None, u.get("name"), u.get("subtype"), None, u.get("full_name")])
     dv = DataValidation(type="list", formula1=f'"{ROW_SUBTYPE},{ROW_COMPONENT},{ROW_UNIT}"', allow_blank=True)
@@ -281,7 +327,7 @@ def _write_parts(ws, d: Mapping) -> None:
 
 
 def _write_indicators(ws, d: Mapping) -> None:
-    _header(ws, [h for h, _ in INDICATOR_COLUMNS], [10, 10, 36, 10, 7, 14, 16, 40, 22, 18, 28, 50, 36, 36, 44])
+    _header(ws, [h for h, _ in INDICATOR_COLUMNS], [10, 10, 36, 10, 7, 14, 16, 40, 22, 18, 28, 50, 36, 36, 44, 14])
     r = 1
     for cat in d.get("categories") or []:
         for comp in cat.get("components") or []:
@@ -304,6 +350,7 @@ def _write_indicators(ws, d: Mapping) -> None:
                     "max_by_subtype": _nummap_out(n.get("max_by_subtype")),
                     "description": n.get("description"),
                     "description_by_unit": _textmap_out(n.get("description_by_unit")),
+                    "missing": MISSING_LABELS.get(n.get("missing"), n.get("missing")),
                     "notes": n.get("notes"),
                     "explain": _describe(n) if leaf else None,
                 }

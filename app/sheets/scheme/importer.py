@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +18,13 @@ from .layout import (
     IND_REQUIRED,
     INDICATOR_COLUMNS,
     KIND_LABELS,
+    LIST_SEP,
+    MISSING_LABELS,
     NORM_LABELS,
     PART_COLUMNS,
     PART_LABELS,
+    PART_REQUIRED,
+    ROUNDING_LABELS,
     ROW_COMPONENT,
     ROW_SUBTYPE,
     ROW_UNIT,
@@ -181,13 +186,24 @@ def _read_scheme_sheet(rd: Reader, ws) -> dict[str, Any]:
                        "text": txt("连续末位处理") or ""}
     loc("grading.last_place", "连续末位年数")
     _, tb_vals = row("并列比较顺序")
+    _, tb_vals = row("并列比较顺序")
     tb = []
-    for i, x in enumerate(tb_vals):
-        if rd.key(x) is None:
-            continue
-        tb.append(rd.choice(x, at("并列比较顺序", i), "并列比较顺序", KIND_LABELS))
+    for x in tb_vals:  # 值, 值2, 值3; a cell may also list several, separated by 、
+        for part in LIST_SEP.split(rd.text(x) or ""):
+            part = part.strip()
+            if part:
+                tb.append(next((k for k, lab in KIND_LABELS.items() if part == lab), part))
     g["tie_break"] = tb
     loc("grading.tie_break", "并列比较顺序")
+    rounding: dict[str, Any] = {}
+    if "舍入位置" in single:
+        rounding["at"] = rd.choice(val("舍入位置"), at("舍入位置"), "舍入位置", ROUNDING_LABELS)
+    if "保留小数位数" in single:
+        rounding["decimals"] = rd.number(val("保留小数位数"), at("保留小数位数"), "保留小数位数", integer=True)
+    rounding = {k: v for k, v in rounding.items() if v is not None}
+    if rounding and rounding != {"at": "indicator", "decimals": 2}:
+        d["policies"] = {"rounding": rounding}
+        loc("policies.rounding", "舍入位置")
     d["grading"] = g
     if any(k in single for k in ("突出贡献奖规则", "突出贡献奖通过比例", "突出贡献奖说明")):
         d["award"] = {"type": rd.choice(val("突出贡献奖规则"), at("突出贡献奖规则"), "突出贡献奖规则", AWARD_LABELS),
@@ -202,17 +218,17 @@ def _read_scheme_sheet(rd: Reader, ws) -> dict[str, Any]:
 
 def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
     S = S_PARTS
-    cols = header_columns(rd, ws, S, [h for h, _ in PART_COLUMNS])
+    cols = header_columns(rd, ws, S, PART_REQUIRED)
     if cols is None:
         return []
-    col = {key: cols[h] for h, key in PART_COLUMNS}
+    col = {key: cols.get(h) for h, key in PART_COLUMNS}
     cats: dict[str, dict[str, Any]] = {}
     for r in data_rows(ws):
         def cell(key: str, r: int = r):
-            return restore_text(ws.cell(row=r, column=col[key]).value)
+            return None if col[key] is None else restore_text(ws.cell(row=r, column=col[key]).value)
 
         def where(key: str, r: int = r):
-            return (S, r, col_letter(col[key]))
+            return (S, r, None if col[key] is None else col_letter(col[key]))
 
         values = {k: cell(k) for _, k in PART_COLUMNS}
         if all(rd.text(v) is None for v in values.values()):
@@ -242,9 +258,12 @@ def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
         elif rt == ROW_COMPONENT:
             kind = rd.choice(values["kind"], where("kind"), "组成部分类型", KIND_LABELS)
             if kind is None:
-                rd.err(*where("kind"), "缺少组成部分类型（民主测评、目标考核或领导班子评价）")
+                rd.err(*where("kind"), f"缺少组成部分类型（{'、'.join(KIND_LABELS.values())}）")
             comp: dict[str, Any] = {"key": rd.key(values["key"]), "name": rd.text(values["name"]), "kind": kind,
                                     "points": rd.number(values["points"], where("points"), "分值")}
+            if kind in ("bonus", "deduction") and comp["points"] is None:
+                comp["points"] = 0
+            _component_options(rd, comp, values, where)
             if kind == "leader":
                 parts = rd.num_map(values["extra"], where("extra"), "分项", PART_LABELS)
                 comp["parts"] = parts if parts is not None else {}
@@ -275,6 +294,34 @@ def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
             cat.pop("units")
         out.append(cat)
     return out
+
+
+def _component_options(rd: Reader, comp: dict[str, Any], values: Mapping[str, Any], where) -> None:
+    """The optional columns of a component row: owner, counting, order, scale, cap, floor, missing."""
+    owner = rd.text(values["owner"])
+    if owner is not None:
+        comp["owner"] = owner.strip()
+    counts = rd.yesno(values["counts"], where("counts"), "计入总分") if values["counts"] is not None else None
+    comp["counts_toward_total"] = True if counts is None else counts
+    if rd.text(values["order"]) is not None:
+        comp["order"] = rd.number(values["order"], where("order"), "显示顺序", integer=True)
+    sc = rd.text(values["scale"])
+    if sc is not None:
+        parts = [x.strip() for x in re.split(r"[～~]|—|(?<=\d)-", sc.strip())]
+        lo = rd.number(parts[0], where("scale"), "取值范围下限") if len(parts) == 2 else BAD
+        hi = rd.number(parts[1], where("scale"), "取值范围上限") if len(parts) == 2 else BAD
+        if len(parts) != 2:
+            rd.err(*where("scale"), f"取值范围应写成「0～100」，现为「{sc}」")
+        comp["scale"] = {"min": lo, "max": hi}
+    elif comp.get("kind") == "weighted":
+        comp["scale"] = {"min": 0, "max": 100}
+    for key, label in (("cap", "上限"), ("floor", "总分下限")):
+        x = rd.number(values[key], where(key), label)
+        if x is not None:
+            comp[key] = x
+    miss = rd.choice(values["missing"], where("missing"), "无此项工作", MISSING_LABELS)
+    if miss is not None:
+        comp["missing"] = miss
 
 
 # ---------------------------------------------------------------------------- 指标
@@ -325,6 +372,10 @@ def _read_indicator_sheet(rd: Reader, ws, cats: list[dict[str, Any]]) -> dict[st
             v = rd.text(cell(key))
             if v is not None:
                 n[key] = v.strip() if key == "owner" else v
+        if "missing" in col:
+            miss = rd.choice(cell("missing"), where("missing"), "无此项工作", MISSING_LABELS)
+            if miss is not None:
+                n["missing"] = miss
         rule_raw = rd.key(cell("rule"))
         if rule_raw is not None:
             rule = by_label.get(rule_raw, rule_raw)
@@ -482,7 +533,7 @@ def import_scheme(content: bytes) -> tuple[dict[str, Any] | None, list[ImportPro
     d["categories"] = cats
     # place keys in the canonical order (cosmetic: dict equality ignores order)
     order = ["format", "key", "version", "name", "period", "source", "total_points", "normalisation", "notes",
-             "categories", "ballot", "grading", "award"]
+             "categories", "ballot", "grading", "award", "policies"]
     d = {k: d[k] for k in order if k in d}
     if rd.problems:
         # Still show what validation finds elsewhere, but not on rows (or sheets) already

@@ -11,6 +11,8 @@ from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from app.rubric.scheme_checks import COMPONENT_KIND_TEXT, ROUNDING_TEXT
+
 S_HELP, S_SCHEME, S_PARTS, S_IND = "说明", "方案", "组成", "指标"
 SHEETS = (S_HELP, S_SCHEME, S_PARTS, S_IND)
 
@@ -19,7 +21,9 @@ GROUP_FILL = PatternFill("solid", fgColor="FAFAF5")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
-KIND_LABELS = {"democratic": "民主测评", "target": "目标考核", "leader": "领导班子评价"}
+KIND_LABELS = {k: label for k, (label, _) in COMPONENT_KIND_TEXT.items()}
+ROUNDING_LABELS = {k: label for k, (label, _) in ROUNDING_TEXT.items()}
+MISSING_LABELS = {"category_average": "按本类别平均"}
 NORM_LABELS = {"scale": "按比例折算", "raw": "不折算"}
 FAIL_LABELS = {"leadership_decision": "领导小组认定", "below_score": "低于分数线", "none": "不设"}
 AWARD_LABELS = {"majority": "领导小组成员过半数"}
@@ -32,8 +36,9 @@ INDICATOR_COLUMNS = [
     ("考核部门", "owner"), ("规则", "rule"), ("参数", "params"), ("适用类型", "applies_to"),
     ("适用单位", "applies_to_units"), ("各类型满分", "max_by_subtype"), ("指标内涵", "description"),
     ("分单位说明", "description_by_unit"), ("备注", "notes"), ("规则说明（自动生成，导入时忽略）", "explain"),
+    ("无此项工作", "missing"),
 ]
-IND_REQUIRED = [h for h, k in INDICATOR_COLUMNS if k != "explain"]
+IND_REQUIRED = [h for h, k in INDICATOR_COLUMNS if k not in ("explain", "missing")]  # missing: optional
 PART_COLUMNS = [
     ("类别标识", "cat"),
     ("类别名称", "cat_name"),
@@ -44,7 +49,16 @@ PART_COLUMNS = [
     ("分值", "points"),
     ("分项/全称", "extra"),
     ("评分满分", "rating_max"),
+    ("负责", "owner"),
+    ("计入总分", "counts"),
+    ("显示顺序", "order"),
+    ("取值范围", "scale"),
+    ("上限", "cap"),
+    ("总分下限", "floor"),
+    ("无此项工作", "missing"),
 ]
+# the columns a workbook exported before components had options must have (the rest are optional)
+PART_REQUIRED = [h for h, _ in PART_COLUMNS[:9]]
 ROW_SUBTYPE, ROW_COMPONENT, ROW_UNIT = "单位类型", "组成部分", "单位"
 
 
@@ -95,6 +109,8 @@ SCHEME_SINGLE_ROWS = {
     "突出贡献奖规则",
     "突出贡献奖通过比例",
     "突出贡献奖说明",
+    "舍入位置",
+    "保留小数位数",
 }
 SCHEME_MULTI_ROWS = {
     "方案说明", "测评等次", "测评人员类别", "优秀名额", "优秀条件", "不能评优情形", "奖励性绩效工资系数"

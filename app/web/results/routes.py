@@ -64,7 +64,8 @@ def _charts(rs: ResultSet, tables) -> dict:
     for t in tables:
         if not t["rows"]:
             continue
-        max_total = sum(Decimal(c["points"]) for c in t["components"])
+        max_total = max([sum((Decimal(c["points"]) for c in t["components"] if c.get("counts", True)), Decimal(0)),
+                         *(r.total for r in t["rows"])])
         out["ranking"][t["key"]] = charts.ranking_chart(t["rows"], max_value=max_total, title=f"{t['name']}排名")
         out["components"][t["key"]] = charts.component_chart(t["rows"], t["components"],
                                                              title=f"{t['name']}各部分得分")
@@ -266,7 +267,8 @@ def public(cycle_id: int):
     if rs.status == "published" and current_user.is_authenticated:
         can_object = stages.state_of(dbs, cycle.id, "publication").is_open
     return render_template("results/public.html", cycle=cycle, rs=rs, tables=tables, charts=_charts(rs, tables),
-                           overrides=overrides, users=users, can_object=can_object, objection_form=ObjectionForm())
+                           overrides=overrides, users=users, can_object=can_object, objection_form=ObjectionForm(),
+                           policy_lines=results_read.policy_lines(rs))
 
 
 @bp.route("/cycles/<id:cycle_id>/results/units/<id:unit_id>")

@@ -11,6 +11,7 @@ from sqlmodel import select
 from app.extensions import db, get_db
 from app.models import Cycle, Scheme
 from app.rubric.rules import RULES, describe_safely, rule_catalogue
+from app.rubric.scheme_checks import COMPONENT_KIND_TEXT
 from app.security import allow
 from app.services import ServiceError, schemes
 from app.web.common import attempt, fail, get_or_404
@@ -21,7 +22,7 @@ from .forms import AssignForm, UploadForm
 
 add_nav("office", "考核方案", "schemes.index")
 
-KIND_LABELS = {"democratic": "民主测评", "target": "目标考核", "leader": "领导班子评价"}
+KIND_LABELS = {k: label for k, (label, _) in COMPONENT_KIND_TEXT.items()}
 PART_LABELS = {"principal": "正职", "deputy": "副职"}
 
 
@@ -65,7 +66,9 @@ def detail(scheme_id: int):
         comps = []
         for m in cat.get("components") or []:
             comps.append({"name": m.get("name"), "kind": KIND_LABELS.get(m.get("kind"), m.get("kind")),
-                          "points": m.get("points"),
+                          "points": m.get("points"), "owner": m.get("owner") or "",
+                          "counts": m.get("counts_toward_total", True), "scale": m.get("scale"),
+                          "cap": m.get("cap"), "floor": m.get("floor"), "missing": m.get("missing"),
                           "parts": {PART_LABELS.get(k, k): v for k, v in (m.get("parts") or {}).items()},
                           "tree": [_node_view(i, 0) for i in m.get("indicators") or []]})
         cats.append({"key": cat.get("key"), "name": cat.get("name"), "subtypes": cat.get("subtypes") or [],

@@ -52,11 +52,32 @@ def cycle(cycle_id: int):
     mine = scoring.owner_keys_for(current_user)
     visible = {k: o for k, o in all_owners.items() if k in mine or current_user.has("office")}
     visible = {k: o for k, o in visible.items() if o.leaves}
-    if len(visible) == 1 and not current_user.has("office"):
+    components = _entered_components(cyc, mine)
+    if len(visible) == 1 and not current_user.has("office") and not components:
         return redirect(url_for("scoring.grid", cycle_id=cyc.id, key=next(iter(visible))))
     return render_template("scoring/cycle.html", cycle=cyc, owners=visible, mine=mine, by_owner=by_owner,
                            by_unit=by_unit, units=ctx.units, state=stage_state(cyc, "scoring"),
-                           has_scheme=schemes.has_scheme(cyc))
+                           has_scheme=schemes.has_scheme(cyc), components=components)
+
+
+def _entered_components(cyc: Cycle, mine: set[str]) -> list[dict]:
+    """The scheme's entered components the person may see (the office: all), each once, with progress."""
+    from app.services import component_values
+
+    dbs = get_db()
+    out, seen = [], set()
+    for e in component_values.entered_components(cyc):
+        c = e.component
+        if c.key in seen:
+            continue
+        seen.add(c.key)
+        key = component_values.owner_key(dbs, c)
+        if key not in mine and not current_user.has("office"):
+            continue
+        out.append({"key": c.key, "name": c.name, "owner": c.owner or "目标办", "mine": key in mine,
+                    "done": len(component_values.values_of(dbs, cyc, c.key)),
+                    "total": len(component_values.units_for(dbs, cyc, c.key))})
+    return out
 
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>")
@@ -324,3 +345,115 @@ def scoring_tasks(dbs, identity, cycle, timeline) -> list[Task]:
                         detail=f"{cycle.name} · 目标考核评分", due=state.until, done=p.finished,
                         link=url_for("scoring.grid", cycle_id=cycle.id, key=k)))
     return out
+
+
+# ----------------------------------------------------------------------------- entered components
+
+
+def _component_or_404(cyc: Cycle, key: str, *, edit: bool = False):
+    """The entered component ``key`` and its owner key, if the person may see it (edit: enter it)."""
+    from app.services import component_values
+
+    try:
+        comp = component_values.component_of(cyc, key)
+    except ServiceError:
+        abort(404)
+    owner = component_values.owner_key(get_db(), comp)
+    mine = scoring.owner_keys_for(current_user)
+    if owner not in mine and not (current_user.has("office") and not edit):
+        abort(404)
+    return comp, owner in mine
+
+
+@bp.route("/cycles/<id:cycle_id>/components/<key>", methods=["GET", "POST"])
+@allow("scorer", "office")
+def component(cycle_id: int, key: str):
+    from app.services import component_values
+
+    dbs = get_db()
+    cyc = cycle_or_404(cycle_id)
+    comp, can_edit = _component_or_404(cyc, key)
+    units = component_values.units_for(dbs, cyc, key)
+    errors, posted = [], None
+    if request.method == "POST":
+        if not can_edit:
+            abort(404)
+        form = request.form
+        rows = [component_values.ValueInput(unit_id=u.id, raw=form.get(f"v_{u.id}", ""),
+                                            no_work=form.get(f"nw_{u.id}") == "1", note=form.get(f"n_{u.id}", ""),
+                                            version=posted_version(form.get(f"ver_{u.id}")), where=u.name)
+                for u in units if f"ver_{u.id}" in form]
+        try:
+            n = component_values.save_many(dbs, actor_id=current_user.id,
+                                           owner_keys=scoring.owner_keys_for(current_user), cycle=cyc, key=key,
+                                           rows=rows)
+        except component_values.ValuesRefused as exc:
+            db.rollback()
+            errors, posted = exc.errors, form
+        except ServiceError as exc:
+            fail(exc)
+            errors, posted = [exc.message], form
+        else:
+            flash(f"已保存「{comp.name}」{n} 个单位的数值。" if n else "没有改动。", "success")
+            return redirect(url_for("scoring.component", cycle_id=cyc.id, key=key))
+    state = stage_state(cyc, "scoring")
+    current = component_values.values_of(dbs, cyc, key)
+    return render_template("scoring/component.html", cycle=cyc, comp=comp, units=units, current=current,
+                           editable=can_edit and bool(state and state.is_open), can_edit=can_edit, state=state,
+                           errors=errors, posted=posted, import_form=ImportForm()), (422 if errors else 200)
+
+
+@bp.route("/cycles/<id:cycle_id>/components/<key>/template.xlsx")
+@allow("scorer", "office")
+def component_template(cycle_id: int, key: str):
+    from urllib.parse import quote
+
+    from app.services import component_values
+    from app.sheets.component_values import build_template
+
+    dbs = get_db()
+    cyc = cycle_or_404(cycle_id)
+    comp, _ = _component_or_404(cyc, key, edit=True)
+    data = build_template(cycle_id=cyc.id, cycle_name=cyc.name, comp=comp,
+                          units=component_values.units_for(dbs, cyc, key),
+                          current=component_values.values_of(dbs, cyc, key))
+    name = f"录入模板_{cyc.name}_{comp.name}.xlsx"
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=values.xlsx; filename*=UTF-8''{quote(name)}",
+                             "Cache-Control": "no-store"})
+
+
+@bp.route("/cycles/<id:cycle_id>/components/<key>/import", methods=["POST"])
+@allow("scorer", "office")
+def component_import(cycle_id: int, key: str):
+    from app.services import component_values
+    from app.sheets.component_values import TemplateError, read_template
+
+    dbs = get_db()
+    cyc = cycle_or_404(cycle_id)
+    comp, _ = _component_or_404(cyc, key, edit=True)
+    form = ImportForm()
+    errors: list[str] = []
+    if not form.validate_on_submit():
+        errors = [e for errs in form.errors.values() for e in errs]
+    else:
+        try:
+            rows = [component_values.ValueInput(unit_id=uid, raw=raw, no_work=nw, note=note,
+                                                where=f"「录入」表第 {r} 行 {'D' if nw else 'C'} 列")
+                    for r, uid, raw, nw, note in read_template(form.file.data.read(), cycle_id=cyc.id, key=key)]
+            n = component_values.save_many(dbs, actor_id=current_user.id,
+                                           owner_keys=scoring.owner_keys_for(current_user), cycle=cyc, key=key,
+                                           rows=rows)
+        except UnsafeWorkbook as exc:
+            errors = [f"文件无法导入：{exc}"]
+        except TemplateError as exc:
+            errors = exc.errors
+        except component_values.ValuesRefused as exc:
+            errors = exc.errors
+        except ServiceError as exc:
+            errors = [exc.message]
+        else:
+            flash(f"导入完成：「{comp.name}」更新了 {n} 个单位。" if n else "导入完成：没有需要更新的内容。", "success")
+            return redirect(url_for("scoring.component", cycle_id=cyc.id, key=key))
+    db.rollback()
+    return render_template("scoring/component_import_errors.html", cycle=cyc, comp=comp, errors=errors), 422
