@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 from app.models import Cycle, Scheme
 from app.models.result import ResultRow, ResultSet
 from app.rubric import engine
-from app.rubric.numbers import D, fmt
+from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import SchemeInvalid, load_scheme
 
 from . import ServiceError, StaleData, results, schemes
@@ -204,7 +204,11 @@ def _parts(stored: list[dict], computed: list[dict]) -> list[Part]:
 
 
 def _f(x) -> str:
-    return "—" if x is None else fmt(x)
+    """A score with two decimals (points and weights without trailing zeros when whole)."""
+    if x is None:
+        return "—"
+    x = D(x)
+    return fmt(x) if x == x.to_integral_value() else format(q2(x), "f")
 
 
 def _reason(row: Row, quota_old: int | None, quota_new: int | None, levels_changed: str | None,
