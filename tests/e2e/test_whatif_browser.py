@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from tests.builders.browser import serving
+from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,7 @@ def test_office_runs_a_whatif_and_downloads_it(served, browser, tmp_path):
     before = _published(served["app"], served["cycle"])
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = ctx.new_page()
+    csp = watch_csp(page)
 
     _sign_in(page, base, "tb_jd")  # a unit reporter: no access
     resp = page.goto(f"{base}/office/schemes/whatif")
@@ -115,4 +117,5 @@ def test_office_runs_a_whatif_and_downloads_it(served, browser, tmp_path):
     assert "→" in ws.cell(row=4, column=9).value
     assert ws.max_row == 3 + 25
     assert _published(served["app"], served["cycle"]) == before  # nothing published changed
+    assert csp == []
     ctx.close()

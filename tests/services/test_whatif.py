@@ -133,13 +133,14 @@ def test_reweighted_demo_cycle_matches_an_independent_recomputation(published, s
     assert any("院部优秀名额由2名改为3名" in r.reason for r in changed)
 
 
-def test_same_scheme_reproduces_the_published_results(published, session):
+def test_same_scheme_reproduces_the_published_results_and_wrong_inputs_are_refused(published, session):
     cycle, office = published
     draft = session.get(Scheme, cycle.scheme_id)
     wi = whatif.run(session, actor_id=office.id, cycle=cycle, draft=draft)
     assert not wi.changed_grades and not wi.missing and not wi.notes
     assert all(r.whatif_total == r.published_total and r.whatif_rank == r.published_rank for r in wi.rows)
     assert all(r.reason == "总分、排名、等次均未变。" for r in wi.rows)
+    _refusals(session, cycle, office)
 
 
 def test_missing_inputs_are_named_not_invented(published, session):
@@ -180,8 +181,7 @@ def _parent_of(n, leaf_code):
     return None
 
 
-def test_wrong_inputs_are_refused_in_chinese(published, session):
-    cycle, office = published
+def _refusals(session, cycle, office):
     reporter = f.user(session, "whatif_group", roles=("group",))
     draft = session.get(Scheme, cycle.scheme_id)
     with pytest.raises(ServiceError, match="权限"):
@@ -206,9 +206,9 @@ def test_wrong_inputs_are_refused_in_chinese(published, session):
     assert rs.status == "published"
 
 
-def test_make_draft_saves_a_new_audited_version(published, session):
-    cycle, office = published
-    base = session.get(Scheme, cycle.scheme_id)
+def test_make_draft_saves_a_new_audited_version(session):
+    office = f.user(session, "whatif_office", roles=("office",))
+    base = whatif.schemes.seed_scheme(session)
     before = copy.deepcopy(base.data)
     form = {"points.college.democratic": "30", "part.college.leader.principal": "15",
             "part.college.leader.deputy": "5", "points.department.democratic": "80",
