@@ -21,4 +21,6 @@ class ReturnForm(FlaskForm):
 
 
 class UnpublishForm(FlaskForm):
-    reason = TextAreaField("撤回公示的原因", validators=[DataRequired(message="请填写撤回公示的原因。"), Length(max=1000)])
+    reason = TextAreaField(
+        "撤回公示的原因", validators=[DataRequired(message="请填写撤回公示的原因。"), Length(max=1000)]
+    )
