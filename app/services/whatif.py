@@ -114,7 +114,8 @@ def _load_draft(draft: Scheme):
         return load_scheme(draft.data)
     except SchemeInvalid as exc:
         errors = [str(e) for e in exc.errors]
-        raise ServiceError(f"方案「{draft.code}」第 {draft.version} 版有误，不能测算：" + "；".join(errors[:3])) from None
+        raise ServiceError(f"方案「{draft.code}」第 {draft.version} 版有误，不能测算："
+                           + "；".join(errors[:3])) from None
 
 
 def _check_fits(draft: Scheme, scheme, cycle: Cycle, rows: list[ResultRow]) -> None:
@@ -226,8 +227,8 @@ def _reason(row: Row, quota_old: int | None, quota_new: int | None, levels_chang
         bits.append(f"{row.category_name}{excellent}名额由{quota_old}名改为{quota_new}名")
     for p in row.parts:
         if p.published != p.whatif and p.published is not None and p.whatif is not None:
-            why = f"（{levels_changed}）" if levels_changed and p.key == "democratic" and p.published_max == p.whatif_max \
-                else ""
+            by_levels = levels_changed and p.key == "democratic" and p.published_max == p.whatif_max
+            why = f"（{levels_changed}）" if by_levels else ""
             bits.append(f"{p.name}得分由{_f(p.published)}变为{_f(p.whatif)}{why}")
     if row.published_total is None:
         bits.append("公示结果中没有该单位")
@@ -277,8 +278,9 @@ def _missing(payload: dict, stored: dict[int, ResultRow], cat_names: dict[str, s
                 inds.setdefault((p["category"], n["code"], n["name"]), []).append(p["unit_name"])
     out = []
     for (cat, name), units in comps.items():
-        out.append(f"{cat_names.get(cat, cat)}·{name}：本周期没有存储的数据（{len(units)} 个单位：{'、'.join(units[:5])}"
-                   f"{'等' if len(units) > 5 else ''}），测算中该部分未得分、成绩暂定，未作推算")
+        some = "、".join(units[:5]) + ("等" if len(units) > 5 else "")
+        out.append(f"{cat_names.get(cat, cat)}·{name}：本周期没有存储的数据（{len(units)} 个单位：{some}），"
+                   "测算中该部分未得分、成绩暂定，未作推算")
     for (cat, code, name), units in inds.items():
         out.append(f"{cat_names.get(cat, cat)}·指标 {code}「{name}」：本周期没有评分数据（{len(units)} 个单位），"
                    "测算中该指标未得分、成绩暂定，未作推算")
@@ -361,8 +363,9 @@ def _notes(db: Session, cycle: Cycle, rs: ResultSet, draft: Scheme, current, sch
     # the same inputs under the cycle's own scheme: do they still give the published scores?
     base = results.compute(db, cycle, inputs)
     stored = {str(r.unit_id): r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
-    drift = [f"{p['unit_name']}（定稿{results._s(stored[uid].computed_total)}，现为{p['total']}）"
-             for uid, p in base["rows"].items() if uid in stored and results._s(stored[uid].computed_total) != p["total"]]
+    fixed = {uid: results._s(r.computed_total) for uid, r in stored.items()}
+    drift = [f"{p['unit_name']}（定稿{fixed[uid]}，现为{p['total']}）"
+             for uid, p in base["rows"].items() if uid in fixed and fixed[uid] != p["total"]]
     if drift:
         notes.append("注意：本周期当前存储的评分数据与定稿时不同，测算按当前数据计算：" + "；".join(drift[:10])
                      + ("等" if len(drift) > 10 else "") + "。")

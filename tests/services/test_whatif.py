@@ -194,7 +194,8 @@ def _refusals(session, cycle, office):
     other = f.scheme(session, alien)
     with pytest.raises(ServiceError, match="不适用于周期「测算周期」") as refused:
         whatif.run(session, actor_id=office.id, cycle=cycle, draft=other)
-    assert "没有单位类别「部门」" in refused.value.message and "院部没有单位类型「基础课教学部」" in refused.value.message
+    assert "没有单位类别「部门」" in refused.value.message
+    assert "院部没有单位类型「基础课教学部」" in refused.value.message
     # another family that does fit the units is computed, its indicators without data named
     fits = whatif.run(session, actor_id=office.id, cycle=cycle, draft=f.scheme(session, f.voting_scheme_data()))
     assert any("草案属于方案「test-voting」" in n for n in fits.notes)
@@ -222,7 +223,8 @@ def test_make_draft_saves_a_new_audited_version(session):
     assert comps["democratic"]["points"] == 30 and comps["leader"]["points"] == 20
     assert new.data["grading"]["quotas"]["college"] == 3
     assert new.data["ballot"]["levels"][0]["value"] == 95 and new.data["ballot"]["max_excellent_share"] == 0.3
-    audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "scheme", AuditEntry.entity_id == str(new.id))).one()
+    audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "scheme",
+                                                  AuditEntry.entity_id == str(new.id))).one()
     assert "方案测算草案" in json.dumps(audit.new_value, ensure_ascii=False)
     with pytest.raises(StaleData):  # the form was rendered before the new version
         whatif.make_draft(session, actor_id=office.id, base=base, expected_latest=base.version, form=form)

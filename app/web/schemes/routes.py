@@ -239,8 +239,8 @@ def draft(scheme_id: int):
                 fail(exc)
                 status = 409 if isinstance(exc, StaleData) else 422
             else:
-                flash(f"已另存为方案「{new.code}」第 {new.version} 版（草案，尚无周期使用）。现在可以选择一个已结束的周期进行测算。",
-                      "success")
+                flash(f"已另存为方案「{new.code}」第 {new.version} 版（草案，尚无周期使用）。"
+                      "现在可以选择一个已结束的周期进行测算。", "success")
                 return redirect(url_for("schemes.whatif_page", draft=new.id))
     return render_template("schemes/draft.html", base=base, d=base.data, latest=latest, form=form, values=values,
                            errors=errors, part_labels=PART_LABELS), status
