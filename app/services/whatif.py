@@ -453,5 +453,15 @@ def make_draft(db: Session, *, actor_id: int | None, base: Scheme, expected_late
     name = str(form.get("name") or "").strip()
     if name:
         data["name"] = name
-    return schemes.save_scheme_version(db, actor_id=actor_id, data=data,
-                                       source=f"方案测算草案（基于第 {base.version} 版）")
+    try:
+        return schemes.save_scheme_version(db, actor_id=actor_id, data=data,
+                                           source=f"方案测算草案（基于第 {base.version} 版）")
+    except schemes.SchemeRefused as exc:  # name the category instead of the validator's path
+        names = {f"categories[{i}]": f"「{c.get('name')}」" for i, c in enumerate(cats)}
+        raise schemes.SchemeRefused([_named(e, names) for e in exc.errors], "草案有误，未保存") from None
+
+
+def _named(error: str, names: dict[str, str]) -> str:
+    for path in sorted(names, key=len, reverse=True):
+        error = error.replace(path, names[path])
+    return error

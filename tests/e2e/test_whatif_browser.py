@@ -83,6 +83,7 @@ def test_office_runs_a_whatif_and_downloads_it(served, browser, tmp_path):
     page.click("button:has-text('另存为新版本')")  # 院部 210 points, 部门 200: refused, nothing saved
     expect(page.locator(".scheme-errors")).to_contain_text("与总分")
     assert page.input_value("[name='points.college.democratic']") == "30"  # the entries are kept
+    shot(page, tmp_path, "whatif-draft-refused")
     page.fill("[name='part.college.leader.principal']", "15")
     page.fill("[name='part.college.leader.deputy']", "5")
     page.fill("[name='points.department.democratic']", "80")

@@ -228,7 +228,7 @@ def test_make_draft_saves_a_new_audited_version(session):
     assert "方案测算草案" in json.dumps(audit.new_value, ensure_ascii=False)
     with pytest.raises(StaleData):  # the form was rendered before the new version
         whatif.make_draft(session, actor_id=office.id, base=base, expected_latest=base.version, form=form)
-    with pytest.raises(ServiceError, match="与总分"):  # only one category changed: its sum is off
+    with pytest.raises(ServiceError, match="「院部」：各组成部分分值合计 195，与总分"):  # one category changed
         whatif.make_draft(session, actor_id=office.id, base=new, expected_latest=new.version,
                           form={"points.college.democratic": "25"})
     with pytest.raises(ServiceError, match="应为数字"):
