@@ -48,6 +48,8 @@ def test_unfinished_cycle_and_bad_parameters_are_refused_in_chinese(client, sess
     assert r.status_code == 400 and "方案版本" in html.unescape(r.get_data(as_text=True))
     r = client.get(f"/office/schemes/whatif.xlsx?draft={scheme.id}&cycle={cycle.id}")
     assert r.status_code == 302  # back to the page, with the message
+    r = client.get("/office/schemes/whatif.xlsx", follow_redirects=True)
+    assert "所选的方案版本或考核周期不存在，请重新选择" in html.unescape(r.get_data(as_text=True))
 
 
 def test_draft_form_keeps_entries_and_checks_staleness(client, session):

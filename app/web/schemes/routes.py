@@ -160,8 +160,8 @@ def _whatif_run(dbs, draft_id, cycle_id):
     """The what-if of the chosen draft and cycle, or None with the refusal flashed."""
     from app.services import whatif
 
-    draft = dbs.get(Scheme, draft_id)
-    cycle = dbs.get(Cycle, cycle_id)
+    draft = dbs.get(Scheme, draft_id) if draft_id is not None else None
+    cycle = dbs.get(Cycle, cycle_id) if cycle_id is not None else None
     if draft is None or cycle is None:
         flash("所选的方案版本或考核周期不存在，请重新选择。", "error")
         return None
