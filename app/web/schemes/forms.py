@@ -10,3 +10,7 @@ class UploadForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     cycle_id = SelectField("用于尚未开始的周期", coerce=int, validators=[DataRequired(message="请选择周期。")])
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token (the draft form's fields are per component and read by name)."""

@@ -4,7 +4,7 @@ download, upload of an edited workbook as a new version, and the scheme of a cyc
 import io
 from urllib.parse import quote
 
-from flask import flash, redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -13,12 +13,12 @@ from app.models import Cycle, Scheme
 from app.rubric.rules import RULES, describe_safely, rule_catalogue
 from app.rubric.scheme_checks import COMPONENT_KIND_TEXT
 from app.security import allow
-from app.services import ServiceError, schemes
-from app.web.common import attempt, fail, get_or_404
+from app.services import ServiceError, StaleData, schemes
+from app.web.common import EXPIRED, attempt, fail, get_or_404, int_arg, posted_version
 from app.web.templating import add_nav
 
 from . import bp
-from .forms import AssignForm, UploadForm
+from .forms import AssignForm, EmptyForm, UploadForm
 
 add_nav("office", "考核方案", "schemes.index")
 
@@ -144,3 +144,106 @@ def assign(scheme_id: int):
     attempt(schemes.assign_scheme, dbs, actor_id=current_user.id, cycle=cycle, scheme=scheme,
             expected_version=cycle.version, ok=f"周期「{cycle.name}」改用方案「{scheme.name}」第 {scheme.version} 版。")
     return redirect(url_for("schemes.detail", scheme_id=scheme.id))
+
+
+# ---------------------------------------------------------------------------- what-if (方案测算)
+
+
+def _whatif_choices(dbs):
+    from app.services import whatif
+
+    used: dict[int, list[str]] = {}
+    for c in dbs.exec(select(Cycle).where(Cycle.scheme_id.is_not(None))):
+        used.setdefault(c.scheme_id, []).append(c.name)
+    drafts = [(s, used.get(s.id, [])) for _code, vs in schemes.scheme_versions(dbs) for s in vs]
+    return drafts, whatif.finished_cycles(dbs)
+
+
+def _whatif_run(dbs, draft_id, cycle_id):
+    """The what-if of the chosen draft and cycle, or None with the refusal flashed."""
+    from app.services import whatif
+
+    draft = dbs.get(Scheme, draft_id) if draft_id is not None else None
+    cycle = dbs.get(Cycle, cycle_id) if cycle_id is not None else None
+    if draft is None or cycle is None:
+        flash("所选的方案版本或考核周期不存在，请重新选择。", "error")
+        return None
+    try:
+        return whatif.run(dbs, actor_id=current_user.id, cycle=cycle, draft=draft)
+    except ServiceError as exc:
+        fail(exc)
+        return None
+
+
+@bp.route("/whatif")
+@allow("office")
+def whatif_page():
+    dbs = get_db()
+    draft_id = int_arg("draft", label="方案版本")
+    cycle_id = int_arg("cycle", label="考核周期")
+    drafts, cycles = _whatif_choices(dbs)
+    wi = None
+    status = 200
+    if draft_id is not None and cycle_id is not None:
+        wi = _whatif_run(dbs, draft_id, cycle_id)
+        status = 200 if wi is not None else 422
+    if cycle_id is None and cycles:
+        cycle_id = cycles[0][0].id
+    return render_template("schemes/whatif.html", drafts=drafts, cycles=cycles, wi=wi, draft_id=draft_id,
+                           cycle_id=cycle_id), status
+
+
+@bp.route("/whatif.xlsx")
+@allow("office")
+def whatif_workbook():
+    from app.sheets.whatif import build
+
+    dbs = get_db()
+    wi = _whatif_run(dbs, int_arg("draft", label="方案版本"), int_arg("cycle", label="考核周期"))
+    if wi is None:
+        return redirect(url_for("schemes.whatif_page"))
+    name = f"方案测算_{wi.cycle.name}_{wi.draft.code}_第{wi.draft.version}版.xlsx"
+    resp = send_file(io.BytesIO(build(wi)), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp.headers["Content-Disposition"] = f"attachment; filename=\"whatif.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return resp
+
+
+DRAFT_PREFIXES = ("points.", "part.", "quota.", "level.")
+
+
+@bp.route("/<id:scheme_id>/draft", methods=["GET", "POST"])
+@allow("office")
+def draft(scheme_id: int):
+    from app.services import whatif
+
+    dbs = get_db()
+    base = get_or_404(Scheme, scheme_id)
+    latest = schemes.latest_version(dbs, base.code)
+    form = EmptyForm()
+    values: dict[str, str] = {}
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        values = {k: v for k, v in request.form.items() if k.startswith(DRAFT_PREFIXES) or k in ("share", "name")}
+        if not form.validate_on_submit():
+            flash(EXPIRED, "error")
+            status = 400
+        else:
+            try:
+                new = whatif.make_draft(dbs, actor_id=current_user.id, base=base, form=values,
+                                        expected_latest=posted_version(request.form.get("latest_version")))
+            except schemes.SchemeRefused as exc:
+                db.rollback()
+                errors = exc.errors
+                flash(f"草案有 {len(errors)} 处错误，未保存。", "error")
+                status = 422
+            except ServiceError as exc:
+                fail(exc)
+                status = 409 if isinstance(exc, StaleData) else 422
+            else:
+                flash(f"已另存为方案「{new.code}」第 {new.version} 版（草案，尚无周期使用）。"
+                      "现在可以选择一个已结束的周期进行测算。", "success")
+                return redirect(url_for("schemes.whatif_page", draft=new.id))
+    return render_template("schemes/draft.html", base=base, d=base.data, latest=latest, form=form, values=values,
+                           errors=errors, part_labels=PART_LABELS), status
