@@ -1,42 +1,65 @@
 /* Self-report editor: autosave each indicator card and the overall text shortly after typing.
-   The page works without this script (the 保存草稿 button posts everything). */
+   The page works without this script (the 保存草稿 button posts everything).
+   Nothing typed is lost on leaving the page: before another form of the page is submitted (an
+   evidence upload or removal) or a link is followed, the pending saves are made first; closing or
+   reloading the tab with unsaved text asks first (beforeunload).
+   While typing, each section of the index shows how many of its indicators still lack required data. */
 (function () {
   var form = document.getElementById('report-form');
   if (!form || form.dataset.editable !== '1' || !window.fetch) return;
   var url = form.dataset.autosave;
   var meta = document.querySelector('meta[name="csrf-token"]');
   var token = meta ? meta.content : '';
-  var timers = {};
+  var timers = {};    // key -> pending timer
+  var dirty = {};     // key -> generation of the last change not yet saved
+  var inflight = [];  // promises of saves under way
+  var gen = 0, leaving = false;
   function now() { var d = new Date(); return ('0' + d.getHours()).slice(-2) + ':' + ('0' + d.getMinutes()).slice(-2); }
   function show(el, text, cls) { if (el) { el.textContent = text; el.className = 'autosave ' + (cls || ''); } }
-  function post(body, statusEl, onok) {
+  var queue = Promise.resolve();
+  function post(key, makeBody, statusEl, onok) {
+    /* One save at a time, each body made when it is sent: the first save creates the report, and
+       every save carries the versions the previous one returned. */
+    var mine = dirty[key];
     show(statusEl, '正在保存…');
-    fetch(url, { method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token }, body: JSON.stringify(body) })
+    var p = queue.then(function () {
+      return fetch(url, { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRFToken': token }, body: JSON.stringify(makeBody()) });
+    })
       .then(function (r) { return r.json(); })
       .then(function (j) {
         if (j.ok) {
           var vs = j.versions || {}, vr = form.querySelector('[name="v_report"]');
           if (vs.report !== undefined && vr) vr.value = vs.report;  // the first save creates the report
           onok(vs); show(statusEl, '已自动保存 ' + now(), 'ok');
+          if (dirty[key] === mine) delete dirty[key];
         }
         else { show(statusEl, j.message || '保存失败', 'bad'); }
       })
       .catch(function () { show(statusEl, '自动保存失败（网络），请点“保存草稿”', 'bad'); });
+    queue = p;
+    inflight.push(p);
+    p.then(function () { inflight = inflight.filter(function (q) { return q !== p; }); });
+    return p;
   }
   function saveEntry(card) {
     var code = card.dataset.code, prefix = 'f_' + code + '_', facts = {};
     card.querySelectorAll('[name^="' + prefix + '"]').forEach(function (el) { facts[el.name.slice(prefix.length)] = el.value; });
     var n = form.querySelector('[name="n_' + code + '"]');
     var v = form.querySelector('[name="v_' + code + '"]');
-    post({ code: code, facts: facts, narrative: n ? n.value : '', version: +v.value }, card.querySelector('.autosave'),
-      function (vs) { if (vs[code] !== undefined) v.value = vs[code]; });
+    return post(code, function () { return { code: code, facts: facts, narrative: n ? n.value : '', version: +v.value }; },
+      card.querySelector('.autosave'), function (vs) { if (vs[code] !== undefined) v.value = vs[code]; });
   }
   function saveTexts(box) {
     var texts = {};
     box.querySelectorAll('[name^="t_"]').forEach(function (el) { texts[el.name.slice(2)] = el.value; });
     var v = form.querySelector('[name="v_report"]');
-    post({ texts: texts, version: +v.value }, box.querySelector('.autosave'), function (vs) { if (vs.report !== undefined) v.value = vs.report; });
+    return post('__texts', function () { return { texts: texts, version: +v.value }; }, box.querySelector('.autosave'),
+      function (vs) { if (vs.report !== undefined) v.value = vs.report; });
+  }
+  function saveKey(key) {
+    if (key === '__texts') return saveTexts(form.querySelector('[data-texts]'));
+    return saveEntry(form.querySelector('[data-code="' + key + '"]'));
   }
   function schedule(e) {
     var el = e.target;
@@ -45,10 +68,47 @@
     var key = card ? card.dataset.code : (box ? '__texts' : null);
     if (!key) return;
     clearTimeout(timers[key]);
+    dirty[key] = ++gen;
     show((card || box).querySelector('.autosave'), '有未保存的修改…');
-    timers[key] = setTimeout(function () { delete timers[key]; card ? saveEntry(card) : saveTexts(box); }, 1500);
+    timers[key] = setTimeout(function () { delete timers[key]; saveKey(key); }, 1500);
+  }
+  function flush() {
+    /* Make every pending save now; resolves when all saves under way have answered. */
+    Object.keys(timers).forEach(function (k) { clearTimeout(timers[k]); delete timers[k]; saveKey(k); });
+    return Promise.all(inflight.slice());
+  }
+  function unsaved() { return Object.keys(dirty).length > 0; }
+  function afterFlush(go) {
+    flush().then(function () {
+      if (!unsaved() || window.confirm('有修改未能保存（见各栏提示）。仍要离开本页吗？')) { leaving = true; go(); }
+    });
   }
   form.addEventListener('input', schedule);
   form.addEventListener('change', schedule);
-  form.addEventListener('submit', function () { Object.keys(timers).forEach(function (k) { clearTimeout(timers[k]); }); });
+  document.addEventListener('submit', function (e) {
+    var f = e.target;
+    if (e.defaultPrevented) return;
+    if (f === form) {  // the whole form is posted: nothing is left to autosave
+      Object.keys(timers).forEach(function (k) { clearTimeout(timers[k]); delete timers[k]; });
+      leaving = true;
+      return;
+    }
+    if (!unsaved() && !inflight.length) { leaving = true; return; }
+    e.preventDefault();  // an upload or a removal reloads the page: save what was typed first
+    afterFlush(function () { HTMLFormElement.prototype.submit.call(f); });
+  });
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest ? e.target.closest('a[href]') : null;
+    if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    if (a.target && a.target !== '_self') return;
+    if (a.hasAttribute('download') || a.getAttribute('href').charAt(0) === '#') return;
+    if (!unsaved() && !inflight.length) return;
+    e.preventDefault();
+    afterFlush(function () { window.location.href = a.href; });
+  });
+  window.addEventListener('beforeunload', function (e) {
+    if (leaving || !unsaved()) return;
+    e.preventDefault();
+    e.returnValue = '';
+  });
 })();
