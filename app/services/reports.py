@@ -270,9 +270,15 @@ def _notify_reporters(db: Session, report: SelfReport, comment: str) -> None:
                dedupe_key=f"report-returned:{report.id}:{report.version}:{user_id}")
 
 
-def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:
-    """Publish the submitted snapshot on the intranet. False when already published."""
-    if not report.ever_submitted:
+def publish(db: Session, *, actor_id: int, report: SelfReport, expected_version: int | None = None) -> bool:
+    """Publish the submitted snapshot on the intranet. False when already published.
+    ``expected_version``: the version the office's page showed; a report returned (or changed)
+    since is refused, so a stale tab cannot publish what the office did not see."""
+    if expected_version is not None and expected_version != report.version:
+        raise StaleData("该单位的报告在您打开本页后已有变化（如已退回修改或重新提交），未公示。请刷新页面核对后再操作。")
+    if report.status == "returned":
+        raise ServiceError("报告已退回修改，单位重新提交后才能公示。")
+    if not report.ever_submitted or report.status != "submitted":
         raise ServiceError("报告尚未提交，不能公示。")
     if report.published_at is not None:
         return False
@@ -285,10 +291,13 @@ def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:
     return True
 
 
-def unpublish(db: Session, *, actor_id: int, report: SelfReport, reason: str) -> None:
+def unpublish(db: Session, *, actor_id: int, report: SelfReport, reason: str,
+              expected_version: int | None = None) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("撤回公示须填写原因。", field="reason")
+    if expected_version is not None and expected_version != report.version:
+        raise StaleData("该单位的报告在您打开本页后已有变化，未撤回。请刷新页面核对后再操作。")
     if report.published_at is None:
         raise ServiceError("报告尚未公示。")
     report.published_at = None

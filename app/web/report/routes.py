@@ -18,6 +18,7 @@ from app.web.common import (
     fail,
     flash_form_errors,
     get_or_404,
+    parse_int,
     posted_version,
     stage_state,
     to_current_cycle,
@@ -310,7 +311,8 @@ def return_report(cycle_id: int, unit_id: int):
 @allow("office")
 def publish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
-    attempt(reports.publish, get_db(), actor_id=current_user.id, report=report, ok="已在校内公示。")
+    attempt(reports.publish, get_db(), actor_id=current_user.id, report=report,
+            expected_version=parse_int(request.form.get("version")), ok="已在校内公示。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
@@ -335,7 +337,8 @@ def unpublish(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        attempt(reports.unpublish, get_db(), actor_id=current_user.id, report=report, reason=form.reason.data, ok="已撤回公示。")
+        attempt(reports.unpublish, get_db(), actor_id=current_user.id, report=report, reason=form.reason.data,
+                expected_version=parse_int(form.version.data), ok="已撤回公示。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
