@@ -212,3 +212,22 @@ def test_parse_never_crashes_otherwise(text):
     except ValueParseError:
         return
     assert isinstance(v, TargetValue) and v.kind in ("quantity", "ratio", "date", "level", "empty")
+
+
+@pytest.mark.parametrize("target,actual,expected", [
+    ("健全", "健全", D(1)),
+    ("健全", "已健全", D(1)),
+    ("落实", "全面落实", D(1)),
+    ("基本健全", "健全", D(1)),        # more than the target
+    ("健全", "基本健全", None),        # a partial level is not the level: 待判断, the office decides
+    ("落实", "部分落实", None),
+    ("建立", "初步建立", None),
+    ("完善", "较完善", None),
+    ("健全", "不健全", D(0)),
+    ("健全", "基本达到", D(0)),
+    ("健全", "初步形成", None),
+])
+def test_qualitative_partial_levels_are_not_the_level(target, actual, expected):
+    from app.rubric.values import completion_rate
+
+    assert completion_rate(parse_value(target), parse_value(actual)) == expected
