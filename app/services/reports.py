@@ -199,6 +199,31 @@ def missing_facts(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | No
     return out
 
 
+def entry_complete(leaf: Leaf, entry: ReportEntry | None) -> bool:
+    """An indicator is filled in when its required data are all given; one without data (judged
+    by the scoring department) when its 完成情况说明 is written. The page's script applies the same
+    rule while typing (report.js)."""
+    facts = (entry.facts or {}) if entry else {}
+    need = [f.name for f in leaf.fact_fields if f.required]
+    if need:
+        return all(facts.get(n) not in (None, "") for n in need)
+    if leaf.fact_fields:
+        return True
+    return bool(entry and (entry.narrative or "").strip())
+
+
+def completeness(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | None) -> tuple[int, int]:
+    """(indicators filled in, indicators of the unit) of the draft, for the office's list."""
+    entries = entries_of(db, report)
+    leaves = leaves_for_unit(cycle, unit)
+    return sum(1 for leaf in leaves if entry_complete(leaf, entries.get(leaf.code))), len(leaves)
+
+
+def section_of(leaf: Leaf) -> str:
+    """The section (一级指标) an indicator is listed under on the report page."""
+    return leaf.path[0] if leaf.path else "其他指标"
+
+
 def submit(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle, unit: Unit,
            expected_version: int) -> SelfReport:
     if unit.id not in allowed_units:

@@ -3,7 +3,8 @@
    Nothing typed is lost on leaving the page: before another form of the page is submitted (an
    evidence upload or removal) or a link is followed, the pending saves are made first; closing or
    reloading the tab with unsaved text asks first (beforeunload).
-   While typing, each section of the index shows how many of its indicators still lack required data. */
+   While typing, each section of the index shows how many of its indicators are not filled in, and
+   the confirmation of 提交报告 lists them per section. */
 (function () {
   var form = document.getElementById('report-form');
   if (!form || form.dataset.editable !== '1' || !window.fetch) return;
@@ -83,8 +84,57 @@
       if (!unsaved() || window.confirm('有修改未能保存（见各栏提示）。仍要离开本页吗？')) { leaving = true; go(); }
     });
   }
+  function cardComplete(card) {  /* the rule of reports.entry_complete */
+    var needs = card.dataset.needs;
+    if (needs === 'facts') {
+      return Array.prototype.every.call(card.querySelectorAll('[data-required]'), function (el) { return el.value.trim() !== ''; });
+    }
+    if (needs === 'narrative') {
+      var n = card.querySelector('[name="n_' + card.dataset.code + '"]');
+      return !!(n && n.value.trim());
+    }
+    return true;
+  }
+  function missingBySection() {
+    var out = {}, order = [];
+    form.querySelectorAll('.indicator[data-code]').forEach(function (card) {
+      var done = cardComplete(card), code = card.dataset.code, sec = card.dataset.section;
+      var li = document.querySelector('[data-index-code="' + code + '"] .mark');
+      if (li) { li.textContent = done ? '✔' : '●'; li.className = 'mark ' + (done ? 'ok' : 'warnc'); }
+      if (!(sec in out)) { out[sec] = []; order.push(sec); }
+      if (!done) out[sec].push(code + ' ' + card.dataset.name);
+    });
+    return order.map(function (sec) { return [sec, out[sec]]; });
+  }
+  function refreshProgress() {
+    var total = 0;
+    missingBySection().forEach(function (pair) {
+      var box = document.querySelector('[data-section-index="' + pair[0] + '"] [data-section-open]');
+      if (box) box.textContent = pair[1].length;
+      total += pair[1].length;
+    });
+    var done = document.querySelector('[data-count-done]');
+    if (done) done.textContent = form.querySelectorAll('.indicator[data-code]').length - total;
+  }
+  // 提交报告: the confirmation lists what is still empty, per section
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest ? e.target.closest('[data-submit-report]') : null;
+    if (!btn) return;
+    var lines = [], n = 0;
+    missingBySection().forEach(function (pair) {
+      if (!pair[1].length) return;
+      n += pair[1].length;
+      lines.push('【' + pair[0] + '】' + pair[1].length + ' 项：' + pair[1].slice(0, 8).join('、') + (pair[1].length > 8 ? '等' : ''));
+    });
+    var summary = form.querySelector('[name="t_summary"]');
+    var head = summary && !summary.value.trim() ? '「报告总体情况」尚未填写，不能提交。\n\n' : '';
+    btn.setAttribute('data-confirm', head + (n ? '以下 ' + n + ' 项指标尚未填写完整：\n' + lines.join('\n') + '\n\n' : '所有指标均已填写。\n\n') +
+      '提交后不能再修改（除非目标办退回）。确认提交？');
+  }, true);
   form.addEventListener('input', schedule);
   form.addEventListener('change', schedule);
+  form.addEventListener('input', refreshProgress);
+  form.addEventListener('change', refreshProgress);
   document.addEventListener('submit', function (e) {
     var f = e.target;
     if (e.defaultPrevented) return;

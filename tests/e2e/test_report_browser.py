@@ -93,3 +93,57 @@ def test_closing_the_tab_with_unsaved_text_asks_first(site, browser):
     page.locator("#ind-A1 .autosave.ok").wait_for()  # the autosave came
     assert page.evaluate(leave) is False
     assert draft(site["app"], site["cycle"], site["c1"])[1]["A1"] == "尚未保存"
+
+
+def test_what_is_missing_is_shown_while_typing_and_before_submitting(site, browser):
+    base = site["base"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    sign_in(page, base, "tb1")
+    page.goto(f"{base}/report/cycles/{site['cycle']}/units/{site['c1']}")
+    basic = page.locator("[data-section-index='基础指标'] [data-section-open]")
+    key = page.locator("[data-section-index='重点指标'] [data-section-open]")
+    before = int(basic.inner_text())
+    page.fill("#n_A1", "教学运行平稳。")
+    assert int(basic.inner_text()) == before - 1  # counted while typing
+    page.fill("#f_B1_trainees", "900")
+    key_open = int(key.inner_text())
+    page.fill("#f_B1_students", "1000")
+    assert int(key.inner_text()) == key_open - 1
+    page.fill("#t_summary", "总体完成。")
+    messages = []
+
+    def answer(dialog):
+        messages.append(dialog.message)
+        dialog.dismiss()  # not now
+
+    page.on("dialog", answer)
+    page.get_by_role("button", name="提交报告").click()
+    assert len(messages) == 1
+    msg = messages[0]
+    assert "【基础指标】" in msg and "A3 意识形态" in msg and "A1 教学运行" not in msg
+    assert "【重点指标】" in msg and "B2 科研经费" in msg and "B1 社会培训" not in msg
+    page.locator("#ind-A1 .autosave.ok").wait_for()
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.services import reports
+
+    with site["app"].app_context(), Session(db.engine) as s:
+        assert reports.find_report(s, site["cycle"], site["c1"]).status == "draft"  # dismissed: not submitted
+
+
+def test_the_office_list_shows_each_units_completeness(site, browser):
+    base = site["base"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    sign_in(page, base, "tb1")
+    page.goto(f"{base}/report/cycles/{site['cycle']}/units/{site['c1']}")
+    total = page.locator(".indicator[data-code]").count()
+    page.fill("#n_A1", "教学运行平稳。")
+    page.locator("#ind-A1 .autosave.ok").wait_for()
+    page.context.clear_cookies()
+    sign_in(page, base, "office")
+    page.goto(f"{base}/report/office/cycles/{site['cycle']}")
+    row = page.locator("tr", has_text="机电工程学院")
+    done = int(row.locator("td.completeness").inner_text().split("/")[0])
+    assert row.locator("td.completeness").inner_text() == f"{done}/{total}" and done >= 1
+    assert page.locator("tr", has_text="信息工程学院").locator("td.completeness").inner_text().startswith("0/")

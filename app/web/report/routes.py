@@ -69,6 +69,7 @@ def report_items(dbs, cycle: Cycle, unit: Unit, report: SelfReport | None, *, sn
             "leaf": leaf, "entry": e, "facts": facts or {}, "narrative": narrative or "",
             "shown": [(f.label, _display_value(f, (facts or {}).get(f.name))) for f in leaf.fact_fields],
             "evidence": by_code.get(leaf.code, []),
+            "section": reports.section_of(leaf), "complete": reports.entry_complete(leaf, e),
         })
     return items, by_code.get(None, [])
 
@@ -283,7 +284,9 @@ def office_list(cycle_id: int):
     rs = reports.reports_of_cycle(dbs, cycle.id)
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
+    filled = {u.id: reports.completeness(dbs, cycle, u, rs.get(u.id)) for u in units}
     return render_template("report/office_list.html", cycle=cycle, units=units, reports=rs, counts=counts,
+                           filled=filled,
                            state=stage_state(cycle, "self_report"), return_form=ReturnForm(), unpublish_form=UnpublishForm())
 
 
