@@ -23,6 +23,18 @@ NAV_ORDER = [
 ]
 
 
+# A long menu (the office's: 17 entries) is grouped into drop-down menus so it fits one line at 1280 px;
+# entries not listed here stay on the bar. A short menu (every other role's) stays flat.
+NAV_GROUPS = {
+    "office.cycles": "周期与方案", "schemes.index": "周期与方案",
+    "report.index": "各阶段工作", "voting.index": "各阶段工作", "scoring.index": "各阶段工作",
+    "leader.office_index": "各阶段工作", "award.office_index": "各阶段工作",
+    "award.office_excellence_index": "各阶段工作", "rectification.office_index": "各阶段工作",
+    "office.units": "系统管理", "office.users": "系统管理", "office.audit": "系统管理", "office.settings": "系统管理",
+}
+GROUP_FROM = 10  # menus with at least this many entries are grouped
+
+
 def _nav_rank(endpoint: str) -> int:
     if endpoint == "home.notices":
         return 10_000
@@ -34,7 +46,8 @@ def add_nav(role: str, label: str, endpoint: str) -> None:
         NAV.append((role, label, endpoint))
 
 
-def nav_items():
+def _menu_entries() -> list[tuple[str, tuple[str, str, bool]]]:
+    """(endpoint, (label, href, active)) of the signed-in user's menu, in menu order."""
     if not current_user.is_authenticated:
         return []
     items, seen = [], set()
@@ -42,10 +55,34 @@ def nav_items():
         if (role == "*" or role in current_user.roles) and endpoint not in seen:
             seen.add(endpoint)
             try:
-                items.append((label, url_for(endpoint), request.endpoint == endpoint))
+                items.append((endpoint, (label, url_for(endpoint), request.endpoint == endpoint)))
             except Exception:  # an endpoint that needs arguments is not a menu item
                 continue
     return items
+
+
+def nav_items():
+    return [entry for _endpoint, entry in _menu_entries()]
+
+
+def nav_menu():
+    """The menu as the bar shows it: ``("link", label, href, active)`` or ``("group", label, links,
+    active)`` with ``links`` a list of (label, href, active), in menu order (a group where its first
+    entry would be)."""
+    out, groups = [], {}
+    entries = _menu_entries()
+    grouped = len(entries) >= GROUP_FROM
+    for endpoint, (label, href, active) in entries:
+        name = NAV_GROUPS.get(endpoint) if grouped else None
+        if name is None:
+            out.append(("link", label, href, active))
+            continue
+        if name not in groups:
+            groups[name] = ["group", name, [], False]
+            out.append(groups[name])
+        groups[name][2].append((label, href, active))
+        groups[name][3] = groups[name][3] or active
+    return [tuple(e) for e in out]
 
 
 def fmt_score(value) -> str:
@@ -70,4 +107,4 @@ def init_templating(app) -> None:
             from app.services.notices import unread_count
 
             unread = unread_count(get_db(), current_user.id)
-        return {"nav_items": nav_items(), "unread_notices": unread}
+        return {"nav_menu": nav_menu(), "unread_notices": unread}
