@@ -203,3 +203,25 @@ def test_ballot_links_only_published_self_reports(served, browser):
     assert other.get_by_role("link").count() == 0 and "自查报告未公开" in other.inner_text()
     href = row.get_by_role("link", name="自查报告").get_attribute("href")
     assert page.request.get(base + href).status == 200
+
+
+def test_slips_opened_on_this_computer_warn_that_phones_cannot_reach_them(served, browser):
+    """Slips printed while the page is opened on 127.0.0.1 encoded that address in their QR codes
+    without a word; the page now warns and names KPI_PUBLIC_URL. With it set, no warning."""
+    app, base = served["app"], served["base"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{base}/login")
+    page.fill("#username", "office1")
+    page.fill("#password", "secret123")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/voting/cycles/1/slips?batch=e2e")
+    warning = page.locator("#local-address")
+    assert warning.is_visible() and "KPI_PUBLIC_URL" in warning.inner_text() and "127.0.0.1" in warning.inner_text()
+    app.config["PUBLIC_URL"] = "https://kpi.example.edu"
+    try:
+        page.reload()
+        assert page.locator("#local-address").count() == 0
+        assert "https://kpi.example.edu/v" in page.locator(".slip .url").first.inner_text()
+    finally:
+        app.config["PUBLIC_URL"] = None
