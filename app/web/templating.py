@@ -6,6 +6,8 @@ from flask import request, url_for
 from flask_login import current_user
 
 from app.extensions import get_db
+from app.labels import label as code_label
+from app.labels import readable
 from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS
 from app.services.stages import stage_label
 from app.timefmt import fmt_dt, fmt_input
@@ -98,6 +100,8 @@ def init_templating(app) -> None:
     app.jinja_env.filters["dt_input"] = fmt_input
     app.jinja_env.filters["score"] = fmt_score
     app.jinja_env.filters["stage_label"] = stage_label
+    app.jinja_env.filters["label"] = code_label
+    app.jinja_env.filters["readable"] = readable
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, LEADER_RANKS=LEADER_RANKS)
 
     @app.context_processor

@@ -1,0 +1,23 @@
+"""The shared label and time helper: internal codes and UTC times never reach users as they are."""
+
+from datetime import UTC, datetime
+
+from app.labels import label, readable, when
+
+
+def test_codes_read_in_chinese():
+    assert [label(c) for c in ("cadre", "staff", "democratic", "ok", "fix", "override_fail")] == [
+        "中层干部", "教职工代表", "民主测评", "已评分", "定稿", "认定不合格"]
+    assert label("something_new") == "something_new"
+
+
+def test_stored_values_read_as_text_not_json():
+    text = readable({"status": "submitted", "published": True, "changes": ["甲学院：总分 1 → 2"]})
+    assert text == "状态：已提交；公示中：是；变化：甲学院：总分 1 → 2"
+    assert "{" not in text and '"' not in text
+
+
+def test_times_are_beijing_time(app):
+    with app.app_context():
+        assert when(datetime(2026, 1, 1, 16, 30, tzinfo=UTC)) == "2026-01-02 00:30"
+        assert when("2026-01-01T16:30:00+00:00") == "2026-01-02 00:30"
