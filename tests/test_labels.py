@@ -21,3 +21,12 @@ def test_times_are_beijing_time(app):
     with app.app_context():
         assert when(datetime(2026, 1, 1, 16, 30, tzinfo=UTC)) == "2026-01-02 00:30"
         assert when("2026-01-01T16:30:00+00:00") == "2026-01-02 00:30"
+
+
+def test_file_sizes_and_scores_are_formatted_one_way():
+    from decimal import Decimal
+
+    from app.web.templating import fmt_score, fmt_size
+
+    assert [fmt_size(n) for n in (10, 2048, 1536 * 1024, None)] == ["1 KB", "2 KB", "1.5 MB", "—"]
+    assert [fmt_score(v) for v in (2, Decimal("2.5"), "3")] == ["2.00", "2.50", "3.00"]

@@ -95,10 +95,21 @@ def fmt_score(value) -> str:
     return str(value)
 
 
+def fmt_size(n) -> str:
+    """A file size, one way everywhere: under 1 MB in KB (whole, at least 1), else in MB with one decimal."""
+    if n is None:
+        return "—"
+    n = int(n)
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def init_templating(app) -> None:
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["dt_input"] = fmt_input
     app.jinja_env.filters["score"] = fmt_score
+    app.jinja_env.filters["filesize"] = fmt_size
     app.jinja_env.filters["stage_label"] = stage_label
     app.jinja_env.filters["label"] = code_label
     app.jinja_env.filters["readable"] = readable

@@ -63,6 +63,7 @@ def test_text_typed_just_before_an_upload_is_saved(site, browser, tmp_path):
     card.get_by_role("button", name="上传 / 添加").click()  # at once: well within the autosave delay
     page.wait_for_selector(".flash-success")
     assert "已添加佐证材料" in page.locator(".flash-success").inner_text()
+    assert "PDF · 1 KB" in card.locator("ul.evidence").inner_text()  # sizes through the one filesize filter
     assert page.input_value("#n_A1") == "教学运行平稳，无教学事故。"
     assert page.input_value("#t_summary") == "本年度完成各项任务。"
     texts, narratives = draft(site["app"], site["cycle"], site["c1"])
