@@ -113,7 +113,8 @@ def create_app(config=None) -> Flask:
     @app.errorhandler(SchemeUnavailable)
     def scheme_unavailable(e):
         # a page that needs the cycle's scheme: say why it cannot be shown (no snapshot, or an invalid one)
-        return render_template("errors/error.html", code=409, heading="无法显示：考核方案不可用", message=e.message), 409
+        page = render_template("errors/error.html", code=409, heading="无法显示：考核方案不可用", message=e.message)
+        return page, 409
 
     @app.errorhandler(500)
     def server_error(_e):

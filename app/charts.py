@@ -43,7 +43,9 @@ def bar_chart(items, *, max_value=None, title: str = "", unit: str = "", width: 
         w = max(0.0, min(1.0, _num(value) / mx if mx else 0)) * plot
         body.append(f'<text x="{label_width - 6}" y="{y + 16}" text-anchor="end" font-size="13">{escape(label)}</text>')
         body.append(f'<rect x="{label_width}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}" rx="2"/>')
-        body.append(f'<text x="{label_width + w + 4:.1f}" y="{y + 16}" font-size="12">{fmt(value)}{escape(unit)}</text>')
+        body.append(
+            f'<text x="{label_width + w + 4:.1f}" y="{y + 16}" font-size="12">{fmt(value)}{escape(unit)}</text>'
+        )
     return _svg(width, height, body, title)
 
 
@@ -72,7 +74,8 @@ def stacked_bars(rows, series, *, max_value=None, title: str = "", width: int = 
             body.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
                         f'<title>{escape(series[j][0])} {fmt(v)}</title></rect>')
             x += w
-        body.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{fmt(sum((D(v or 0) for v in values), ZERO))}</text>')
+        total = fmt(sum((D(v or 0) for v in values), ZERO))
+        body.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total}</text>')
     return _svg(width, height, body, title)
 
 
@@ -89,7 +92,9 @@ def line_chart(points, *, max_value=None, min_value=0, title: str = "", width: i
     for frac in (0, 0.5, 1):
         v = mn + (mx - mn) * frac
         y = top + plot_h - frac * plot_h
-        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#616e7c">{fmt(v)}</text>')
+        body.append(
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#616e7c">{fmt(v)}</text>'
+        )
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#eef2f7"/>')
     n = len(points)
     coords = []
@@ -97,7 +102,9 @@ def line_chart(points, *, max_value=None, min_value=0, title: str = "", width: i
         x = left + (plot_w * (i + 0.5) / n if n else 0)
         y = top + plot_h - ((_num(value) - mn) / (mx - mn) * plot_h if mx > mn else 0)
         coords.append((x, y))
-        body.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="12">{escape(label)}</text>')
+        body.append(
+            f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="12">{escape(label)}</text>'
+        )
         if notes:
             body.append(f'<text x="{x:.1f}" y="{top + plot_h + 32}" text-anchor="middle" font-size="11" '
                         f'fill="#616e7c">{escape(notes[i])}</text>')

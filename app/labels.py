@@ -31,14 +31,16 @@ LABELS = {
     "target_actual": "目标实际值", "target_checkpoint": "目标填报节点", "target_evidence": "目标佐证",
     "unit": "单位", "user": "用户", "veto": "否决情形", "voting": "民主测评",
     # components, rater groups, statuses, override sources
-    "democratic": "民主测评", "target": "目标考核", "leader": "领导班子评价", "cadre": "中层干部", "staff": "教职工代表",
-    "ok": "已评分", "missing": "未评分", "error": "数据有误", "deliberation": "领导小组审议", "objection_source": "异议更正",
+    "democratic": "民主测评", "target": "目标考核", "leader": "领导班子评价", "cadre": "中层干部",
+    "staff": "教职工代表", "ok": "已评分", "missing": "未评分", "error": "数据有误", "deliberation": "领导小组审议",
+    "objection_source": "异议更正",
     "draft": "草稿", "submitted": "已提交", "returned": "已退回", "proposed": "拟定", "fixed": "已定稿",
     "published": "公示中", "final": "最终结果", "status": "状态", "reason": "理由", "texts": "报告内容",
     "entries": "指标", "facts": "数据", "narrative": "情况说明", "published_flag": "已公示", "unit_name": "单位",
     "grade": "等次", "total": "总分", "changes": "变化", "fingerprint": "校验码", "provisional": "暂定单位",
     "notice_until": "公示截止", "source": "来源", "consequences": "影响", "comment": "意见", "name": "名称",
-    "group": "测评人员类别", "points": "分值", "share": "比例", "count": "数量", "batch": "批次", "until": "截止", "since": "开始",
+    "group": "测评人员类别", "points": "分值", "share": "比例", "count": "数量", "batch": "批次",
+    "until": "截止", "since": "开始",
     **ROLE_LABELS, **CATEGORY_LABELS,
 }
 

@@ -7,8 +7,9 @@
 
 1. Prepares a database in a temporary instance folder: migrations (``kpi db-upgrade``), the
    demo data (``seeds.demo.load_demo``, as ``kpi seed-demo``, with cheap password hashes) and
-   departments added up to ``--units`` (default 40, the issue's ballot), its cycle with the democratic stage open, two rater groups, ``--codes`` one-time codes
-   (half of them assigned to units, so their ballots leave that unit out).
+   departments added up to ``--units`` (default 40, the issue's ballot), its cycle with the
+   democratic stage open, two rater groups, ``--codes`` one-time codes (half of them assigned to
+   units, so their ballots leave that unit out).
 2. Starts ``scripts/serve.sh`` (gunicorn -c gunicorn.conf.py with the same workers, plus the
    scheduler process) on a free loopback port.
 3. Phase "bare": ``--clients`` clients load ``/healthz`` (no work, no database) for a few seconds.
@@ -239,8 +240,16 @@ def vote_phase(port: int, codes: list[str], clients: int, out_q) -> None:
         th.join()
     elapsed = time.perf_counter() - start
     cpu = time.process_time()
-    out_q.put({"elapsed": elapsed, "client_cpu": cpu, "timings": dict(timings), "sent": [[u, lv, n] for (u, lv), n in sent.items()],
-               "errors": errors, "receipts": receipts})
+    out_q.put(
+        {
+            "elapsed": elapsed,
+            "client_cpu": cpu,
+            "timings": dict(timings),
+            "sent": [[u, lv, n] for (u, lv), n in sent.items()],
+            "errors": errors,
+            "receipts": receipts,
+        }
+    )
 
 
 def bare_phase(port: int, clients: int, seconds: float, out_q) -> None:
@@ -408,11 +417,17 @@ def main() -> int:
             settings = {k: c.execute(text(f"SHOW {k}")).scalar() for k in ("fsync", "synchronous_commit")}
         eng.dispose()
         engine_label = "PostgreSQL (" + ", ".join(f"{k}={v}" for k, v in settings.items()) + ")"
-    print(f"== 民主测评基准 · {engine_label} · {args.codes} 个测评码 · {args.clients} 个并发客户端 · "
-          f"gunicorn {workers} workers × {os.environ.get('KPI_THREADS', '8')} threads (scripts/serve.sh, gunicorn.conf.py)")
+    print(
+        f"== 民主测评基准 · {engine_label} · {args.codes} 个测评码 · {args.clients} 个并发客户端 · "
+        f"gunicorn {workers} workers × {os.environ.get('KPI_THREADS', '8')} threads "
+        "(scripts/serve.sh, gunicorn.conf.py)"
+    )
     t = time.perf_counter()
     codes = prepare(env, args.codes, bool(args.pg), args.units)
-    print(f"准备数据库：{time.perf_counter() - t:.1f} s（迁移、演示组织加至 {max(25, args.units)} 个单位、{len(codes)} 个测评码）")
+    print(
+        f"准备数据库：{time.perf_counter() - t:.1f} s"
+        f"（迁移、演示组织加至 {max(25, args.units)} 个单位、{len(codes)} 个测评码）"
+    )
 
     server = start_server(env, tmp)
     status = 1
@@ -451,7 +466,10 @@ def main() -> int:
               f"{requests / elapsed:,.0f} 请求/s（每次访问 3 个请求）")
         for kind in ("GET /v (entry)", "POST /v (code → ballot page)", "POST /v/ballot (cast)", "visit"):
             v = timings.get(kind, [])
-            print(f"  {kind:32s} n={len(v):5d}  p50 {pct(v, 50):6.1f} ms  p99 {pct(v, 99):6.1f} ms  max {max(v or [0]) * 1000:6.1f} ms")
+            print(
+                f"  {kind:32s} n={len(v):5d}  p50 {pct(v, 50):6.1f} ms  p99 {pct(v, 99):6.1f} ms  "
+                f"max {max(v or [0]) * 1000:6.1f} ms"
+            )
         print(f"服务器进程 CPU：{server_cpu:.1f} s，每次访问 {server_cpu / max(visits, 1) * 1000:.2f} ms"
               f"（{'不含 PostgreSQL 服务进程；' if args.pg else ''}{os.cpu_count()} 核满载时约可支撑 "
               f"{os.cpu_count() / max(server_cpu / max(visits, 1), 1e-9):,.0f} 访问/s）；"
@@ -460,14 +478,20 @@ def main() -> int:
         print(f"与空载端点之比：投票请求/s ÷ 空载请求/s = {requests / elapsed / bare_rps:.2f}")
         print(f"核对：票箱 {box['ballots']} 张，名册已投票 {box['voted']}，回执 {len(box['receipts'])}，"
               f"成功访问 {visits}，使用测评码 {len(codes)}")
-        print(f"  丢失选票 {lost}，重复选票 {box['ballots'] - visits if box['ballots'] > visits else 0}；"
-              f"各单位各等次票数与发送的选择{'一致' if counts_ok else '不一致！'}；回执{'一致' if receipts_ok else '不一致！'}")
+        print(
+            f"  丢失选票 {lost}，重复选票 {box['ballots'] - visits if box['ballots'] > visits else 0}；"
+            f"各单位各等次票数与发送的选择{'一致' if counts_ok else '不一致！'}；"
+            f"回执{'一致' if receipts_ok else '不一致！'}"
+        )
         page_p99 = max(pct(timings.get(k, []), 99) for k in ("GET /v (entry)", "POST /v (code → ballot page)",
                                                               "POST /v/ballot (cast)"))
         ok = (not errors and lost == 0 and box["ballots"] == box["voted"] == visits == len(codes) and counts_ok
               and receipts_ok)
         target = visits / elapsed >= 400 and page_p99 <= 150
-        print(f"目标（≥ 400 访问/s，各类请求 p99 ≤ 150 ms，0 错误，0 丢失或重复）：{'达到' if ok and target else '未达到'}")
+        print(
+            "目标（≥ 400 访问/s，各类请求 p99 ≤ 150 ms，0 错误，0 丢失或重复）："
+            f"{'达到' if ok and target else '未达到'}"
+        )
         status = 0 if ok else 1
     finally:
         stop_server(server)

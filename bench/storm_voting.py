@@ -181,12 +181,18 @@ def main() -> int:
 
     stored = Counter({(u, lv): n for u, lv, n in box["counts"] if n})
     leaked = any(code in log for code in codes)
-    print(f"== 投票风暴 · {'PostgreSQL' if args.pg else 'SQLite'} · {len(codes)} 个测评码 · {args.clients} 个并发客户端 · "
-          f"{elapsed:.1f} s")
+    print(
+        f"== 投票风暴 · {'PostgreSQL' if args.pg else 'SQLite'} · {len(codes)} 个测评码 · "
+        f"{args.clients} 个并发客户端 · "
+        f"{elapsed:.1f} s"
+    )
     for key, n in sorted(storm.statuses.items()):
         print(f"  {key:40s} {n:5d}")
     print(f"问题：{len(storm.problems)} {storm.problems[:3]}")
-    print(f"票箱 {box['ballots']} 张，名册已投票 {box['voted']}，回执 {len(box['receipts'])}，服务器接受 {len(storm.receipts)}")
+    print(
+        f"票箱 {box['ballots']} 张，名册已投票 {box['voted']}，回执 {len(box['receipts'])}，"
+        f"服务器接受 {len(storm.receipts)}"
+    )
     print(f"各单位各等次票数与接受的选票{'一致' if stored == storm.accepted else '不一致！'}；"
           f"服务器日志 {len(log.splitlines())} 行，{'含有测评码！' if leaked else '不含任何测评码'}")
     rule_ok = all(k.endswith("→ 422") for k in storm.statuses if k.startswith("rule-breaking"))

@@ -158,7 +158,9 @@ def load_demo(session: Session) -> str:
         unit = units[code]
         added_users += _ensure_user(session, f"tb_{code}", f"{name}填报员", unit, [("reporter", unit, None)])
         for i in range(1, VOTERS_PER_UNIT + 1):
-            added_users += _ensure_user(session, f"tp_{code}_{i}", f"{name}教职工代表{i}", unit, [("voter", None, None)])
+            added_users += _ensure_user(
+                session, f"tp_{code}_{i}", f"{name}教职工代表{i}", unit, [("voter", None, None)]
+            )
     for code in SCORER_UNITS:
         unit = units[code]
         added_users += _ensure_user(session, f"pf_{code}", f"{unit.name}评分员", unit, [("scorer", unit, None)])

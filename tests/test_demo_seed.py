@@ -21,7 +21,9 @@ def test_demo_loads_once_and_again_changes_nothing(session):
     assert _counts(session) == first
     units = session.exec(select(Unit)).all()
     assert len(units) == 25
-    assert sorted({u.subtype for u in units}) == ["二级学院", "基础课教学部", "思想政治教学部", "继续教育学院", "职能部门"]
+    assert sorted({u.subtype for u in units}) == [
+        "二级学院", "基础课教学部", "思想政治教学部", "继续教育学院", "职能部门"
+    ]
     assert len([u for u in units if u.category == "department"]) == 14
     cycle = session.exec(select(Cycle)).one()
     assert cycle.scheme_data.get("name")  # the seed scheme is snapshotted

@@ -45,13 +45,15 @@ def export_cmd(out):
 def _print_plan(plan) -> None:
     from app.services.org_import import ACTION_LABELS
 
-    for title, items, unchanged in (("单位", plan.units, plan.unchanged_units), ("人员", plan.people, plan.unchanged_people)):
+    sections = (("单位", plan.units, plan.unchanged_units), ("人员", plan.people, plan.unchanged_people))
+    for title, items, unchanged in sections:
         counts = "，".join(f"{label} {plan.count('units' if title == '单位' else 'people', a)}"
                           for a, label in ACTION_LABELS.items())
         click.echo(f"{title}：{counts}，不变 {unchanged}")
         for c in items:
             where = f"（第 {c.row} 行）" if c.row else ""
-            click.echo(f"  {ACTION_LABELS[c.action]} {c.label}{where}{'：' + '；'.join(c.details) if c.details else ''}")
+            details = "：" + "；".join(c.details) if c.details else ""
+            click.echo(f"  {ACTION_LABELS[c.action]} {c.label}{where}{details}")
     if plan.kept:
         click.echo("不在工作簿中、保持不变的目标办账号：" + "、".join(plan.kept))
 
@@ -91,7 +93,9 @@ def import_cmd(src, dry_run, slips):
             click.echo("（试运行，未保存。）" if dry_run else "没有需要保存的变化。")
             return
         if plan.new_accounts and not slips:
-            raise click.ClickException(f"将新建 {plan.new_accounts} 个账号：请用 --slips 指定初始密码条文件的保存位置。")
+            raise click.ClickException(
+                f"将新建 {plan.new_accounts} 个账号：请用 --slips 指定初始密码条文件的保存位置。"
+            )
         try:
             outcome = org_import.apply_import(s, actor_id=None, data=data, expected_fingerprint=plan.fingerprint,
                                               filename=os.path.basename(src))

@@ -100,7 +100,9 @@ def export_cmd(out, code, version, json_file):
             if found is None:
                 want = f"「{code}」" if code else ""
                 raise click.ClickException(
-                    f"数据库中没有方案{want}{f'第 {version} 版' if version else ''}。可先运行 kpi scheme seed 或 kpi scheme list 查看。")
+                    f"数据库中没有方案{want}{f'第 {version} 版' if version else ''}。"
+                    "可先运行 kpi scheme seed 或 kpi scheme list 查看。"
+                )
             data, label = found.data, f"{found.name}（{found.code}）第 {found.version} 版"
     Path(out).write_bytes(export_scheme(data))
     click.echo(f"已导出 {label} → {out}")

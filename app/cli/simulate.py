@@ -270,7 +270,10 @@ def simulate(voters: int, seed: int | None, cycle_name: str | None) -> None:
                 awards.vote(s, actor_id=member.id, application=a, approve=rng.random() < 0.75)
             n_awards += 1
         s.commit()
-        click.echo(f"优秀申报 {n_app} 个（认定 {n_acc} 个）；否决情形 1 个（{veto_unit.name}）；突出贡献奖申报 {n_awards} 个。")
+        click.echo(
+            f"优秀申报 {n_app} 个（认定 {n_acc} 个）；否决情形 1 个（{veto_unit.name}）；"
+            f"突出贡献奖申报 {n_awards} 个。"
+        )
 
         # 6 the office closes stages 1-5 (recorded overrides), so awards are decided and entries locked
         step("结束各阶段")

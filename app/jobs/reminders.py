@@ -36,7 +36,8 @@ def send_reminders(db: Session, now: datetime) -> str:
                     db,
                     user_id=user_id,
                     title=f"提醒：「{label}」将于 {fmt_dt(state.until)} 截止",
-                    body=f"{cycle.name}「{label}」阶段将于 {fmt_dt(state.until)} 截止，您尚有未完成的事项，请及时处理。",
+                    body=f"{cycle.name}「{label}」阶段将于 {fmt_dt(state.until)} 截止，"
+                    "您尚有未完成的事项，请及时处理。",
                     link="/",
                     dedupe_key=key,
                 )

@@ -42,9 +42,11 @@ def remind_target_checkpoints(db: Session, now: datetime) -> str:
             label = svc.label_of(rec, unit)
             for user_id in _reporters(db, rec.unit_id):
                 notice = notify(
-                    db, user_id=user_id,
+                    db,
+                    user_id=user_id,
                     title=f"提醒：{label}绩效目标{name}实际值将于 {fmt_dt(cp.due_at)} 截止",
-                    body=f"{label}的{cp.year}年绩效目标表还有 {missing} 项{name}实际值未填报，请在 {fmt_dt(cp.due_at)} 前完成。",
+                    body=f"{label}的{cp.year}年绩效目标表还有 {missing} 项{name}实际值未填报，"
+                    f"请在 {fmt_dt(cp.due_at)} 前完成。",
                     link=f"/targets/tables/{rec.id}/fill/{cp.checkpoint}",
                     dedupe_key=f"target-remind:{cp.id}:{cp.due_at.isoformat()}:{hours}:{rec.id}:{user_id}",
                 )

@@ -78,8 +78,9 @@ class LoginSession(SQLModel, table=True):
     """One signed-in browser. The cookie holds only the random id; logout deletes the row, so
     a copied cookie is worthless afterwards. A row ends after ``SESSION_IDLE_MINUTES`` without a
     request (``last_seen_at``, refreshed at most every few minutes) or ``SESSION_MAX_HOURS`` after
-    the sign-in (``created_at``), whichever comes first; the ``sessions_expire`` job deletes it. ``via`` says how the person
-    signed in (password, ldap, cas): a campus sign-in is not sent to change a local password it did not use.
+    the sign-in (``created_at``), whichever comes first; the ``sessions_expire`` job deletes it.
+    ``via`` says how the person signed in (password, ldap, cas): a campus sign-in is not sent to
+    change a local password it did not use.
     ``cas_ticket`` is the CAS service ticket a CAS sign-in was validated with: the CAS server's
     single sign-out names it."""
 

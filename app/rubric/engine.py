@@ -15,10 +15,11 @@ Computation
 -----------
 Leaves are scored by their rule over the units of the same category to which the indicator
 applies (:func:`app.rubric.leaves.applicable_units`; a unit of another sub-type that does not
-take part is not in a cross-unit rule's average or ranking). A group's raw points are the sum of its applicable children. Where a group declares a
-reduced maximum for the unit's sub-type (``max_by_subtype``), the scheme's normalisation policy
-applies: "scale" → ``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced);
-either way the result records raw and scaled values (:class:`Normalisation`). Components:
+take part is not in a cross-unit rule's average or ranking). A group's raw points are the sum of
+its applicable children. Where a group declares a reduced maximum for the unit's sub-type
+(``max_by_subtype``), the scheme's normalisation policy applies: "scale" →
+``q2(raw × full ÷ reduced)``, "raw" → kept (and the maximum stays reduced); either way the
+result records raw and scaled values (:class:`Normalisation`). Components:
 democratic rating, target scoring (sum of the root indicators), leader evaluation; the total
 is the sum of the rounded components. See :mod:`app.rubric.numbers` for the rounding point.
 
@@ -267,7 +268,9 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
         except KeyError as exc:
             raise ValueError(f"单位「{u.name}」：{exc.args[0]}") from None
         if u.subtype not in cat.subtypes:
-            raise ValueError(f"单位「{u.name}」的类型「{u.subtype}」不是{cat.name}的单位类型（{'、'.join(cat.subtypes)}）")
+            raise ValueError(
+                f"单位「{u.name}」的类型「{u.subtype}」不是{cat.name}的单位类型（{'、'.join(cat.subtypes)}）"
+            )
         by_cat.setdefault(u.category, []).append(u)
 
     results: dict[str, UnitResult] = {}

@@ -122,7 +122,9 @@ class SelfEvalConfig:
 
     def __post_init__(self) -> None:
         if self.satisfaction_below not in SATISFACTION_BELOW:
-            raise RuleError(f"满意度未达标的赋分方式「{self.satisfaction_below}」不存在，可选：{'、'.join(SATISFACTION_BELOW)}")
+            raise RuleError(
+                f"满意度未达标的赋分方式「{self.satisfaction_below}」不存在，可选：{'、'.join(SATISFACTION_BELOW)}"
+            )
         for level, share in self.level_shares.items():
             if not ZERO <= Decimal(share) <= ONE:
                 raise RuleError(f"评判等级「{level}」的得分比例 {share} 不在 0 到 1 之间")
@@ -217,7 +219,10 @@ def score_proportional(weight: Decimal, rate: Decimal | None, *, over_full: bool
     if c <= ONE:
         how = f"完成率 {pct} ≤ 100%，得分 = 权重 {w} × max(0, 1 − 2.5 × (1 − {pct})) = {_num(w * share)}"
     else:
-        how = f"完成率 {pct} > 100%（超额完成视为目标设定不合理），得分 = 权重 {w} × max(0, 1 − ({pct} − 1)) = {_num(w * share)}"
+        how = (
+            f"完成率 {pct} > 100%（超额完成视为目标设定不合理），"
+            f"得分 = 权重 {w} × max(0, 1 − ({pct} − 1)) = {_num(w * share)}"
+        )
     return _finish(w, share, RULE_PROPORTIONAL, c, how)
 
 

@@ -114,7 +114,9 @@ class TableSettings:
 
     def __post_init__(self) -> None:
         if self.overachievement not in OVERACHIEVEMENT:
-            raise SettingsError(f"超额完成的处理方式「{self.overachievement}」不存在，可选：{'、'.join(OVERACHIEVEMENT)}")
+            raise SettingsError(
+                f"超额完成的处理方式「{self.overachievement}」不存在，可选：{'、'.join(OVERACHIEVEMENT)}"
+            )
         if self.scoring not in SCORING:
             raise SettingsError(f"计分方式「{self.scoring}」不存在，可选：{'、'.join(SCORING)}")
         if not Decimal(0) < Decimal(self.amber_from) < Decimal(1):

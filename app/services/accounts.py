@@ -150,7 +150,9 @@ def authenticate(db: Session, *, username: str, password: str, ip: str | None) -
     if user is not None and not user.active:
         raise ServiceError("该账号已停用，请联系目标办。")
     if outage:
-        raise ServiceError("用户名或密码错误。统一身份认证服务暂时无法连接，校园账号暂不能登录；本系统的本地账号不受影响。")
+        raise ServiceError(
+            "用户名或密码错误。统一身份认证服务暂时无法连接，校园账号暂不能登录；本系统的本地账号不受影响。"
+        )
     raise ServiceError("用户名或密码错误。")
 
 
@@ -337,7 +339,9 @@ def create_user(
     return user
 
 
-def check_role(db: Session, role: str, unit_id: int | None, leader_rank: str | None) -> tuple[str, int | None, str | None]:
+def check_role(
+    db: Session, role: str, unit_id: int | None, leader_rank: str | None
+) -> tuple[str, int | None, str | None]:
     """The membership ``(role, unit_id, leader_rank)`` as stored (a unit only for reporters and
     scorers, a rank only for leaders), or ServiceError."""
     if role not in ROLE_LABELS:

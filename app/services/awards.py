@@ -39,7 +39,9 @@ def award_rule(cycle: Cycle) -> tuple[Decimal, str]:
     rule = cycle_scheme(cycle).award
     share, text = rule.share, rule.text
     if not text:
-        text = "领导小组成员过半数同意" if share == MAJORITY_SHARE else f"同意票超过领导小组成员总数的 {share * 100:.0f}%"
+        text = (
+            "领导小组成员过半数同意" if share == MAJORITY_SHARE else f"同意票超过领导小组成员总数的 {share * 100:.0f}%"
+        )
     return share, text.rstrip("。")  # the pages end the sentence themselves
 
 
@@ -67,7 +69,9 @@ def _values(title, level, achieved_on, issuer, description, links, cycle: Cycle)
     if not isinstance(achieved_on, date):
         raise ServiceError("请填写取得日期。", field="achieved_on")
     if not (cycle.period_start <= achieved_on <= cycle.period_end):
-        raise ServiceError(f"取得日期须在考核期间内（{cycle.period_start} 至 {cycle.period_end}）。", field="achieved_on")
+        raise ServiceError(
+            f"取得日期须在考核期间内（{cycle.period_start} 至 {cycle.period_end}）。", field="achieved_on"
+        )
     return {"title": clean_text(title, "成果名称", "title", 200), "level": level, "achieved_on": achieved_on,
             "issuer": clean_text(issuer, "颁发（认定）单位", "issuer", 200),
             "description": clean_text(description, "成果简介", "description", 4000, required=False),
@@ -211,7 +215,8 @@ def award_decisions(db: Session, cycle: Cycle) -> list[dict]:
         if app_.status != "accepted":
             if closed:
                 decided = "not_awarded"
-                explanation = "未通过目标办初审" + (f"（退回原因：{app_.return_reason}）" if app_.return_reason else "") + "，不予评审。"
+                why = f"（退回原因：{app_.return_reason}）" if app_.return_reason else ""
+                explanation = "未通过目标办初审" + why + "，不予评审。"
             else:
                 decided, explanation = "pending", "待目标办初审。" if app_.status == "submitted" else "已退回单位修改。"
         elif n == 0:

@@ -168,7 +168,9 @@ def _pg_tool(name: str, major: int | None) -> str:
             return p
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"找不到 {name}：请安装与数据库服务器同一主版本的 PostgreSQL 客户端（Debian：postgresql-client）。")
+        raise BackupError(
+            f"找不到 {name}：请安装与数据库服务器同一主版本的 PostgreSQL 客户端（Debian：postgresql-client）。"
+        )
     return found
 
 
@@ -308,7 +310,9 @@ def _pg_restore(url: str, path: str, revision: str) -> BackupInfo:
                                        "WHERE table_schema = 'public'")).scalar()
             major = _server_major(conn)
         if tables:
-            raise BackupError(f"目标数据库「{make_url(url).database}」不是空的（已有 {tables} 张表）：只能恢复到空数据库，未恢复。")
+            raise BackupError(
+                f"目标数据库「{make_url(url).database}」不是空的（已有 {tables} 张表）：只能恢复到空数据库，未恢复。"
+            )
         manifest = _manifest(path)
         with tempfile.TemporaryDirectory(prefix="kpi-restore-") as tmp:
             os.chmod(tmp, 0o700)

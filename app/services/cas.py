@@ -103,7 +103,9 @@ def sign_in(db: Session, *, ticket: str, service_url: str, ip: str | None) -> Us
         user, attributes, code = validate(ticket, service_url)
     except CasUnavailable as exc:
         current_app.logger.warning("CAS ticket validation failed: %s", exc)
-        raise ServiceError("统一身份认证服务暂时无法连接，请稍后再试；本系统的本地账号仍可用用户名和密码登录。") from exc
+        raise ServiceError(
+            "统一身份认证服务暂时无法连接，请稍后再试；本系统的本地账号仍可用用户名和密码登录。"
+        ) from exc
     if user is None:
         current_app.logger.info("CAS refused a ticket: %s", code)
         if key:

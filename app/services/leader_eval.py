@@ -150,8 +150,15 @@ def save_ratings(db: Session, *, actor_id: int, rank: str | None, cycle: Cycle, 
             db.add(row)
             action = "change"
         db.flush()
-        change = LeaderRatingChange(cycle_id=cycle.id, sheet_id=sheet.id, unit_id=uid, old_cents=old[0],
-                                    new_cents=new[0], old_comment=old[1], new_comment=new[1] if new[0] is not None else None)
+        change = LeaderRatingChange(
+            cycle_id=cycle.id,
+            sheet_id=sheet.id,
+            unit_id=uid,
+            old_cents=old[0],
+            new_cents=new[0],
+            old_comment=old[1],
+            new_comment=new[1] if new[0] is not None else None,
+        )
         db.add(change)
         db.flush()
         record(db, actor_id=actor_id, action=action, entity="leader_rating", entity_id=f"{sheet.id}:{uid}",
@@ -261,8 +268,14 @@ def rating_history(db: Session, cycle: Cycle) -> list[tuple[LeaderRatingChange, 
     """The unsealed change history, for the office after the stage has closed."""
     if not stage_closed(db, cycle):
         raise PermissionDenied("领导班子评价阶段结束后才能查看评分记录。")
-    return list(db.exec(select(LeaderRatingChange, LeaderSheet).join(LeaderSheet, LeaderSheet.id == LeaderRatingChange.sheet_id)
-                        .where(LeaderRatingChange.cycle_id == cycle.id).order_by(LeaderRatingChange.at, LeaderRatingChange.id)))
+    return list(
+        db.exec(
+            select(LeaderRatingChange, LeaderSheet)
+            .join(LeaderSheet, LeaderSheet.id == LeaderRatingChange.sheet_id)
+            .where(LeaderRatingChange.cycle_id == cycle.id)
+            .order_by(LeaderRatingChange.at, LeaderRatingChange.id)
+        )
+    )
 
 
 def pending_leaders(db: Session, cycle: Cycle) -> set[int]:

@@ -88,7 +88,8 @@ def _record(db: Session, notice_id: int, now: datetime, error: str | None, *, fi
     notice = db.get(Notice, notice_id)
     db.refresh(notice)
     if error is None:
-        notice.email_status, notice.email_sent_at, notice.email_next_at, notice.email_error = "sent", utcnow(), None, None
+        notice.email_status, notice.email_sent_at = "sent", utcnow()
+        notice.email_next_at, notice.email_error = None, None
     elif final or notice.email_attempts >= cfg["SMTP_MAX_ATTEMPTS"]:
         notice.email_status, notice.email_next_at, notice.email_error = "failed", None, error[:500]
     else:

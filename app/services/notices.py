@@ -68,8 +68,13 @@ def queue_test_mail(db: Session, *, actor: User) -> Notice:
         raise ServiceError("尚未配置邮件服务器（KPI_SMTP_HOST），无法发送测试邮件。")
     if not actor.email:
         raise ServiceError("您的账号没有填写电子邮箱，请先在“用户与角色”中为自己的账号填写邮箱。")
-    notice = notify(db, user_id=actor.id, title="综合目标考核系统测试邮件",
-                    body=f"这是综合目标考核系统发给 {actor.display_name} 的测试邮件。收到本邮件说明系统的邮件发送设置正确，无需回复。")
+    notice = notify(
+        db,
+        user_id=actor.id,
+        title="综合目标考核系统测试邮件",
+        body=f"这是综合目标考核系统发给 {actor.display_name} 的测试邮件。"
+        "收到本邮件说明系统的邮件发送设置正确，无需回复。",
+    )
     record(db, actor_id=actor.id, action="test_mail", entity="notice", entity_id=notice.id, new={"to": actor.email})
     return notice
 

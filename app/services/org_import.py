@@ -125,7 +125,9 @@ def _keep_unit(row: UnitRow, unit: Unit | None, columns: set[str]) -> UnitRow:
                    position=row.position if "排序" in columns else unit.position)
 
 
-def _keep_person(p: PersonRow, user: User, columns: set[str], unit_names: dict[int, str], have: set[tuple]) -> PersonRow:
+def _keep_person(
+    p: PersonRow, user: User, columns: set[str], unit_names: dict[int, str], have: set[tuple]
+) -> PersonRow:
     """An existing account keeps what an optional column left out of the sheet would have set."""
     keep = {}
     if "所在单位" not in columns:
@@ -159,9 +161,12 @@ def plan_import(db: Session, *, workbook: OrgWorkbook, actor_id: int | None) -> 
             plan._unit_ops.append(("create", None, row))
             continue
         details = []
-        for label, old, new in (("简称", u.short_name or "", row.short_name), ("类别", u.category_label,
-                                                                          "院部" if row.category == "college" else "部门"),
-                                ("单位类型", u.subtype, row.subtype), ("排序", u.position, row.position)):
+        for label, old, new in (
+            ("简称", u.short_name or "", row.short_name),
+            ("类别", u.category_label, "院部" if row.category == "college" else "部门"),
+            ("单位类型", u.subtype, row.subtype),
+            ("排序", u.position, row.position),
+        ):
             if old != new:
                 details.append(f"{label}：{old or '—'} → {new or '—'}")
         action = "reactivate" if not u.active else ("update" if details else None)
@@ -281,7 +286,10 @@ def apply_import(db: Session, *, actor_id: int | None, data: bytes, expected_fin
     the organisation has changed since the preview. Raises ServiceError listing the problems."""
     plan = preview(db, data=data, actor_id=actor_id)
     if expected_fingerprint is not None and plan.fingerprint != expected_fingerprint:
-        raise StaleData("预览之后组织机构已有变动（可能有人修改了单位、用户或角色），本次确认未保存；请重新上传工作簿并核对预览。")
+        raise StaleData(
+            "预览之后组织机构已有变动（可能有人修改了单位、用户或角色），本次确认未保存；"
+            "请重新上传工作簿并核对预览。"
+        )
     if not plan.ok:
         raise ServiceError("工作簿有错误，未保存：" + "；".join(str(p) for p in plan.problems[:20]))
     units: dict[str, Unit] = {u.name: u for u in db.exec(select(Unit))}

@@ -56,7 +56,9 @@ def of_unit(db: Session, unit_id: int) -> list[tuple[Rectification, Cycle]]:
                         .where(Rectification.unit_id == unit_id).order_by(Cycle.period_start.desc())))
 
 
-def open_tasks(db: Session, *, actor_id: int, actor_roles: set[str], cycle: Cycle, plan_due: datetime) -> list[Rectification]:
+def open_tasks(
+    db: Session, *, actor_id: int, actor_roles: set[str], cycle: Cycle, plan_due: datetime
+) -> list[Rectification]:
     """One task per 不合格 unit of the cycle's published (or final) results; returns the new ones."""
     if "office" not in actor_roles:
         raise PermissionDenied("只有目标办可以下达整改任务。")
@@ -76,8 +78,13 @@ def open_tasks(db: Session, *, actor_id: int, actor_roles: set[str], cycle: Cycl
         db.flush()
         record(db, actor_id=actor_id, action="open", entity="rectification", entity_id=rect.id, cycle_id=cycle.id,
                new={"unit": row.unit_name, "grade": row.grade, "plan_due": plan_due.isoformat()})
-        _notify_unit(db, rect, f"{cycle.name}整改任务", f"{row.unit_name}考核等次为{row.grade}，请分析原因、提出整改措施，"
-                     "在截止时间前提交整改方案。", f"rect-open:{rect.id}")
+        _notify_unit(
+            db,
+            rect,
+            f"{cycle.name}整改任务",
+            f"{row.unit_name}考核等次为{row.grade}，请分析原因、提出整改措施，在截止时间前提交整改方案。",
+            f"rect-open:{rect.id}",
+        )
         new.append(rect)
     if not new and not have:
         raise ServiceError("本周期没有考核等次为不合格的单位。")
@@ -127,8 +134,13 @@ def _review(db: Session, *, actor_id: int, actor_roles: set[str], rect: Rectific
            new={"status": status, "comment": comment}, reason=comment)
     unit = db.get(Unit, rect.unit_id)
     title = "整改方案已被退回修改" if status == "returned" else "整改方案已通过"
-    _notify_unit(db, rect, title, f"{unit.name}的整改方案{'已被退回，修改意见：' + comment if comment else '已通过审核。'}",
-                 f"rect-{status}:{rect.id}:{rect.version}")
+    _notify_unit(
+        db,
+        rect,
+        title,
+        f"{unit.name}的整改方案{'已被退回，修改意见：' + comment if comment else '已通过审核。'}",
+        f"rect-{status}:{rect.id}:{rect.version}",
+    )
     return rect
 
 

@@ -300,7 +300,8 @@ def publish(db: Session, *, actor_id: int, report: SelfReport, expected_version:
     ``expected_version``: the version the office's page showed; a report returned (or changed)
     since is refused, so a stale tab cannot publish what the office did not see."""
     if expected_version is not None and expected_version != report.version:
-        raise StaleData("该单位的报告在您打开本页后已有变化（如已退回修改或重新提交），未公示。请刷新页面核对后再操作。")
+        raise StaleData("该单位的报告在您打开本页后已有变化（如已退回修改或重新提交），未公示。"
+                        "请刷新页面核对后再操作。")
     if report.status == "returned":
         raise ServiceError("报告已退回修改，单位重新提交后才能公示。")
     if not report.ever_submitted or report.status != "submitted":

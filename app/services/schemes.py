@@ -26,8 +26,22 @@ from .audit import record
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seeds" / "scheme_lianyungang_2018.json"
 
-__all__ = ["SchemeRefused", "SchemeUnavailable", "cycle_scheme", "has_scheme", "import_scheme_version", "save_scheme_version", "seed_scheme", "scheme_versions",
-           "latest_version", "previous_version", "scheme_changes", "cycle_started", "assign_scheme", "SEED_FILE"]
+__all__ = [
+    "SchemeRefused",
+    "SchemeUnavailable",
+    "cycle_scheme",
+    "has_scheme",
+    "import_scheme_version",
+    "save_scheme_version",
+    "seed_scheme",
+    "scheme_versions",
+    "latest_version",
+    "previous_version",
+    "scheme_changes",
+    "cycle_started",
+    "assign_scheme",
+    "SEED_FILE",
+]
 
 
 class SchemeRefused(ServiceError):
@@ -225,17 +239,33 @@ def _label(d: dict | None) -> str | None:
 
 # ---------------------------------------------------------------------------- changes between versions
 
-_IND_FIELDS = [("name", "名称"), ("points", "分值"), ("owner", "考核部门"), ("parent", "上级指标"), ("rule", "计分规则"),
-               ("params", "规则参数"), ("applies_to", "适用类型"), ("applies_to_units", "适用单位"),
-               ("max_by_subtype", "各类型满分"), ("description", "指标内涵"), ("description_by_unit", "分单位说明"),
-               ("notes", "备注")]
+_IND_FIELDS = [
+    ("name", "名称"),
+    ("points", "分值"),
+    ("owner", "考核部门"),
+    ("parent", "上级指标"),
+    ("rule", "计分规则"),
+    ("params", "规则参数"),
+    ("applies_to", "适用类型"),
+    ("applies_to_units", "适用单位"),
+    ("max_by_subtype", "各类型满分"),
+    ("description", "指标内涵"),
+    ("description_by_unit", "分单位说明"),
+    ("notes", "备注"),
+]
 _TOP_FIELDS = [("name", "方案名称"), ("total_points", "总分"), ("normalisation", "折算方式"), ("source", "来源"),
                ("period", "考核期"), ("notes", "方案说明"), ("ballot", "民主测评规则"), ("grading", "等次评定规则"),
                ("award", "突出贡献奖规则")]
 _GRADING_FIELDS = {"levels": "等次名称", "quotas": "优秀名额", "eligibility": "评优条件", "vetoes": "不能评优情形",
                    "fail_rule": "不合格规则", "last_place": "连续末位规则", "tie_break": "并列比较顺序"}
-_BALLOT_FIELDS = {"levels": "测评等次", "excellent_level": "优秀等次", "max_excellent_share": "优秀票最高比例",
-                  "all_units_required": "须评全部单位", "exclude_own_unit": "不评本单位", "rater_groups": "测评人员类别"}
+_BALLOT_FIELDS = {
+    "levels": "测评等次",
+    "excellent_level": "优秀等次",
+    "max_excellent_share": "优秀票最高比例",
+    "all_units_required": "须评全部单位",
+    "exclude_own_unit": "不评本单位",
+    "rater_groups": "测评人员类别",
+}
 _SHORT = (str, int, float, type(None))
 
 
@@ -310,7 +340,8 @@ def scheme_changes(old: dict, new: dict) -> list[str]:
             if a is None or b is None:
                 out.append(f"{cname}·{'新增' if a is None else '删除'}组成部分「{(b or a).get('name') or mk}」")
                 continue
-            for field, label in (("name", "名称"), ("points", "分值"), ("parts", "正副职分值"), ("rating_max", "评分满分")):
+            fields = (("name", "名称"), ("points", "分值"), ("parts", "正副职分值"), ("rating_max", "评分满分"))
+            for field, label in fields:
                 if a.get(field) != b.get(field):
                     out.append(_change(f"{cname}·{b.get('name') or mk}·{label}", a.get(field), b.get(field)))
     ia, ib = _indicators(old), _indicators(new)

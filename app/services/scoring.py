@@ -216,7 +216,9 @@ class Progress:
         return self.done >= self.total
 
 
-def progress(db: Session, cycle: Cycle, ctx: CycleScoring | None = None) -> tuple[dict[str, Progress], dict[int, Progress]]:
+def progress(
+    db: Session, cycle: Cycle, ctx: CycleScoring | None = None
+) -> tuple[dict[str, Progress], dict[int, Progress]]:
     """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells."""
     ctx = ctx or CycleScoring(db, cycle)
     by_owner: dict[str, Progress] = defaultdict(Progress)
@@ -332,7 +334,9 @@ def save_cell(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle,
     entry = ctx.entries.get((unit.id, leaf.code))
     current = entry.version if entry else 0
     if int(cell.version) != current:
-        raise StaleData(f"「{unit.name} · {leaf.code} {leaf.name}」已被他人修改，请刷新页面核对后再保存（您的修改尚未保存）。")
+        raise StaleData(
+            f"「{unit.name} · {leaf.code} {leaf.name}」已被他人修改，请刷新页面核对后再保存（您的修改尚未保存）。"
+        )
     corrections, reasons, judgment = _build(ctx, leaf, unit, cell)
     probe = ScoreEntry(cycle_id=cycle.id, unit_id=unit.id, indicator_code=leaf.code, corrections=corrections,
                        correction_reasons=reasons, judgment=judgment)
@@ -409,7 +413,9 @@ def import_cells(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cyc
                 col = lc.columns.get("__reason__") or col
             errors.append(f"{lc.where}{(' ' + col) if col else ''}{label}：{exc.message}")
             continue
-        before = (dict(entry.corrections), dict(entry.correction_reasons), dict(entry.judgment)) if entry else ({}, {}, {})
+        before = (
+            (dict(entry.corrections), dict(entry.correction_reasons), dict(entry.judgment)) if entry else ({}, {}, {})
+        )
         edited = (corrections, reasons, judgment) != before
         # Filling in or changing a cell confirms it; 已核实 = 是 confirms it as it stands.
         c.confirm = bool(c.confirm or edited or (entry is not None and entry.confirmed))

@@ -260,7 +260,9 @@ def submit_report(db: Session, *, actor_id: int, identity, rec: TargetTableRecor
         raise ServiceError(f"年度报告{REPORT_STATUS[rec.report_status]}。")
     if not (rec.summary or "").strip():
         raise ServiceError("请先填写总体完成情况（自评结论）再提交。", field="summary")
-    missing = [r.name for r in table_of(rec).rows if (r.position, "full_year") not in actuals_of(db, rec.id, "full_year")]
+    missing = [
+        r.name for r in table_of(rec).rows if (r.position, "full_year") not in actuals_of(db, rec.id, "full_year")
+    ]
     if missing:
         raise ServiceError(f"还有 {len(missing)} 项指标未填报全年实际值（如「{missing[0]}」），不能提交。")
     old = rec.report_status

@@ -107,7 +107,9 @@ def find_table(db: Session, unit_id: int, year: int, project: str | None = None)
         TargetTableRecord.project == (project or "").strip())).first()
 
 
-def tables_of(db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None) -> list[TargetTableRecord]:
+def tables_of(
+    db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None
+) -> list[TargetTableRecord]:
     q = select(TargetTableRecord)
     if year is not None:
         q = q.where(TargetTableRecord.year == year)
@@ -226,7 +228,9 @@ def import_table(db: Session, *, actor_id: int | None, unit: Unit, year: int, da
     """
     preview = preview_import(db, data=data, unit=unit, year=year, project=project)
     if not preview.ok:
-        raise ImportRefused("导入被拒绝，未保存任何内容：" + "；".join(preview.errors[:5]), preview.errors, preview.result)
+        raise ImportRefused(
+            "导入被拒绝，未保存任何内容：" + "；".join(preview.errors[:5]), preview.errors, preview.result
+        )
     table = preview.table
     name = os.path.basename((filename or "").replace("\\", "/"))[:255]
     now = utcnow()

@@ -26,8 +26,13 @@ from app.sheets.cells import append_row, text_cell
 HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
 BOLD = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
-FLAG_TEXT = {"last_place": "本类末位", "last_place_consecutive": "连续两年末位", "tie_at_quota": "并列占优秀名额，待审议",
-             "score_overridden": "总分经调整", "grade_overridden": "等次经调整"}
+FLAG_TEXT = {
+    "last_place": "本类末位",
+    "last_place_consecutive": "连续两年末位",
+    "tie_at_quota": "并列占优秀名额，待审议",
+    "score_overridden": "总分经调整",
+    "grade_overridden": "等次经调整",
+}
 SUMMARY_HEADERS = ["名次", "单位", "单位类型"]
 
 
@@ -58,7 +63,8 @@ def summary_columns(category: dict) -> list[str]:
 
 def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
     ws = wb.create_sheet(f"{cat['name']}汇总")
-    text_cell(ws, 1, 1, f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）").font = Font(bold=True, size=14)
+    title = f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）"
+    text_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
     text_cell(ws, 2, 1, f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(c["name"] for c in cat["components"]))
     cols = summary_columns(cat)
     _header(ws, 3, cols)
@@ -102,7 +108,9 @@ def _walk(nodes, depth=0):
 
 def _details(wb: Workbook, payload: dict) -> None:
     ws = wb.create_sheet("指标明细")
-    _header(ws, 1, ["类别", "单位", "层级", "指标编号", "指标名称", "得分", "满分", "原始得分", "原始满分", "状态", "说明"])
+    _header(
+        ws, 1, ["类别", "单位", "层级", "指标编号", "指标名称", "得分", "满分", "原始得分", "原始满分", "状态", "说明"]
+    )
     r = 2
     for cat in payload["categories"]:
         for u in cat["units"]:
@@ -112,12 +120,21 @@ def _details(wb: Workbook, payload: dict) -> None:
                 _row(ws, r, values, bold=True)
                 r += 1
             for depth, n in _walk(u.get("indicators", [])):
-                values = [cat["name"], u["unit"], depth + 1, n["code"], ("　" * depth) + n["name"],
-                          _num(n["points"]) if n["applicable"] else None, _num(n["max_points"]) if n["applicable"] else None,
-                          _num(n["raw_points"]) if n["applicable"] else None,
-                          _num(n["raw_max"]) if n["applicable"] else None,
-                          "不参加" if not n["applicable"] else {"ok": "", "missing": "未评分", "error": "数据有误"}.get(n["status"], n["status"]),
-                          n["explanation"]]
+                values = [
+                    cat["name"],
+                    u["unit"],
+                    depth + 1,
+                    n["code"],
+                    ("　" * depth) + n["name"],
+                    _num(n["points"]) if n["applicable"] else None,
+                    _num(n["max_points"]) if n["applicable"] else None,
+                    _num(n["raw_points"]) if n["applicable"] else None,
+                    _num(n["raw_max"]) if n["applicable"] else None,
+                    "不参加"
+                    if not n["applicable"]
+                    else {"ok": "", "missing": "未评分", "error": "数据有误"}.get(n["status"], n["status"]),
+                    n["explanation"],
+                ]
                 _row(ws, r, values)
                 r += 1
             for nm in u.get("normalisations", []):
@@ -178,7 +195,9 @@ def _awards(wb: Workbook, payload: dict) -> None:
     _header(ws, 1, ["单位", "成果", "级别", "评审结果", "说明"])
     labels = {"awarded": "授予", "rejected": "不授予"}
     for a in payload.get("awards", []):
-        append_row(ws, [a["unit_name"], a["title"], a["level"], labels.get(a["decided"], a["decided"]), a["explanation"]])
+        append_row(
+            ws, [a["unit_name"], a["title"], a["level"], labels.get(a["decided"], a["decided"]), a["explanation"]]
+        )
     _widths(ws, [22, 40, 10, 10, 60])
 
 
@@ -190,8 +209,19 @@ def _changes(wb: Workbook, payload: dict) -> None:
     for cat in payload["categories"]:
         for u in cat["units"]:
             for o in u["overrides"]:
-                append_row(ws, [cat["name"], u["unit"], sources.get(o["source"], o["source"]), kinds.get(o["kind"], o["kind"]),
-                           o["old"], o["new"], o["reason"], when(o["at"])])
+                append_row(
+                    ws,
+                    [
+                        cat["name"],
+                        u["unit"],
+                        sources.get(o["source"], o["source"]),
+                        kinds.get(o["kind"], o["kind"]),
+                        o["old"],
+                        o["new"],
+                        o["reason"],
+                        when(o["at"]),
+                    ],
+                )
     _widths(ws, [8, 22, 14, 12, 10, 10, 60, 26])
 
 

@@ -87,7 +87,8 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     na_fill = PatternFill("solid", fgColor="E4E7EB")
     input_fill = PatternFill("solid", fgColor="FFFDE7")
 
-    text_cell(ws, 1, 1, f"{cycle.name} 目标考核评分模板 · {owner.name}（请只填写黄色单元格；不要增删行列）").font = Font(bold=True, size=12)
+    title = f"{cycle.name} 目标考核评分模板 · {owner.name}（请只填写黄色单元格；不要增删行列）"
+    text_cell(ws, 1, 1, title).font = Font(bold=True, size=12)
     text_cell(ws, 2, 1, "指标").font = Font(bold=True)
     text_cell(ws, 3, 1, "单位").font = Font(bold=True)
     ws.column_dimensions["A"].width = 22
@@ -247,11 +248,20 @@ def read_template(data: bytes, *, cycle_id: int, owner_key: str) -> list[Located
             reasons = {name: d["reason"] for name in d["values"]} if d["reason"] else {}
             cols_map = dict(d["columns"])
             cols_map[REASON] = d["columns"].get(REASON, "")
-            out.append(LocatedCell(
-                cell=CellInput(unit_id=unit_id, code=code, values=d["values"], reasons=reasons,
-                               version=int(versions.get(code, 0)), confirm=bool(d["confirm"])),
-                where=where(r), columns={k: v for k, v in cols_map.items() if k != REASON} | {"__reason__": cols_map[REASON]},
-            ))
+            out.append(
+                LocatedCell(
+                    cell=CellInput(
+                        unit_id=unit_id,
+                        code=code,
+                        values=d["values"],
+                        reasons=reasons,
+                        version=int(versions.get(code, 0)),
+                        confirm=bool(d["confirm"]),
+                    ),
+                    where=where(r),
+                    columns={k: v for k, v in cols_map.items() if k != REASON} | {"__reason__": cols_map[REASON]},
+                )
+            )
     if errors:
         raise TemplateError(errors)
     return out

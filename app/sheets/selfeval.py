@@ -398,8 +398,12 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
     exec_rate_computed = (spent / budget) if (budget and spent is not None) else None
     exec_flags: list[str] = []
     exec_rate = rate_typed if rate_typed is not None else exec_rate_computed
-    if rate_typed is not None and exec_rate_computed is not None and abs(rate_typed - exec_rate_computed) > RATE_TOLERANCE:
-        exec_flags.append(f"表中执行率 {_pct(rate_typed)} 与 全年执行数÷全年预算数 = {_pct(exec_rate_computed)} 不一致，保留表中执行率")
+    both = rate_typed is not None and exec_rate_computed is not None
+    if both and abs(rate_typed - exec_rate_computed) > RATE_TOLERANCE:
+        exec_flags.append(
+            f"表中执行率 {_pct(rate_typed)} 与 全年执行数÷全年预算数 = {_pct(exec_rate_computed)} 不一致，"
+            "保留表中执行率"
+        )
     if exec_rate is None:
         errors.append(SheetError(title, _coord(funds_row, fcols.get("rate", fcols["spent"])),
                                  "执行率为空，且无法由全年执行数÷全年预算数计算，该表未评分"))
@@ -410,8 +414,10 @@ def _score_sheet(ws, values, config: rules.SelfEvalConfig, errors: list[SheetErr
         exec_score = score_typed
         kept = True
         if score_typed != exec_rule.points:
-            exec_flags.append(f"表中预算执行得分 {rules.format_points(score_typed)} 与规则计算的 {exec_rule.points} 不一致"
-                              f"（执行率 {_pct(exec_rate)}），保留表中得分")
+            exec_flags.append(
+                f"表中预算执行得分 {rules.format_points(score_typed)} 与规则计算的 {exec_rule.points} 不一致"
+                f"（执行率 {_pct(exec_rate)}），保留表中得分"
+            )
     else:
         exec_score = exec_rule.points
         kept = False

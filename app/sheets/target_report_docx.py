@@ -113,8 +113,11 @@ def report_docx(ctx: dict[str, Any]) -> bytes:
     _para(doc, f"经对{unit.name}{rec.year}年的预算编制情况、预算执行情况、资金使用绩效三个方面进行了评价打分和分析，"
                f"{whole}绩效评价得分为 {_s(ye.total)} 分，等级为“{ye.grade}”。")
     _prose(doc, rec.summary, "")
-    _para(doc, f"（二）从预算编制情况、预算执行情况和资金使用效益三个维度综合反映{whose}支出的配置效用、管理效能和资金效益。",
-          bold=True)
+    _para(
+        doc,
+        f"（二）从预算编制情况、预算执行情况和资金使用效益三个维度综合反映{whose}支出的配置效用、管理效能和资金效益。",
+        bold=True,
+    )
 
     def dim_line(key: str) -> str:
         d = dims.get(key)

@@ -182,7 +182,9 @@ class CasStandIn:
                 if t.sso == sso and t.used:
                     self.backchannel_logout(ticket)
         service = request.args.get("service")
-        response = self._redirect(service) if service else Response("<p>您已退出统一身份认证。</p>", mimetype="text/html")
+        response = (
+            self._redirect(service) if service else Response("<p>您已退出统一身份认证。</p>", mimetype="text/html")
+        )
         response.delete_cookie("CASTGC", path="/cas/")
         return response
 

@@ -21,31 +21,94 @@ def judged(code, name, pts, **kw):
 
 def scheme_dict(fail_rule=None):
     return {
-        "format": "kpi-scheme/1", "key": "test-results", "version": 1, "name": "测试方案", "total_points": 200,
+        "format": "kpi-scheme/1",
+        "key": "test-results",
+        "version": 1,
+        "name": "测试方案",
+        "total_points": 200,
         "normalisation": "scale",
         "categories": [
-            {"key": "college", "name": "院部", "subtypes": ["二级学院", "基础课教学部"], "components": [
-                {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": 20},
-                {"key": "target", "name": "目标考核", "kind": "target", "points": 150, "indicators": [
-                    {"code": "B", "name": "基础指标", "points": 55, "max_by_subtype": {"基础课教学部": 45}, "children": [
-                        judged("B1", "党建与管理", 45), judged("B2", "招生工作", 10, applies_to=["二级学院"])]},
-                    {"code": "K", "name": "重点指标", "points": 95, "children": [judged("K1", "教学与科研", 95)]}]},
-                {"key": "leader", "name": "领导班子评价", "kind": "leader", "points": 30,
-                 "parts": {"principal": 20, "deputy": 10}, "rating_max": 100}]},
-            {"key": "department", "name": "部门", "subtypes": ["职能部门"], "components": [
-                {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": 70},
-                {"key": "target", "name": "目标考核", "kind": "target", "points": 100, "indicators": [
-                    {"code": "W", "name": "工作目标", "points": 100, "children": [
-                        judged("W1", "工作作风", 40), judged("W2", "年度主要工作", 60)]}]},
-                {"key": "leader", "name": "领导班子评价", "kind": "leader", "points": 30,
-                 "parts": {"principal": 20, "deputy": 10}, "rating_max": 100}]}],
-        "ballot": {"levels": [{"name": "优秀", "value": 90}, {"name": "合格", "value": 70},
-                              {"name": "不合格", "value": 50}]},
-        "grading": {"quotas": {"college": 2, "department": 3},
-                    "vetoes": [{"key": "safety", "text": "发生重大安全责任事故"}],
-                    "fail_rule": fail_rule or {"type": "below_score", "threshold": 150},
-                    "last_place": {"years": 2, "text": "予以通报"},
-                    "tie_break": ["target", "leader", "democratic"]},
+            {
+                "key": "college",
+                "name": "院部",
+                "subtypes": ["二级学院", "基础课教学部"],
+                "components": [
+                    {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": 20},
+                    {
+                        "key": "target",
+                        "name": "目标考核",
+                        "kind": "target",
+                        "points": 150,
+                        "indicators": [
+                            {
+                                "code": "B",
+                                "name": "基础指标",
+                                "points": 55,
+                                "max_by_subtype": {"基础课教学部": 45},
+                                "children": [
+                                    judged("B1", "党建与管理", 45),
+                                    judged("B2", "招生工作", 10, applies_to=["二级学院"]),
+                                ],
+                            },
+                            {
+                                "code": "K",
+                                "name": "重点指标",
+                                "points": 95,
+                                "children": [judged("K1", "教学与科研", 95)],
+                            },
+                        ],
+                    },
+                    {
+                        "key": "leader",
+                        "name": "领导班子评价",
+                        "kind": "leader",
+                        "points": 30,
+                        "parts": {"principal": 20, "deputy": 10},
+                        "rating_max": 100,
+                    },
+                ],
+            },
+            {
+                "key": "department",
+                "name": "部门",
+                "subtypes": ["职能部门"],
+                "components": [
+                    {"key": "democratic", "name": "民主测评", "kind": "democratic", "points": 70},
+                    {
+                        "key": "target",
+                        "name": "目标考核",
+                        "kind": "target",
+                        "points": 100,
+                        "indicators": [
+                            {
+                                "code": "W",
+                                "name": "工作目标",
+                                "points": 100,
+                                "children": [judged("W1", "工作作风", 40), judged("W2", "年度主要工作", 60)],
+                            }
+                        ],
+                    },
+                    {
+                        "key": "leader",
+                        "name": "领导班子评价",
+                        "kind": "leader",
+                        "points": 30,
+                        "parts": {"principal": 20, "deputy": 10},
+                        "rating_max": 100,
+                    },
+                ],
+            },
+        ],
+        "ballot": {
+            "levels": [{"name": "优秀", "value": 90}, {"name": "合格", "value": 70}, {"name": "不合格", "value": 50}]
+        },
+        "grading": {
+            "quotas": {"college": 2, "department": 3},
+            "vetoes": [{"key": "safety", "text": "发生重大安全责任事故"}],
+            "fail_rule": fail_rule or {"type": "below_score", "threshold": 150},
+            "last_place": {"years": 2, "text": "予以通报"},
+            "tie_break": ["target", "leader", "democratic"],
+        },
     }
 
 

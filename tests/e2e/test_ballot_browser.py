@@ -28,7 +28,8 @@ def served(e2e_app):
     voting.forget_context()
     with app.app_context():
         with Session(db.engine, expire_on_commit=False) as s:
-            colleges = [f.unit(s, name, "college") for name in ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")]
+            names = ("机电工程学院", "信息工程学院", "商学院", "医学院", "艺术学院")
+            colleges = [f.unit(s, name, "college") for name in names]
             depts = [f.unit(s, name, "department") for name in ("教务处", "财务处", "图书馆", "保卫处")]
             cycle = f.cycle(s, scheme=f.voting_scheme(s))  # at most 30 % 优秀 per category → 1 of 5, 1 of 4
             groups = voting.create_default_groups(s, actor_id=None, cycle=cycle)

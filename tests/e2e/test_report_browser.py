@@ -86,7 +86,8 @@ def test_closing_the_tab_with_unsaved_text_asks_first(site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     sign_in(page, base, "tb1")
     page.goto(f"{base}/report/cycles/{site['cycle']}/units/{site['c1']}")
-    leave = "() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e); return e.defaultPrevented; }"
+    leave = ("() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e);"
+             " return e.defaultPrevented; }")
     assert page.evaluate(leave) is False  # nothing typed: leaves without asking
     page.click("#n_A1")
     page.keyboard.type("尚未保存")

@@ -140,7 +140,9 @@ def test_employment_rates(initial, final, fail, points):
     assert r.points == P(points)
 
 
-@pytest.mark.parametrize("rate,points", [(80, "1"), (95, "1"), (75, "0.5"), (70, "0.5"), (65, "0"), (60, "0"), (59.9, "-1")])
+@pytest.mark.parametrize(
+    "rate,points", [(80, "1"), (95, "1"), (75, "0.5"), (70, "0.5"), (65, "0"), (60, "0"), (59.9, "-1")]
+)
 def test_graduate_survey(rate, points):
     assert score("K5.3.2", {"survey_rate": rate}).points == P(points)
 
@@ -371,7 +373,9 @@ def test_check_ballot():
     assert ok == []
     errs = check_ballot({"a": "优秀", "b": "优秀", "c": "优秀"}, units, level_values=S.ballot.levels, own_unit="a",
                         max_excellent_share=Decimal("0.3"))
-    assert any("本单位" in e for e in errs) and any("尚未测评" in e for e in errs) and any("最多可评" in e for e in errs)
+    assert any("本单位" in e for e in errs)
+    assert any("尚未测评" in e for e in errs)
+    assert any("最多可评" in e for e in errs)
 
 
 # --- who enters a field ---------------------------------------------------------------------

@@ -45,10 +45,23 @@ def test_all_55_basic_indicators_with_document_points():
         assert {int(x.code[1:]): x.points for x in leaves} == doc_points
     assert sum(x.points for x in leaves) == 61  # the 55 items hold 61 points; no sub-type takes all
     groups = {g.name: g.points for g in basic.children}
-    assert groups == {"领导班子建设": 2, "教学工作": 9, "教学质量监控": 3, "人才人事工作": 5, "团学工作（二级学院）": 9,
-                      "招生工作（二级学院）": 2, "就业工作（二级学院）": 2, "学生工作（基础课教学部、思想政治教学部）": 6,
-                      "宣传思想工作": 4, "党建工作": 5, "党风廉政建设": 4, "财务工作": 3, "民主建设工作": 2,
-                      "安全稳定工作": 3, "国有资产管理工作": 2}
+    assert groups == {
+        "领导班子建设": 2,
+        "教学工作": 9,
+        "教学质量监控": 3,
+        "人才人事工作": 5,
+        "团学工作（二级学院）": 9,
+        "招生工作（二级学院）": 2,
+        "就业工作（二级学院）": 2,
+        "学生工作（基础课教学部、思想政治教学部）": 6,
+        "宣传思想工作": 4,
+        "党建工作": 5,
+        "党风廉政建设": 4,
+        "财务工作": 3,
+        "民主建设工作": 2,
+        "安全稳定工作": 3,
+        "国有资产管理工作": 2,
+    }
 
 
 def test_basic_deductions_stated_by_the_document():

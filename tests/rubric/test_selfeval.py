@@ -91,7 +91,8 @@ def test_satisfaction():
     below = score_satisfaction(D(10), D("0.9724"))
     assert below.points == D("9.31") and below.flags
     assert score_satisfaction(D(10), D("0.9724"), config=SelfEvalConfig(satisfaction_below="full")).points == 10
-    assert score_satisfaction(D(10), D("0.9724"), config=SelfEvalConfig(satisfaction_below="linear")).points == D("9.72")
+    linear = SelfEvalConfig(satisfaction_below="linear")
+    assert score_satisfaction(D(10), D("0.9724"), config=linear).points == D("9.72")
     assert score_satisfaction(D(10), D("0.9724"), config=SelfEvalConfig(satisfaction_below="zero")).points == 0
     with pytest.raises(RuleError):
         SelfEvalConfig(satisfaction_below="half")

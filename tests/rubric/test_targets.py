@@ -151,7 +151,10 @@ def test_status_without_rate():
 
 @pytest.mark.parametrize(
     "total, expected",
-    [("100", "优"), ("90", "优"), ("89.99", "良"), ("80", "良"), ("79.99", "中"), ("60", "中"), ("59.99", "差"), ("0", "差")],
+    [
+        ("100", "优"), ("90", "优"), ("89.99", "良"), ("80", "良"),
+        ("79.99", "中"), ("60", "中"), ("59.99", "差"), ("0", "差"),
+    ],
 )
 def test_grade_bands_at_their_edges(total, expected):
     assert grade(D(total)) == expected

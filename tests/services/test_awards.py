@@ -15,7 +15,8 @@ from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):
-    stages.override_stage(s, actor_id=None, stage=stages.get_stage(s, cycle.id, kind), action="close", reason="测试结束")
+    stage = stages.get_stage(s, cycle.id, kind)
+    stages.override_stage(s, actor_id=None, stage=stage, action="close", reason="测试结束")
 
 
 @pytest.fixture
@@ -83,8 +84,12 @@ def test_return_revise_accept_vote_decide(world):
     assert "过半数" in d["explanation"] and "2.5" in d["explanation"]
     with pytest.raises(StageClosed):
         svc.vote(s, actor_id=members[4].id, application=a, approve=True)
-    actions = [e.action for e in s.exec(select(AuditEntry).where(AuditEntry.entity.in_(["award_application", "award_vote"]))
-                                        .order_by(AuditEntry.id))]
+    actions = [
+        e.action
+        for e in s.exec(
+            select(AuditEntry).where(AuditEntry.entity.in_(["award_application", "award_vote"])).order_by(AuditEntry.id)
+        )
+    ]
     assert actions == ["apply", "return", "revise", "accept", "vote", "vote", "vote", "vote", "change_vote"]
 
 

@@ -11,7 +11,8 @@ from tests.builders.report_world import small_scheme
 
 
 def close(s, cycle, kind):
-    stages.override_stage(s, actor_id=None, stage=stages.get_stage(s, cycle.id, kind), action="close", reason="测试结束")
+    stage = stages.get_stage(s, cycle.id, kind)
+    stages.override_stage(s, actor_id=None, stage=stage, action="close", reason="测试结束")
 
 
 @pytest.fixture
@@ -72,7 +73,9 @@ def test_apply_decide_and_contract(world):
     assert svc.eligible_units(s, cycle) == {u1.id}
     with pytest.raises(ServiceError, match="认定"):
         submit(s, cycle, rep, u1.id, expected_version=4)
-    audit = s.exec(select(AuditEntry).where(AuditEntry.entity == "excellence_application").order_by(AuditEntry.id)).all()
+    audit = s.exec(
+        select(AuditEntry).where(AuditEntry.entity == "excellence_application").order_by(AuditEntry.id)
+    ).all()
     assert [e.action for e in audit] == ["apply", "reject", "revise", "accept"]
     assert audit[-1].new_value["on_behalf_of_group"] is True and audit[-1].reason == "领导小组会议同意"
 
@@ -129,12 +132,23 @@ def test_old_snapshot_with_veto_key_other_still_loads_and_shows_condition_four(w
     s, cycle, (u1, u2), rep, office, member = world
     data = small_scheme()
     four = "经学校认定的其它责任事项"
-    old = {**data, "grading": {**data["grading"], "vetoes": [{"key": "violation", "text": "出现违纪违法行为造成较严重后果的"},
-                                                             {"key": "other", "text": four}]}}
+    old = {
+        **data,
+        "grading": {
+            **data["grading"],
+            "vetoes": [
+                {"key": "violation", "text": "出现违纪违法行为造成较严重后果的"},
+                {"key": "other", "text": four},
+            ],
+        },
+    }
     cycle.scheme_data = old
     s.add(cycle)
     s.flush()
-    assert svc.veto_conditions(cycle) == [("violation", "出现违纪违法行为造成较严重后果的"), ("school_determined", four)]
+    assert svc.veto_conditions(cycle) == [
+        ("violation", "出现违纪违法行为造成较严重后果的"),
+        ("school_determined", four),
+    ]
     s.add(Veto(cycle_id=cycle.id, unit_id=u1.id, condition="other", condition_text="校园贷事件处置不力",
                reason="经学校认定", links=[], recorded_by_id=office.id))
     s.flush()

@@ -57,8 +57,15 @@ def test_partial_save_then_finish_and_contract(world):
                          expected_version=1, finish=True)
     assert units[1].id in exc.value.errors
     s.rollback()
-    sheet = svc.save_ratings(s, actor_id=p1.id, rank="principal", cycle=cycle, entries=entries(units, ["90", "70", "80.5"]),
-                             expected_version=1, finish=True)
+    sheet = svc.save_ratings(
+        s,
+        actor_id=p1.id,
+        rank="principal",
+        cycle=cycle,
+        entries=entries(units, ["90", "70", "80.5"]),
+        expected_version=1,
+        finish=True,
+    )
     assert sheet.finished and sheet.version == 2
     svc.save_ratings(s, actor_id=d1.id, rank="deputy", cycle=cycle, entries=entries(units, ["60", "61", "62"]),
                      expected_version=0, finish=True)
@@ -73,8 +80,14 @@ def test_partial_save_then_finish_and_contract(world):
 def test_invalid_entries_save_nothing(world):
     s, cycle, units, (p1, _, _) = world
     with pytest.raises(svc.RatingErrors) as exc:
-        svc.save_ratings(s, actor_id=p1.id, rank="principal", cycle=cycle, entries=entries(units, ["90", "120", "8.123"]),
-                         expected_version=0)
+        svc.save_ratings(
+            s,
+            actor_id=p1.id,
+            rank="principal",
+            cycle=cycle,
+            entries=entries(units, ["90", "120", "8.123"]),
+            expected_version=0,
+        )
     assert set(exc.value.errors) == {units[1].id, units[2].id}
     s.rollback()
     assert s.exec(select(LeaderRating)).all() == []
@@ -154,5 +167,6 @@ def test_progress_means_and_pending(world):
     close(s, cycle, "leader")
     means = {m["unit"].id: m for m in svc.unit_means(s, cycle)}
     m0 = means[units[0].id]
-    assert (m0["principal_n"], m0["principal_mean"], m0["deputy_n"], m0["deputy_mean"]) == (1, Decimal("90.00"), 1, Decimal("50.00"))
+    got = (m0["principal_n"], m0["principal_mean"], m0["deputy_n"], m0["deputy_mean"])
+    assert got == (1, Decimal("90.00"), 1, Decimal("50.00"))
     assert m0["points"] == Decimal("23.00")  # 90/100*20 + 50/100*10

@@ -14,7 +14,8 @@ from tests.builders.org import PEOPLE, UNITS, workbook
 
 
 def roles(session, user):
-    return {(m.role, m.unit_id, m.leader_rank) for m in session.exec(select(RoleMembership).where(RoleMembership.user_id == user.id))}
+    memberships = session.exec(select(RoleMembership).where(RoleMembership.user_id == user.id))
+    return {(m.role, m.unit_id, m.leader_rank) for m in memberships}
 
 
 def test_template_reads_back_empty_with_a_clear_message():
@@ -51,7 +52,9 @@ def test_not_a_workbook_and_missing_sheet():
 
 def test_scorer_of_a_college_is_refused():
     data = workbook(UNITS, [("1001", "张三", "机电工程学院", "考核评分员", None, None, None)])
-    assert [str(p) for p in read_org_workbook(data).problems] == ["「人员」表第 2 行 D 列：考核评分员须绑定部门，「机电工程学院」是院部"]
+    assert [str(p) for p in read_org_workbook(data).problems] == [
+        "「人员」表第 2 行 D 列：考核评分员须绑定部门，「机电工程学院」是院部"
+    ]
 
 
 def test_first_import_creates_everything_with_initial_passwords(session):
@@ -221,7 +224,10 @@ def test_a_workbook_made_elsewhere_title_rows_other_column_order_numbers():
     wb.save(out)
     got = read_org_workbook(out.getvalue())
     assert got.ok, [str(x) for x in got.problems]
-    assert [(x.name, x.position, x.category) for x in got.units] == [("机电工程学院", 1, "college"), ("教务处", 2, "department")]
+    assert [(x.name, x.position, x.category) for x in got.units] == [
+        ("机电工程学院", 1, "college"),
+        ("教务处", 2, "department"),
+    ]
     assert [(x.employee_no, x.name, [r.role for r in x.roles]) for x in got.people] == [
         ("20011", "张三", ["reporter", "voter"]), ("007", "李四", ["scorer", "reporter"])]
     assert "电话" not in got.people_columns and "简称" not in got.unit_columns

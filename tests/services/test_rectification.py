@@ -66,7 +66,9 @@ def test_submit_return_resubmit_accept(session, case):
     with pytest.raises(ServiceError, match="整改措施"):
         svc.submit_plan(session, actor_id=rep.id, actor_units={rect.unit_id}, rect=rect, **{**plan, "measures": " "})
     with pytest.raises(ServiceError, match="完成时限"):
-        svc.submit_plan(session, actor_id=rep.id, actor_units={rect.unit_id}, rect=rect, **{**plan, "complete_by": None})
+        svc.submit_plan(
+            session, actor_id=rep.id, actor_units={rect.unit_id}, rect=rect, **{**plan, "complete_by": None}
+        )
     assert rect.status == "open" and rect.causes == ""
     svc.submit_plan(session, actor_id=rep.id, actor_units={rect.unit_id}, rect=rect, expected_version=1, **plan)
     assert (rect.status, rect.version) == ("submitted", 2)

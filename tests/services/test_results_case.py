@@ -96,7 +96,8 @@ def test_known_cycle_matches_independent_computation(case, session):  # noqa: F8
     assert [n for n, r in rows.items() if r.category == "college" and r.grade == "优秀"] == ["丙学院", "基础课教学部"]
     assert rows["后勤管理处"].grade == "不合格"
     assert "last_place_consecutive" in rows["后勤管理处"].flags
-    # tie: 教务处 / 财务处 / 图书馆 share democratic and leader; 教务处 higher total; 财务处 vs 图书馆 equal total 91 vs 91
+    # tie: 教务处 / 财务处 / 图书馆 share democratic and leader; 教务处 higher total;
+    # 财务处 vs 图书馆 equal total 91 vs 91
     assert rows["财务处"].total == rows["图书馆"].total
     assert rows["财务处"].rank == rows["图书馆"].rank == 3  # equal on every tie-break key → shared rank
     # two units tied at the last 优秀 place with one place left: neither is 优秀, both flagged
@@ -157,7 +158,9 @@ def test_unfixing_lets_later_data_in_and_is_refused_after_publication(case, sess
     with pytest.raises(ServiceError, match="理由"):
         results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason=" ")
     with pytest.raises(StaleData):
-        results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="补评", expected_version=rs.version - 1)
+        results.unfix(
+            session, actor_id=case.office.id, cycle=case.cycle, reason="补评", expected_version=rs.version - 1
+        )
     results.unfix(session, actor_id=case.office.id, cycle=case.cycle, reason="补评贡献奖后重新计算",
                   expected_version=rs.version)
     assert rs.status == "proposed" and rs.fixed_at is None

@@ -82,7 +82,8 @@ def test_broken_workbook_saves_nothing(session):
     with pytest.raises(schemes.SchemeRefused):
         schemes.import_scheme_version(session, actor_id=None, content=b"PK not really")
     assert _count(session) == 1
-    assert session.exec(select(AuditEntry).where(AuditEntry.entity == "scheme", AuditEntry.action == "import")).first() is None
+    imported = select(AuditEntry).where(AuditEntry.entity == "scheme", AuditEntry.action == "import")
+    assert session.exec(imported).first() is None
 
 
 def test_new_versions_never_change_a_past_cycle(session):

@@ -25,7 +25,13 @@ def _ov(action, at_h, until_h=None, ident=1):
 
 @pytest.mark.parametrize(
     ("opens", "closes", "status", "is_open"),
-    [(1, 2, "planned", False), (-1, 1, "open", True), (-2, -1, "closed", False), (0, 1, "open", True), (-1, 0, "closed", False)],
+    [
+        (1, 2, "planned", False),
+        (-1, 1, "open", True),
+        (-2, -1, "closed", False),
+        (0, 1, "open", True),
+        (-1, 0, "closed", False),
+    ],
 )
 def test_planned_times(opens, closes, status, is_open):
     state = stages.stage_state(_stage(opens, closes), [], NOW)

@@ -80,10 +80,16 @@ def test_tally_workbook_writes_unit_names_as_text():
 
     unit = NS(unit=NS(name="=1+2"), total={"优秀": 3, "合格": 2}, ballots=5, mean=Decimal("90"), points=Decimal("18"),
               points_max=Decimal("20"), explanation="@解释")
-    tally = NS(cycle=NS(name="-周期"), ballots=5, voted=5,
-               policy=NS(level_names=["优秀", "合格"], rule_text=lambda: "+规则"),
-               by_category={"college": [unit]}, rules=NS(categories={"college": "院部"}), shown_counts=lambda ut: [("=组", {"优秀": 3, "合格": 2})],
-               groups=[NS(name="=中层", key="cadre", roll=5, voted=5, share=Decimal("100"), weight=None)])
+    tally = NS(
+        cycle=NS(name="-周期"),
+        ballots=5,
+        voted=5,
+        policy=NS(level_names=["优秀", "合格"], rule_text=lambda: "+规则"),
+        by_category={"college": [unit]},
+        rules=NS(categories={"college": "院部"}),
+        shown_counts=lambda ut: [("=组", {"优秀": 3, "合格": 2})],
+        groups=[NS(name="=中层", key="cadre", roll=5, voted=5, share=Decimal("100"), weight=None)],
+    )
     wb = openpyxl.load_workbook(tally_workbook(tally))
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [c.coordinate for c in cells if c.data_type != "s"]

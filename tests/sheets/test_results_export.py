@@ -53,7 +53,7 @@ def test_workbook_matches_results_to_the_cent(case, session):  # noqa: F811
     assert len(details) == n_nodes
     assert all(d[10] for d in details)
     jcb = [d for d in details if d[1] == "基础课教学部" and d[3] == "B" and d[2] == 1][0]
-    assert _cents(jcb[5]) == Decimal("51.33") and _cents(jcb[7]) == Decimal("42.00") and _cents(jcb[8]) == Decimal("45.00")
+    assert (_cents(jcb[5]), _cents(jcb[7]), _cents(jcb[8])) == (Decimal("51.33"), Decimal("42.00"), Decimal("45.00"))
     ballots = [r for r in wb["测评票数"].iter_rows(min_row=2, values_only=True) if r[2] == "合计"]
     assert len(ballots) == len(rows)
     for b in ballots:

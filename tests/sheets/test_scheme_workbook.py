@@ -240,7 +240,8 @@ def test_points_that_no_longer_add_up(seed_xlsx):
     data, problems = import_scheme(_edit(seed_xlsx, edit))
     assert data is None
     texts = _texts(problems)
-    assert any(t.startswith(f"「指标」表第 {rows['BB']} 行 E 列（指标 BB「教学工作」）：下级指标分值合计 10") for t in texts), texts
+    want = f"「指标」表第 {rows['BB']} 行 E 列（指标 BB「教学工作」）：下级指标分值合计 10"
+    assert any(t.startswith(want) for t in texts), texts
 
 
 def test_unknown_parent_and_duplicate_code(seed_xlsx):
@@ -275,7 +276,8 @@ def test_scheme_and_parts_sheet_problems_name_their_cells(seed_xlsx):
     data, problems = import_scheme(_edit(seed_xlsx, edit))
     assert data is None
     texts = _texts(problems)
-    assert any("「方案」表第" in t and "B 列：折算方式应为「按比例折算」、「不折算」之一，现为「随便」" in t for t in texts)
+    want = "B 列：折算方式应为「按比例折算」、「不折算」之一，现为「随便」"
+    assert any("「方案」表第" in t and want in t for t in texts)
     assert any("B 列：须评全部单位应填「是」或「否」，现为「也许」" in t for t in texts)
     assert any(t.startswith("「组成」表第") and "G 列：分值应为数字，现为「三十」" in t for t in texts)
 

@@ -72,12 +72,46 @@ def test_round_trip_with_every_optional_column():
         return parse_value(text, year=2026)
 
     rows = (
-        TargetRow("履职", "党的建设", "党建活动", "党委职能", "落实党建工作责任", "述职评议次数", v("=100%"), v("≥1次"),
-                  D("12.5"), "按照完成比例赋分", 1, related_project="党建经费"),
-        TargetRow("履职", "党的建设", "党建活动", "党委职能", "落实党建工作责任", "述职评议覆盖面", v("推进"), v("落实"),
-                  None, None, 2),
-        TargetRow("产出", "时效指标", "完成时间", None, None, "项目完成时间", v("/"), v("2026年12月31日前"),
-                  D(10), "直接赋分", 3),
+        TargetRow(
+            "履职",
+            "党的建设",
+            "党建活动",
+            "党委职能",
+            "落实党建工作责任",
+            "述职评议次数",
+            v("=100%"),
+            v("≥1次"),
+            D("12.5"),
+            "按照完成比例赋分",
+            1,
+            related_project="党建经费",
+        ),
+        TargetRow(
+            "履职",
+            "党的建设",
+            "党建活动",
+            "党委职能",
+            "落实党建工作责任",
+            "述职评议覆盖面",
+            v("推进"),
+            v("落实"),
+            None,
+            None,
+            2,
+        ),
+        TargetRow(
+            "产出",
+            "时效指标",
+            "完成时间",
+            None,
+            None,
+            "项目完成时间",
+            v("/"),
+            v("2026年12月31日前"),
+            D(10),
+            "直接赋分",
+            3,
+        ),
         TargetRow("产出", "数量指标", "辅导员", None, None, "辅导员师生比", v("1:200"), v("1：200"), None, None, 4),
     )
     table = TargetTable("某学院", "智慧校园项目", 2026, LAYOUT_FUNCTIONS, rows)
@@ -251,7 +285,9 @@ def test_functions_from_a_separate_column_and_wrapped_cells():
     result = read_target_workbook(data)
     r = result.rows[0]
     assert result.layout == LAYOUT_FUNCTIONS
-    assert (r.function, r.key_work, r.name, r.level1, r.level2) == ("社会培训", "企业职工培训", "企业职工培训", None, None)
+    assert (r.function, r.key_work, r.name, r.level1, r.level2) == (
+        "社会培训", "企业职工培训", "企业职工培训", None, None
+    )
     assert r.full_year.text == "≥800 人\n次" and r.full_year.quantity == 800 and r.full_year.unit == "人次"
 
 
@@ -314,7 +350,10 @@ def test_unknown_rule_is_a_warning_not_a_refusal():
 
 def test_oversized_sheet_is_refused():
     def build(ws):
-        put_rows(ws, [["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"], ["产出", "数量", "a", "1个", "2个"]])
+        put_rows(ws, [
+            ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
+            ["产出", "数量", "a", "1个", "2个"],
+        ])
         ws.cell(row=30000, column=1, value="x")
 
     result = read_target_workbook(xlsx(build))
@@ -327,7 +366,10 @@ def _actuals_meeting_targets(table):
     out = {}
     for row in table.rows:
         v = row.full_year
-        out[row.position] = f"{v.quantity}{v.unit or ''}" if v.kind == "quantity" else ("1:200" if v.kind == "ratio" else v.text)
+        if v.kind == "quantity":
+            out[row.position] = f"{v.quantity}{v.unit or ''}"
+        else:
+            out[row.position] = "1:200" if v.kind == "ratio" else v.text
     return out
 
 
@@ -364,10 +406,20 @@ def test_selfeval_sheet_layout_matches_the_official_form():
     table = read_target_workbook(FIXTURES / "xuzhou_2022_targets.xlsx").to_table()
     ws = openpyxl.load_workbook(io.BytesIO(write_selfeval_sheet(table, {}, budget=(1, 1, 1)))).active
     assert ws["A1"].value == "项目支出绩效自评表" and ws["A2"].value == "(2022年度)"
-    assert (ws["A3"].value, ws["B3"].value, ws["G4"].value, ws["H4"].value) == ("项目名称", "徐州机电技师学院", "实施单位",
-                                                                            "徐州机电技师学院")
-    assert [ws.cell(row=5, column=c).value for c in range(3, 9)] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率",
-                                                                   "得分"]
+    assert (ws["A3"].value, ws["B3"].value, ws["G4"].value, ws["H4"].value) == (
+        "项目名称",
+        "徐州机电技师学院",
+        "实施单位",
+        "徐州机电技师学院",
+    )
+    assert [ws.cell(row=5, column=c).value for c in range(3, 9)] == [
+        "年初预算数",
+        "全年预算数",
+        "全年执行数",
+        "分值",
+        "执行率",
+        "得分",
+    ]
     assert ws["B6"].value == "年度资金总额" and ws["F6"].value == 10
     assert tuple(ws.cell(row=11, column=c).value for c in range(2, 15)) == SELFEVAL_HEADER
     merged = {str(r) for r in ws.merged_cells.ranges}
@@ -380,8 +432,14 @@ def test_selfeval_sheet_layout_matches_the_official_form():
 def test_selfeval_header_is_the_one_of_the_shared_fixture():
     ws = openpyxl.load_workbook(SHARED_BLANK).worksheets[0]
     assert tuple(ws.cell(row=11, column=c).value for c in range(2, 15)) == SELFEVAL_HEADER
-    assert [ws.cell(row=5, column=c).value for c in range(3, 9)] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率",
-                                                                   "得分"]
+    assert [ws.cell(row=5, column=c).value for c in range(3, 9)] == [
+        "年初预算数",
+        "全年预算数",
+        "全年执行数",
+        "分值",
+        "执行率",
+        "得分",
+    ]
 
 
 def test_selfeval_sheet_without_budget_line_is_reported_by_the_reader():
@@ -392,32 +450,53 @@ def test_selfeval_sheet_without_budget_line_is_reported_by_the_reader():
 
 
 def test_meta_from_one_cell_labels_and_titles_with_the_year():
-    data = xlsx(lambda ws: put_rows(ws, [
-        ["常州工业职业技术学院2026年部门整体绩效目标表"],
-        ["单位名称：常州工业职业技术学院", None, "单位：万元"],
-        ["中长期目标", "到2030年，学校将聚焦高质量发展主线，累计培育国家级标志性成果不少于15个、省部级成果不少于30个……"],
-        ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
-        ["产出", "数量指标", "社会培训", "≥10000人次", "≥39000人次"],
-    ]))
+    data = xlsx(
+        lambda ws: put_rows(
+            ws,
+            [
+                ["常州工业职业技术学院2026年部门整体绩效目标表"],
+                ["单位名称：常州工业职业技术学院", None, "单位：万元"],
+                [
+                    "中长期目标",
+                    "到2030年，学校将聚焦高质量发展主线，累计培育国家级标志性成果不少于15个、省部级成果不少于30个……",
+                ],
+                ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
+                ["产出", "数量指标", "社会培训", "≥10000人次", "≥39000人次"],
+            ],
+        )
+    )
     result = read_target_workbook(data)
-    assert (result.title, result.unit, result.year) == ("常州工业职业技术学院2026年部门整体绩效目标表", "常州工业职业技术学院", 2026)
+    assert (result.title, result.unit, result.year) == (
+        "常州工业职业技术学院2026年部门整体绩效目标表", "常州工业职业技术学院", 2026
+    )
 
 
 def test_indicator_spanning_two_physical_rows_is_read_once():
     def build(ws):
-        put_rows(ws, [
-            ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
-            ["产出", "数量指标", "与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”", "≥300 人", "≥300 人"],
-            [None, None, None, None, None],
-            [None, None, "研究生人数", "≥60 人", "≥60 人"],
-        ])
+        put_rows(
+            ws,
+            [
+                ["一级指标", "二级指标", "三级指标", "半年指标值", "全年指标值"],
+                [
+                    "产出",
+                    "数量指标",
+                    "与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”",
+                    "≥300 人",
+                    "≥300 人",
+                ],
+                [None, None, None, None, None],
+                [None, None, "研究生人数", "≥60 人", "≥60 人"],
+            ],
+        )
         ws.merge_cells("A2:A4")
         ws.merge_cells("B2:B4")
         for col in "CDE":
             ws.merge_cells(f"{col}2:{col}3")
 
     result = read_target_workbook(xlsx(build))
-    assert [r.name for r in result.rows] == ["与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”", "研究生人数"]
+    assert [r.name for r in result.rows] == [
+        "与企业建立订单培养形式，建立新型（现代）学徒制等校企“双主体育人模式”", "研究生人数"
+    ]
     assert result.rows[1].levels[:2] == ("产出", "数量指标")
 
 

@@ -318,7 +318,7 @@ EXPECTED = """\
 浴室洗浴服务	保障供应	L 保障供应	保障供应	L 保障供应
 学生推荐就业率	≥95%	≥ 95 %	≥95%	≥ 95 %
 学生满意率	≥95%	≥ 95 %	≥95%	≥ 95 %
-"""
+"""  # noqa: E501 (rows copied verbatim from the source tables, one tab-separated line each)
 
 
 def _expected() -> dict[str, list[list[str]]]:
@@ -385,7 +385,9 @@ def test_every_value_matches_the_source(table, index, changzhou, xuzhou):
 def test_changzhou_meta_and_levels(changzhou):
     assert (changzhou.unit, changzhou.year, changzhou.layout) == ("常州工业职业技术学院", 2026, "levels")
     assert changzhou.title == "江苏省省级部门整体预算绩效目标表"
-    assert Counter(r.level1 for r in changzhou.rows) == {"决策": 7, "过程": 24, "履职": 163, "效益指标": 7, "满意度指标": 3}
+    assert Counter(r.level1 for r in changzhou.rows) == {
+        "决策": 7, "过程": 24, "履职": 163, "效益指标": 7, "满意度指标": 3
+    }
     rows = {r.name: r for r in changzhou.rows}
     assert rows["纪检监察工作有效性"].levels == ("过程", "机构建设", "纪检监察工作有效性")
     assert rows["纪检监察工作有效性"].key_work is None
@@ -417,7 +419,9 @@ def test_xuzhou_meta_and_functions(xuzhou):
     assert (r.function, r.key_work, r.related_project) == ("职能 1：提升职业教育现代化水平", "校园基础建设", "校区扩建")
     assert rows["会计实训基地"].related_project is None
     r = rows["企业职工培训"]
-    assert (r.level1, r.level2, r.function, r.key_work) == ("履职", "职能 10：社会培训", "职能 10：社会培训", "社会培训")
+    assert (r.level1, r.level2, r.function, r.key_work) == (
+        "履职", "职能 10：社会培训", "职能 10：社会培训", "社会培训"
+    )
     # 招生 under 职能 5 and under 职能 7 stay apart
     assert rows["全日制招收新生"].function.startswith("职能 5")
     assert rows["与高校对接，联办 3+3 分段培养"].function.startswith("职能 7")

@@ -166,7 +166,9 @@ def test_excellence_and_vetoes(client, session):
     r = client.post(f"/award/office/vetoes/{v.id}/withdraw", data={f"v{v.id}-version": "1", f"v{v.id}-reason": ""},
                     follow_redirects=True)
     assert "撤销须填写理由" in r.get_data(as_text=True)
-    client.post(f"/award/office/vetoes/{v.id}/withdraw", data={f"v{v.id}-version": "1", f"v{v.id}-reason": "复核不属实"})
+    client.post(
+        f"/award/office/vetoes/{v.id}/withdraw", data={f"v{v.id}-version": "1", f"v{v.id}-reason": "复核不属实"}
+    )
     session.expire_all()
     assert session.get(Veto, v.id).withdrawn
     vfile = session.exec(select(AttachedFile).where(AttachedFile.owner == "veto")).one()

@@ -27,9 +27,10 @@ def test_every_route_id_uses_the_bounded_converter(app):
     assert len(ids) > 50
 
 
-@pytest.mark.parametrize("raw,expected", [("12", 12), (" 7 ", 7), ("0", 0), (12, 12), ("2147483647", 2**31 - 1), ("2147483648", None),
-                                          (TOO_BIG, None), ("²", None), ("١٢", None), ("１２", None), ("-1", None),
-                                          ("1.0", None), ("", None), (None, None), (True, None), ([1], None)])
+@pytest.mark.parametrize("raw,expected", [("12", 12), (" 7 ", 7), ("0", 0), (12, 12), ("2147483647", 2**31 - 1),
+                                          ("2147483648", None), (TOO_BIG, None), ("²", None), ("١٢", None),
+                                          ("１２", None), ("-1", None), ("1.0", None), ("", None), (None, None),
+                                          (True, None), ([1], None)])
 def test_parse_int_takes_only_ascii_digits_in_range(raw, expected):
     assert parse_int(raw) == expected
 
@@ -50,7 +51,9 @@ def test_ids_past_an_integer_column_are_not_found_on_either_engine(client, sessi
     assert r.status_code == 404
 
 
-@pytest.mark.parametrize("query", [f"page={TOO_BIG}", "page=²", "page=0", "page=abc", f"cycle_id={TOO_BIG}", "cycle_id=²"])
+@pytest.mark.parametrize(
+    "query", [f"page={TOO_BIG}", "page=²", "page=0", "page=abc", f"cycle_id={TOO_BIG}", "cycle_id=²"]
+)
 def test_bad_integers_in_query_strings_are_400_in_chinese(client, session, query):
     f.user(session, "office1", roles=["office"])
     session.commit()

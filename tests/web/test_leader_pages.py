@@ -40,7 +40,9 @@ def test_leader_saves_partially_then_finishes(client, session):
     assert "已保存" in r.get_data(as_text=True)
     session.expire_all()
     assert [x.score_cents for x in session.exec(select(LeaderRating))] == [8850]
-    r = client.post(f"/leader/cycles/{cycle.id}/ratings", data=form(units, ["88.5", ""], 1, "finish"), follow_redirects=True)
+    r = client.post(
+        f"/leader/cycles/{cycle.id}/ratings", data=form(units, ["88.5", ""], 1, "finish"), follow_redirects=True
+    )
     assert "尚缺 1 个" in r.get_data(as_text=True)
     r = client.post(f"/leader/cycles/{cycle.id}/ratings", data=form(units, ["88.5", "90"], 1, "finish"),
                     follow_redirects=True)

@@ -25,7 +25,8 @@ def _upload(client, data: bytes):
 
 
 def _confirm_fields(page: str) -> dict:
-    return {name: value for name, value in re.findall(r'name="(token|fingerprint)" type="hidden" value="([^"]*)"', page)}
+    fields = re.findall(r'name="(token|fingerprint)" type="hidden" value="([^"]*)"', page)
+    return {name: value for name, value in fields}
 
 
 def test_template_download_is_the_workbook(client, session):

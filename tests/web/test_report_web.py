@@ -265,8 +265,11 @@ def test_reminders_find_pending_reporters_and_scorers(app, session, w):
 
 def test_published_evidence_for_signed_in_readers(client, session, w):
     f.login(client, "tb1")
-    client.post(url(w, w.c1, "/evidence"), data={"code": "B1", "title": "培训名单", "file": (io.BytesIO(PDF), "名单.pdf")},
-                content_type="multipart/form-data")
+    client.post(
+        url(w, w.c1, "/evidence"),
+        data={"code": "B1", "title": "培训名单", "file": (io.BytesIO(PDF), "名单.pdf")},
+        content_type="multipart/form-data",
+    )
     client.post(url(w, w.c1), data={"v_report": "1", "t_summary": "总结", "action": "submit"})
     client.post("/logout")
     session.commit()

@@ -305,7 +305,9 @@ def test_fix_refused_with_provisional_scores_unless_reason(client, session, case
     r = client.post(f"/cycles/{case.cycle.id}/results/fix", follow_redirects=True)
     assert "成绩暂定" in r.get_data(as_text=True) and "甲学院" in r.get_data(as_text=True)
     assert _rs(session, case).status == "proposed"
-    client.post(f"/cycles/{case.cycle.id}/results/fix", data={"reason": "领导评分因出差缺失，领导小组同意按现有数据定稿"})
+    client.post(
+        f"/cycles/{case.cycle.id}/results/fix", data={"reason": "领导评分因出差缺失，领导小组同意按现有数据定稿"}
+    )
     assert _rs(session, case).status == "fixed"
     session.commit()
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "fix")).one()
@@ -325,8 +327,11 @@ def test_unfix_before_publication_with_a_reason_not_after(client, session, case)
     _as(client, "group1")
     assert client.post(f"/cycles/{cid}/results/unfix", data={"reason": "x"}).status_code == 403
     _as(client, "office1")
-    r = client.post(f"/cycles/{cid}/results/unfix", data={"reason": "贡献奖补评", "version": _rs(session, case).version},
-                    follow_redirects=True)
+    r = client.post(
+        f"/cycles/{cid}/results/unfix",
+        data={"reason": "贡献奖补评", "version": _rs(session, case).version},
+        follow_redirects=True,
+    )
     assert "已撤销定稿" in r.get_data(as_text=True)
     session.expire_all()
     assert _rs(session, case).status == "proposed"
@@ -369,6 +374,7 @@ def test_award_rule_from_the_scheme_reads_as_one_sentence(monkeypatch):
 
     import app.services.awards as aw
 
-    fake = types.SimpleNamespace(award=types.SimpleNamespace(share=Decimal("0.5"), text="由领导小组评选，不计入200分。"))
+    rule = types.SimpleNamespace(share=Decimal("0.5"), text="由领导小组评选，不计入200分。")
+    fake = types.SimpleNamespace(award=rule)
     monkeypatch.setattr(aw, "cycle_scheme", lambda cycle: fake)
     assert aw.award_rule(object())[1] == "由领导小组评选，不计入200分"

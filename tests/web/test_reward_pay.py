@@ -54,7 +54,9 @@ def test_reward_pay_list_after_final(client, session, case):
     r = client.get(f"/cycles/{cid}/results/reward-pay.xlsx")
     assert r.status_code == 200 and "奖励性绩效工资名单" in unquote(r.headers["Content-Disposition"])
     ws = load_workbook(io.BytesIO(r.data)).active
-    assert [c.value for c in ws[4]] == ["单位类别", "单位", "单位类型", "名次", "等次", "是否发放奖励性绩效工资", "系数"]
+    assert [c.value for c in ws[4]] == [
+        "单位类别", "单位", "单位类型", "名次", "等次", "是否发放奖励性绩效工资", "系数"
+    ]
     cells = [c for row in ws.iter_rows(min_row=5) for c in row if isinstance(c.value, str)]
     assert all(c.data_type == "s" for c in cells)  # user text is never a formula
     got = {restore_text(row[1]): row for row in ws.iter_rows(min_row=5, values_only=True)}

@@ -42,10 +42,13 @@ def test_scorer_grid_and_cell(client, session, w):
     # correction without a reason: refused, the typed value kept
     r = client.post(cell_url(w, w.jwc.id, w.c1, "B1"), data={"version": "1", "f_trainees": "1200",
                                                              "f_students": "1000"})
-    assert r.status_code == 422 and "更正理由" in r.get_data(as_text=True) and 'value="1200"' in r.get_data(as_text=True)
-    r = client.post(cell_url(w, w.jwc.id, w.c1, "B1"), data={"version": "1", "f_trainees": "1200",
-                                                             "f_students": "1000", "r_trainees": "补录继续教育培训名单"},
-                    follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422 and "更正理由" in page and 'value="1200"' in page
+    r = client.post(
+        cell_url(w, w.jwc.id, w.c1, "B1"),
+        data={"version": "1", "f_trainees": "1200", "f_students": "1000", "r_trainees": "补录继续教育培训名单"},
+        follow_redirects=True,
+    )
     assert "得 2 分" in r.get_data(as_text=True)
     client.post("/logout")
     # the unit sees the correction and its reason

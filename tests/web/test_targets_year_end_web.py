@@ -133,10 +133,19 @@ def test_submit_return_with_comments_resubmit_accept(app, session, org):  # noqa
     r = rep.post(f"/targets/tables/{tid}/year-end/submit", data={"version": _version(html)}, follow_redirects=True)
     assert "请先填写总体完成情况" in _text(r)
     html = _text(rep.get(f"/targets/tables/{tid}/year-end"))
-    r = rep.post(f"/targets/tables/{tid}/year-end", data={
-        "version": _version(html), "summary": "全年目标基本实现。", "problems": "职称结构未达标。", "fixes": "加大职称评审力度。",
-        "functions": "培养中高级技能人才。", "ded_budgeting_0_points": "0.5", "ded_budgeting_0_reason": "部分指标未细化",
-    }, follow_redirects=True)
+    r = rep.post(
+        f"/targets/tables/{tid}/year-end",
+        data={
+            "version": _version(html),
+            "summary": "全年目标基本实现。",
+            "problems": "职称结构未达标。",
+            "fixes": "加大职称评审力度。",
+            "functions": "培养中高级技能人才。",
+            "ded_budgeting_0_points": "0.5",
+            "ded_budgeting_0_reason": "部分指标未细化",
+        },
+        follow_redirects=True,
+    )
     assert "已保存年度报告" in _text(r) and '<span class="bigscore">99.25</span>' in _text(r)
     r = rep.post(f"/targets/tables/{tid}/year-end/submit", data={"version": _version(_text(r))}, follow_redirects=True)
     assert "已提交年度报告" in _text(r) and "已提交待审核" in _text(r)

@@ -68,14 +68,26 @@ REFUSED = {
     "inflates": (lambda: bomb(), "台账.xlsx", "压缩"),
     "too_many_entries": (lambda: xlsx({f"xl/media/p{i}.xml": b"<x/>" for i in range(2100)}), "台账.xlsx", "文件过多"),
     "xlsx_macros": (lambda: xlsx({"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}), "台账.xlsx", "宏"),
-    "xlsx_macro_type": (lambda: xlsx(types_extra='<Default Extension="bin" ContentType="application/vnd.ms-excel.'
-                                                 'sheet.macroEnabled.main+xml"/>'), "台账.xlsx", "宏"),
-    "external_links": (lambda: xlsx({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}), "台账.xlsx", "外部链接"),
+    "xlsx_macro_type": (
+        lambda: xlsx(
+            types_extra='<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>'
+        ),
+        "台账.xlsx",
+        "宏",
+    ),
+    "external_links": (
+        lambda: xlsx({"xl/externalLinks/externalLink1.xml": b"<externalLink/>"}),
+        "台账.xlsx",
+        "外部链接",
+    ),
     "docx_macros": (lambda: docx({"word/vbaProject.bin": b"macro"}), "总结.docx", "宏"),
     "docx_remote_template": (lambda: docx({"word/_rels/settings.xml.rels": REMOTE_TEMPLATE}), "总结.docx", "外部模板"),
     "doc_macros": (lambda: OLE, "总结.doc", "宏"),
-    "pdf_html_polyglot": (lambda: b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n"
-                                  + PDF[9:], "证明.pdf", "网页或脚本"),
+    "pdf_html_polyglot": (
+        lambda: b"%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n" + PDF[9:],
+        "证明.pdf",
+        "网页或脚本",
+    ),
     "png_html_polyglot": (lambda: b"\x89PNG\r\n\x1a\n<!doctype html><script>alert(1)</script>", "图.png", "网页或脚本"),
 }
 

@@ -147,5 +147,7 @@ def check_ballot(ratings: Mapping[str, str], unit_ids: Sequence[str], *, level_v
         limit = math.floor(D(max_excellent_share) * len(expected))
         n = sum(1 for u, lv in ratings.items() if lv == excellent_level and u != own_unit)
         if n > limit:
-            errs.append(f"「{excellent_level}」最多可评{limit}个单位（{fmt(D(max_excellent_share) * 100)}%），现评了{n}个")
+            errs.append(
+                f"「{excellent_level}」最多可评{limit}个单位（{fmt(D(max_excellent_share) * 100)}%），现评了{n}个"
+            )
     return errs

@@ -191,7 +191,8 @@ class DeductionItems(Rule):
         return f"{it['label']}{_judged_range(it)}"
 
     def describe(self, params, max_points):
-        return f"满分{fmt_pts(D(max_points))}，" + "；".join(self._item_text(i) for i in params["items"]) + "；扣完为止。"
+        items = "；".join(self._item_text(i) for i in params["items"])
+        return f"满分{fmt_pts(D(max_points))}，" + items + "；扣完为止。"
 
     def _score_one(self, p, mp, facts):
         total = ZERO
@@ -235,5 +236,8 @@ class DeductionItems(Rule):
         except FactError as exc:
             return fact_failure(mp, self.label, exc, inputs)
         pts = q2(max(ZERO, mp - total))
-        text = f"{self.label}：满分{fmt_pts(mp)}；" + "；".join(parts) + f"；共扣{fmt_pts(total)}，不低于0，得{fmt_pts(pts)}。"
+        text = (
+            f"{self.label}：满分{fmt_pts(mp)}；" + "；".join(parts)
+            + f"；共扣{fmt_pts(total)}，不低于0，得{fmt_pts(pts)}。"
+        )
         return ScoreResult(points=pts, max_points=mp, explanation=text, inputs=inputs)

@@ -161,7 +161,8 @@ class JudgedLevel(_SelfEvalRule):
                 Field("level", "评判等级", "level", choices=tuple(self._levels(params)))]
 
     def describe(self, params, max_points):
-        return "按评判等级赋分：" + "，".join(f"{k}得{fmt(v * 100)}%分值" for k, v in self._levels(params).items()) + "。"
+        levels = "，".join(f"{k}得{fmt(v * 100)}%分值" for k, v in self._levels(params).items())
+        return "按评判等级赋分：" + levels + "。"
 
     def _score_one(self, p, mp, facts):
         try:
@@ -214,7 +215,10 @@ class BudgetExecution(Rule):
                 Field("rate", "执行率", "decimal", unit="%", required=False, help="留空则按执行数÷预算数计算")]
 
     def describe(self, params, max_points):
-        return (f"执行率达到100%得{fmt_pts(D(max_points))}；低于100%时按{fmt(max_points)}×max(0, 1−2.5×(1−执行率))计分。")
+        return (
+            f"执行率达到100%得{fmt_pts(D(max_points))}；"
+            f"低于100%时按{fmt(max_points)}×max(0, 1−2.5×(1−执行率))计分。"
+        )
 
     def _score_one(self, p, mp, facts):
         inputs: dict[str, Any] = {}

@@ -122,8 +122,10 @@ class WeightedItems(Rule):
                         times = (v / D(it["per"])).to_integral_value(rounding=ROUND_FLOOR)
                         pts = times * D(it["weight"])
                         if v:
-                            parts.append(f"{it['label']} {fmt(v)}{it.get('unit') or ''}，"
-                                         f"按每{fmt(it['per'])}{it.get('unit') or ''}计{fmt(it['weight'])}分得{fmt_pts(pts)}")
+                            parts.append(
+                                f"{it['label']} {fmt(v)}{it.get('unit') or ''}，"
+                                f"按每{fmt(it['per'])}{it.get('unit') or ''}计{fmt(it['weight'])}分得{fmt_pts(pts)}"
+                            )
                     else:
                         pts = v * D(it["weight"])
                         if v:

@@ -11,7 +11,9 @@ from app.rubric import check_ballot
 from .context import BallotContext
 
 
-def check_choices(ctx: BallotContext, own_unit_id: int | None, form: Mapping[str, str]) -> tuple[dict[int, int], list[str]]:
+def check_choices(
+    ctx: BallotContext, own_unit_id: int | None, form: Mapping[str, str]
+) -> tuple[dict[int, int], list[str]]:
     """Read the ballot form (``u<unit id>`` = level index) and check it with the cycle's rules,
     per category in the scheme's order. Returns (choices, errors)."""
     policy = ctx.policy

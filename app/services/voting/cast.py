@@ -177,8 +177,10 @@ _SQLITE_CAST_SETUP = (
     "INSERT INTO receipt (code, cycle_id) SELECT receipt, cycle_id FROM temp.cast_pending WHERE roll_id = NEW.id; "
     "DELETE FROM cast_pending; END",
 )
-_SQLITE_PENDING = ("INSERT OR REPLACE INTO temp.cast_pending (slot, roll_id, id, cycle_id, group_key, choices, receipt) "
-                   "VALUES (1, ?, ?, ?, ?, ?, ?)")
+_SQLITE_PENDING = (
+    "INSERT OR REPLACE INTO temp.cast_pending (slot, roll_id, id, cycle_id, group_key, choices, receipt) "
+    "VALUES (1, ?, ?, ?, ?, ?, ?)"
+)
 _SQLITE_FLIP = ("UPDATE roll_entry SET voted = 1 WHERE id = ? AND voted = 0 AND void = 0 "
                 "AND (SELECT s.version FROM stage s WHERE s.id = ?) = ? "
                 "AND (SELECT count(*) FROM stage_override o WHERE o.stage_id = ?) = ?")

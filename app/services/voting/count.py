@@ -161,7 +161,9 @@ def tally(db: Session, cycle: Cycle) -> Tally:
         raise TallyInconsistent(f"票箱中有 {len(rows)} 张选票，名册中已投票 {voted} 人，二者不一致，请联系管理员核查。")
     for g in groups:
         if per_group_ballots.get(g.key, 0) != g.voted:
-            raise TallyInconsistent(f"「{g.name}」票箱中 {per_group_ballots.get(g.key, 0)} 张，名册已投票 {g.voted} 人，不一致。")
+            raise TallyInconsistent(
+                f"「{g.name}」票箱中 {per_group_ballots.get(g.key, 0)} 张，名册已投票 {g.voted} 人，不一致。"
+            )
     units = cycle_units(db, rules.scheme)
     counts = _counts(rows, units, [g.key for g in groups], names)
     tallied = []

@@ -161,12 +161,20 @@ def void_and_replace(db: Session, *, actor_id: int | None, cycle: Cycle, entry_i
 
 
 def batches(db: Session, cycle_id: int) -> list[dict]:
-    rows = db.execute(select(RollEntry.batch, RaterGroup.name, RollEntry.unit_id, func.count(),
-                             func.sum(func.cast(RollEntry.voted, Integer())), func.sum(func.cast(RollEntry.void, Integer())))
-                      .join(RaterGroup, RaterGroup.id == RollEntry.group_id)
-                      .where(RollEntry.cycle_id == cycle_id, RollEntry.code.is_not(None))
-                      .group_by(RollEntry.batch, RaterGroup.name, RollEntry.unit_id)
-                      .order_by(RollEntry.batch)).all()
+    rows = db.execute(
+        select(
+            RollEntry.batch,
+            RaterGroup.name,
+            RollEntry.unit_id,
+            func.count(),
+            func.sum(func.cast(RollEntry.voted, Integer())),
+            func.sum(func.cast(RollEntry.void, Integer())),
+        )
+        .join(RaterGroup, RaterGroup.id == RollEntry.group_id)
+        .where(RollEntry.cycle_id == cycle_id, RollEntry.code.is_not(None))
+        .group_by(RollEntry.batch, RaterGroup.name, RollEntry.unit_id)
+        .order_by(RollEntry.batch)
+    ).all()
     return [{"batch": b, "group": g, "unit_id": u, "count": n, "voted": int(v or 0), "void": int(x or 0)}
             for b, g, u, n, v, x in rows]
 

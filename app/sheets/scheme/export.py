@@ -118,12 +118,15 @@ def _write_help(ws, d: Mapping) -> None:
     ws.column_dimensions["C"].width = 60
     ws.column_dimensions["D"].width = 50
     ws.column_dimensions["E"].width = 60
-    ws.cell(row=1, column=1, value=f"考核方案：{d.get('name', '')}（第 {d.get('version', '')} 版）").font = Font(bold=True, size=14)
+    title = f"考核方案：{d.get('name', '')}（第 {d.get('version', '')} 版）"
+    ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
     lines = [
-        "修改后在系统「考核方案」页面上传本工作簿（或运行 flask --app wsgi kpi scheme import 文件.xlsx），系统会另存为该方案的新版本；"
+        "修改后在系统「考核方案」页面上传本工作簿（或运行 flask --app wsgi kpi scheme import 文件.xlsx），"
+        "系统会另存为该方案的新版本；"
         "已经创建的考核周期保留创建时的方案，不受影响。",
         "请不要修改「方案」「组成」「指标」三张表第 1 行的列名，也不要改表名；可以增加、删除、调整行。",
-        "「方案」表：每行一个项目，A 列是项目名称，值写在 B 列起；方案说明、测评等次、优秀名额、优秀条件、不能评优情形等可以有多行，每行一项。",
+        "「方案」表：每行一个项目，A 列是项目名称，值写在 B 列起；"
+        "方案说明、测评等次、优秀名额、优秀条件、不能评优情形等可以有多行，每行一项。",
         "「组成」表：每个单位类别的单位类型、组成部分（民主测评、目标考核、领导班子评价）及分值、本类别列出的单位。"
         "各组成部分分值之和须等于「方案」表的总分。",
         "「指标」表：每行一个指标。上级编码为空的是一级指标；有下级指标的（分组）不填规则和参数；最底层指标必须填规则。"
@@ -168,8 +171,13 @@ def _write_help(ws, d: Mapping) -> None:
         _set(ws, r, 3, _param_help(lines), wrap=True)
         if ex is not None:
             text = json.dumps(ex.get("params") or {}, ensure_ascii=False)
-            _set(ws, r, 4, f"{ex['code']}：" + (text if len(text) <= 1500 else text[:1500] + "……（完整参数见「指标」表）"),
-                 wrap=True)
+            _set(
+                ws,
+                r,
+                4,
+                f"{ex['code']}：" + (text if len(text) <= 1500 else text[:1500] + "……（完整参数见「指标」表）"),
+                wrap=True,
+            )
             _set(ws, r, 5, _describe(ex), wrap=True)
         else:
             _set(ws, r, 4, "本方案未使用")
@@ -204,13 +212,21 @@ def _write_scheme(ws, d: Mapping) -> None:
     add("须评全部单位", [YES if b.get("all_units_required", True) else NO], "是 或 否")
     add("不评本单位", [YES if b.get("exclude_own_unit", True) else NO], "是 或 否")
     for g in b.get("rater_groups") or []:
-        add("测评人员类别", [g.get("key"), g.get("name"), g.get("weight")], "值：标识；值2：名称；值3：权重（留空为按票平均）")
+        add(
+            "测评人员类别",
+            [g.get("key"), g.get("name"), g.get("weight")],
+            "值：标识；值2：名称；值3：权重（留空为按票平均）",
+        )
     g = d.get("grading") or {}
     add("考核等次", list(g.get("levels") or []), "依次为优秀、合格、不合格三个等次的名称")
     for k, q in (g.get("quotas") or {}).items():
         add("优秀名额", [k, q], "值：类别标识；值2：名额（整数）")
     elig = g.get("eligibility") or {}
-    add("须申报并通过", [YES if elig.get("requires_accepted_application", True) else NO], "评优秀须申报并经审核通过：是 或 否")
+    add(
+        "须申报并通过",
+        [YES if elig.get("requires_accepted_application", True) else NO],
+        "评优秀须申报并经审核通过：是 或 否",
+    )
     for c in elig.get("conditions") or []:
         add("优秀条件", [c], "每行一条")
     for v in g.get("vetoes") or []:
@@ -275,15 +291,21 @@ def _write_indicators(ws, d: Mapping) -> None:
                 r += 1
                 leaf = n.get("rule") is not None
                 vals = {
-                    "code": n.get("code"), "parent": parent, "name": n.get("name"), "category": cat.get("key"),
-                    "points": n.get("points"), "owner": n.get("owner"),
+                    "code": n.get("code"),
+                    "parent": parent,
+                    "name": n.get("name"),
+                    "category": cat.get("key"),
+                    "points": n.get("points"),
+                    "owner": n.get("owner"),
                     "rule": _rule_label(n.get("rule")),
                     "params": json.dumps(n.get("params"), ensure_ascii=False) if leaf and "params" in n else None,
                     "applies_to": _list_out(n.get("applies_to")),
                     "applies_to_units": _list_out(n.get("applies_to_units")),
                     "max_by_subtype": _nummap_out(n.get("max_by_subtype")),
-                    "description": n.get("description"), "description_by_unit": _textmap_out(n.get("description_by_unit")),
-                    "notes": n.get("notes"), "explain": _describe(n) if leaf else None,
+                    "description": n.get("description"),
+                    "description_by_unit": _textmap_out(n.get("description_by_unit")),
+                    "notes": n.get("notes"),
+                    "explain": _describe(n) if leaf else None,
                 }
                 for i, (_, key) in enumerate(INDICATOR_COLUMNS, start=1):
                     v = vals[key]

@@ -264,7 +264,10 @@ def _read_parts_sheet(rd: Reader, ws) -> list[dict[str, Any]]:
             rd.locs[f"categories[{ci}].units[{len(cat['units'])}]"] = (S, r)
             cat["units"].append(u)
         else:
-            rd.err(*where("row_type"), f"行类型应为「{ROW_SUBTYPE}」「{ROW_COMPONENT}」或「{ROW_UNIT}」，现为「{rt or ''}」")
+            rd.err(
+                *where("row_type"),
+                f"行类型应为「{ROW_SUBTYPE}」「{ROW_COMPONENT}」或「{ROW_UNIT}」，现为「{rt or ''}」",
+            )
     out = []
     for cat in cats.values():
         cat.pop("_row")

@@ -112,7 +112,9 @@ class ReadResult:
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per indicator: ``TargetRow.to_json()`` plus its sheet and row."""
-        return [dict(r.to_json(), sheet=loc.sheet, row=loc.row) for r, loc in zip(self.rows, self.locations, strict=True)]
+        return [
+            dict(r.to_json(), sheet=loc.sheet, row=loc.row) for r, loc in zip(self.rows, self.locations, strict=True)
+        ]
 
     def summary_json(self) -> dict[str, Any]:
         """Everything but the rows: detected unit/year/layout, counts, errors and warnings."""
@@ -439,8 +441,9 @@ class _SheetReader:
             return prev
         # The second physical row of an indicator whose name (and values) are merged downward.
         if grid.span(r, name_col)[0] < r and all(
-                grid.span(r, c)[0] < r or (not grid.is_merged(r, c) and grid.ws.cell(row=r, column=c).value in (None, ""))
-                for c in value_cols):
+            grid.span(r, c)[0] < r or (not grid.is_merged(r, c) and grid.ws.cell(row=r, column=c).value in (None, ""))
+            for c in value_cols
+        ):
             return prev
         has_value = any(grid.value(r, c) not in (None, "") for c in value_cols)
         has_weight = "weight" in cols and grid.value(r, cols["weight"]) not in (None, "")
@@ -448,7 +451,9 @@ class _SheetReader:
             name = self._name_from_lower_level(h, r)
         if not name:
             if has_value or has_weight:
-                self.error(r, name_col, f"第 {r} 行有指标值但缺少指标名称（{get_column_letter(name_col)}{r} 单元格为空）")
+                self.error(
+                    r, name_col, f"第 {r} 行有指标值但缺少指标名称（{get_column_letter(name_col)}{r} 单元格为空）"
+                )
             return prev
 
         # Levels: merged cells give their top-left value; a blank unmerged cell inherits from the row

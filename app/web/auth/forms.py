@@ -10,5 +10,8 @@ class LoginForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("当前密码", validators=[DataRequired(message="请填写当前密码。")])
-    new_password = PasswordField("新密码", validators=[DataRequired(message="请填写新密码。"), Length(min=8, max=256, message="新密码至少 8 位。")])
+    new_password = PasswordField(
+        "新密码",
+        validators=[DataRequired(message="请填写新密码。"), Length(min=8, max=256, message="新密码至少 8 位。")],
+    )
     confirm = PasswordField("确认新密码", validators=[EqualTo("new_password", message="两次输入的新密码不一致。")])

@@ -40,8 +40,15 @@ def reporter_task(dbs, identity, cycle, timeline) -> list:
                       detail=f"{cycle.name} · 已申报突出贡献奖 {len(apps)} 项", due=state.until,
                       link=url_for("award.mine", cycle_id=cycle.id), done=bool(apps) and not returned)]
     for a in returned:
-        out.append(tasks.Task(title=f"修改被退回的申报「{a.title}」", detail=f"退回原因：{a.return_reason}", due=state.until,
-                              link=url_for("award.edit", application_id=a.id), urgent=True))
+        out.append(
+            tasks.Task(
+                title=f"修改被退回的申报「{a.title}」",
+                detail=f"退回原因：{a.return_reason}",
+                due=state.until,
+                link=url_for("award.edit", application_id=a.id),
+                urgent=True,
+            )
+        )
     return out
 
 
@@ -281,8 +288,16 @@ def precheck(application_id: int):
     app_ = get_or_404(AwardApplication, application_id)
     form = PrecheckForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
-        attempt(award_svc.precheck, dbs, actor_id=current_user.id, application=app_, accept=form.decision.data == "accept",
-                reason=form.reason.data, expected_version=_version(form), ok="已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。")
+        attempt(
+            award_svc.precheck,
+            dbs,
+            actor_id=current_user.id,
+            application=app_,
+            accept=form.decision.data == "accept",
+            reason=form.reason.data,
+            expected_version=_version(form),
+            ok="已受理，提交领导小组评审。" if form.decision.data == "accept" else "已退回单位修改。",
+        )
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("award.office_list", cycle_id=app_.cycle_id) + f"#a{app_.id}")
@@ -397,9 +412,17 @@ def excellence_decide(application_id: int):
     app_ = get_or_404(ExcellenceApplication, application_id)
     form = DecideForm(prefix=f"e{app_.id}")
     if form.validate_on_submit():
-        attempt(elig_svc.decide_application, dbs, actor_id=current_user.id, actor_roles=set(current_user.roles),
-                application=app_, accept=form.decision.data == "accept",
-                reason=form.reason.data, expected_version=_version(form), ok="已认定。" if form.decision.data == "accept" else "已记录不予认定。")
+        attempt(
+            elig_svc.decide_application,
+            dbs,
+            actor_id=current_user.id,
+            actor_roles=set(current_user.roles),
+            application=app_,
+            accept=form.decision.data == "accept",
+            reason=form.reason.data,
+            expected_version=_version(form),
+            ok="已认定。" if form.decision.data == "accept" else "已记录不予认定。",
+        )
     else:
         flash_form_errors(form, EXPIRED)
     back = "group.excellence" if request.form.get("from") == "group" and current_user.has("group") \

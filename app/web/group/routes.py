@@ -29,8 +29,15 @@ def group_task(dbs, identity, cycle, timeline) -> list:
     apps = [a for a, _ in award_svc.applications(dbs, cycle, statuses=("accepted",))]
     votes = award_svc.votes_of(dbs, [a.id for a in apps])
     mine = sum(1 for a in apps if identity.id in votes.get(a.id, {}))
-    return [tasks.Task(title="评审突出贡献奖申报", detail=f"{cycle.name} · 已表决 {mine}/{len(apps)} 项", due=state.until,
-                       link=url_for("group.awards", cycle_id=cycle.id), done=mine == len(apps))]
+    return [
+        tasks.Task(
+            title="评审突出贡献奖申报",
+            detail=f"{cycle.name} · 已表决 {mine}/{len(apps)} 项",
+            due=state.until,
+            link=url_for("group.awards", cycle_id=cycle.id),
+            done=mine == len(apps),
+        )
+    ]
 
 
 @bp.route("/")
@@ -68,8 +75,15 @@ def vote(application_id: int):
     app_ = get_or_404(AwardApplication, application_id)
     form = VoteForm(prefix=f"a{app_.id}")
     if form.validate_on_submit():
-        attempt(award_svc.vote, dbs, actor_id=current_user.id, application=app_, approve=form.approve.data == "1",
-                comment=form.comment.data, ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。")
+        attempt(
+            award_svc.vote,
+            dbs,
+            actor_id=current_user.id,
+            application=app_,
+            approve=form.approve.data == "1",
+            comment=form.comment.data,
+            ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。",
+        )
     else:
         flash_form_errors(form, EXPIRED)
     return redirect(url_for("group.awards", cycle_id=app_.cycle_id) + f"#a{app_.id}")

@@ -84,7 +84,8 @@ def rate(cycle_id: int):
             if not isinstance(exc, svc.StaleData):
                 values = {e.unit_id: (e.score, e.comment) for e in entries}
         else:
-            flash("已保存并标记完成，谢谢！阶段结束前仍可修改。" if finish else "已保存。可随时回来继续评分。", "success")
+            message = "已保存并标记完成，谢谢！阶段结束前仍可修改。" if finish else "已保存。可随时回来继续评分。"
+            flash(message, "success")
             return redirect(url_for("leader.rate", cycle_id=cycle.id))
         sheet = svc.sheet_of(dbs, cycle.id, current_user.id)
     elif request.method == "POST":

@@ -55,11 +55,16 @@ class UnitForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(message=REQ), Length(max=64)])
     display_name = StringField("姓名", validators=[DataRequired(message=REQ), Length(max=64)])
-    email = StringField("电子邮箱", validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确。"), Length(max=255)])
+    email = StringField(
+        "电子邮箱",
+        validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确。"), Length(max=255)],
+    )
     employee_no = StringField("工号", validators=[Optional(), Length(max=32, message="工号最多 32 个字符。")],
                            description="统一身份认证（LDAP/CAS）按工号对应到本账号。")
     unit_id = SelectField("所在单位", coerce=int, validators=[Optional()])
-    password = PasswordField("初始密码", validators=[DataRequired(message=REQ), Length(min=8, max=256, message="密码至少 8 位。")])
+    password = PasswordField(
+        "初始密码", validators=[DataRequired(message=REQ), Length(min=8, max=256, message="密码至少 8 位。")]
+    )
 
 
 class ProfileForm(FlaskForm):
@@ -76,7 +81,9 @@ class RoleForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("新密码", validators=[DataRequired(message=REQ), Length(min=8, max=256, message="密码至少 8 位。")])
+    password = PasswordField(
+        "新密码", validators=[DataRequired(message=REQ), Length(min=8, max=256, message="密码至少 8 位。")]
+    )
 
 
 class ActiveForm(FlaskForm):

@@ -95,9 +95,13 @@ def org_confirm():
     token = pending["token"]
     after_commit(lambda: files.drop_pending(PENDING, token))
     p = outcome.plan
-    flash(f"组织机构已导入：单位新建 {p.count('units', 'create')}、修改 {p.count('units', 'update')}、"
-          f"停用 {p.count('units', 'deactivate')}；人员新建 {p.count('people', 'create')}、修改 {p.count('people', 'update')}、"
-          f"重新启用 {p.count('people', 'reactivate')}、停用 {p.count('people', 'deactivate')}。", "success")
+    flash(
+        f"组织机构已导入：单位新建 {p.count('units', 'create')}、修改 {p.count('units', 'update')}、"
+        f"停用 {p.count('units', 'deactivate')}；"
+        f"人员新建 {p.count('people', 'create')}、修改 {p.count('people', 'update')}、"
+        f"重新启用 {p.count('people', 'reactivate')}、停用 {p.count('people', 'deactivate')}。",
+        "success",
+    )
     if not outcome.accounts:
         return redirect(url_for("office.users"))
     return slips_response([(a.user, a.password, a.unit_name) for a in outcome.accounts], title="新账号初始密码")

@@ -118,7 +118,15 @@ def cycle_archive(cycle_id: int):
         flash_form_errors(form, "请填写原因。")
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
     archived = form.active.data != "1"
-    attempt(stages.set_archived, get_db(), actor_id=current_user.id, cycle=cycle, archived=archived, reason=form.reason.data, ok=f"周期「{cycle.name}」已{'归档' if archived else '恢复为可用周期'}。")
+    attempt(
+        stages.set_archived,
+        get_db(),
+        actor_id=current_user.id,
+        cycle=cycle,
+        archived=archived,
+        reason=form.reason.data,
+        ok=f"周期「{cycle.name}」已{'归档' if archived else '恢复为可用周期'}。",
+    )
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -157,9 +165,17 @@ def stage_override(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
-    attempt(stages.override_stage, dbs, actor_id=current_user.id, stage=stage, action=form.action.data,
-            reason=form.reason.data, until=from_local(form.until.data),
-            ok=f"「{stages.stage_label(stage.kind)}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，原因已记录。")
+    attempt(
+        stages.override_stage,
+        dbs,
+        actor_id=current_user.id,
+        stage=stage,
+        action=form.action.data,
+        reason=form.reason.data,
+        until=from_local(form.until.data),
+        ok=f"「{stages.stage_label(stage.kind)}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，"
+        "原因已记录。",
+    )
     return redirect(url_for("office.cycle_detail", cycle_id=cycle_id))
 
 
@@ -287,8 +303,16 @@ def user_edit(user_id: int):
 def user_profile(user_id: int):
     form = ProfileForm()
     if form.validate_on_submit():
-        attempt(accounts.update_profile, get_db(), actor_id=current_user.id, user_id=user_id,
-                display_name=form.display_name.data, email=form.email.data, employee_no=form.employee_no.data, ok="已保存。")
+        attempt(
+            accounts.update_profile,
+            get_db(),
+            actor_id=current_user.id,
+            user_id=user_id,
+            display_name=form.display_name.data,
+            email=form.email.data,
+            employee_no=form.employee_no.data,
+            ok="已保存。",
+        )
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
@@ -303,7 +327,9 @@ def role_delete(user_id: int, membership_id: int):
     from .forms import EmptyForm
 
     if EmptyForm().validate_on_submit():
-        attempt(accounts.remove_role, get_db(), actor_id=current_user.id, membership_id=membership_id, ok="已移除角色。")
+        attempt(
+            accounts.remove_role, get_db(), actor_id=current_user.id, membership_id=membership_id, ok="已移除角色。"
+        )
     return redirect(url_for("office.user_edit", user_id=user_id))
 
 
@@ -312,7 +338,14 @@ def role_delete(user_id: int, membership_id: int):
 def user_reset_password(user_id: int):
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        attempt(accounts.reset_password, get_db(), actor_id=current_user.id, user_id=user_id, password=form.password.data, ok="密码已重置，该用户下次登录须修改密码。")
+        attempt(
+            accounts.reset_password,
+            get_db(),
+            actor_id=current_user.id,
+            user_id=user_id,
+            password=form.password.data,
+            ok="密码已重置，该用户下次登录须修改密码。",
+        )
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
@@ -323,8 +356,15 @@ def user_reset_password(user_id: int):
 def user_active(user_id: int):
     form = ActiveForm()
     if form.validate_on_submit():
-        attempt(accounts.set_active, get_db(), actor_id=current_user.id, user_id=user_id, active=form.active.data == "1",
-                reason=form.reason.data, ok="已保存。")
+        attempt(
+            accounts.set_active,
+            get_db(),
+            actor_id=current_user.id,
+            user_id=user_id,
+            active=form.active.data == "1",
+            reason=form.reason.data,
+            ok="已保存。",
+        )
     else:
         flash_form_errors(form)
     return redirect(url_for("office.user_edit", user_id=user_id))
@@ -345,7 +385,8 @@ def audit():
     page = int_arg("page", 1, label="页码", minimum=1, maximum=1_000_000)
     items = list(dbs.exec(stmt.offset((page - 1) * 100).limit(101)))
     has_next = len(items) > 100
-    users_by_id = {u.id: u.display_name for u in dbs.exec(select(User).where(User.id.in_({e.user_id for e in items if e.user_id})))}
+    user_ids = {e.user_id for e in items if e.user_id}
+    users_by_id = {u.id: u.display_name for u in dbs.exec(select(User).where(User.id.in_(user_ids)))}
     entities = sorted(set(dbs.exec(select(AuditEntry.entity).distinct())))
     return render_template("office/audit.html", entries=items[:100], users_by_id=users_by_id, entity=entity,
                            entities=entities, page=page, has_next=has_next, cycle_id=cycle_id,

@@ -31,8 +31,13 @@ def settings():
 def test_mail():
     form = EmptyForm()
     if form.validate_on_submit():
-        attempt(notices.queue_test_mail, get_db(), actor=current_user.user,
-                ok=f"测试邮件已排队，发往 {current_user.user.email or ''}。后台任务会在一分钟内发送，结果见下表（本页自动刷新）。")
+        attempt(
+            notices.queue_test_mail,
+            get_db(),
+            actor=current_user.user,
+            ok=f"测试邮件已排队，发往 {current_user.user.email or ''}。"
+            "后台任务会在一分钟内发送，结果见下表（本页自动刷新）。",
+        )
     else:
         flash_form_errors(form, "页面已过期，请刷新后重试。")
     return redirect(url_for("office.settings"))

@@ -120,9 +120,16 @@ def edit(cycle_id: int, unit_id: int):
         leaves = reports.leaves_for_unit(cycle, unit)
         texts = {k: request.form.get(f"t_{k}", "") for k in REPORT_SECTIONS if f"t_{k}" in request.form}
         try:
-            versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=allowed, cycle=cycle,
-                                          unit=unit, texts=texts, report_version=posted_version(request.form.get("v_report")),
-                                          entries=_entries_from_form(request.form, leaves))
+            versions = reports.save_draft(
+                dbs,
+                actor_id=current_user.id,
+                allowed_units=allowed,
+                cycle=cycle,
+                unit=unit,
+                texts=texts,
+                report_version=posted_version(request.form.get("v_report")),
+                entries=_entries_from_form(request.form, leaves),
+            )
             if request.form.get("action") == "submit":
                 reports.submit(dbs, actor_id=current_user.id, allowed_units=allowed, cycle=cycle, unit=unit,
                                expected_version=versions["report"])
@@ -171,15 +178,30 @@ def autosave(cycle_id: int, unit_id: int):
         return jsonify(ok=False, message="请求内容应为一个 JSON 对象。"), 400
     try:
         if "texts" in data:
-            versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
-                                          cycle=cycle, unit=unit, texts=dict(data["texts"] or {}),
-                                          report_version=posted_version(data.get("version")))
+            versions = reports.save_draft(
+                dbs,
+                actor_id=current_user.id,
+                allowed_units=current_user.units_for("reporter"),
+                cycle=cycle,
+                unit=unit,
+                texts=dict(data["texts"] or {}),
+                report_version=posted_version(data.get("version")),
+            )
         elif data.get("code"):
-            versions = reports.save_draft(dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"),
-                                          cycle=cycle, unit=unit,
-                                          entries={str(data["code"]): {"facts": dict(data.get("facts") or {}),
-                                                                       "narrative": data.get("narrative") or "",
-                                                                       "version": posted_version(data.get("version"))}})
+            versions = reports.save_draft(
+                dbs,
+                actor_id=current_user.id,
+                allowed_units=current_user.units_for("reporter"),
+                cycle=cycle,
+                unit=unit,
+                entries={
+                    str(data["code"]): {
+                        "facts": dict(data.get("facts") or {}),
+                        "narrative": data.get("narrative") or "",
+                        "version": posted_version(data.get("version")),
+                    }
+                },
+            )
         else:
             return jsonify(ok=False, message="请求内容不完整。"), 400
     except (TypeError, ValueError, AttributeError):
@@ -231,9 +253,18 @@ def evidence_delete(cycle_id: int, unit_id: int, evidence_id: int):
     unit = _own_unit_or_404(unit_id)
     ev = get_or_404(Evidence, evidence_id)
     code = ev.indicator_code
-    attempt(evidence.remove, dbs, actor_id=current_user.id, allowed_units=current_user.units_for("reporter"), cycle=cycle,
-            unit=unit, evidence=ev, ok="已删除佐证材料。")
-    return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + (f"#ind-{code}" if code else "#general"))
+    attempt(
+        evidence.remove,
+        dbs,
+        actor_id=current_user.id,
+        allowed_units=current_user.units_for("reporter"),
+        cycle=cycle,
+        unit=unit,
+        evidence=ev,
+        ok="已删除佐证材料。",
+    )
+    anchor = f"#ind-{code}" if code else "#general"
+    return redirect(url_for("report.edit", cycle_id=cycle.id, unit_id=unit.id) + anchor)
 
 
 @bp.route("/report/evidence/<id:evidence_id>")
@@ -285,9 +316,17 @@ def office_list(cycle_id: int):
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
     filled = {u.id: reports.completeness(dbs, cycle, u, rs.get(u.id)) for u in units}
-    return render_template("report/office_list.html", cycle=cycle, units=units, reports=rs, counts=counts,
-                           filled=filled,
-                           state=stage_state(cycle, "self_report"), return_form=ReturnForm(), unpublish_form=UnpublishForm())
+    return render_template(
+        "report/office_list.html",
+        cycle=cycle,
+        units=units,
+        reports=rs,
+        counts=counts,
+        filled=filled,
+        state=stage_state(cycle, "self_report"),
+        return_form=ReturnForm(),
+        unpublish_form=UnpublishForm(),
+    )
 
 
 def _office_report(cycle_id: int, unit_id: int) -> SelfReport:
@@ -340,8 +379,15 @@ def unpublish(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        attempt(reports.unpublish, get_db(), actor_id=current_user.id, report=report, reason=form.reason.data,
-                expected_version=parse_int(form.version.data), ok="已撤回公示。")
+        attempt(
+            reports.unpublish,
+            get_db(),
+            actor_id=current_user.id,
+            report=report,
+            reason=form.reason.data,
+            expected_version=parse_int(form.version.data),
+            ok="已撤回公示。",
+        )
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 

@@ -25,11 +25,15 @@ class FixForm(FlaskForm):
 
 class UnfixForm(FlaskForm):
     version = HiddenField()
-    reason = TextAreaField("撤销定稿的理由", validators=[DataRequired(message="请填写撤销定稿的理由。"), Length(max=2000)])
+    reason = TextAreaField(
+        "撤销定稿的理由", validators=[DataRequired(message="请填写撤销定稿的理由。"), Length(max=2000)]
+    )
 
 
 class ObjectionForm(FlaskForm):
-    text = TextAreaField("异议内容及理由", validators=[DataRequired(message="请写明异议内容和理由。"), Length(max=4000)])
+    text = TextAreaField(
+        "异议内容及理由", validators=[DataRequired(message="请写明异议内容和理由。"), Length(max=4000)]
+    )
 
 
 class AnswerForm(FlaskForm):

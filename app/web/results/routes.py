@@ -136,10 +136,22 @@ def sheet(cycle_id: int):
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
     open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
-    return render_template("results/sheet.html", cycle=cycle, rs=rs, tables=tables, outcome=outcome,
-                           overrides=overrides, users=users, form=form, fix_form=FixForm(version=rs.version), unfix_form=UnfixForm(version=rs.version),
-                           empty=EmptyForm(), states=states, charts=_charts(rs, tables),
-                           open_objections=open_objections)
+    return render_template(
+        "results/sheet.html",
+        cycle=cycle,
+        rs=rs,
+        tables=tables,
+        outcome=outcome,
+        overrides=overrides,
+        users=users,
+        form=form,
+        fix_form=FixForm(version=rs.version),
+        unfix_form=UnfixForm(version=rs.version),
+        empty=EmptyForm(),
+        states=states,
+        charts=_charts(rs, tables),
+        open_objections=open_objections,
+    )
 
 
 @bp.route("/cycles/<id:cycle_id>/results/recompute", methods=["POST"])
@@ -172,8 +184,17 @@ def override(cycle_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form, "请检查填写内容。")
         return redirect(url_for("results.sheet", cycle_id=cycle_id))
-    attempt(results.add_override, dbs, actor_id=current_user.id, cycle=cycle, unit_id=form.unit_id.data,
-            kind=form.kind.data, value=(form.value.data or "").strip(), reason=form.reason.data, ok="调整已记录，理由显示在结果表中。")
+    attempt(
+        results.add_override,
+        dbs,
+        actor_id=current_user.id,
+        cycle=cycle,
+        unit_id=form.unit_id.data,
+        kind=form.kind.data,
+        value=(form.value.data or "").strip(),
+        reason=form.reason.data,
+        ok="调整已记录，理由显示在结果表中。",
+    )
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
 
 
@@ -280,7 +301,15 @@ def lodge(cycle_id: int, unit_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
     else:
-        attempt(objections.lodge, get_db(), user_id=current_user.id, cycle=cycle, unit_id=unit_id, text=form.text.data, ok="异议已提交，目标办将在公示期内答复，答复会通知您。")
+        attempt(
+            objections.lodge,
+            get_db(),
+            user_id=current_user.id,
+            cycle=cycle,
+            unit_id=unit_id,
+            text=form.text.data,
+            ok="异议已提交，目标办将在公示期内答复，答复会通知您。",
+        )
     return redirect(url_for("results.unit_detail", cycle_id=cycle_id, unit_id=unit_id))
 
 

@@ -117,8 +117,11 @@ def upload():
             prev = schemes.previous_version(get_db(), scheme)
             n = len(schemes.scheme_changes(prev.data, scheme.data)) if prev is not None else 0
             diff = f"与第 {prev.version} 版相比改动 {n} 处，" if prev is not None else ""
-            flash(f"已保存为方案「{scheme.code}」第 {scheme.version} 版（{diff}见下方）。已有周期仍使用各自创建时的方案。",
-                  "success")
+            flash(
+                f"已保存为方案「{scheme.code}」第 {scheme.version} 版（{diff}见下方）。"
+                "已有周期仍使用各自创建时的方案。",
+                "success",
+            )
             return redirect(url_for("schemes.detail", scheme_id=scheme.id))
     status = 422 if errors else 200
     return render_template("schemes/upload.html", form=form, errors=errors), status

@@ -113,7 +113,8 @@ def cell(cycle_id: int, key: str, unit_id: int, code: str):
             ctx = CycleScoring(dbs, cyc)
             status = 409 if isinstance(exc, StaleData) else 422
             return _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted), status
-        flash(f"已保存：{unit.name} · {leaf.name} 得 {fmt(res.points)} 分。" if changed else "已核实，无改动。", "success")
+        message = f"已保存：{unit.name} · {leaf.name} 得 {fmt(res.points)} 分。" if changed else "已核实，无改动。"
+        flash(message, "success")
         if request.form.get("action") == "next" and nxt is not None:
             return redirect(url_for("scoring.cell", cycle_id=cyc.id, key=key, unit_id=nxt.id, code=code))
         return redirect(url_for("scoring.cell", cycle_id=cyc.id, key=key, unit_id=unit.id, code=code))
@@ -170,9 +171,14 @@ def template(cycle_id: int, key: str):
     from urllib.parse import quote
 
     name = f"评分模板_{cyc.name}_{owner.name}.xlsx"
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=scoring.xlsx; filename*=UTF-8''{quote(name)}",
-                             "Cache-Control": "no-store"})
+    return Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f"attachment; filename=scoring.xlsx; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/import", methods=["POST"])

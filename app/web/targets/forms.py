@@ -57,9 +57,12 @@ class ReportForm(FlaskForm):
     other = TextAreaField("其他自评情况", validators=[Optional(), Length(max=20000)])
     budget_start = StringField("年初预算数（万元）", validators=[Optional(), Length(max=20)])
     budget_full = StringField("全年预算数（万元）", validators=[Optional(), Length(max=20)])
-    budget_spent = StringField("全年执行数（万元）", validators=[Optional(), Length(max=20)],
-                               description="填写全年预算数和执行数后按预算执行率计分（按指标计分时：指标共 90 分，预算执行率 10 分）；"
-                                           "目标表中的“预算执行率”指标改由此栏计分，不重复计分。")
+    budget_spent = StringField(
+        "全年执行数（万元）",
+        validators=[Optional(), Length(max=20)],
+        description="填写全年预算数和执行数后按预算执行率计分（按指标计分时：指标共 90 分，预算执行率 10 分）；"
+        "目标表中的“预算执行率”指标改由此栏计分，不重复计分。",
+    )
 
 
 class ReviewForm(FlaskForm):

@@ -257,9 +257,17 @@ def checkpoint_set(kind: str):
     action = request.form.get(f"{kind}-action")
     if action not in ("open", "close"):
         abort(400)
-    attempt(svc.set_checkpoint, dbs, actor_id=current_user.id, year=year, kind=kind,
-            status="open" if action == "open" else "closed",
-            due_at=from_local(form.due_at.data), expected_version=posted_version(form.version.data), ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。")
+    attempt(
+        svc.set_checkpoint,
+        dbs,
+        actor_id=current_user.id,
+        year=year,
+        kind=kind,
+        status="open" if action == "open" else "closed",
+        due_at=from_local(form.due_at.data),
+        expected_version=posted_version(form.version.data),
+        ok=f"{year} 年{CHECKPOINT_LABELS[kind]}实际值填报已{'开放' if action == 'open' else '截止'}。",
+    )
     return redirect(url_for("targets.office", year=year))
 
 
@@ -324,7 +332,9 @@ def upload():
     dbs = get_db()
     form = _upload_form()
     if request.method == "GET":
-        form.year.data = form.year.data or int_arg("year", label="年度", minimum=2000, maximum=2100) or date.today().year
+        form.year.data = (
+            form.year.data or int_arg("year", label="年度", minimum=2000, maximum=2100) or date.today().year
+        )
         if int_arg("unit_id", label="单位"):
             form.unit_id.data = int_arg("unit_id", label="单位")
         form.project.data = request.args.get("project", "")
@@ -400,8 +410,10 @@ def upload_confirm():
     from app.extensions import after_commit
 
     after_commit(_drop)
-    flash(f"已保存 {svc.label_of(rec, unit)}绩效目标表（第 {rec.revision} 版，{len(rec.data.get('rows', []))} 个指标）。",
-          "success")
+    flash(
+        f"已保存 {svc.label_of(rec, unit)}绩效目标表（第 {rec.revision} 版，{len(rec.data.get('rows', []))} 个指标）。",
+        "success",
+    )
     return redirect(url_for("targets.table", table_id=rec.id))
 
 

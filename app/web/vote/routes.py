@@ -6,9 +6,9 @@ request line that any access log could record is ``GET /v``. The entry page's sc
 (``static/vote-entry.js``) reads the fragment, removes it from the address bar and history, and POSTs the code in the
 request body; the server puts the roll entry into the signed session cookie and answers with
 the ballot page (``POST /v/ballot`` submits it; ``GET /v/ballot`` shows it again on reload); that
-ballot session lasts ``VOTE_SESSION_MINUTES``. Without JavaScript the voter types the short code from the slip into the same
-form. Neither the code nor the roll entry is written to any log (gunicorn's access log is off by
-default, and if switched on it sees only ``/v`` and ``/v/ballot``).
+ballot session lasts ``VOTE_SESSION_MINUTES``. Without JavaScript the voter types the short code
+from the slip into the same form. Neither the code nor the roll entry is written to any log
+(gunicorn's access log is off by default, and if switched on it sees only ``/v`` and ``/v/ballot``).
 
 The ballot page and the submission need no database session: the unit list, rules and stage
 times are cached per cycle for a few seconds (``voting.ballot_context``) and the write is one
@@ -93,7 +93,8 @@ def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, statu
     key = (ctx.fingerprint, own_unit_id, action, published)
     hit = _page_cache.get(key)
     if hit is None:
-        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action, published), token=TOKEN_SLOT,
+        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action, published),
+                               token=TOKEN_SLOT,
                                errors=[], chosen={})
         head, _, tail = html.partition(TOKEN_SLOT)
         hit = (ctx, (head, tail))
@@ -185,8 +186,12 @@ def entry():
     guard = voting.code_guard_key(client_ip(), current_app.secret_key)
     locked = voting.code_locked_until(db.engine, guard)
     if locked is not None:
-        return _page("vote/entry.html", 429, error=f"从本网络输入的错误测评码过多，暂停输入 {lock_minutes(locked)} 分钟。"
-                                                   "请联系会务人员（目标办可在民主测评页面解除）。")
+        return _page(
+            "vote/entry.html",
+            429,
+            error=f"从本网络输入的错误测评码过多，暂停输入 {lock_minutes(locked)} 分钟。"
+            "请联系会务人员（目标办可在民主测评页面解除）。",
+        )
     voter = voting.voter_by_code(db.engine, request.form.get("code", ""))
     if voter is None:
         cfg = current_app.config
@@ -230,7 +235,9 @@ def ballot():
     voter = _code_voter()
     if voter is None:
         if had_session:
-            return _page("vote/entry.html", 409, error="测评页面已超时，选票未提交。请重新输入测评码（测评码仍可使用）。")
+            return _page(
+                "vote/entry.html", 409, error="测评页面已超时，选票未提交。请重新输入测评码（测评码仍可使用）。"
+            )
         return redirect(url_for("vote.entry"))
     if request.method == "POST":
         def done(receipt):
@@ -241,7 +248,12 @@ def ballot():
     fresh = voting.voter_by_id(db.engine, voter.roll_id)
     if fresh is None or fresh.void:
         session.pop(SESSION_KEY, None)
-        return _page("vote/message.html", 410, title="测评码已作废", message="该测评码已被目标办作废，请向会务人员领取新的测评票。")
+        return _page(
+            "vote/message.html",
+            410,
+            title="测评码已作废",
+            message="该测评码已被目标办作废，请向会务人员领取新的测评票。",
+        )
     if fresh.voted:
         session.pop(SESSION_KEY, None)
         return _page("vote/message.html", 409, title="已投过票", message="该测评码已投票，每个测评码只能投一次。",
