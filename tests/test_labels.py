@@ -30,3 +30,19 @@ def test_file_sizes_and_scores_are_formatted_one_way():
 
     assert [fmt_size(n) for n in (10, 2048, 1536 * 1024, None)] == ["1 KB", "2 KB", "1.5 MB", "—"]
     assert [fmt_score(v) for v in (2, Decimal("2.5"), "3")] == ["2.00", "2.50", "3.00"]
+
+
+def test_the_component_chart_shows_a_changed_total():
+    """The results chart once summed the components and ignored a deliberation change of the total."""
+    import types
+    from decimal import Decimal
+
+    from app.charts import component_chart
+
+    comps = [{"name": "民主测评", "kind": "democratic", "points": "70"}, {"name": "目标考核", "kind": "target",
+                                                                         "points": "100"}]
+    same = types.SimpleNamespace(unit_name="甲", democratic=Decimal("60"), target=Decimal("90"), total=Decimal("150"))
+    changed = types.SimpleNamespace(unit_name="乙", democratic=Decimal("60"), target=Decimal("90"),
+                                    total=Decimal("140"))
+    svg = str(component_chart([same, changed], comps, title="各部分得分"))
+    assert ">150<" in svg and ">140（调整）<" in svg and "150（调整）" not in svg
