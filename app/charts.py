@@ -49,9 +49,10 @@ def bar_chart(items, *, max_value=None, title: str = "", unit: str = "", width: 
     return _svg(width, height, body, title)
 
 
-def stacked_bars(rows, series, *, max_value=None, title: str = "", width: int = 640, label_width: int = 150) -> Markup:
+def stacked_bars(rows, series, *, max_value=None, title: str = "", width: int = 640, label_width: int = 150,
+                 totals=None) -> Markup:
     """Horizontal stacked bars with a legend. ``rows``: (label, [values]) in ``series`` order;
-    ``series``: [(name, colour or None)]."""
+    ``series``: [(name, colour or None)]; ``totals``: the text after each bar (default: the sum)."""
     rows = list(rows)
     row, legend = 24, 24
     height = legend + row * len(rows) + 8
@@ -74,7 +75,7 @@ def stacked_bars(rows, series, *, max_value=None, title: str = "", width: int = 
             body.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{colour}">'
                         f'<title>{escape(series[j][0])} {fmt(v)}</title></rect>')
             x += w
-        total = fmt(sum((D(v or 0) for v in values), ZERO))
+        total = totals[i] if totals is not None else fmt(sum((D(v or 0) for v in values), ZERO))
         body.append(f'<text x="{x + 4:.1f}" y="{y + 16}" font-size="12">{total}</text>')
     return _svg(width, height, body, title)
 
@@ -137,4 +138,9 @@ def component_chart(rows, components, *, title: str) -> Markup:
 
     data = [(r.unit_name, [points(r, c["key"]) for c in components]) for r in rows]
     max_value = sum(Decimal(c["points"]) for c in components)
-    return stacked_bars(data, series, max_value=max_value, title=title, label_width=170)
+    totals = []  # the unit's total as it stands: a deliberation or objection change of the total is shown
+    for (_name, values), r in zip(data, rows, strict=True):
+        parts = sum((D(v or 0) for v in values), ZERO)
+        total = D(r.total) if getattr(r, "total", None) is not None else parts
+        totals.append(fmt(total) if total == parts else f"{fmt(total)}（调整）")
+    return stacked_bars(data, series, max_value=max_value, title=title, label_width=170, totals=totals)

@@ -82,6 +82,15 @@ _NOT_MET_WORDS = ("未达到", "未达预期", "没有达到", "未完成", "没
                   "部分达成", "基本达成")
 
 
+# A qualitative actual that is the target's level with one of these in front reaches it ...
+_FULL_QUALIFIERS = ("已", "已经", "均已", "全部", "全面", "完全", "均", "全部已", "已全面")
+# ... with one of these it is missed (不健全, 未落实) ...
+_NEGATIONS = ("不", "未", "没", "没有", "尚未", "仍未", "无", "缺乏", "不够")
+# ... with one of these in front (a partial level: 基本健全, 部分落实, 初步建立, 较完善) it does not.
+_PARTIAL_QUALIFIERS = ("基本", "部分", "初步", "大部分", "大部", "大体", "大致", "较为", "比较", "较", "局部", "逐步",
+                       "尚", "不太", "欠", "有待", "正在", "待")
+
+
 class ValueParseError(ValueError):
     """A target or actual value that cannot be read. ``str(err)`` is a Chinese message."""
 
@@ -466,8 +475,18 @@ def level_met(target: TargetValue, actual: TargetValue) -> bool | None:
         return False
     if word in ("无", "没有") and (target.level not in ("无", "没有")):
         return None
-    if target.level and (word == target.level or word.endswith(target.level) or target.level.endswith(word)):
+    goal = target.level
+    if goal and (word == goal or goal.endswith(word)):
         return True
+    if goal and word.endswith(goal):
+        qualifier = word[: -len(goal)]
+        # 「已健全」「全面落实」 reach the level; 「基本健全」「部分落实」「较完善」 do not, and how far short
+        # they fall is for the office to judge (None: 待判断)
+        if qualifier in _NEGATIONS:
+            return False
+        return True if qualifier in _FULL_QUALIFIERS else None
+    if word.startswith(_PARTIAL_QUALIFIERS):
+        return None
     if any(word.startswith(w) or word == w for w in _MET_WORDS):
         return True
     return None

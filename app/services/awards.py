@@ -42,7 +42,7 @@ def award_rule(cycle: Cycle) -> tuple[Decimal, str]:
         text = (
             "领导小组成员过半数同意" if share == MAJORITY_SHARE else f"同意票超过领导小组成员总数的 {share * 100:.0f}%"
         )
-    return share, text
+    return share, text.rstrip("。")  # the pages end the sentence themselves
 
 
 def group_members(db: Session) -> list[User]:

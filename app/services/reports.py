@@ -199,6 +199,31 @@ def missing_facts(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | No
     return out
 
 
+def entry_complete(leaf: Leaf, entry: ReportEntry | None) -> bool:
+    """An indicator is filled in when its required data are all given; one without data (judged
+    by the scoring department) when its 完成情况说明 is written. The page's script applies the same
+    rule while typing (report.js)."""
+    facts = (entry.facts or {}) if entry else {}
+    need = [f.name for f in leaf.fact_fields if f.required]
+    if need:
+        return all(facts.get(n) not in (None, "") for n in need)
+    if leaf.fact_fields:
+        return True
+    return bool(entry and (entry.narrative or "").strip())
+
+
+def completeness(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | None) -> tuple[int, int]:
+    """(indicators filled in, indicators of the unit) of the draft, for the office's list."""
+    entries = entries_of(db, report)
+    leaves = leaves_for_unit(cycle, unit)
+    return sum(1 for leaf in leaves if entry_complete(leaf, entries.get(leaf.code))), len(leaves)
+
+
+def section_of(leaf: Leaf) -> str:
+    """The section (一级指标) an indicator is listed under on the report page."""
+    return leaf.path[0] if leaf.path else "其他指标"
+
+
 def submit(db: Session, *, actor_id: int, allowed_units: set[int], cycle: Cycle, unit: Unit,
            expected_version: int) -> SelfReport:
     if unit.id not in allowed_units:
@@ -270,9 +295,16 @@ def _notify_reporters(db: Session, report: SelfReport, comment: str) -> None:
                dedupe_key=f"report-returned:{report.id}:{report.version}:{user_id}")
 
 
-def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:
-    """Publish the submitted snapshot on the intranet. False when already published."""
-    if not report.ever_submitted:
+def publish(db: Session, *, actor_id: int, report: SelfReport, expected_version: int | None = None) -> bool:
+    """Publish the submitted snapshot on the intranet. False when already published.
+    ``expected_version``: the version the office's page showed; a report returned (or changed)
+    since is refused, so a stale tab cannot publish what the office did not see."""
+    if expected_version is not None and expected_version != report.version:
+        raise StaleData("该单位的报告在您打开本页后已有变化（如已退回修改或重新提交），未公示。"
+                        "请刷新页面核对后再操作。")
+    if report.status == "returned":
+        raise ServiceError("报告已退回修改，单位重新提交后才能公示。")
+    if not report.ever_submitted or report.status != "submitted":
         raise ServiceError("报告尚未提交，不能公示。")
     if report.published_at is not None:
         return False
@@ -285,10 +317,13 @@ def publish(db: Session, *, actor_id: int, report: SelfReport) -> bool:
     return True
 
 
-def unpublish(db: Session, *, actor_id: int, report: SelfReport, reason: str) -> None:
+def unpublish(db: Session, *, actor_id: int, report: SelfReport, reason: str,
+              expected_version: int | None = None) -> None:
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("撤回公示须填写原因。", field="reason")
+    if expected_version is not None and expected_version != report.version:
+        raise StaleData("该单位的报告在您打开本页后已有变化，未撤回。请刷新页面核对后再操作。")
     if report.published_at is None:
         raise ServiceError("报告尚未公示。")
     report.published_at = None

@@ -485,7 +485,7 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
     if rs.status != "proposed":
-        raise ServiceError(f"结果已{rs.status_label}，审议调整已结束。")
+        raise ServiceError(f"结果当前为「{rs.status_label}」，审议调整已结束。")
     require_open(db, cycle.id, "deliberation")
     row = db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id, ResultRow.unit_id == unit_id)).first()
     if row is None:
@@ -527,6 +527,8 @@ def apply_override(db: Session, *, rs: ResultSet, cycle: Cycle, row: ResultRow, 
     o = ResultOverride(result_set_id=rs.id, unit_id=row.unit_id, kind=kind, old_value=old, new_value=new_s,
                        reason=reason, source=source, objection_id=objection_id, user_id=actor_id)
     db.add(o)
+    rs.version += 1  # a page opened before this change can no longer fix the results (定稿)
+    db.add(rs)
     db.flush()
     changes = regrade(db, rs, cycle)
     record(db, actor_id=actor_id, action=f"override_{kind}", entity="result_row", entity_id=row.id,
@@ -548,9 +550,9 @@ def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | Non
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
     if expected_version is not None and rs.version != expected_version:
-        raise StaleData()
+        raise StaleData("打开本页后结果已有变化（如领导小组的审议调整），未定稿。请查看更新后的结果表，确认后再定稿。")
     if rs.status != "proposed":
-        raise ServiceError(f"结果已{rs.status_label}。")
+        raise ServiceError(f"结果当前为「{rs.status_label}」。")
     refresh(db, cycle=cycle, actor_id=actor_id)
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
@@ -594,14 +596,16 @@ def unfix(db: Session, *, actor_id: int, cycle: Cycle, reason: str, expected_ver
     return rs
 
 
-def publish(db: Session, *, actor_id: int, cycle: Cycle) -> ResultSet:
+def publish(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | None = None) -> ResultSet:
     """公示: the publication stage must be open; its closing time is the end of the notice period."""
     require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None or rs.status == "proposed":
         raise ServiceError("结果尚未定稿，不能公示。")
+    if expected_version is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化，未公示。请查看更新后的结果表后再操作。")
     if rs.status != "fixed":
-        raise ServiceError(f"结果已{rs.status_label}。")
+        raise ServiceError(f"结果当前为「{rs.status_label}」。")
     require_open(db, cycle.id, "publication")
     state = state_of(db, cycle.id, "publication")
     rs.status, rs.published_at, rs.published_by_id = "published", utcnow(), actor_id

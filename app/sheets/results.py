@@ -20,6 +20,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from app.labels import label, when
 from app.sheets.cells import append_row, text_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="F0F4F8")
@@ -123,8 +124,8 @@ def _details(wb: Workbook, payload: dict) -> None:
     for cat in payload["categories"]:
         for u in cat["units"]:
             for c in u.get("components", []):
-                values = [cat["name"], u["unit"], "组成部分", c["key"], c["name"], _num(c["points"]),
-                          _num(c["max_points"]), None, None, c["status"], c["explanation"]]
+                values = [cat["name"], u["unit"], "组成部分", label(c["key"]), c["name"], _num(c["points"]),
+                          _num(c["max_points"]), None, None, label(c["status"]), c["explanation"]]
                 _row(ws, r, values, bold=True)
                 r += 1
             for depth, n in _walk(u.get("indicators", [])):
@@ -211,7 +212,7 @@ def _awards(wb: Workbook, payload: dict) -> None:
 
 def _changes(wb: Workbook, payload: dict) -> None:
     ws = wb.create_sheet("调整记录")
-    _header(ws, 1, ["类别", "单位", "来源", "内容", "原值", "新值", "理由", "时间（UTC）"])
+    _header(ws, 1, ["类别", "单位", "来源", "内容", "原值", "新值", "理由", "时间（北京时间）"])
     kinds = {"total": "调整总分", "grade": "调整等次", "fail": "认定不合格"}
     sources = {"deliberation": "领导小组审议", "objection": "异议更正"}
     for cat in payload["categories"]:
@@ -227,7 +228,7 @@ def _changes(wb: Workbook, payload: dict) -> None:
                         o["old"],
                         o["new"],
                         o["reason"],
-                        o["at"],
+                        when(o["at"]),
                     ],
                 )
     _widths(ws, [8, 22, 14, 12, 10, 10, 60, 26])

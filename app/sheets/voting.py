@@ -59,13 +59,13 @@ def tally_workbook(tally) -> io.BytesIO:
         ws.column_dimensions[ws.cell(4, i).column_letter].width = w
 
     t = wb.create_sheet("投票率")
-    append_row(t, ["测评人员类别", "代码", "名册人数", "已投票", "投票率(%)", "权重"])
+    append_row(t, ["测评人员类别", "名册人数", "已投票", "投票率(%)", "权重"])
     for c in t[1]:
         c.font, c.fill, c.border = Font(bold=True), HEAD, BOX
     for g in tally.groups:
-        append_row(t, [g.name, g.key, g.roll, g.voted, float(g.share), None if g.weight is None else float(g.weight)])
-    append_row(t, ["合计", "", sum(g.roll for g in tally.groups), sum(g.voted for g in tally.groups)])
-    for col, w in zip("ABCDEF", (16, 10, 10, 10, 10, 8), strict=True):
+        append_row(t, [g.name, g.roll, g.voted, float(g.share), None if g.weight is None else float(g.weight)])
+    append_row(t, ["合计", sum(g.roll for g in tally.groups), sum(g.voted for g in tally.groups)])
+    for col, w in zip("ABCDE", (16, 10, 10, 10, 8), strict=True):
         t.column_dimensions[col].width = w
     out = io.BytesIO()
     wb.save(out)

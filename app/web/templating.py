@@ -6,6 +6,8 @@ from flask import request, url_for
 from flask_login import current_user
 
 from app.extensions import get_db
+from app.labels import label as code_label
+from app.labels import readable
 from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS
 from app.services.stages import stage_label
 from app.timefmt import fmt_dt, fmt_input
@@ -23,6 +25,18 @@ NAV_ORDER = [
 ]
 
 
+# A long menu (the office's: 17 entries) is grouped into drop-down menus so it fits one line at 1280 px;
+# entries not listed here stay on the bar. A short menu (every other role's) stays flat.
+NAV_GROUPS = {
+    "office.cycles": "周期与方案", "schemes.index": "周期与方案",
+    "report.index": "各阶段工作", "voting.index": "各阶段工作", "scoring.index": "各阶段工作",
+    "leader.office_index": "各阶段工作", "award.office_index": "各阶段工作",
+    "award.office_excellence_index": "各阶段工作", "rectification.office_index": "各阶段工作",
+    "office.units": "系统管理", "office.users": "系统管理", "office.audit": "系统管理", "office.settings": "系统管理",
+}
+GROUP_FROM = 10  # menus with at least this many entries are grouped
+
+
 def _nav_rank(endpoint: str) -> int:
     if endpoint == "home.notices":
         return 10_000
@@ -34,7 +48,8 @@ def add_nav(role: str, label: str, endpoint: str) -> None:
         NAV.append((role, label, endpoint))
 
 
-def nav_items():
+def _menu_entries() -> list[tuple[str, tuple[str, str, bool]]]:
+    """(endpoint, (label, href, active)) of the signed-in user's menu, in menu order."""
     if not current_user.is_authenticated:
         return []
     items, seen = [], set()
@@ -42,10 +57,34 @@ def nav_items():
         if (role == "*" or role in current_user.roles) and endpoint not in seen:
             seen.add(endpoint)
             try:
-                items.append((label, url_for(endpoint), request.endpoint == endpoint))
+                items.append((endpoint, (label, url_for(endpoint), request.endpoint == endpoint)))
             except Exception:  # an endpoint that needs arguments is not a menu item
                 continue
     return items
+
+
+def nav_items():
+    return [entry for _endpoint, entry in _menu_entries()]
+
+
+def nav_menu():
+    """The menu as the bar shows it: ``("link", label, href, active)`` or ``("group", label, links,
+    active)`` with ``links`` a list of (label, href, active), in menu order (a group where its first
+    entry would be)."""
+    out, groups = [], {}
+    entries = _menu_entries()
+    grouped = len(entries) >= GROUP_FROM
+    for endpoint, (label, href, active) in entries:
+        name = NAV_GROUPS.get(endpoint) if grouped else None
+        if name is None:
+            out.append(("link", label, href, active))
+            continue
+        if name not in groups:
+            groups[name] = ["group", name, [], False]
+            out.append(groups[name])
+        groups[name][2].append((label, href, active))
+        groups[name][3] = groups[name][3] or active
+    return [tuple(e) for e in out]
 
 
 def fmt_score(value) -> str:
@@ -56,11 +95,24 @@ def fmt_score(value) -> str:
     return str(value)
 
 
+def fmt_size(n) -> str:
+    """A file size, one way everywhere: under 1 MB in KB (whole, at least 1), else in MB with one decimal."""
+    if n is None:
+        return "—"
+    n = int(n)
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def init_templating(app) -> None:
     app.jinja_env.filters["dt"] = fmt_dt
     app.jinja_env.filters["dt_input"] = fmt_input
     app.jinja_env.filters["score"] = fmt_score
+    app.jinja_env.filters["filesize"] = fmt_size
     app.jinja_env.filters["stage_label"] = stage_label
+    app.jinja_env.filters["label"] = code_label
+    app.jinja_env.filters["readable"] = readable
     app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, LEADER_RANKS=LEADER_RANKS)
 
     @app.context_processor
@@ -70,4 +122,4 @@ def init_templating(app) -> None:
             from app.services.notices import unread_count
 
             unread = unread_count(get_db(), current_user.id)
-        return {"nav_items": nav_items(), "unread_notices": unread}
+        return {"nav_menu": nav_menu(), "unread_notices": unread}

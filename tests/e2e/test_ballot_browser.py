@@ -170,3 +170,59 @@ def test_a_cycle_without_a_scheme_tells_the_voter_and_the_office(served, browser
     if shots:
         page.screenshot(path=os.path.join(shots, "no-scheme-office.png"), full_page=True)
     office.close()
+
+
+def test_ballot_links_only_published_self_reports(served, browser):
+    """A ballot once linked every unit's self-report; an unpublished one answered 404 mid-vote.
+    Only published reports are linked, the others say 自查报告未公开, and publishing one later
+    links it on the next ballot page (the cached page follows)."""
+    from sqlmodel import Session
+
+    from app.extensions import db
+    from app.models.base import utcnow
+    from app.models.report import SelfReport
+
+    app, base = served["app"], served["base"]
+    published, unpublished = served["colleges"][0], served["colleges"][1]
+    with app.app_context(), Session(db.engine) as s:
+        from sqlmodel import select
+
+        from app.models import Cycle
+
+        cycle_id = s.exec(select(Cycle.id).order_by(Cycle.id)).first()  # the voting cycle (made first)
+        s.add(SelfReport(cycle_id=cycle_id, unit_id=published.id, texts={"summary": "总结"},
+                         submitted_texts={"summary": "总结"}, status="submitted", submitted_at=utcnow(),
+                         published_at=utcnow()))
+        s.add(SelfReport(cycle_id=cycle_id, unit_id=unpublished.id, texts={}, submitted_texts={}, status="draft"))
+        s.commit()
+    page = _phone(browser).new_page()
+    page.goto(f"{base}/v#{served['codes'][1]}")
+    page.wait_for_selector("form#ballot")
+    row = page.locator(".u", has_text=published.name)
+    assert row.get_by_role("link", name="自查报告").count() == 1
+    other = page.locator(".u", has_text=unpublished.name)
+    assert other.get_by_role("link").count() == 0 and "自查报告未公开" in other.inner_text()
+    href = row.get_by_role("link", name="自查报告").get_attribute("href")
+    assert page.request.get(base + href).status == 200
+
+
+def test_slips_opened_on_this_computer_warn_that_phones_cannot_reach_them(served, browser):
+    """Slips printed while the page is opened on 127.0.0.1 encoded that address in their QR codes
+    without a word; the page now warns and names KPI_PUBLIC_URL. With it set, no warning."""
+    app, base = served["app"], served["base"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{base}/login")
+    page.fill("#username", "office1")
+    page.fill("#password", "secret123")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/voting/cycles/1/slips?batch=e2e")
+    warning = page.locator("#local-address")
+    assert warning.is_visible() and "KPI_PUBLIC_URL" in warning.inner_text() and "127.0.0.1" in warning.inner_text()
+    app.config["PUBLIC_URL"] = "https://kpi.example.edu"
+    try:
+        page.reload()
+        assert page.locator("#local-address").count() == 0
+        assert "https://kpi.example.edu/v" in page.locator(".slip .url").first.inner_text()
+    finally:
+        app.config["PUBLIC_URL"] = None

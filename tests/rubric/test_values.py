@@ -314,3 +314,22 @@ def test_year_end_scores_rows_by_their_rule_texts():
     score = score_table(table, {1: "92%", 2: "2026年7月25日", 3: "一般"})
     assert [r.points for r in score.rows] == [D("47.00"), D("28.00"), D("6.00")]
     assert all(r.scored and not r.flags for r in score.rows) and "缺额扣分" in score.rows[0].rule
+
+
+@pytest.mark.parametrize("target,actual,expected", [
+    ("健全", "健全", D(1)),
+    ("健全", "已健全", D(1)),
+    ("落实", "全面落实", D(1)),
+    ("基本健全", "健全", D(1)),        # more than the target
+    ("健全", "基本健全", None),        # a partial level is not the level: 待判断, the office decides
+    ("落实", "部分落实", None),
+    ("建立", "初步建立", None),
+    ("完善", "较完善", None),
+    ("健全", "不健全", D(0)),
+    ("健全", "基本达到", D(0)),
+    ("健全", "初步形成", None),
+])
+def test_qualitative_partial_levels_are_not_the_level(target, actual, expected):
+    from app.rubric.values import completion_rate
+
+    assert completion_rate(parse_value(target), parse_value(actual)) == expected

@@ -360,3 +360,21 @@ def test_user_text_in_the_public_workbook_is_never_a_formula(client, session, ca
     change = [c for c in cells if isinstance(c.value, str) and c.value.lstrip("'").startswith("=HYPERLINK")]
     assert [(c.parent.title, c.data_type, c.value) for c in award] == [("突出贡献奖", "s", "'" + title)]
     assert [(c.parent.title, c.data_type, c.value) for c in change] == [("调整记录", "s", "'" + reason)]
+
+
+def test_status_wording_has_no_doubled_words(client, session, case):
+    _publish(client, session, case)
+    html = client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
+    assert "结果当前为「公示中」" in html and "已公示中" not in html and "已已" not in html
+
+
+def test_award_rule_from_the_scheme_reads_as_one_sentence(monkeypatch):
+    """The seed scheme's wording ends with 。 and the pages end the sentence themselves (once)."""
+    import types
+
+    import app.services.awards as aw
+
+    rule = types.SimpleNamespace(share=Decimal("0.5"), text="由领导小组评选，不计入200分。")
+    fake = types.SimpleNamespace(award=rule)
+    monkeypatch.setattr(aw, "cycle_scheme", lambda cycle: fake)
+    assert aw.award_rule(object())[1] == "由领导小组评选，不计入200分"

@@ -21,6 +21,7 @@ class ReturnForm(FlaskForm):
 
 
 class UnpublishForm(FlaskForm):
+    version = HiddenField()
     reason = TextAreaField(
         "撤回公示的原因", validators=[DataRequired(message="请填写撤回公示的原因。"), Length(max=1000)]
     )

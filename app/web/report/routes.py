@@ -18,6 +18,7 @@ from app.web.common import (
     fail,
     flash_form_errors,
     get_or_404,
+    parse_int,
     posted_version,
     stage_state,
     to_current_cycle,
@@ -68,6 +69,7 @@ def report_items(dbs, cycle: Cycle, unit: Unit, report: SelfReport | None, *, sn
             "leaf": leaf, "entry": e, "facts": facts or {}, "narrative": narrative or "",
             "shown": [(f.label, _display_value(f, (facts or {}).get(f.name))) for f in leaf.fact_fields],
             "evidence": by_code.get(leaf.code, []),
+            "section": reports.section_of(leaf), "complete": reports.entry_complete(leaf, e),
         })
     return items, by_code.get(None, [])
 
@@ -337,12 +339,14 @@ def office_list(cycle_id: int):
     rs = reports.reports_of_cycle(dbs, cycle.id)
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
+    filled = {u.id: reports.completeness(dbs, cycle, u, rs.get(u.id)) for u in units}
     return render_template(
         "report/office_list.html",
         cycle=cycle,
         units=units,
         reports=rs,
         counts=counts,
+        filled=filled,
         state=stage_state(cycle, "self_report"),
         return_form=ReturnForm(),
         unpublish_form=UnpublishForm(),
@@ -373,7 +377,8 @@ def return_report(cycle_id: int, unit_id: int):
 @allow("office")
 def publish(cycle_id: int, unit_id: int):
     report = _office_report(cycle_id, unit_id)
-    attempt(reports.publish, get_db(), actor_id=current_user.id, report=report, ok="已在校内公示。")
+    attempt(reports.publish, get_db(), actor_id=current_user.id, report=report,
+            expected_version=parse_int(request.form.get("version")), ok="已在校内公示。")
     return redirect(url_for("report.office_list", cycle_id=cycle_id))
 
 
@@ -404,6 +409,7 @@ def unpublish(cycle_id: int, unit_id: int):
             actor_id=current_user.id,
             report=report,
             reason=form.reason.data,
+            expected_version=parse_int(form.version.data),
             ok="已撤回公示。",
         )
     return redirect(url_for("report.office_list", cycle_id=cycle_id))

@@ -231,7 +231,8 @@ def publish(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
-            rs = results.publish(get_db(), actor_id=current_user.id, cycle=cycle)
+            rs = results.publish(get_db(), actor_id=current_user.id, cycle=cycle,
+                                 expected_version=parse_int(request.form.get("version")))
         except ServiceError as exc:
             fail(exc)
         else:

@@ -45,10 +45,23 @@ def healthz():
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 
-def _report_links(ctx) -> dict[int, str]:
+def _published_reports(ctx) -> frozenset[int]:
+    """The units whose self-report is published now (only those are linked: the others answer 404)."""
+    from sqlmodel import select
+
+    from app.models.report import SelfReport
+
+    rows = get_db().exec(select(SelfReport.unit_id).where(SelfReport.cycle_id == ctx.cycle_id,
+                                                          SelfReport.published_at != None))  # noqa: E711
+    return frozenset(rows)
+
+
+def _report_links(ctx, published: frozenset[int]) -> dict[int, str | None]:
+    """unit id → the address of its published report, or None (the ballot says 自查报告未公开)."""
     if "report.public_report" not in current_app.view_functions:
         return {}
-    return {u.id: url_for("report.public_report", cycle_id=ctx.cycle_id, unit_id=u.id) for u in ctx.units}
+    return {u.id: url_for("report.public_report", cycle_id=ctx.cycle_id, unit_id=u.id) if u.id in published else None
+            for u in ctx.units}
 
 
 def _no_store(resp):
@@ -73,13 +86,15 @@ def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, statu
     from flask_wtf.csrf import generate_csrf
 
     token = generate_csrf()
+    published = _published_reports(ctx)
     if errors or chosen:
-        return _page("vote/ballot.html", status, **_ballot_vars(ctx, own_unit_id, action), token=token,
+        return _page("vote/ballot.html", status, **_ballot_vars(ctx, own_unit_id, action, published), token=token,
                      errors=list(errors), chosen=chosen or {})
-    key = (ctx.fingerprint, own_unit_id, action)
+    key = (ctx.fingerprint, own_unit_id, action, published)
     hit = _page_cache.get(key)
     if hit is None:
-        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action), token=TOKEN_SLOT,
+        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action, published),
+                               token=TOKEN_SLOT,
                                errors=[], chosen={})
         head, _, tail = html.partition(TOKEN_SLOT)
         hit = (ctx, (head, tail))
@@ -90,12 +105,12 @@ def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, statu
     return _no_store(make_response(head + token + tail, status))
 
 
-def _ballot_vars(ctx, own_unit_id, action):
+def _ballot_vars(ctx, own_unit_id, action, published: frozenset[int] = frozenset()):
     sections = []
     for cat, rows in ctx.units_for(own_unit_id).items():
         if rows:
             sections.append((cat, rows, ctx.policy.excellent_limit(len(rows))))
-    return {"ctx": ctx, "sections": sections, "action": action, "links": _report_links(ctx),
+    return {"ctx": ctx, "sections": sections, "action": action, "links": _report_links(ctx, published),
             "levels": ctx.policy.level_names, "categories": ctx.rules.categories}
 
 

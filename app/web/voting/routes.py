@@ -239,6 +239,20 @@ def slip_base_url() -> str:
     return base.rstrip("/") + url_for("vote.entry")
 
 
+def local_only_address(url: str) -> bool:
+    """Whether ``url`` names this computer only (127.x, localhost, ::1): phones cannot open it."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return True
+    try:
+        return ip_address(host).is_loopback or ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 @bp.route("/cycles/<id:cycle_id>/slips")
 @allow("office")
 def slips(cycle_id: int):
@@ -258,7 +272,8 @@ def slips(cycle_id: int):
         svg = segno.make_qr(url, error="m").svg_inline(scale=3, border=2, omitsize=True)
         items.append({"code": voting.pretty_code(e.code), "url": url, "svg": svg})
     pages = [items[i:i + 8] for i in range(0, len(items), 8)]
-    return render_template("voting/slips.html", cycle=cycle, batch=batch, pages=pages, entry_url=base)
+    return render_template("voting/slips.html", cycle=cycle, batch=batch, pages=pages, entry_url=base,
+                           local_only=local_only_address(base))
 
 
 def _tally_or_redirect(cycle: Cycle):
