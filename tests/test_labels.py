@@ -39,10 +39,10 @@ def test_the_component_chart_shows_a_changed_total():
 
     from app.charts import component_chart
 
-    comps = [{"name": "民主测评", "kind": "democratic", "points": "70"}, {"name": "目标考核", "kind": "target",
-                                                                         "points": "100"}]
-    same = types.SimpleNamespace(unit_name="甲", democratic=Decimal("60"), target=Decimal("90"), total=Decimal("150"))
-    changed = types.SimpleNamespace(unit_name="乙", democratic=Decimal("60"), target=Decimal("90"),
-                                    total=Decimal("140"))
+    comps = [{"key": "democratic", "name": "民主测评", "kind": "democratic", "points": "70"},
+             {"key": "target", "name": "目标考核", "kind": "target", "points": "100"}]
+    detail = {"components": [{"key": "democratic", "points": "60"}, {"key": "target", "points": "90"}]}
+    same = types.SimpleNamespace(unit_name="甲", detail=detail, total=Decimal("150"))
+    changed = types.SimpleNamespace(unit_name="乙", detail=detail, total=Decimal("140"))
     svg = str(component_chart([same, changed], comps, title="各部分得分"))
     assert ">150<" in svg and ">140（调整）<" in svg and "150（调整）" not in svg
