@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -215,7 +216,8 @@ def survey_role(port: int, role: str, spec: dict, users: int, repeat: int) -> li
     for page in spec["pages"]:
         url = page["url"]
         single, status, sql, size = timed(browsers[0], url)
-        lat, errors = load(browsers, url, status, repeat)
+        lat, errors = load(browsers, url, status, repeat) if repeat else ([single], [])
+        print(f"    {role:8s} {status:>4} SQL {sql:>5} 单次 {single * 1000:6.0f} ms  {url}", flush=True)
         out.append({"role": role, "endpoint": page["endpoint"], "url": url, "status": status, "sql": sql,
                     "single": single, "p50": pct(lat, 50), "p95": pct(lat, 95), "kb": size / 1024,
                     "errors": errors})
@@ -292,6 +294,7 @@ def main() -> int:
           f"每页 {args.repeat} 次 · gunicorn {workers} workers × {os.environ.get('KPI_THREADS', '8')} threads")
     status = 1
     server = None
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(3))  # stop the server (finally below) when killed
     try:
         prepare(env, bool(args.pg), args.keep)
         plan = make_plan(env)
