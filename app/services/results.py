@@ -395,11 +395,15 @@ def _row_summary(db: Session, rs: ResultSet) -> dict:
             for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
 
 
-def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None) -> Refresh:
+def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,
+            expected_version: int | None = None) -> Refresh:
     """Bring the proposed results up to date with the inputs (see the module docstring).
     For fixed, published or final results nothing is written; ``drift`` lists what the live
-    inputs would change."""
+    inputs would change. ``expected_version``: the version the office's page showed (重新计算);
+    a set changed since (fixed, adjusted) is refused."""
     rs = get_set(db, cycle.id)
+    if expected_version is not None and rs is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如定稿或审议调整），未重新计算。请查看更新后的结果表后再操作。")
     payload = compute(db, cycle, inputs)
     fp = fingerprint(payload)
     if rs is not None and rs.status != "proposed":
@@ -619,10 +623,13 @@ def publish(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int |
 
 
 def finalise(db: Session, *, actor_id: int | None, cycle: Cycle, by_job: bool = False,
-             now: datetime | None = None) -> ResultSet:
+             now: datetime | None = None, expected_version: int | None = None) -> ResultSet:
     """The results become final: by the office once every objection is answered, or by the
-    ``close_objections`` job when the notice period has ended."""
+    ``close_objections`` job when the notice period has ended. ``expected_version``: the version
+    the office's page showed; results corrected since (an upheld objection) are refused."""
     rs = get_set(db, cycle.id)
+    if expected_version is not None and rs is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如异议更正），未结束公示。请查看更新后的结果后再操作。")
     if rs is None or rs.status != "published":
         raise ServiceError("只有公示中的结果可以确定为最终结果。")
     open_ = [o for o in objections_of(db, rs) if o.status == "open"]

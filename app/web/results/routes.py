@@ -161,7 +161,8 @@ def recompute(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
-            out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id)
+            out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id,
+                                  expected_version=parse_int(request.form.get("version")))
         except ServiceError as exc:
             fail(exc)
         else:
@@ -247,7 +248,8 @@ def publish(cycle_id: int):
 def finalise(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
-        attempt(results.finalise, get_db(), actor_id=current_user.id, cycle=cycle, ok="公示结束，考核结果已最终确定。")
+        attempt(results.finalise, get_db(), actor_id=current_user.id, cycle=cycle,
+                expected_version=parse_int(request.form.get("version")), ok="公示结束，考核结果已最终确定。")
     return redirect(url_for("results.objections_page", cycle_id=cycle_id))
 
 
