@@ -3,13 +3,23 @@ rendered from; a post from a page rendered before the object changed is refused 
 message and changes nothing, and a post from a fresh page works. (A post without a version is
 not checked, as before.)"""
 
+import re
+
 import pytest
 from sqlmodel import select
 
 from app.models.result import ResultRow, ResultSet
-from app.services import results
+from app.services import results, voting
 from tests.builders import factories as f
 from tests.builders.results_case import build_case
+from tests.web.test_voting_web import (
+    TOKEN,
+    _login,
+    _open_ballot,
+    _session,
+    _valid,
+    setup,  # noqa: F401  (the fixture, used through voting_setup)
+)
 
 
 def _as(client, name):
@@ -77,3 +87,84 @@ def test_finalise_from_a_page_opened_before_an_objection_correction_is_refused(c
     assert _rs(session, case).status == "published"
     client.post(f"/cycles/{cid}/results/finalise", data={"version": _rs(session, case).version})
     assert _rs(session, case).status == "final"
+
+
+# ----------------------------------------------------------------------------- voting (the rating's setup has no
+# version column: its forms post voting.setup_stamp, a digest of the groups, weights and 优秀 share)
+
+
+
+@pytest.fixture
+def voting_setup(setup):  # noqa: F811
+    return setup
+
+STAMP = re.compile(r'name="version" value="([0-9a-f]{16})"')
+
+
+def _office(o):
+    office = o.app.test_client()
+    assert _login(office, "boss").status_code == 302
+    return office
+
+
+def _other_officer_reweights(o, weight):
+    with _session(o) as s:
+        g = voting.groups_of(s, o.cycle.id)[0]
+        voting.save_group(s, actor_id=None, cycle=o.cycle, key=g.key, name=g.name, weight=voting.Decimal(weight),
+                          group_id=g.id)
+        s.commit()
+
+
+def test_voting_share_and_group_forms_from_a_stale_dashboard_are_refused(voting_setup):
+    o = voting_setup
+    office, url = _office(o), f"/voting/cycles/{o.cycle.id}"
+    page = office.get(url).text
+    token, stamp = TOKEN.search(page).group(1), STAMP.search(page).group(1)
+    group = o.groups[1]
+    _other_officer_reweights(o, "60")
+    r = office.post(f"{url}/share", data={"share": "20", "csrf_token": token, "version": stamp}, follow_redirects=True)
+    assert "测评设置已被修改，未保存" in r.text
+    r = office.post(f"{url}/groups", data={"group_id": group.id, "name": "改名", "weight": "40", "csrf_token": token,
+                                           "version": stamp}, follow_redirects=True)
+    assert "测评人员类别已被修改，未保存" in r.text
+    with _session(o) as s:
+        assert voting.state(s, o.cycle.id).max_excellent_share == voting.Decimal("0.4")
+        assert s.get(type(group), group.id).name == group.name
+    # from the reloaded page both work
+    page = office.get(url).text
+    token, stamp = TOKEN.search(page).group(1), STAMP.search(page).group(1)
+    r = office.post(f"{url}/share", data={"share": "20", "csrf_token": token, "version": stamp}, follow_redirects=True)
+    assert "已保存本周期的优秀票比例上限" in r.text
+    stamp = STAMP.search(office.get(url).text).group(1)
+    r = office.post(f"{url}/groups", data={"group_id": group.id, "name": "改名", "weight": "40", "csrf_token": token,
+                                           "version": stamp}, follow_redirects=True)
+    assert "已保存测评人员类别" in r.text
+    with _session(o) as s:
+        assert voting.state(s, o.cycle.id).max_excellent_share == voting.Decimal("0.2")
+        assert s.get(type(group), group.id).name == "改名"
+
+
+def test_publishing_a_tally_that_changed_since_the_page_was_opened_is_refused(voting_setup):
+    from app.services import stages
+
+    o = voting_setup
+    for code in o.codes[:5]:
+        c, r = _open_ballot(o, code)
+        assert c.post("/v/ballot", data={**_valid(o), "csrf_token": TOKEN.search(r.text).group(1)}).status_code == 200
+    with _session(o) as s:
+        stages.override_stage(s, actor_id=None, stage=stages.get_stage(s, o.cycle.id, "democratic"), action="close",
+                              reason="会议结束")
+        s.commit()
+    office, url = _office(o), f"/voting/cycles/{o.cycle.id}"
+    page = office.get(f"{url}/tally").text
+    token, stamp = TOKEN.search(page).group(1), STAMP.search(page).group(1)
+    _other_officer_reweights(o, "70")  # the tally the office saw is not the one it would publish
+    r = office.post(f"{url}/publish", data={"csrf_token": token, "version": stamp}, follow_redirects=True)
+    assert "选票或测评规则已有变化，未公布" in r.text
+    with _session(o) as s:
+        assert voting.state(s, o.cycle.id).published_at is None
+    stamp = STAMP.search(office.get(f"{url}/tally").text).group(1)
+    r = office.post(f"{url}/publish", data={"csrf_token": token, "version": stamp}, follow_redirects=True)
+    assert "已公布计票结果" in r.text
+    with _session(o) as s:
+        assert voting.state(s, o.cycle.id).published_at is not None
