@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlmodel import select
 
+from app.models import User
 from app.models.result import ResultRow, ResultSet
 from app.services import results, voting
 from tests.builders import factories as f
@@ -168,3 +169,47 @@ def test_publishing_a_tally_that_changed_since_the_page_was_opened_is_refused(vo
     assert "已公布计票结果" in r.text
     with _session(o) as s:
         assert voting.state(s, o.cycle.id).published_at is not None
+
+
+# ----------------------------------------------------------------------------- award votes of the leading group
+# (the vote table has no version column: the form posts awards.vote_stamp, the application's version and the
+# member's own vote as the page showed it)
+
+
+def test_an_award_vote_from_a_tab_opened_before_the_member_voted_elsewhere_is_refused(client, session):
+    from app.models.award import AwardApplication, AwardVote
+    from app.services import awards
+    from tests.web.test_award_pages import apply, as_user
+    from tests.web.test_award_pages import setup as award_setup
+
+    cycle, u1, _ = award_setup(session)
+    as_user(client, "rep1")
+    apply(client, cycle, u1)
+    a = session.exec(select(AwardApplication)).one()
+    as_user(client, "boss")
+    client.post(f"/award/office/applications/{a.id}/precheck",
+                data={f"a{a.id}-version": "1", f"a{a.id}-decision": "accept", f"a{a.id}-reason": ""})
+    as_user(client, "g0")
+    page = client.get(f"/group/cycles/{cycle.id}/awards").get_data(as_text=True)
+    stale = re.search(rf'name="a{a.id}-version" type="hidden" value="([^"]+)"', page).group(1)
+    # the same member votes 不同意 in another tab
+    session.expire_all()
+    g0 = session.exec(select(User).where(User.username == "g0")).one()
+    awards.vote(session, actor_id=g0.id, application=session.get(AwardApplication, a.id), approve=False,
+                comment="另一个窗口")
+    session.commit()
+    r = client.post(f"/group/applications/{a.id}/vote",
+                    data={f"a{a.id}-approve": "1", f"a{a.id}-comment": "", f"a{a.id}-version": stale},
+                    follow_redirects=True)
+    assert "您的表决已有变化" in r.get_data(as_text=True)
+    session.expire_all()
+    vote = session.exec(select(AwardVote)).one()
+    assert vote.approve is False and vote.comment == "另一个窗口"
+    page = client.get(f"/group/cycles/{cycle.id}/awards").get_data(as_text=True)
+    fresh = re.search(rf'name="a{a.id}-version" type="hidden" value="([^"]+)"', page).group(1)
+    r = client.post(f"/group/applications/{a.id}/vote",
+                    data={f"a{a.id}-approve": "1", f"a{a.id}-comment": "", f"a{a.id}-version": fresh},
+                    follow_redirects=True)
+    assert "已记录您对" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.exec(select(AwardVote)).one().approve is True
