@@ -213,3 +213,34 @@ def test_an_award_vote_from_a_tab_opened_before_the_member_voted_elsewhere_is_re
     assert "已记录您对" in r.get_data(as_text=True)
     session.expire_all()
     assert session.exec(select(AwardVote)).one().approve is True
+
+
+# ----------------------------------------------------------------------------- rectification
+
+
+def test_opening_rectification_tasks_from_a_page_opened_before_the_results_changed_is_refused(client, session,
+                                                                                                case):
+    from app.models.rectification import Rectification
+
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    client.post(f"/cycles/{cid}/results/fix")
+    client.post(f"/cycles/{cid}/results/publish")
+    page = client.get(f"/cycles/{cid}/rectification").get_data(as_text=True)
+    seen = _rs(session, case).version
+    assert re.search(rf'name="version" type="hidden" value="{seen}"', page)
+    rs = _rs(session, case)
+    row = session.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)).first()
+    results.apply_override(session, rs=rs, cycle=case.cycle, row=row, kind="grade",
+                           value="合格" if row.grade == "优秀" else "优秀", reason="异议更正",
+                           actor_id=case.office.id, source="deliberation")
+    session.commit()
+    r = client.post(f"/cycles/{cid}/rectification", data={"plan_due": "2030-01-01T10:00", "version": seen})
+    assert "未下达整改任务" in r.get_data(as_text=True)
+    assert session.exec(select(Rectification)).first() is None
+    r = client.post(f"/cycles/{cid}/rectification", data={"plan_due": "2030-01-01T10:00",
+                                                         "version": _rs(session, case).version}, follow_redirects=True)
+    assert "已下达整改任务" in r.get_data(as_text=True)
+    session.expire_all()
+    assert session.exec(select(Rectification)).first() is not None
