@@ -244,3 +244,34 @@ def test_opening_rectification_tasks_from_a_page_opened_before_the_results_chang
     assert "已下达整改任务" in r.get_data(as_text=True)
     session.expire_all()
     assert session.exec(select(Rectification)).first() is not None
+
+
+# ----------------------------------------------------------------------------- the cycle page's 重新开放 / 立即结束
+# (overrides are rows added to a stage: the page posts stages.stage_stamp, the stage's version and last override)
+
+
+def test_a_stage_override_from_a_page_opened_before_another_override_is_refused(client, session):
+    from app.models import Stage, StageOverride
+    from app.services import stages
+
+    f.user(session, "boss", roles=["office"])
+    cycle = f.cycle(session)
+    session.commit()
+    assert f.login(client, "boss").status_code == 302
+    stage = session.exec(select(Stage).where(Stage.cycle_id == cycle.id, Stage.kind == "self_report")).one()
+    page = client.get(f"/office/cycles/{cycle.id}").get_data(as_text=True)
+    stale = re.search(rf'name="stamp_{stage.id}" value="([^"]+)"', page).group(1)
+    stages.override_stage(session, actor_id=None, stage=stage, action="close", reason="另一位老师已结束")
+    session.commit()
+    r = client.post(f"/office/cycles/{cycle.id}/override", data={
+        "stage_id": stage.id, "action": "close", "reason": "结束", f"stamp_{stage.id}": stale}, follow_redirects=True)
+    assert "已被他人修改" in r.get_data(as_text=True)
+    assert len(session.exec(select(StageOverride)).all()) == 1
+    page = r.get_data(as_text=True)
+    fresh = re.search(rf'name="stamp_{stage.id}" value="([^"]+)"', page).group(1)
+    assert fresh != stale
+    r = client.post(f"/office/cycles/{cycle.id}/override", data={
+        "stage_id": stage.id, "action": "close", "reason": "结束", f"stamp_{stage.id}": fresh}, follow_redirects=True)
+    assert "已结束" in r.get_data(as_text=True)
+    session.commit()  # end the read transaction: a new one sees the request's commit
+    assert len(session.exec(select(StageOverride)).all()) == 2

@@ -91,7 +91,8 @@ def cycle_detail(cycle_id: int):
     override_form = OverrideForm()
     return render_template("office/cycle_detail.html", cycle=cycle, timeline=timeline, forms=forms,
                            overrides=overrides, override_form=override_form, archive_form=ActiveForm(),
-                           span=_timeline_span(timeline))
+                           span=_timeline_span(timeline),
+                           stamps={s.id: stages.stage_stamp(dbs, s) for s, _ in timeline})
 
 
 def _timeline_span(timeline):
@@ -173,6 +174,7 @@ def stage_override(cycle_id: int):
         action=form.action.data,
         reason=form.reason.data,
         until=from_local(form.until.data),
+        expected_stamp=request.form.get(f"stamp_{stage.id}") or None,
         ok=f"「{stages.stage_label(stage.kind)}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，"
         "原因已记录。",
     )
