@@ -275,3 +275,62 @@ def test_a_stage_override_from_a_page_opened_before_another_override_is_refused(
     assert "已结束" in r.get_data(as_text=True)
     session.commit()  # end the read transaction: a new one sees the request's commit
     assert len(session.exec(select(StageOverride)).all()) == 2
+
+
+# ----------------------------------------------------------------------------- units and users admin
+# (no version columns: the edit pages post org.unit_stamp / accounts.profile_stamp of what they showed)
+
+
+def _stamp_of(page, prefix=""):
+    return re.search(rf'name="{prefix}version" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_a_unit_edit_from_a_page_opened_before_someone_else_renamed_it_is_refused(client, session):
+    from app.models import Unit
+    from app.services import org
+
+    f.user(session, "boss", roles=["office"])
+    unit = f.unit(session, "机电工程学院")
+    session.commit()
+    assert f.login(client, "boss").status_code == 302
+    stale = _stamp_of(client.get(f"/office/units/{unit.id}").get_data(as_text=True))
+    org.update_unit(session, actor_id=None, unit=unit, name="机电学院", category="college", subtype="二级学院",
+                    short_name="", position=0, active=True)
+    session.commit()
+    data = {"name": "机械工程学院", "category": "college", "subtype": "二级学院", "position": "0", "active": "y"}
+    r = client.post(f"/office/units/{unit.id}", data={**data, "version": stale}, follow_redirects=True)
+    assert "已被他人修改，未保存" in r.get_data(as_text=True)
+    session.commit()
+    session.expire_all()
+    assert session.get(Unit, unit.id).name == "机电学院"
+    fresh = _stamp_of(r.get_data(as_text=True))
+    r = client.post(f"/office/units/{unit.id}", data={**data, "version": fresh}, follow_redirects=True)
+    assert "已保存" in r.get_data(as_text=True)
+    session.commit()
+    session.expire_all()
+    assert session.get(Unit, unit.id).name == "机械工程学院"
+
+
+def test_a_profile_edit_from_a_page_opened_before_someone_else_changed_it_is_refused(client, session):
+    from app.services import accounts
+
+    f.user(session, "boss", roles=["office"])
+    someone = f.user(session, "zhang", display_name="张三")
+    session.commit()
+    assert f.login(client, "boss").status_code == 302
+    stale = _stamp_of(client.get(f"/office/users/{someone.id}").get_data(as_text=True))
+    accounts.update_profile(session, actor_id=None, user_id=someone.id, display_name="张三丰", email=None,
+                            employee_no="1001")
+    session.commit()
+    data = {"display_name": "张山", "email": "", "employee_no": ""}
+    r = client.post(f"/office/users/{someone.id}/profile", data={**data, "version": stale}, follow_redirects=True)
+    assert "已被他人修改，未保存" in r.get_data(as_text=True)
+    session.commit()
+    session.expire_all()
+    assert session.get(User, someone.id).display_name == "张三丰"
+    fresh = _stamp_of(r.get_data(as_text=True))
+    r = client.post(f"/office/users/{someone.id}/profile", data={**data, "version": fresh}, follow_redirects=True)
+    assert "已保存" in r.get_data(as_text=True)
+    session.commit()
+    session.expire_all()
+    assert session.get(User, someone.id).display_name == "张山"
