@@ -462,6 +462,8 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
             if parts:
                 changes.append(f"{name}：" + "，".join(parts))
         rs.changed_at = rs.computed_at
+        if changes:  # totals, ranks or grades moved: a page showing the old ones can no longer act on them
+            rs.version += 1
         data = dict(rs.data)
         data["last_changes"] = changes or ["评分说明或评分依据有变化，总分、名次、等次未变"]
         rs.data = data
@@ -476,9 +478,10 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
 
 
 def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind: str, value: str | None,
-                 reason: str) -> ResultOverride:
+                 reason: str, expected_version: int | None = None) -> ResultOverride:
     """The leadership group changes a unit's total or grade (or finds it 不合格), with a reason,
-    during the deliberation stage, before the results are fixed."""
+    during the deliberation stage, before the results are fixed. ``expected_version``: the result
+    set's version the page showed; results changed since (another adjustment, a recomputation) are refused."""
     require_role(db, actor_id, "group")
     reason = (reason or "").strip()
     if not reason:
@@ -488,6 +491,9 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
     rs = get_set(db, cycle.id)
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
+    if expected_version is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如其他成员的审议调整或重新计算），未调整。"
+                        "请查看更新后的结果表后再调整。")
     if rs.status != "proposed":
         raise ServiceError(f"结果当前为「{rs.status_label}」，审议调整已结束。")
     require_open(db, cycle.id, "deliberation")

@@ -334,3 +334,41 @@ def test_a_profile_edit_from_a_page_opened_before_someone_else_changed_it_is_ref
     session.commit()
     session.expire_all()
     assert session.get(User, someone.id).display_name == "张山"
+
+
+def test_a_deliberation_adjustment_from_a_page_opened_before_another_one_is_refused(client, session, case):
+    from app.models.result import ResultOverride
+
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    _as(client, "group1")
+    page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
+    seen = _rs(session, case).version
+    assert re.search(rf'name="version" type="hidden" value="{seen}"', page)
+    _leader_changes(session, case)  # another member adjusts a unit
+    rs = _rs(session, case)
+    row = session.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id).order_by(ResultRow.id.desc())).first()
+    data = {"unit_id": row.unit_id, "kind": "grade", "value": "合格" if row.grade == "优秀" else "优秀",
+            "reason": "审议"}
+    r = client.post(f"/cycles/{cid}/results/override", data={**data, "version": seen}, follow_redirects=True)
+    assert "未调整" in r.get_data(as_text=True)
+    session.commit()
+    assert len(session.exec(select(ResultOverride)).all()) == 1
+    r = client.post(f"/cycles/{cid}/results/override", data={**data, "version": _rs(session, case).version},
+                    follow_redirects=True)
+    assert "调整已记录" in r.get_data(as_text=True)
+    session.commit()
+    assert len(session.exec(select(ResultOverride)).all()) == 2
+
+
+def test_a_recomputation_that_moves_totals_moves_the_version(client, session, case):
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    seen = _rs(session, case).version
+    case.inputs.facts[(case.units["丁学院"].id, "K1")] = {"points": 95}  # new scores arrive
+    client.get(f"/cycles/{cid}/results")  # another officer's page recomputes
+    assert _rs(session, case).version > seen
+    r = client.post(f"/cycles/{cid}/results/fix", data={"version": seen}, follow_redirects=True)
+    assert "未定稿" in r.get_data(as_text=True) and _rs(session, case).status == "proposed"

@@ -133,7 +133,7 @@ def sheet(cycle_id: int):
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
     tables = results_read.category_tables(dbs, rs)
     overrides, users = _overrides_by_unit(rs)
-    form = OverrideForm()
+    form = OverrideForm(version=rs.version)
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
     open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
@@ -195,6 +195,7 @@ def override(cycle_id: int):
         kind=form.kind.data,
         value=(form.value.data or "").strip(),
         reason=form.reason.data,
+        expected_version=parse_int(form.version.data),
         ok="调整已记录，理由显示在结果表中。",
     )
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
