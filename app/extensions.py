@@ -46,6 +46,8 @@ class Database:
         # Also at the end of every request: an app context may outlive a request (tests push
         # one around several requests), and no request may see another's session or user.
         app.teardown_request(self._teardown_request)
+        if os.environ.get("KPI_COUNT_SQL") == "1":
+            count_sql(app)  # registered first, so it runs after the commit below
         app.after_request(self._commit_after_request)
 
     def engine_for(self, url: str) -> Engine:
@@ -164,6 +166,27 @@ def after_commit(callback) -> None:
     """Run ``callback`` once the current request's transaction has been committed."""
     db.session()
     g.after_commit.append(callback)
+
+
+SQL_COUNT_HEADER = "X-SQL-Count"
+
+
+def _count_statement(*_args) -> None:
+    if has_request_context():
+        g.sql_count = g.get("sql_count", 0) + 1
+
+
+def count_sql(app: Flask) -> None:
+    """Benchmarks only (``KPI_COUNT_SQL=1``, bench/bench_pages.py): every response carries the
+    number of SQL statements its request executed in the ``X-SQL-Count`` header."""
+
+    if not event.contains(Engine, "before_cursor_execute", _count_statement):
+        event.listen(Engine, "before_cursor_execute", _count_statement)
+
+    @app.after_request
+    def _header(response):
+        response.headers[SQL_COUNT_HEADER] = str(g.get("sql_count", 0))
+        return response
 
 
 def make_engine(url: str) -> Engine:

@@ -259,7 +259,12 @@ def _turnout_rows(turnout) -> list[dict]:
     return rows
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(v):
+    if type(v) in _PLAIN:  # most of a payload: returned as they are, before the checks below
+        return v
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, list | tuple | set):

@@ -6,7 +6,8 @@ Split from :mod:`app.services.results`, which computes, stores, deliberates and 
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import defer
+from sqlmodel import Session, func, select
 
 from app.models import Cycle
 from app.models.result import OBJECTION_STATUSES, ResultRow, ResultSet
@@ -135,15 +136,18 @@ def export_payload(db: Session, rs: ResultSet, cycle: Cycle, *, with_details: bo
 
 
 def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False) -> list[dict]:
-    """A unit's results over the cycles (oldest first)."""
+    """A unit's results over the cycles (oldest first). Three queries whatever the number of
+    cycles; the snapshots (result set data, the cycle's scheme) are not loaded."""
     q = (select(ResultRow, ResultSet, Cycle).join(ResultSet, ResultSet.id == ResultRow.result_set_id)
          .join(Cycle, Cycle.id == ResultSet.cycle_id).where(ResultRow.unit_id == unit_id)
+         .options(defer(ResultSet.data), defer(Cycle.scheme_data))
          .order_by(Cycle.period_start))
-    out = []
-    for row, rs, cycle in db.exec(q):
-        if not include_unpublished and not rs.is_visible:
-            continue
-        n = len(list(db.exec(select(ResultRow.id).where(ResultRow.result_set_id == rs.id,
-                                                        ResultRow.category == row.category))))
-        out.append({"cycle": cycle, "result_set": rs, "row": row, "of": n})
-    return out
+    found = [(row, rs, cycle) for row, rs, cycle in db.exec(q) if include_unpublished or rs.is_visible]
+    counts = {}
+    if found:  # the units ranked in the same category of each result set, in one query
+        counts = {(sid, cat): n for sid, cat, n in db.exec(
+            select(ResultRow.result_set_id, ResultRow.category, func.count(ResultRow.id))
+            .where(ResultRow.result_set_id.in_([rs.id for _r, rs, _c in found]))
+            .group_by(ResultRow.result_set_id, ResultRow.category))}
+    return [{"cycle": cycle, "result_set": rs, "row": row, "of": counts.get((rs.id, row.category), 0)}
+            for row, rs, cycle in found]

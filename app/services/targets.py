@@ -565,12 +565,22 @@ class Standing:
         return bool(c["amber"] or c["red"] or c["missing"])
 
 
+def _chunks(ids: list[int], size: int = 500):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
 def standings(db: Session, year: int, *, unit_ids: Iterable[int] | None = None) -> list[Standing]:
     units = {u.id: u for u in db.exec(select(Unit))}
+    recs = tables_of(db, year=year, unit_ids=unit_ids)
+    by_table: dict[int, dict[tuple[int, str], TargetActual]] = {rec.id: {} for rec in recs}
+    for ids in _chunks([rec.id for rec in recs]):  # the actuals of every table in one query (per 500), not one each
+        for a in db.exec(select(TargetActual).where(TargetActual.table_id.in_(ids))):
+            by_table[a.table_id][(a.position, a.checkpoint)] = a
     out = []
-    for rec in tables_of(db, year=year, unit_ids=unit_ids):
+    for rec in recs:
         table = table_of(rec)
-        all_actuals = actuals_of(db, rec.id)
+        all_actuals = by_table[rec.id]
         reps = {}
         for kind in CHECKPOINTS:
             vals = {pos: value_from_dict(a.parsed) for (pos, k), a in all_actuals.items() if k == kind and a.parsed}

@@ -181,7 +181,10 @@ def test_published_page_json_and_workbook_agree(client, session, case):
     page = client.get(f"/cycles/{cid}/results/units/{unit}").get_data(as_text=True)
     assert "原始 42.00/45.00" in page and "42×55÷45" in page
     assert "请<a" in page  # sign in to object
-    assert client.get(f"/units/{unit}/history").status_code == 200
+    history = client.get(f"/units/{unit}/history").get_data(as_text=True)
+    college = next(c for c in data["categories"] if any(u["unit"] == "基础课教学部" for u in c["units"]))
+    rank = next(u["rank"] for u in college["units"] if u["unit"] == "基础课教学部")
+    assert f'data-label="名次">{rank}/{len(college["units"])}<' in history  # ranked among its category
     assert client.get("/results").status_code == 200
     from app.web.public.routes import PUBLIC_LINKS
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.orm import defer
 from sqlmodel import select
 
 from app import charts
@@ -102,13 +103,17 @@ def index():
     """Every cycle with results (published ones for everybody), and a comparison across them."""
     dbs = get_db()
     staff = _is("office", "group")
+    # the page shows names, statuses and each row's figures: the snapshots and the rows' details (most
+    # of what these tables hold, ten cycles × 250 units of JSON) are not read
     pairs = list(dbs.exec(select(ResultSet, Cycle).join(Cycle, Cycle.id == ResultSet.cycle_id)
-                          .order_by(Cycle.period_start)))
+                          .options(defer(ResultSet.data), defer(Cycle.scheme_data)).order_by(Cycle.period_start)))
     pairs = [(rs, c) for rs, c in pairs if staff or rs.is_visible]
-    all_cycles = list(dbs.exec(select(Cycle).order_by(Cycle.period_start.desc()))) if staff else []
+    all_cycles = list(dbs.exec(select(Cycle).options(defer(Cycle.scheme_data))
+                               .order_by(Cycle.period_start.desc()))) if staff else []
     compare = {}
     if pairs:
-        rows = dbs.exec(select(ResultRow).where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
+        rows = dbs.exec(select(ResultRow).options(defer(ResultRow.detail))
+                        .where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
         by_set = {rs.id: i for i, (rs, _) in enumerate(pairs)}
         for r in rows:
             cat = compare.setdefault(r.category, {})
