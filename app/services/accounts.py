@@ -1,5 +1,6 @@
 """Accounts: passwords (argon2id), throttled sign-in, sign-in sessions, users and roles."""
 
+import hashlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlmodel import Session, delete, select
 from app.models import ROLE_LABELS, LoginSession, LoginThrottle, RoleMembership, Unit, User
 from app.models.base import utcnow
 
-from . import PermissionDenied, ServiceError, directory
+from . import PermissionDenied, ServiceError, StaleData, directory
 from .audit import record
 
 MIN_PASSWORD_LENGTH = 8
@@ -419,12 +420,20 @@ def remove_role(db: Session, *, actor_id: int, membership_id: int) -> None:
     db.flush()
 
 
+def profile_stamp(user: User) -> str:
+    """The version of an account's profile as its page shows it (no version column)."""
+    return hashlib.sha256(repr((user.display_name, user.email, user.employee_no)).encode()).hexdigest()[:16]
+
+
 def update_profile(db: Session, *, actor_id: int, user_id: int, display_name: str, email: str | None,
-                   employee_no: str | None) -> User:
-    """Change an account's name, e-mail address and 工号 (the staff number campus sign-in matches)."""
+                   employee_no: str | None, expected_stamp: str | None = None) -> User:
+    """Change an account's name, e-mail address and 工号 (the staff number campus sign-in matches).
+    ``expected_stamp``: the :func:`profile_stamp` the page showed; refused when changed since."""
     user = db.get(User, user_id)
     if user is None:
         raise ServiceError("用户不存在。")
+    if expected_stamp and expected_stamp != profile_stamp(user):
+        raise StaleData(f"打开本页后「{user.display_name}」的资料已被他人修改，未保存。请查看当前内容后重新修改。")
     display_name = (display_name or "").strip()
     if not display_name:
         raise ServiceError("请填写姓名。", field="display_name")

@@ -15,6 +15,7 @@ has closed.
 What the results take from here: :func:`award_decisions`.
 """
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -144,8 +145,23 @@ def precheck(db: Session, *, actor_id: int, application: AwardApplication, accep
     return application
 
 
-def vote(db: Session, *, actor_id: int, application: AwardApplication, approve: bool, comment: str = "") -> AwardVote:
-    """A group member's vote; voting again changes it (until the award stage closes)."""
+def vote_stamp(application: AwardApplication, row: AwardVote | None) -> str:
+    """The version a member's vote form was rendered from: the application's version and the
+    member's own vote as it stood (the vote table has no version column)."""
+    mine = "" if row is None else f"{row.approve}|{row.comment}|{row.updated_at.isoformat()}"
+    return f"{application.version}.{hashlib.sha256(mine.encode()).hexdigest()[:12]}"
+
+
+def my_vote(db: Session, application: AwardApplication, member_id: int) -> AwardVote | None:
+    return db.exec(select(AwardVote).where(AwardVote.application_id == application.id,
+                                           AwardVote.member_id == member_id)).first()
+
+
+def vote(db: Session, *, actor_id: int, application: AwardApplication, approve: bool, comment: str = "",
+         expected_stamp: str | None = None) -> AwardVote:
+    """A group member's vote; voting again changes it (until the award stage closes).
+    ``expected_stamp``: the :func:`vote_stamp` the page showed; refused when the application or the
+    member's vote (from another tab) changed since."""
     if actor_id not in {m.id for m in group_members(db)}:
         raise PermissionDenied("只有领导小组成员可以投票。")
     require_open(db, application.cycle_id, "award")
@@ -154,8 +170,10 @@ def vote(db: Session, *, actor_id: int, application: AwardApplication, approve: 
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise ServiceError("意见最多 1000 字。", field="comment")
-    row = db.exec(select(AwardVote).where(AwardVote.application_id == application.id,
-                                          AwardVote.member_id == actor_id)).first()
+    row = my_vote(db, application, actor_id)
+    if expected_stamp and expected_stamp != vote_stamp(application, row):
+        raise StaleData("打开本页后该申报或您的表决已有变化（可能在另一个窗口中已表决），未记录。"
+                        "请刷新页面查看后再表决。")
     if row is None:
         row = AwardVote(application_id=application.id, member_id=actor_id, approve=approve, comment=comment)
         old = None

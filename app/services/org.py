@@ -1,10 +1,12 @@
 """Units of the organisation."""
 
+import hashlib
+
 from sqlmodel import Session, select
 
 from app.models import SUBTYPES, Unit
 
-from . import ServiceError
+from . import ServiceError, StaleData
 from .audit import changes, record
 
 
@@ -46,8 +48,18 @@ def create_unit(db: Session, *, actor_id: int | None, name: str, category: str, 
     return unit
 
 
+def unit_stamp(unit: Unit) -> str:
+    """The version of a unit as its edit page shows it (the unit table has no version column)."""
+    fields = (unit.name, unit.short_name, unit.category, unit.subtype, unit.position, unit.active)
+    return hashlib.sha256(repr(fields).encode()).hexdigest()[:16]
+
+
 def update_unit(db: Session, *, actor_id: int, unit: Unit, name: str, category: str, subtype: str,
-                short_name: str, position: int, active: bool, reason: str | None = None) -> None:
+                short_name: str, position: int, active: bool, reason: str | None = None,
+                expected_stamp: str | None = None) -> None:
+    """``expected_stamp``: the :func:`unit_stamp` the page showed; refused when the unit changed since."""
+    if expected_stamp and expected_stamp != unit_stamp(unit):
+        raise StaleData(f"打开本页后单位「{unit.name}」已被他人修改，未保存。请查看当前内容后重新修改。")
     name = (name or "").strip()
     _check(category, subtype, name)
     clash = db.exec(select(Unit).where(Unit.name == name, Unit.id != unit.id)).first()

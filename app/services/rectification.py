@@ -57,12 +57,17 @@ def of_unit(db: Session, unit_id: int) -> list[tuple[Rectification, Cycle]]:
 
 
 def open_tasks(
-    db: Session, *, actor_id: int, actor_roles: set[str], cycle: Cycle, plan_due: datetime
+    db: Session, *, actor_id: int, actor_roles: set[str], cycle: Cycle, plan_due: datetime,
+    expected_version: int | None = None,
 ) -> list[Rectification]:
-    """One task per 不合格 unit of the cycle's published (or final) results; returns the new ones."""
+    """One task per 不合格 unit of the cycle's published (or final) results; returns the new ones.
+    ``expected_version``: the result set's version the office's page showed; results corrected since
+    (an upheld objection may change who is 不合格) are refused."""
     if "office" not in actor_roles:
         raise PermissionDenied("只有目标办可以下达整改任务。")
     rs = get_set(db, cycle.id)
+    if expected_version is not None and rs is not None and rs.version != expected_version:
+        raise StaleData("打开本页后考核结果已有变化（如异议更正），未下达整改任务。请刷新页面核对后再下达。")
     if rs is None or rs.status not in ("published", "final"):
         raise ServiceError("考核结果公示后才能下达整改任务。")
     if plan_due is None or plan_due <= utcnow():

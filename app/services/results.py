@@ -400,11 +400,15 @@ def _row_summary(db: Session, rs: ResultSet) -> dict:
             for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
 
 
-def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None) -> Refresh:
+def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,
+            expected_version: int | None = None) -> Refresh:
     """Bring the proposed results up to date with the inputs (see the module docstring).
     For fixed, published or final results nothing is written; ``drift`` lists what the live
-    inputs would change."""
+    inputs would change. ``expected_version``: the version the office's page showed (重新计算);
+    a set changed since (fixed, adjusted) is refused."""
     rs = get_set(db, cycle.id)
+    if expected_version is not None and rs is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如定稿或审议调整），未重新计算。请查看更新后的结果表后再操作。")
     payload = compute(db, cycle, inputs)
     fp = fingerprint(payload)
     if rs is not None and rs.status != "proposed":
@@ -463,6 +467,8 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
             if parts:
                 changes.append(f"{name}：" + "，".join(parts))
         rs.changed_at = rs.computed_at
+        if changes:  # totals, ranks or grades moved: a page showing the old ones can no longer act on them
+            rs.version += 1
         data = dict(rs.data)
         data["last_changes"] = changes or ["评分说明或评分依据有变化，总分、名次、等次未变"]
         rs.data = data
@@ -477,9 +483,10 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
 
 
 def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind: str, value: str | None,
-                 reason: str) -> ResultOverride:
+                 reason: str, expected_version: int | None = None) -> ResultOverride:
     """The leadership group changes a unit's total or grade (or finds it 不合格), with a reason,
-    during the deliberation stage, before the results are fixed."""
+    during the deliberation stage, before the results are fixed. ``expected_version``: the result
+    set's version the page showed; results changed since (another adjustment, a recomputation) are refused."""
     require_role(db, actor_id, "group")
     reason = (reason or "").strip()
     if not reason:
@@ -489,6 +496,9 @@ def add_override(db: Session, *, actor_id: int, cycle: Cycle, unit_id: int, kind
     rs = get_set(db, cycle.id)
     if rs is None:
         raise ServiceError("本周期尚未计算结果。")
+    if expected_version is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如其他成员的审议调整或重新计算），未调整。"
+                        "请查看更新后的结果表后再调整。")
     if rs.status != "proposed":
         raise ServiceError(f"结果当前为「{rs.status_label}」，审议调整已结束。")
     require_open(db, cycle.id, "deliberation")
@@ -624,10 +634,13 @@ def publish(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int |
 
 
 def finalise(db: Session, *, actor_id: int | None, cycle: Cycle, by_job: bool = False,
-             now: datetime | None = None) -> ResultSet:
+             now: datetime | None = None, expected_version: int | None = None) -> ResultSet:
     """The results become final: by the office once every objection is answered, or by the
-    ``close_objections`` job when the notice period has ended."""
+    ``close_objections`` job when the notice period has ended. ``expected_version``: the version
+    the office's page showed; results corrected since (an upheld objection) are refused."""
     rs = get_set(db, cycle.id)
+    if expected_version is not None and rs is not None and rs.version != expected_version:
+        raise StaleData("打开本页后结果已有变化（如异议更正），未结束公示。请查看更新后的结果后再操作。")
     if rs is None or rs.status != "published":
         raise ServiceError("只有公示中的结果可以确定为最终结果。")
     open_ = [o for o in objections_of(db, rs) if o.status == "open"]

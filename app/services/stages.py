@@ -156,8 +156,20 @@ def set_stage_times(db: Session, *, actor_id: int, stage: Stage, opens_at: datet
     db.flush()
 
 
+def stage_stamp(db: Session, stage: Stage) -> str:
+    """The version of a stage as the cycle page shows it: its times' version and the office's
+    last override (overrides are rows added, not a version of the stage)."""
+    last = max((o.id for o in overrides_for(db, stage.id)), default=0)
+    return f"{stage.version}.{last}"
+
+
 def override_stage(db: Session, *, actor_id: int, stage: Stage, action: str, reason: str,
-                   until: datetime | None = None) -> StageOverride:
+                   until: datetime | None = None, expected_stamp: str | None = None) -> StageOverride:
+    """重新开放 / 立即结束. ``expected_stamp``: the :func:`stage_stamp` the page showed; refused when
+    the stage was changed since (times saved, reopened or closed by someone else)."""
+    if expected_stamp and expected_stamp != stage_stamp(db, stage):
+        raise StaleData(f"打开本页后「{stage_label(stage.kind)}」阶段已被他人修改（时间或开放状态），未执行。"
+                        "请查看刷新后的状态再操作。")
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("重新开放或提前结束阶段须填写原因。", field="reason")

@@ -113,3 +113,68 @@ def test_fixing_results_changed_by_a_leader_since_the_page_was_opened_is_refused
     page.get_by_role("button", name="审议完成，定稿").click()
     page.wait_for_selector(".flash-success")
     assert in_session(app, lambda s: results.get_set(s, case.cycle.id).status) == "fixed"
+
+
+@pytest.fixture
+def award_site(e2e_app):
+    from datetime import date
+
+    from app.services import awards
+    from tests.builders import factories as f
+    from tests.builders.report_world import small_scheme
+
+    def build(s):
+        unit = f.unit(s, "机电工程学院")
+        rep = f.user(s, "rep1", roles=[{"role": "reporter", "unit_id": unit.id}])
+        office = f.user(s, "boss", roles=["office"])
+        for i in range(3):
+            f.user(s, f"g{i}", roles=["group"])
+        cycle = f.cycle(s, scheme=f.scheme(s, small_scheme()))
+        a = awards.apply(s, actor_id=rep.id, actor_units={unit.id}, cycle=cycle, unit_id=unit.id,
+                         title="省级教学成果奖一等奖", level="省级", achieved_on=date(2019, 5, 1),
+                         issuer="江苏省教育厅")
+        awards.precheck(s, actor_id=office.id, application=a, accept=True, reason="", expected_version=a.version)
+        return {"cycle": cycle.id, "application": a.id}
+
+    ids = in_session(e2e_app, build)
+    with serving(e2e_app) as base:
+        yield {"base": base, "app": e2e_app, **ids}
+
+
+def test_an_award_vote_from_a_tab_opened_before_voting_in_another_tab_is_refused(award_site, browser):
+    """A group member opens the awards page in two tabs, votes 不同意 in the second, then 同意 in the
+    first (rendered before): refused, the vote stays 不同意; reloaded, the first tab's vote counts."""
+    from sqlmodel import select
+
+    from app.models.award import AwardVote
+
+    site, app = award_site, award_site["app"]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    first = ctx.new_page()
+    sign_in(first, site["base"], "g0")
+    url = f"{site['base']}/group/cycles/{site['cycle']}/awards"
+    first.goto(url)
+    second = ctx.new_page()
+    second.goto(url)
+    prefix = f"a{site['application']}-"
+    second.select_option(f"select[name='{prefix}approve']", "0")
+    second.fill(f"[name='{prefix}comment']", "另一个窗口")
+    second.get_by_role("button", name="提交表决").click()
+    second.wait_for_selector(".flash-success")
+
+    def my_vote(s):
+        v = s.exec(select(AwardVote)).one()
+        return v.approve, v.comment
+
+    assert in_session(app, my_vote) == (False, "另一个窗口")
+    first.select_option(f"select[name='{prefix}approve']", "1")
+    first.get_by_role("button", name="提交表决").click()
+    first.wait_for_selector(".flash-error")
+    assert "您的表决已有变化" in first.locator(".flash-error").inner_text()
+    assert in_session(app, my_vote) == (False, "另一个窗口")
+    # the page reloaded after the refusal shows the vote as it is and carries its stamp: now it counts
+    first.select_option(f"select[name='{prefix}approve']", "1")
+    first.get_by_role("button", name="更改表决").click()
+    first.wait_for_selector(".flash-success")
+    assert in_session(app, my_vote)[0] is True
+    ctx.close()

@@ -14,6 +14,7 @@ without a usable scheme gets a context that says why no ballot can be cast.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from app.models.voting import Ballot, RaterGroup, VotingState
 from app.rubric.numbers import D
 from app.rubric.scheme import BallotPolicy, Scheme
 
-from .. import ServiceError
+from .. import ServiceError, StaleData
 from ..audit import record
 from ..org import active_units
 from ..schemes import SchemeUnavailable, cycle_scheme
@@ -41,6 +42,28 @@ CONTEXT_TTL = 5.0  # seconds a worker keeps a cycle's unit list and rules
 
 
 # ---------------------------------------------------------------- the cycle's rules
+def setup_stamp(db: Session, cycle_id: int, *, with_ballots: bool = False) -> str:
+    """The version of a cycle's rating setup as a page shows it (the rater groups with their
+    weights and the 优秀 share; ``with_ballots``: also the number of ballots, for the tally),
+    posted back by the office's forms: the voting tables have no version column."""
+    st = db.get(VotingState, cycle_id)
+    parts = [repr(st.max_excellent_share if st else None)]
+    parts += [repr((g.id, g.key, g.name, g.weight)) for g in groups_of(db, cycle_id)]
+    if with_ballots:
+        ballot = Ballot.__table__
+        parts.append(str(db.execute(select(func.count()).select_from(ballot)
+                                    .where(ballot.c.cycle_id == cycle_id)).scalar()))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def check_setup_stamp(db: Session, cycle_id: int, expected: str | None, message: str, *,
+                      with_ballots: bool = False) -> None:
+    """Refuse (:class:`StaleData` with ``message``) when ``expected`` is given and the setup has
+    changed since the page showed it; a post without a stamp is not checked."""
+    if expected and expected != setup_stamp(db, cycle_id, with_ballots=with_ballots):
+        raise StaleData(message)
+
+
 def groups_of(db: Session, cycle_id: int) -> list[RaterGroup]:
     """The cycle's rater groups in their order."""
     return list(db.execute(select(RaterGroup).where(RaterGroup.cycle_id == cycle_id)
@@ -243,13 +266,15 @@ def has_ballots(db: Session, cycle_id: int) -> bool:
     return bool(db.execute(select(func.count()).select_from(ballot).where(ballot.c.cycle_id == cycle_id)).scalar())
 
 
-def set_excellent_share(db: Session, *, actor_id: int, cycle: Cycle, share: Decimal | None) -> None:
+def set_excellent_share(db: Session, *, actor_id: int, cycle: Cycle, share: Decimal | None,
+                        expected_stamp: str | None = None) -> None:
     """The office sets this cycle's highest share of 优秀 per category (None: the scheme's rule;
     1 or more: no limit). Refused once ballots have been cast: the rule must not change mid-vote."""
     if share is not None and not (Decimal(0) <= share <= Decimal(1)):
         raise ServiceError("优秀票比例上限应在 0% 到 100% 之间。", field="share")
     if has_ballots(db, cycle.id):
         raise ServiceError("已有选票，不能再修改测评规则。")
+    check_setup_stamp(db, cycle.id, expected_stamp, "打开本页后测评设置已被修改，未保存。请刷新页面查看后重新设置。")
     st = state(db, cycle.id)
     old = st.max_excellent_share
     st.max_excellent_share = share

@@ -29,7 +29,16 @@ from .. import ServiceError
 from ..audit import record
 from ..schemes import cycle_scheme
 from .ballot import decode_choices
-from .context import MIN_GROUP, CycleRules, cycle_rules, cycle_units, groups_of, stage_is_open, state
+from .context import (
+    MIN_GROUP,
+    CycleRules,
+    check_setup_stamp,
+    cycle_rules,
+    cycle_units,
+    groups_of,
+    stage_is_open,
+    state,
+)
 
 
 # ---------------------------------------------------------------- turnout and counts
@@ -194,8 +203,9 @@ def receipts(db: Session, cycle_id: int) -> list[str]:
     return sorted(db.execute(select(receipt.c.code).where(receipt.c.cycle_id == cycle_id)).scalars())
 
 
-def publish(db: Session, *, actor_id: int, cycle: Cycle) -> VotingState:
-    """After the stage has closed: publish the counts and the receipt list (never whole ballots)."""
+def publish(db: Session, *, actor_id: int, cycle: Cycle, expected_stamp: str | None = None) -> VotingState:
+    """After the stage has closed: publish the counts and the receipt list (never whole ballots).
+    ``expected_stamp``: the :func:`setup_stamp` (with ballots) of the tally the office saw."""
     if stage_is_open(db, cycle.id):
         raise ServiceError("民主测评尚未结束，结束后才能公布结果和回执码。")
     t = tally(db, cycle)
@@ -204,6 +214,8 @@ def publish(db: Session, *, actor_id: int, cycle: Cycle) -> VotingState:
     st = state(db, cycle.id)
     if st.published_at is not None:
         raise ServiceError("结果已公布。")
+    check_setup_stamp(db, cycle.id, expected_stamp,
+                      "打开本页后选票或测评规则已有变化，未公布。请查看更新后的计票结果后再公布。", with_ballots=True)
     st.published_at = utcnow()
     st.published_by_id = actor_id
     db.add(st)

@@ -15,7 +15,7 @@ from app.models.voting import RaterGroup, RollEntry
 from .. import ServiceError, StaleData
 from ..audit import record
 from .codes import CODE_LEN, new_code
-from .context import groups_of, scheme_policy
+from .context import check_setup_stamp, groups_of, scheme_policy
 
 MAX_CODES_PER_BATCH = 5000
 DEFAULT_GROUPS = (("cadre", "中层干部", None), ("staff", "教职工代表", None))  # a scheme that names none
@@ -33,7 +33,8 @@ def create_default_groups(db: Session, *, actor_id: int | None, cycle: Cycle) ->
 
 
 def save_group(db: Session, *, actor_id: int | None, cycle: Cycle, key: str, name: str,
-               weight: Decimal | None, position: int = 0, group_id: int | None = None) -> RaterGroup:
+               weight: Decimal | None, position: int = 0, group_id: int | None = None,
+               expected_stamp: str | None = None) -> RaterGroup:
     key = (key or "").strip().lower()
     name = (name or "").strip()
     if not name:
@@ -44,6 +45,8 @@ def save_group(db: Session, *, actor_id: int | None, cycle: Cycle, key: str, nam
         group = db.get(RaterGroup, group_id)
         if group is None or group.cycle_id != cycle.id:
             raise ServiceError("测评人员类别不存在。")
+        check_setup_stamp(db, cycle.id, expected_stamp,
+                          "打开本页后测评人员类别已被修改，未保存。请刷新页面查看后重新填写。")
         # the office may correct a weight after ballots were cast: it is recorded with old and new value
         old = {"name": group.name, "weight": group.weight}
         group.name, group.weight = name, weight

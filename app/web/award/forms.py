@@ -58,6 +58,7 @@ class WithdrawForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
+    version = HiddenField()
     approve = SelectField("表决", choices=[("1", "同意"), ("0", "不同意")])
     comment = TextAreaField("意见（可选）", validators=[Optional(), Length(max=1000)])
 

@@ -57,6 +57,7 @@ def awards(cycle_id: int):
     for a, _ in apps:
         f = VoteForm(prefix=f"a{a.id}")
         mine = votes.get(a.id, {}).get(current_user.id)
+        f.version.data = award_svc.vote_stamp(a, mine)
         if mine is not None:
             f.approve.data = "1" if mine.approve else "0"
             f.comment.data = mine.comment
@@ -82,6 +83,7 @@ def vote(application_id: int):
             application=app_,
             approve=form.approve.data == "1",
             comment=form.comment.data,
+            expected_stamp=form.version.data or None,
             ok=f"已记录您对「{app_.title}」的表决（{'同意' if form.approve.data == '1' else '不同意'}）。",
         )
     else:

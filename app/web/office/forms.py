@@ -44,6 +44,7 @@ class OverrideForm(FlaskForm):
 
 
 class UnitForm(FlaskForm):
+    version = HiddenField()  # org.unit_stamp of the unit edited
     name = StringField("单位名称", validators=[DataRequired(message=REQ), Length(max=100)])
     short_name = StringField("简称", validators=[Optional(), Length(max=40)])
     category = SelectField("类别", choices=[("college", "院部"), ("department", "部门")])
@@ -69,6 +70,7 @@ class UserForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
+    version = HiddenField()  # accounts.profile_stamp
     display_name = StringField("姓名", validators=[DataRequired(message=REQ), Length(max=64)])
     email = UserForm.email
     employee_no = UserForm.employee_no

@@ -7,7 +7,7 @@ from sqlmodel import func, select
 from app.extensions import get_db
 from app.models import ROLE_LABELS, AuditEntry, Cycle, RoleMembership, Scheme, Stage, Unit, User
 from app.security import allow
-from app.services import ServiceError, accounts, org, stages
+from app.services import ServiceError, StaleData, accounts, org, stages
 from app.timefmt import from_local
 from app.web.common import (
     attempt,
@@ -91,7 +91,8 @@ def cycle_detail(cycle_id: int):
     override_form = OverrideForm()
     return render_template("office/cycle_detail.html", cycle=cycle, timeline=timeline, forms=forms,
                            overrides=overrides, override_form=override_form, archive_form=ActiveForm(),
-                           span=_timeline_span(timeline))
+                           span=_timeline_span(timeline),
+                           stamps={s.id: stages.stage_stamp(dbs, s) for s, _ in timeline})
 
 
 def _timeline_span(timeline):
@@ -173,6 +174,7 @@ def stage_override(cycle_id: int):
         action=form.action.data,
         reason=form.reason.data,
         until=from_local(form.until.data),
+        expected_stamp=request.form.get(f"stamp_{stage.id}") or None,
         ok=f"「{stages.stage_label(stage.kind)}」已{'重新开放' if form.action.data == 'reopen' else '结束'}，"
         "原因已记录。",
     )
@@ -215,12 +217,18 @@ def unit_edit(unit_id: int):
             org.update_unit(get_db(), actor_id=current_user.id, unit=unit, name=form.name.data,
                             category=form.category.data, subtype=form.subtype.data,
                             short_name=form.short_name.data or "", position=form.position.data or 0,
-                            active=form.active.data, reason=form.reason.data)
+                            active=form.active.data, reason=form.reason.data,
+                            expected_stamp=form.version.data or None)
+        except StaleData as exc:
+            fail(exc)
+            return redirect(url_for("office.unit_edit", unit_id=unit.id))  # the page as it is now
         except ServiceError as exc:
             fail(exc, form)
         else:
             flash("已保存。", "success")
             return redirect(url_for("office.units"))
+    if request.method == "GET":
+        form.version.data = org.unit_stamp(unit)
     return render_template("office/unit_edit.html", unit=unit, form=form)
 
 
@@ -295,7 +303,7 @@ def user_edit(user_id: int):
     unit_names = {u.id: u.name for u in dbs.exec(select(Unit))}
     return render_template("office/user_edit.html", user=user, memberships=memberships, unit_names=unit_names,
                            role_form=role_form, reset_form=ResetPasswordForm(), active_form=ActiveForm(),
-                           profile_form=ProfileForm(obj=user))
+                           profile_form=ProfileForm(obj=user, version=accounts.profile_stamp(user)))
 
 
 @bp.route("/users/<int:user_id>/profile", methods=["POST"])
@@ -311,6 +319,7 @@ def user_profile(user_id: int):
             display_name=form.display_name.data,
             email=form.email.data,
             employee_no=form.employee_no.data,
+            expected_stamp=form.version.data or None,
             ok="已保存。",
         )
     else:

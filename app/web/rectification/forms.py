@@ -6,6 +6,7 @@ REQ = "此项必填。"
 
 
 class OpenForm(FlaskForm):
+    version = HiddenField()  # the result set's version
     plan_due = DateTimeLocalField("整改方案提交截止时间", format="%Y-%m-%dT%H:%M",
                                   validators=[DataRequired(message="请填写有效的截止时间。")])
 

@@ -13,7 +13,7 @@ from app.services import rectification as svc
 from app.services import results
 from app.services.tasks import Task, task_provider
 from app.timefmt import from_local
-from app.web.common import attempt, cycle_or_404, flash_form_errors, get_or_404, to_current_cycle
+from app.web.common import attempt, cycle_or_404, flash_form_errors, get_or_404, parse_int, to_current_cycle
 from app.web.templating import add_nav
 
 from . import bp
@@ -41,11 +41,13 @@ def office_list(cycle_id: int):
     if form.is_submitted():
         if form.validate():
             if attempt(svc.open_tasks, dbs, actor_id=current_user.user.id, actor_roles=set(current_user.roles),
-                       cycle=cycle, plan_due=from_local(form.plan_due.data), ok="已下达整改任务。", form=form):
+                       cycle=cycle, plan_due=from_local(form.plan_due.data),
+                       expected_version=parse_int(form.version.data), ok="已下达整改任务。", form=form):
                 return redirect(url_for("rectification.office_list", cycle_id=cycle.id))
         else:
             flash_form_errors(form)
     rs = results.get_set(dbs, cycle.id)
+    form.version.data = rs.version if rs else ""
     return render_template("rectification/office_list.html", cycle=cycle, form=form, rs=rs,
                            items=svc.of_cycle(dbs, cycle.id))
 
@@ -66,7 +68,7 @@ def detail(rect_id: int):
             if attempt(svc.submit_plan, dbs, actor_id=current_user.user.id,
                        actor_units=set(current_user.units_for("reporter")), rect=rect, causes=form.causes.data,
                        measures=form.measures.data, owner=form.owner.data, complete_by=form.complete_by.data,
-                       expected_version=form.version.data or None, ok="整改方案已提交，等待目标办审核。", form=form):
+                       expected_version=parse_int(form.version.data), ok="整改方案已提交，等待目标办审核。", form=form):
                 return redirect(url_for("rectification.detail", rect_id=rect.id))
         else:
             flash_form_errors(form)
@@ -96,7 +98,7 @@ def _review(rect_id: int, fn, ok: str):
     rect = get_or_404(Rectification, rect_id)
     form = ReviewForm(prefix="r")
     attempt(fn, get_db(), actor_id=current_user.user.id, actor_roles=set(current_user.roles), rect=rect,
-            comment=form.comment.data or "", expected_version=form.version.data or None, ok=ok, form=form)
+            comment=form.comment.data or "", expected_version=parse_int(form.version.data), ok=ok, form=form)
     return redirect(url_for("rectification.detail", rect_id=rect.id))
 
 

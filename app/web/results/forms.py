@@ -10,6 +10,7 @@ class EmptyForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
+    version = HiddenField()  # the result set's version
     unit_id = SelectField("单位", coerce=int)
     kind = SelectField("调整内容", choices=[("grade", "调整等次"), ("total", "调整总分"), ("fail", "认定不合格")])
     value = StringField("新的总分或等次", validators=[Optional(), Length(max=20)],

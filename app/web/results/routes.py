@@ -138,7 +138,7 @@ def sheet(cycle_id: int):
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
     tables = results_read.category_tables(dbs, rs)
     overrides, users = _overrides_by_unit(rs)
-    form = OverrideForm()
+    form = OverrideForm(version=rs.version)
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
     open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
@@ -166,7 +166,8 @@ def recompute(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
         try:
-            out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id)
+            out = results.refresh(get_db(), cycle=cycle, actor_id=current_user.id,
+                                  expected_version=parse_int(request.form.get("version")))
         except ServiceError as exc:
             fail(exc)
         else:
@@ -199,6 +200,7 @@ def override(cycle_id: int):
         kind=form.kind.data,
         value=(form.value.data or "").strip(),
         reason=form.reason.data,
+        expected_version=parse_int(form.version.data),
         ok="调整已记录，理由显示在结果表中。",
     )
     return redirect(url_for("results.sheet", cycle_id=cycle_id))
@@ -252,7 +254,8 @@ def publish(cycle_id: int):
 def finalise(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     if EmptyForm().validate_on_submit():
-        attempt(results.finalise, get_db(), actor_id=current_user.id, cycle=cycle, ok="公示结束，考核结果已最终确定。")
+        attempt(results.finalise, get_db(), actor_id=current_user.id, cycle=cycle,
+                expected_version=parse_int(request.form.get("version")), ok="公示结束，考核结果已最终确定。")
     return redirect(url_for("results.objections_page", cycle_id=cycle_id))
 
 

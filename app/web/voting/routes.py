@@ -68,7 +68,7 @@ def dashboard(cycle_id: int):
         accounts_form=accounts_form, turnout=voting.turnout(dbs, cycle), batches=voting.batches(dbs, cycle_id),
         unit_names={u.id: u.name for u in units}, stage=_stage(cycle_id), rules=rules, no_rules=no_rules,
         accounts=voting.account_entries(dbs, cycle_id), empty=EmptyForm(), state=st, min_group=voting.MIN_GROUP,
-        locked_addresses=voting.locked_addresses(dbs))
+        locked_addresses=voting.locked_addresses(dbs), stamp=voting.setup_stamp(dbs, cycle_id))
 
 
 @bp.route("/cycles/<id:cycle_id>/code-locks/lift", methods=["POST"])
@@ -102,7 +102,7 @@ def group_save(cycle_id: int):
         return _back(cycle_id)
     attempt(voting.save_group, get_db(), actor_id=current_user.id, cycle=cycle, key=form.key.data or "",
             name=form.name.data, weight=form.weight.data,
-            group_id=parse_int(form.group_id.data),
+            group_id=parse_int(form.group_id.data), expected_stamp=request.form.get("version") or None,
             position=len(voting.groups_of(get_db(), cycle_id)) + 1, ok="已保存测评人员类别。")
     return _back(cycle_id)
 
@@ -147,6 +147,7 @@ def share(cycle_id: int):
         return _back(cycle_id)
     value = None if percent is None else percent / 100
     attempt(voting.set_excellent_share, get_db(), actor_id=current_user.id, cycle=cycle, share=value,
+            expected_stamp=request.form.get("version") or None,
             ok="已保存本周期的优秀票比例上限。" if value is not None else "已恢复为考核方案的规则。")
     return _back(cycle_id)
 
@@ -300,7 +301,8 @@ def tally(cycle_id: int):
     if resp is not None:
         return resp
     return render_template("voting/tally.html", cycle=cycle, tally=t, state=voting.state(get_db(), cycle_id),
-                           empty=EmptyForm(), min_group=voting.MIN_GROUP)
+                           empty=EmptyForm(), min_group=voting.MIN_GROUP,
+                           stamp=voting.setup_stamp(get_db(), cycle_id, with_ballots=True))
 
 
 @bp.route("/cycles/<id:cycle_id>/tally.xlsx")
@@ -324,7 +326,8 @@ def publish(cycle_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        voting.publish(get_db(), actor_id=current_user.id, cycle=cycle)
+        voting.publish(get_db(), actor_id=current_user.id, cycle=cycle,
+                       expected_stamp=request.form.get("version") or None)
     except ServiceError as exc:
         _fail(exc)
         return redirect(url_for("voting.tally", cycle_id=cycle_id))
