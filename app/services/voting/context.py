@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.models import Cycle, Stage, StageOverride, Unit
+from app.models.report import SelfReport
 from app.models.voting import Ballot, RaterGroup, VotingState
 from app.rubric.numbers import D
 from app.rubric.scheme import BallotPolicy, Scheme
@@ -158,6 +159,7 @@ class BallotContext:
     overrides: tuple[StageOverride, ...]
     fingerprint: int = 0  # same value = same page content (units, rules, cycle name)
     unavailable: str = ""  # why no ballot can be cast whatever the stage (Chinese)
+    published_reports: frozenset[int] = frozenset()  # units whose self-report is published (linked on the ballot)
 
     @property
     def policy(self) -> BallotPolicy | None:
@@ -239,10 +241,12 @@ def _build_context(db: Session, cycle: Cycle) -> BallotContext:
     for u in units:
         by_cat.setdefault(u.category, []).append(u)
     fingerprint = hash(repr((cycle.id, cycle.name, units, rules.policy, rules.categories)))
+    published = frozenset(db.execute(select(SelfReport.unit_id).where(
+        SelfReport.cycle_id == cycle.id, SelfReport.published_at.is_not(None))).scalars())
     return BallotContext(cycle_id=cycle.id, cycle_name=cycle.name, rules=rules, units=units,
                          by_category={k: tuple(v) for k, v in by_cat.items()},
                          unit_ids=frozenset(u.id for u in units), stage=stage, overrides=overrides,
-                         fingerprint=fingerprint)
+                         fingerprint=fingerprint, published_reports=published)
 
 
 # ---------------------------------------------------------------- the cycle's state and settings

@@ -46,14 +46,9 @@ def healthz():
 
 
 def _published_reports(ctx) -> frozenset[int]:
-    """The units whose self-report is published now (only those are linked: the others answer 404)."""
-    from sqlmodel import select
-
-    from app.models.report import SelfReport
-
-    rows = get_db().exec(select(SelfReport.unit_id).where(SelfReport.cycle_id == ctx.cycle_id,
-                                                          SelfReport.published_at != None))  # noqa: E711
-    return frozenset(rows)
+    """The units whose self-report is published (only those are linked: the others answer 404), as
+    of the cached ballot context: the ballot page needs no database session."""
+    return ctx.published_reports
 
 
 def _report_links(ctx, published: frozenset[int]) -> dict[int, str | None]:
