@@ -44,6 +44,11 @@ def state(rs, cycle=None, *extra) -> str:
     return h.hexdigest()[:40]
 
 
+def state_of_many(pairs) -> str:
+    """One digest for several (result set, cycle) pairs, in their order."""
+    return hashlib.sha256(" ".join(state(rs, cycle) for rs, cycle in pairs).encode()).hexdigest()[:40]
+
+
 class _Store:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes

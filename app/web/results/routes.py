@@ -113,15 +113,21 @@ def index():
     pairs = [(rs, c) for rs, c in pairs if staff or rs.is_visible]
     all_cycles = list(dbs.exec(select(Cycle).options(defer(Cycle.scheme_data))
                                .order_by(Cycle.period_start.desc()))) if staff else []
-    compare = {}
-    if pairs:
-        rows = dbs.exec(select(ResultRow).options(defer(ResultRow.detail))
-                        .where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
-        by_set = {rs.id: i for i, (rs, _) in enumerate(pairs)}
-        for r in rows:
-            cat = compare.setdefault(r.category, {})
-            cat.setdefault((r.unit_id, r.unit_name), [None] * len(pairs))[by_set[r.result_set_id]] = r
-    return render_template("results/index.html", pairs=pairs, all_cycles=all_cycles, compare=compare, staff=staff)
+
+    def comparison():  # the same for everybody who sees these sets: rendered once per state of them
+        compare = {}
+        if pairs:
+            rows = dbs.exec(select(ResultRow).options(defer(ResultRow.detail))
+                            .where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
+            by_set = {rs.id: i for i, (rs, _) in enumerate(pairs)}
+            for r in rows:
+                cat = compare.setdefault(r.category, {})
+                cat.setdefault((r.unit_id, r.unit_name), [None] * len(pairs))[by_set[r.result_set_id]] = r
+        return render_template("results/_compare.html", pairs=pairs, compare=compare)
+
+    name = f"{'staff' if staff else 'all'}-{cache.state_of_many([(rs, c) for rs, c in pairs])}-compare"
+    return render_template("results/index.html", pairs=pairs, all_cycles=all_cycles, staff=staff,
+                           compare_html=Markup(cache.fragment(name, comparison)))
 
 
 @bp.route("/cycles/<id:cycle_id>/results")
