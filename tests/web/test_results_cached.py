@@ -1,0 +1,88 @@
+"""The results JSON, the public page's body and the comparison on /results are kept per state of
+the result set (app/web/results/cache.py): what they show must follow every change — an
+objection lodged, an objection upheld (a corrected total), the end of the notice period — and the
+JSON must stay byte for byte what jsonify gives."""
+
+import os
+
+import pytest
+from flask import jsonify
+from sqlmodel import select
+
+from app.models import Cycle
+from app.models.result import Objection, ResultSet
+from app.services import results, results_read
+from tests.builders import factories as f
+from tests.builders.results_case import build_case
+
+
+@pytest.fixture
+def case(session, monkeypatch):
+    c = build_case(session)
+    f.user(session, "someone")
+    session.commit()
+    monkeypatch.setattr(results, "gather_inputs", lambda db, cycle: c.inputs)
+    return c
+
+
+def _as(client, name):
+    client.post("/logout")
+    assert f.login(client, name).status_code == 302
+
+
+def _unit(payload, name):
+    return next(u for c in payload["categories"] for u in c["units"] if u["unit"] == name)
+
+
+def test_cached_outputs_follow_every_change(client, session, case, app):
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    assert client.post(f"/cycles/{cid}/results/fix").status_code == 302
+    assert client.post(f"/cycles/{cid}/results/publish").status_code == 302
+    client.post("/logout")
+
+    first = client.get(f"/api/cycles/{cid}/results.json")
+    assert first.status_code == 200 and first.mimetype == "application/json"
+    assert first.get_json()["objections"]["total"] == 0
+    with app.test_request_context():
+        rs = session.exec(select(ResultSet).where(ResultSet.cycle_id == cid)).one()
+        cycle = session.get(Cycle, cid)
+        assert first.get_data() == jsonify(results_read.export_payload(session, rs, cycle)).get_data()
+    assert client.get(f"/api/cycles/{cid}/results.json").get_data() == first.get_data()  # from the file
+    slim = client.get(f"/api/cycles/{cid}/results.json?details=0").get_json()
+    assert "indicators" not in _unit(slim, "图书馆") and "indicators" in _unit(first.get_json(), "图书馆")
+    assert int(first.headers["Content-Length"]) == len(first.get_data())
+    old_total = _unit(first.get_json(), "图书馆")["total"]
+    assert f'href="/units/{case.units["图书馆"].id}/history">图书馆' in client.get("/results").get_data(as_text=True)
+    client.get(f"/cycles/{cid}/results/public")
+
+    unit = case.units["图书馆"].id
+    _as(client, "someone")
+    client.post(f"/cycles/{cid}/results/units/{unit}/objection", data={"text": "年度主要工作评分有误"})
+    assert client.get(f"/api/cycles/{cid}/results.json").get_json()["objections"]["open"] == 1
+
+    _as(client, "office1")
+    session.commit()
+    obj = session.exec(select(Objection)).one()
+    p = f"o{obj.id}-"
+    client.post(f"/objections/{obj.id}/answer",
+                data={p + "decision": "upheld", p + "answer": "经核实总分更正", p + "new_total": "179.67",
+                      p + "version": "1"})
+    client.post("/logout")
+    data = client.get(f"/api/cycles/{cid}/results.json").get_json()
+    assert old_total != "179.67" and _unit(data, "图书馆")["total"] == "179.67"
+    assert data["objections"]["upheld"] == 1 and data["objections"]["open"] == 0
+    html = client.get(f"/cycles/{cid}/results/public").get_data(as_text=True)
+    assert "经核实总分更正" in html and "179.67" in html
+    assert "179.67" in client.get("/results").get_data(as_text=True)
+
+    _as(client, "office1")
+    client.post(f"/cycles/{cid}/results/finalise")
+    client.post("/logout")
+    assert client.get(f"/api/cycles/{cid}/results.json").get_json()["status"] == "final"
+    assert "公示期已结束" in client.get(f"/cycles/{cid}/results/public").get_data(as_text=True)
+    # one state per set is kept: the files of the older states are gone
+    files = os.listdir(os.path.join(app.instance_path, "cache", "results"))
+    states = {name.split("-")[1] for name in files if name.split("-")[0] == str(rs.id)}
+    assert len(states) == 1
