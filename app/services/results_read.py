@@ -147,10 +147,11 @@ def export_stamp(db: Session, rs: ResultSet) -> tuple:
 
 def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False) -> list[dict]:
     """A unit's results over the cycles (oldest first). Three queries whatever the number of
-    cycles; the snapshots (result set data, the cycle's scheme) are not loaded."""
+    cycles; the snapshots (result set data, the cycle's scheme) and the rows' explanations are not
+    loaded."""
     q = (select(ResultRow, ResultSet, Cycle).join(ResultSet, ResultSet.id == ResultRow.result_set_id)
          .join(Cycle, Cycle.id == ResultSet.cycle_id).where(ResultRow.unit_id == unit_id)
-         .options(defer(ResultSet.data), defer(Cycle.scheme_data))
+         .options(defer(ResultRow.detail), defer(ResultSet.data), defer(Cycle.scheme_data))
          .order_by(Cycle.period_start))
     found = [(row, rs, cycle) for row, rs, cycle in db.exec(q) if include_unpublished or rs.is_visible]
     counts = {}

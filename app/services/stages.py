@@ -9,6 +9,7 @@ from ``opens_at`` (inclusive) to ``closes_at`` (exclusive).
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import Cycle, Scheme, Stage, StageOverride
@@ -106,9 +107,13 @@ def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> li
     return [(s, stage_state(s, by_stage.get(s.id, []), now)) for s in stages]
 
 
-def current_cycle(db: Session) -> Cycle | None:
-    """The newest cycle that is not archived."""
-    return db.exec(select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc())).first()  # noqa: E712
+def current_cycle(db: Session, *, with_scheme: bool = True) -> Cycle | None:
+    """The newest cycle that is not archived. ``with_scheme=False``: its scheme snapshot (a large
+    JSON document) is left unread until something uses it."""
+    q = select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc())  # noqa: E712
+    if not with_scheme:
+        q = q.options(defer(Cycle.scheme_data))
+    return db.exec(q).first()
 
 
 def create_cycle(db: Session, *, actor_id: int | None, name: str, period_start: date, period_end: date,

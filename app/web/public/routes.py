@@ -16,6 +16,6 @@ PUBLIC_LINKS: list[tuple[str, str]] = []
 @allow(PUBLIC)
 def index():
     db = get_db()
-    cycle = stages.current_cycle(db)
+    cycle = stages.current_cycle(db, with_scheme=False)  # the page shows its name, dates and stages
     timeline = stages.cycle_timeline(db, cycle) if cycle else []
     return render_template("public/index.html", cycle=cycle, timeline=timeline, links=PUBLIC_LINKS)
