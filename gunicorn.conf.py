@@ -14,9 +14,28 @@ workers = int(os.environ.get("WORKERS") or min(4, max(2, os.cpu_count() or 2)))
 threads = int(os.environ.get("KPI_THREADS", "8"))
 timeout = 60
 graceful_timeout = 10
+# Memory (issue #17, ≤ 250 MB per worker): the heavy exports are limited and tidied after
+# (app/web/heavy.py) and the big results outputs are built once per state (app/web/results/cache.py).
+# As a safety net against slow growth a worker is replaced after this many requests: it finishes
+# those in flight and exits, gunicorn starts a fresh one (the jitter keeps the workers from doing
+# so together). High enough that a meeting-hall vote (one request per ballot) meets it rarely.
+max_requests = int(os.environ.get("KPI_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("KPI_ACCESS_LOG") or None  # off by default: the voting route must log no voter
 errorlog = "-"
 loglevel = os.environ.get("KPI_LOG_LEVEL", "info")
+
+
+def post_fork(server, worker):
+    # glibc gives every thread that allocates its own malloc arena (up to 8 per core), and each
+    # keeps the memory it once held; 8 threads per worker need no more than two.
+    try:
+        import ctypes
+        import ctypes.util
+
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def post_worker_init(worker):

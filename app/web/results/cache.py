@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from app.web import heavy
+
 FRAGMENT_BYTES = 24 * 1024 * 1024  # per worker; a 250-unit public page's tables are ~0.5 MB
 
 
@@ -107,11 +109,12 @@ def fragment(name: str, build: Callable[[], str]) -> str:
     return hit
 
 
-def cached_file(name: str, build: Callable[[], bytes]):
+def cached_file(name: str, build: Callable[[], bytes], *, large: bool = False):
     """``cache/results/<name>`` in the instance folder, opened for reading; written from
     ``build()`` first if it is not there (one build at a time per name in this worker). ``name``
     is ``<set id>-<state>-<variant>``: the files of that set's older states are removed when a new
-    one is written."""
+    one is written. ``large``: the build is one of the worker's heavy exports (app/web/heavy.py;
+    may raise :class:`~app.web.heavy.Busy`)."""
     folder = os.path.join(current_app.instance_path, "cache", "results")
     path = os.path.join(folder, name)
     for _attempt in range(3):
@@ -123,7 +126,11 @@ def cached_file(name: str, build: Callable[[], bytes]):
         with store.key_lock(name):
             if not os.path.exists(path):
                 os.makedirs(folder, exist_ok=True)
-                data = build()
+                if large:
+                    with heavy.slot():
+                        data = build()
+                else:
+                    data = build()
                 tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
                 with open(tmp, "wb") as fh:
                     fh.write(data)
@@ -131,6 +138,8 @@ def cached_file(name: str, build: Callable[[], bytes]):
                 os.replace(tmp, path)
                 _remove_older(folder, name)
             store.done(name)
+        if large:
+            heavy.tidy()
     return open(path, "rb")
 
 

@@ -24,6 +24,7 @@ from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
 from app.services import ServiceError, objections, results, results_read, stages
+from app.web import heavy
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int
 from app.web.public.routes import PUBLIC_LINKS
 from app.web.templating import add_nav
@@ -372,6 +373,7 @@ def answer(objection_id: int):
 
 @bp.route("/cycles/<id:cycle_id>/results.xlsx")
 @allow(PUBLIC)
+@heavy.heavy
 def workbook(cycle_id: int):
     from app.sheets.results import build_workbook
 
@@ -386,6 +388,7 @@ def workbook(cycle_id: int):
 
 @bp.route("/cycles/<id:cycle_id>/results/reward-pay.xlsx")
 @allow("office")
+@heavy.heavy
 def reward_pay(cycle_id: int):
     import io
 
@@ -416,8 +419,11 @@ def api_json(cycle_id: int):
     # serialised once per state of the set into the instance folder and sent from there: the same
     # bytes as jsonify gives, without building the payload (6 MB at 250 units) on every request
     name = f"{rs.id}-{cache.state(rs, cycle, *results_read.export_stamp(get_db(), rs))}-{int(details)}.json"
-    fh = cache.cached_file(name, lambda: jsonify(results_read.export_payload(get_db(), rs, cycle,
-                                                                           with_details=details)).get_data())
+    try:
+        fh = cache.cached_file(name, lambda: jsonify(results_read.export_payload(
+            get_db(), rs, cycle, with_details=details)).get_data(), large=True)
+    except heavy.Busy:
+        return heavy.busy_response(as_json=True)
     resp = current_app.response_class(wrap_file(request.environ, fh), mimetype="application/json",
                                       direct_passthrough=True)
     resp.content_length = os.fstat(fh.fileno()).st_size

@@ -1,0 +1,109 @@
+"""Exports that build a whole document in memory (the results workbook and JSON, the PDF and ZIP
+archives of the reports, the year-end report) take 50-200 MB each while they run; eight
+concurrent downloads in one worker took it past 1.5 GB (bench/bench_memory.py). So:
+
+* at most ``HEAVY_EXPORTS`` of them (default 1) run at once in a worker; the others wait for their
+  turn, up to ``HEAVY_WAIT`` seconds (default 45, below gunicorn's timeout), then get a 503 page
+  that asks to try again in a moment;
+* when the last running one has been sent, the worker collects the reference cycles such builders
+  leave behind (openpyxl and WeasyPrint trees link children to parents; with the raised gc
+  thresholds of gunicorn.conf.py they would otherwise wait for a full collection) and hands the
+  freed heap back to the system (glibc ``malloc_trim``), so RSS falls back instead of staying at
+  its peak.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import gc
+import threading
+from contextlib import contextmanager
+
+from flask import current_app, jsonify, make_response, render_template
+
+BUSY_MESSAGE = "导出文件的请求较多，服务器正在逐个生成，请稍候再试。"
+
+_lock = threading.Lock()
+_sems: dict[int, threading.BoundedSemaphore] = {}
+_running = 0
+_dirty = False
+
+try:
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _trim = _libc.malloc_trim
+except (OSError, AttributeError):  # not glibc: nothing to hand back explicitly
+    _trim = None
+
+
+class Busy(Exception):
+    """No export slot became free within ``HEAVY_WAIT`` seconds."""
+
+
+def _sem() -> threading.BoundedSemaphore:
+    n = max(1, int(current_app.config.get("HEAVY_EXPORTS", 1)))
+    with _lock:
+        sem = _sems.get(n)
+        if sem is None:
+            sem = _sems[n] = threading.BoundedSemaphore(n)
+        return sem
+
+
+def tidy() -> None:
+    """Collect garbage cycles and trim the heap once no heavy export is running any more."""
+    global _dirty
+    with _lock:
+        if _running or not _dirty:
+            return
+        _dirty = False
+    gc.collect()
+    if _trim is not None:
+        _trim(0)
+
+
+@contextmanager
+def slot():
+    """Run the block as one of the worker's heavy exports (waits for a free slot or raises Busy)."""
+    global _running, _dirty
+    sem = _sem()
+    if not sem.acquire(timeout=float(current_app.config.get("HEAVY_WAIT", 45))):
+        raise Busy()
+    with _lock:
+        _running += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _running -= 1
+            _dirty = True
+        sem.release()
+
+
+def busy_response(*, as_json: bool = False):
+    """The 503 a request gets when no export slot became free in time."""
+    if as_json:
+        resp = make_response(jsonify({"error": "busy", "message": BUSY_MESSAGE}), 503)
+    else:
+        resp = make_response(render_template("errors/error.html", code=503, heading="服务器繁忙",
+                                             message=BUSY_MESSAGE), 503)
+    resp.headers["Retry-After"] = "10"
+    return resp
+
+
+def heavy(view=None, *, as_json: bool = False):
+    """Decorator for a view that builds a large document: see the module docstring."""
+    if view is None:
+        return functools.partial(heavy, as_json=as_json)
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            with slot():
+                resp = make_response(view(*args, **kwargs))
+        except Busy:
+            return busy_response(as_json=as_json)
+        resp.call_on_close(tidy)  # after the bytes have gone out
+        return resp
+
+    return wrapped
