@@ -5,11 +5,11 @@ concurrent downloads in one worker took it past 1.5 GB (bench/bench_memory.py). 
 * at most ``HEAVY_EXPORTS`` of them (default 1) run at once in a worker; the others wait for their
   turn, up to ``HEAVY_WAIT`` seconds (default 45, below gunicorn's timeout), then get a 503 page
   that asks to try again in a moment;
-* when the last running one has been sent, the worker collects the reference cycles such builders
-  leave behind (openpyxl and WeasyPrint trees link children to parents; with the raised gc
-  thresholds of gunicorn.conf.py they would otherwise wait for a full collection) and hands the
-  freed heap back to the system (glibc ``malloc_trim``), so RSS falls back instead of staying at
-  its peak.
+* when one is done the worker collects the reference cycles such builders leave behind (openpyxl
+  and WeasyPrint trees link children to parents; with the raised gc thresholds of gunicorn.conf.py
+  they would otherwise wait for a full collection), and when the last running one has been sent it
+  hands the freed heap back to the system (glibc ``malloc_trim``), so RSS falls back instead of
+  staying at its peak.
 """
 
 from __future__ import annotations
@@ -51,13 +51,12 @@ def _sem() -> threading.BoundedSemaphore:
 
 
 def tidy() -> None:
-    """Collect garbage cycles and trim the heap once no heavy export is running any more."""
+    """Hand the freed heap back to the system once no heavy export is running any more."""
     global _dirty
     with _lock:
         if _running or not _dirty:
             return
         _dirty = False
-    gc.collect()
     if _trim is not None:
         _trim(0)
 
@@ -74,6 +73,9 @@ def slot():
     try:
         yield
     finally:
+        # what the build left is garbage now: collect it before the next waiting export starts
+        # (with several queued, the worker would otherwise pile up one build's cycles per export)
+        gc.collect()
         with _lock:
             _running -= 1
             _dirty = True
