@@ -123,3 +123,14 @@ def init_templating(app) -> None:
 
             unread = unread_count(get_db(), current_user.id)
         return {"nav_menu": nav_menu(), "unread_notices": unread}
+
+
+def compile_all(app) -> int:
+    """Compile every page template now (gunicorn.conf.py, when a worker starts): ~0.8 s and ~3 MB
+    once, instead of 30-80 ms on the first request of each page in each worker (the 250-row
+    results macros are the largest). Returns how many."""
+    env = app.jinja_env
+    names = env.list_templates(filter_func=lambda n: n.endswith(".html"))
+    for name in names:
+        env.get_template(name)
+    return len(names)
