@@ -145,20 +145,36 @@ def export_stamp(db: Session, rs: ResultSet) -> tuple:
     return n, last, tuple(tuple(x) for x in by_status)
 
 
-def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False) -> list[dict]:
+def unit_history(db: Session, unit_id: int, *, include_unpublished: bool = False,
+                 counts_memo: dict | None = None) -> list[dict]:
     """A unit's results over the cycles (oldest first). Three queries whatever the number of
     cycles; the snapshots (result set data, the cycle's scheme) and the rows' explanations are not
-    loaded."""
+    loaded. ``counts_memo``: a dict kept by the caller for the number of units per category of
+    each result set (they change only with a recomputation: keyed by the set's fingerprint and
+    time of computation), so that the third query runs only for sets not seen before."""
     q = (select(ResultRow, ResultSet, Cycle).join(ResultSet, ResultSet.id == ResultRow.result_set_id)
          .join(Cycle, Cycle.id == ResultSet.cycle_id).where(ResultRow.unit_id == unit_id)
          .options(defer(ResultRow.detail), defer(ResultSet.data), defer(Cycle.scheme_data))
          .order_by(Cycle.period_start))
     found = [(row, rs, cycle) for row, rs, cycle in db.exec(q) if include_unpublished or rs.is_visible]
-    counts = {}
-    if found:  # the units ranked in the same category of each result set, in one query
-        counts = {(sid, cat): n for sid, cat, n in db.exec(
-            select(ResultRow.result_set_id, ResultRow.category, func.count(ResultRow.id))
-            .where(ResultRow.result_set_id.in_([rs.id for _r, rs, _c in found]))
-            .group_by(ResultRow.result_set_id, ResultRow.category))}
-    return [{"cycle": cycle, "result_set": rs, "row": row, "of": counts.get((rs.id, row.category), 0)}
+    memo = {} if counts_memo is None else counts_memo
+    counts: dict[int, dict[str, int]] = {}
+    for _r, rs, _c in found:
+        hit = memo.get((rs.id, rs.fingerprint, rs.computed_at))
+        if hit is not None:
+            counts[rs.id] = hit
+    missing = {rs.id: (rs.id, rs.fingerprint, rs.computed_at) for _r, rs, _c in found if rs.id not in counts}
+    if missing:  # the units ranked in the same category of each result set, in one query
+        for sid in missing:
+            counts[sid] = {}
+        for sid, cat, n in db.exec(
+                select(ResultRow.result_set_id, ResultRow.category, func.count(ResultRow.id))
+                .where(ResultRow.result_set_id.in_(list(missing)))
+                .group_by(ResultRow.result_set_id, ResultRow.category)):
+            counts[sid][cat] = n
+        if len(memo) > 500:
+            memo.clear()
+        for sid, k in missing.items():
+            memo[k] = counts[sid]
+    return [{"cycle": cycle, "result_set": rs, "row": row, "of": counts[rs.id].get(row.category, 0)}
             for row, rs, cycle in found]

@@ -438,7 +438,8 @@ def api_json(cycle_id: int):
 def unit_history(unit_id: int):
     dbs = get_db()
     unit = get_or_404(Unit, unit_id)
-    items = results_read.unit_history(dbs, unit_id, include_unpublished=_is("office"))
+    items = results_read.unit_history(dbs, unit_id, include_unpublished=_is("office"),
+                                      counts_memo=current_app.extensions.setdefault("results_counts", {}))
     chart = None
     if items:
         chart = charts.line_chart([(i["cycle"].name, i["row"].total) for i in items],
