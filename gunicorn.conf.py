@@ -60,6 +60,12 @@ def post_worker_init(worker):
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    # ... which leaves the reference cycles of big pages for long: a thread collects them (and
+    # trims the heap) when the worker has grown, at a quiet moment (app/web/heavy.py)
+    from app.web.heavy import CountRequests, start_tidier
+
+    worker.wsgi.wsgi_app = CountRequests(worker.wsgi.wsgi_app)
+    start_tidier()
     if os.environ.get("KPI_SCHEDULER_IN_WORKERS") == "1":
         from app.jobs.runner import build_scheduler
 

@@ -63,3 +63,44 @@ def test_exports_wait_for_their_turn(client, app, published):
     r = client.get(f"/cycles/{cid}/results.xlsx")  # waits until the other export is done
     t.join()
     assert r.status_code == 200 and r.data[:2] == b"PK"
+
+
+def test_the_tidier_collects_reference_cycles_left_behind():
+    import gc
+    import time
+    import weakref
+
+    class Node:
+        pass
+
+    gc.disable()  # only the tidier may collect here
+    stop = threading.Event()
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: freed only by a collection
+        gone = weakref.ref(a)
+        del a, b
+        assert gone() is not None
+        tidier = heavy.start_tidier(every=0.05, grow_mb=-1e9, stop=stop)  # any size counts as grown
+        deadline = time.time() + 5
+        while gone() is not None and time.time() < deadline:
+            time.sleep(0.05)
+        assert gone() is None
+    finally:
+        stop.set()
+        tidier.join(5)
+        gc.enable()
+
+
+def test_count_requests_tracks_requests_in_flight():
+    seen = []
+
+    def inner(environ, start_response):
+        seen.append(heavy._in_flight)
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    app = heavy.CountRequests(inner)
+    before = heavy._in_flight
+    assert app({}, lambda *a: None) == [b"ok"]
+    assert seen == [before + 1] and heavy._in_flight == before
