@@ -6,7 +6,8 @@ Serves the generated university of ``bench/bench_pages.py --keep DIR`` (build it
 first) with ONE worker (``--workers``), so every request lands in the process measured; then, per
 page, the role's browsers request it all at once ``--repeat`` times and the worker's RSS before and
 after and its peak (VmHWM, reset before each page where the kernel allows it) are printed. RSS only
-shrinks when the allocator gives memory back, so the peak column is the one to read.
+shrinks when the allocator gives memory back, so the peak column is the one to read; ``--settle S``
+waits S seconds after each page and prints the RSS then (the worker's tidier, app/web/heavy.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -44,6 +46,7 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--settle", type=float, default=0, help="seconds to wait after each page (the worker tidies)")
     args = ap.parse_args()
     env = dict(os.environ)
     tmp = args.keep
@@ -58,7 +61,7 @@ def main() -> int:
     try:
         pids = [pid for pid, name, _mb in worker_rss(server.pid) if name == "gunicorn"]
         workers = pids[1:] if len(pids) > 1 else pids  # the first is the arbiter
-        print(f"{'角色':8s} {'前 MB':>7} {'后 MB':>7} {'峰值 MB':>8} {'ms(单次)':>9}  页面")
+        print(f"{'角色':8s} {'前 MB':>7} {'后 MB':>7} {'峰值 MB':>8} {'稍后 MB':>8} {'ms(单次)':>9}  页面")
         for role in args.roles.split(","):
             spec = plan[role]
             browsers = [Browser(port) for _ in range(args.users)]
@@ -77,8 +80,10 @@ def main() -> int:
                 load(browsers, page["url"], status, args.repeat)
                 after = sum(_status(p, "VmRSS") for p in workers)
                 peak = max(_status(p, "VmHWM") for p in workers)
-                print(f"{role:8s} {before:7.0f} {after:7.0f} {peak:8.0f} {single * 1000:9.0f}  {page['url']}",
-                      flush=True)
+                time.sleep(args.settle)
+                later = sum(_status(p, "VmRSS") for p in workers)
+                print(f"{role:8s} {before:7.0f} {after:7.0f} {peak:8.0f} {later:8.0f} {single * 1000:9.0f}  "
+                      f"{page['url']}", flush=True)
             for b in browsers:
                 b.conn.close()
     finally:

@@ -20,6 +20,7 @@ import functools
 import gc
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 from flask import current_app, jsonify, make_response, render_template
@@ -118,8 +119,9 @@ def heavy(view=None, *, as_json: bool = False):
 # full collection, and freed heap is not handed back: measured on /targets/office, 4 concurrent
 # requests left a process at 512 MB, 230 MB after a collection and a trim. So each gunicorn worker
 # runs a thread that, when the worker's RSS has grown KPI_TIDY_ABOVE_MB (default 40) past what it
-# was after the last tidy, collects and trims, at a quiet moment (no request in flight) or at once
-# when the growth is twice that. A worker that stays small (the meeting-hall vote) never collects.
+# was after the last tidy, collects and trims, at a quiet moment (no request in flight), or under
+# load when the growth is twice that (at most every 30 s). A worker that stays small (the
+# meeting-hall vote) never collects.
 
 _in_flight = 0
 
@@ -160,14 +162,21 @@ def start_tidier(*, every: float = 5.0, grow_mb: float | None = None,
 
     def loop():
         nonlocal floor
+        busy_at = 0.0
         while not stop.wait(every):
             now = rss_mb()
-            if now < floor + grow or (_in_flight and now < floor + 2 * grow):
+            if now < floor + grow:
+                continue
+            quiet = not _in_flight
+            if not quiet and (now < floor + 2 * grow or time.monotonic() - busy_at < 30):
                 continue
             gc.collect()
             if _trim is not None:
                 _trim(0)
-            floor = max(start, rss_mb())  # what stays is live: grow past it before the next tidy
+            if quiet:  # what stays now is live: grow past it before the next tidy
+                floor = max(start, rss_mb())
+            else:  # under load: at most every 30 s, and the next quiet moment tidies again
+                busy_at = time.monotonic()
 
     t = threading.Thread(target=loop, name="kpi-tidy", daemon=True)
     t.start()
