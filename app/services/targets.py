@@ -22,12 +22,14 @@ policy). The year end — settings, score, report, review, exports — is ``app.
 """
 
 import os
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import Unit
@@ -108,9 +110,13 @@ def find_table(db: Session, unit_id: int, year: int, project: str | None = None)
 
 
 def tables_of(
-    db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None
+    db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None, light: bool = False
 ) -> list[TargetTableRecord]:
+    """The tables in the office's order; ``light``: without their content (``data`` is read when
+    first used)."""
     q = select(TargetTableRecord)
+    if light:
+        q = q.options(defer(TargetTableRecord.data))
     if year is not None:
         q = q.where(TargetTableRecord.year == year)
     if unit_ids is not None:
@@ -426,6 +432,9 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
     if errors:
         raise ServiceError("以下实际值无法识别，本次未保存任何内容：" + "；".join(errors))
     now = utcnow()
+    if plan:  # what the office's overview keeps of the table is stale now (``target_overview``)
+        rec.actuals_stamp = secrets.token_hex(16)
+        db.add(rec)
     for row, have, text, note, parsed in plan:
         old = {"text": have.text, "note": have.note} if have else None
         if have is not None and not text:
@@ -550,6 +559,8 @@ class Standing:
     rec: TargetTableRecord
     unit: Unit
     reports: dict[str, CheckpointReport]
+    table: TargetTable | None = None  # as parsed for the reports
+    values: dict[str, dict[int, TargetValue]] = field(default_factory=dict)  # checkpoint -> parsed actuals
 
     def counts(self, kind: str) -> dict[str, int]:
         return self.reports[kind].counts
@@ -572,20 +583,24 @@ def _chunks(ids: list[int], size: int = 500):
 
 def standings(db: Session, year: int, *, unit_ids: Iterable[int] | None = None) -> list[Standing]:
     units = {u.id: u for u in db.exec(select(Unit))}
-    recs = tables_of(db, year=year, unit_ids=unit_ids)
-    by_table: dict[int, dict[tuple[int, str], TargetActual]] = {rec.id: {} for rec in recs}
-    for ids in _chunks([rec.id for rec in recs]):  # the actuals of every table in one query (per 500), not one each
-        for a in db.exec(select(TargetActual).where(TargetActual.table_id.in_(ids))):
-            by_table[a.table_id][(a.position, a.checkpoint)] = a
+    return standings_of(db, tables_of(db, year=year, unit_ids=unit_ids), units)
+
+
+def standings_of(db: Session, recs: list[TargetTableRecord], units: dict[int, Unit]) -> list[Standing]:
+    """The standings of these tables (their actuals read in one query per 500 tables, not one each)."""
+    by_table: dict[int, dict[str, dict[int, TargetValue]]] = {rec.id: {k: {} for k in CHECKPOINTS} for rec in recs}
+    for ids in _chunks([rec.id for rec in recs]):
+        q = select(TargetActual.table_id, TargetActual.position, TargetActual.checkpoint, TargetActual.parsed)
+        for table_id, pos, kind, parsed in db.exec(q.where(TargetActual.table_id.in_(ids))):
+            if parsed and kind in CHECKPOINTS:
+                by_table[table_id][kind][pos] = value_from_dict(parsed)
     out = []
     for rec in recs:
         table = table_of(rec)
-        all_actuals = by_table[rec.id]
-        reps = {}
-        for kind in CHECKPOINTS:
-            vals = {pos: value_from_dict(a.parsed) for (pos, k), a in all_actuals.items() if k == kind and a.parsed}
-            reps[kind] = checkpoint_report(table, vals, kind, settings_of(rec))
-        out.append(Standing(rec, units[rec.unit_id], reps))
+        values = by_table[rec.id]
+        settings = settings_of(rec)
+        reps = {kind: checkpoint_report(table, values[kind], kind, settings) for kind in CHECKPOINTS}
+        out.append(Standing(rec, units[rec.unit_id], reps, table, values))
     return out
 
 

@@ -1,0 +1,80 @@
+"""The office's overview pages keep each table's part in the instance folder (issue #17): what they
+show follows every change of a table's actuals, content and unit, and parts of other code are dropped."""
+
+import os
+
+import pytest
+
+from app.models import Unit
+from app.models.targets import TargetTableRecord
+from app.web.targets.overview import code_fingerprint
+from tests.builders import factories as f
+from tests.builders.targets import small_workbook
+from tests.web.test_targets_web import _checkpoint, _fill, _import, _login, _text
+
+
+@pytest.fixture
+def org(session):
+    u = f.unit(session, "机电工程学院")
+    f.user(session, "rep", roles=[{"role": "reporter", "unit_id": u.id}])
+    f.user(session, "office1", roles=["office"])
+    f.cycle(session)
+    session.commit()
+    return {"unit": u}
+
+
+def _parts(app) -> list[str]:
+    folder = os.path.join(app.instance_path, "cache", "targets", code_fingerprint())
+    return sorted(n for n in os.listdir(folder) if n.endswith(".html"))
+
+
+def test_the_overview_follows_actuals_content_and_unit(app, session, org):
+    office, rep = _login(app, "office1"), _login(app, "rep")
+    tid = _import(office, org["unit"].id, small_workbook())
+    html = _text(office.get("/targets/office?year=2026"))
+    assert "5 未填" in html and '<b class="cr">0</b> 落后' in html
+    behind = _text(office.get("/targets/office/behind?year=2026&kind=half_year"))
+    assert "未填报实际值的指标（5）" in behind
+    assert _parts(app) == [f"behind-half_year-{tid}.html", f"office-{tid}.html"]
+
+    # the unit reports: both pages show it at once (the kept parts are for the old actuals)
+    _checkpoint(office, "half_year", "open")
+    _fill(rep, tid, "half_year", {1: ("4000人次", ""), 2: ("45%", "")})
+    html = _text(office.get("/targets/office?year=2026"))
+    assert '<b class="cr">1</b> 落后' in html and "3 未填" in html
+    behind = _text(office.get("/targets/office/behind?year=2026&kind=half_year"))
+    assert "未填报实际值的指标（3）" in behind and "社会培训" in behind and "st-red" in behind
+
+    # a change of the record (its version) and of the unit's name show too
+    rec = session.get(TargetTableRecord, tid)
+    rec.revision, rec.version = 7, rec.version + 1
+    unit = session.get(Unit, org["unit"].id)
+    unit.name = "机电学院（新）"
+    session.commit()
+    html = _text(office.get("/targets/office?year=2026"))
+    assert "第 7 版" in html and "机电学院（新）" in html
+    assert "机电学院（新）" in _text(office.get("/targets/office/behind?year=2026&kind=half_year"))
+
+
+def test_a_part_not_written_for_the_tables_key_is_not_shown(app, session, org):
+    office = _login(app, "office1")
+    tid = _import(office, org["unit"].id, small_workbook())
+    office.get("/targets/office?year=2026")
+    folder = os.path.join(app.instance_path, "cache", "targets", code_fingerprint())
+    with open(os.path.join(folder, f"office-{tid}.html"), "w", encoding="utf-8") as fh:
+        fh.write("0" * 32 + "\n<tr><td>旧内容</td></tr>")
+    html = _text(office.get("/targets/office?year=2026"))
+    assert "旧内容" not in html and "5 未填" in html
+    with open(os.path.join(folder, f"office-{tid}.html"), encoding="utf-8") as fh:
+        assert "旧内容" not in fh.read()
+
+
+def test_parts_of_other_code_are_removed(app, session, org):
+    office = _login(app, "office1")
+    _import(office, org["unit"].id, small_workbook())
+    old = os.path.join(app.instance_path, "cache", "targets", "0123456789abcdef")
+    os.makedirs(old)
+    with open(os.path.join(old, "office-1.html"), "w", encoding="utf-8") as fh:
+        fh.write("x\n<tr><td>旧代码</td></tr>")
+    html = _text(office.get("/targets/office?year=2026"))
+    assert "旧代码" not in html and not os.path.exists(old)
