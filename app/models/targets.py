@@ -21,18 +21,24 @@ enter their actuals; ``closed`` locks them.
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .base import JSONType, UTCDateTime, utcnow
 
 CHECKPOINT_STATUS = {"open": "填报中", "closed": "已截止"}
+# The columns ``app.services.target_overview`` keys each table's part of the overview pages on.
+OVERVIEW_COLUMNS = ("id", "unit_id", "project", "version", "revision", "actuals_stamp", "updated_at", "created_at")
 REPORT_STATUS = {"draft": "未提交", "submitted": "已提交待审核", "returned": "已退回修改", "accepted": "已审核通过"}
 
 
 class TargetTableRecord(SQLModel, table=True):
     __tablename__ = "target_table"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "project"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "project"),
+        # what the office's overview reads of every table of a year, without reading the tables
+        Index("ix_target_table_overview", "year", *OVERVIEW_COLUMNS),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)

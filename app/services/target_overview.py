@@ -8,9 +8,9 @@ changes with its actuals) and on its unit's name, so the pages keep it per table
 (``app.web.targets.overview``) under the table's ``key`` and work out again only the tables whose
 key changed.
 
-``entries`` lists the year's tables without their content (one query, no JSON of indicators);
-``standings`` reads and judges only the tables given (their content in one query), exactly as
-``targets.standings`` does for all of them.
+``entries`` lists the year's tables from the index that holds what the key is made of (one
+query, never the tables' content); ``standings`` reads and judges only the tables given (in one
+query), exactly as ``targets.standings`` does for all of them.
 """
 
 from __future__ import annotations
@@ -21,38 +21,43 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.models import Unit
-from app.models.targets import TargetTableRecord
+from app.models.targets import OVERVIEW_COLUMNS, TargetTableRecord
 
-from .targets import Standing, standings_of, tables_of
+from .targets import Standing, standings_of
 
 __all__ = ["Entry", "entries", "standings"]
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One table of the year as the overview lists it (``rec`` is loaded without ``data``)."""
+    """One table of the year as the overview lists it."""
 
-    rec: TargetTableRecord
+    table_id: int
     unit: Unit
     key: str  # changes whenever what the overview shows of the table may change
 
 
-def _key(rec: TargetTableRecord, unit: Unit) -> str:
-    parts = (rec.id, rec.version, rec.revision, rec.actuals_stamp, rec.updated_at.isoformat(),
-             rec.created_at.isoformat(), rec.unit_id, rec.year, rec.project, unit.name)
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
-
-
 def entries(db: Session, year: int) -> list[Entry]:
-    """The year's tables in the office's order (``targets.tables_of``), each with its key."""
+    """The year's tables in the office's order (that of ``targets.tables_of``), each with its key;
+    read from the index ``ix_target_table_overview`` alone (not the tables' content)."""
     units = {u.id: u for u in db.exec(select(Unit))}
-    return [Entry(rec, units[rec.unit_id], _key(rec, units[rec.unit_id]))
-            for rec in tables_of(db, year=year, light=True)]
+    cols = [getattr(TargetTableRecord, c) for c in OVERVIEW_COLUMNS]
+    rows = [dict(zip(OVERVIEW_COLUMNS, r, strict=True))
+            for r in db.exec(select(*cols).where(TargetTableRecord.year == year))]
+    rows.sort(key=lambda r: (units[r["unit_id"]].position if r["unit_id"] in units else 0, r["unit_id"], r["project"]))
+    out = []
+    for r in rows:
+        unit = units[r["unit_id"]]
+        parts = (year, unit.name, *(r[c].isoformat() if c.endswith("_at") else r[c] for c in OVERVIEW_COLUMNS))
+        out.append(Entry(r["id"], unit, hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]))
+    return out
 
 
 def standings(db: Session, items: list[Entry]) -> list[Standing]:
-    """The standings of these tables (in their order); their content is read in one query per 500."""
-    ids = [e.rec.id for e in items]
-    for i in range(0, len(ids), 500):  # fills ``data`` of the records loaded without it
-        list(db.exec(select(TargetTableRecord).where(TargetTableRecord.id.in_(ids[i:i + 500]))))
-    return standings_of(db, [e.rec for e in items], {e.unit.id: e.unit for e in items})
+    """The standings of these tables, in their order (the records read in one query per 500)."""
+    ids = [e.table_id for e in items]
+    recs: dict[int, TargetTableRecord] = {}
+    for i in range(0, len(ids), 500):
+        q = select(TargetTableRecord).where(TargetTableRecord.id.in_(ids[i:i + 500]))
+        recs.update((r.id, r) for r in db.exec(q))
+    return standings_of(db, [recs[i] for i in ids], {e.unit.id: e.unit for e in items})

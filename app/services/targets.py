@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import Unit
@@ -110,13 +109,9 @@ def find_table(db: Session, unit_id: int, year: int, project: str | None = None)
 
 
 def tables_of(
-    db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None, light: bool = False
+    db: Session, *, year: int | None = None, unit_ids: Iterable[int] | None = None
 ) -> list[TargetTableRecord]:
-    """The tables in the office's order; ``light``: without their content (``data`` is read when
-    first used)."""
     q = select(TargetTableRecord)
-    if light:
-        q = q.options(defer(TargetTableRecord.data))
     if year is not None:
         q = q.where(TargetTableRecord.year == year)
     if unit_ids is not None:

@@ -84,18 +84,18 @@ def fragments(page: str, items: list[Entry], render: Callable[[list[Entry]], dic
     stale: list[tuple[Entry, str, str]] = []
     for e in items:
         key = hashlib.sha256(f"{e.key}|{page}|{request.script_root}".encode()).hexdigest()[:32]
-        path = os.path.join(folder, f"{page}-{e.rec.id}.html")
+        path = os.path.join(folder, f"{page}-{e.table_id}.html")
         html = _read(path, key)
         if html is None:
             stale.append((e, key, path))
         else:
-            found[e.rec.id] = html
+            found[e.table_id] = html
     if stale:
         made = render([e for e, _k, _p in stale])
         for e, key, path in stale:
-            found[e.rec.id] = made[e.rec.id]
-            _write(path, key, made[e.rec.id])
-    return [Markup(found[e.rec.id]) for e in items]
+            found[e.table_id] = made[e.table_id]
+            _write(path, key, made[e.table_id])
+    return [Markup(found[e.table_id]) for e in items]
 
 
 def render_part(template: str, **context) -> str:
