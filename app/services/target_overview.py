@@ -25,7 +25,7 @@ from app.models.targets import OVERVIEW_COLUMNS, TargetTableRecord
 
 from .targets import Standing, standings_of
 
-__all__ = ["Entry", "entries", "standings"]
+__all__ = ["Entry", "entries", "key_of", "standings"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,17 @@ def entries(db: Session, year: int) -> list[Entry]:
     rows = [dict(zip(OVERVIEW_COLUMNS, r, strict=True))
             for r in db.exec(select(*cols).where(TargetTableRecord.year == year))]
     rows.sort(key=lambda r: (units[r["unit_id"]].position if r["unit_id"] in units else 0, r["unit_id"], r["project"]))
-    out = []
-    for r in rows:
-        unit = units[r["unit_id"]]
-        parts = (year, unit.name, *(r[c].isoformat() if c.endswith("_at") else r[c] for c in OVERVIEW_COLUMNS))
-        out.append(Entry(r["id"], unit, hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]))
-    return out
+    return [Entry(r["id"], units[r["unit_id"]], _key(year, units[r["unit_id"]], r)) for r in rows]
+
+
+def _key(year: int, unit: Unit, cols: dict) -> str:
+    parts = (year, unit.name, *(cols[c].isoformat() if c.endswith("_at") else cols[c] for c in OVERVIEW_COLUMNS))
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def key_of(rec: TargetTableRecord, unit: Unit) -> str:
+    """The key of one table (that of its ``Entry``): changes with its content, actuals and unit name."""
+    return _key(rec.year, unit, {c: getattr(rec, c) for c in OVERVIEW_COLUMNS})
 
 
 def standings(db: Session, items: list[Entry]) -> list[Standing]:

@@ -1,5 +1,6 @@
-"""The office's overview pages keep each table's part in the instance folder (issue #17): what they
-show follows every change of a table's actuals, content and unit, and parts of other code are dropped."""
+"""The office's overview pages and the year-end report files keep each table's part in the instance folder
+(issue #17): what they show follows every change of a table's actuals, content and unit, and parts of other
+code are dropped."""
 
 import os
 
@@ -7,7 +8,7 @@ import pytest
 
 from app.models import Unit
 from app.models.targets import TargetTableRecord
-from app.web.targets.overview import code_fingerprint
+from app.web.targets.kept import code_fingerprint
 from tests.builders import factories as f
 from tests.builders.targets import small_workbook
 from tests.web.test_targets_web import _checkpoint, _fill, _import, _login, _text
@@ -78,3 +79,37 @@ def test_parts_of_other_code_are_removed(app, session, org):
         fh.write("x\n<tr><td>旧代码</td></tr>")
     html = _text(office.get("/targets/office?year=2026"))
     assert "旧代码" not in html and not os.path.exists(old)
+
+
+def test_report_files_are_made_once_per_state_of_the_table(app, session, org, monkeypatch):
+    from app.web.targets import year_end
+
+    made = []
+
+    def pdf(html, base_url):
+        made.append("pdf")
+        return b"%PDF-" + html[-40:].encode()
+
+    def docx(ctx):
+        made.append("docx")
+        return b"PK" + ctx["rec"].summary.encode()
+
+    monkeypatch.setattr(year_end, "report_pdf_bytes", pdf)
+    monkeypatch.setattr(year_end, "report_docx_bytes", docx)
+    office, rep = _login(app, "office1"), _login(app, "rep")
+    tid = _import(office, org["unit"].id, small_workbook())
+    first = [office.get(f"/targets/tables/{tid}/report.{ext}").data for ext in ("pdf", "docx")]
+    again = [rep.get(f"/targets/tables/{tid}/report.{ext}").data for ext in ("pdf", "docx")]
+    assert again == first and made == ["pdf", "docx"]
+
+    # the unit's actuals change: both are made again
+    _checkpoint(office, "full_year", "open")
+    _fill(rep, tid, "full_year", {1: ("9000人次", "")})
+    assert office.get(f"/targets/tables/{tid}/report.pdf").status_code == 200
+    assert made == ["pdf", "docx", "pdf"]
+    # so does the report's text (the record's version)
+    rec = session.get(TargetTableRecord, tid)
+    rec.summary, rec.version = "年度目标基本完成。", rec.version + 1
+    session.commit()
+    assert office.get(f"/targets/tables/{tid}/report.docx").data == "PK年度目标基本完成。".encode()
+    assert made == ["pdf", "docx", "pdf", "docx"]

@@ -34,7 +34,7 @@ from app.web.templating import add_nav
 
 from . import bp
 from .forms import BudgetForm, CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
-from .overview import fragments, render_part
+from .kept import fragments, render_part
 
 add_nav("reporter", "绩效目标", "targets.index")
 add_nav("office", "绩效目标表", "targets.office")
