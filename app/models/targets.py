@@ -5,7 +5,7 @@ of its projects (``project`` names it). ``data`` is ``app.rubric.targets.TargetT
 every value keeps its original text next to what was parsed. ``revision`` counts imports (a
 re-import replaces ``data`` and archives the previous one in ``TargetTableVersion``); ``version``
 is the optimistic lock of every change of the record (imports, the year-end report texts, the
-budget line, the settings); ``actuals_stamp`` is a new random token whenever its actuals change.
+budget line, the settings); ``actuals_stamp`` is a new random token whenever its actuals or evidence change.
 ``settings`` are the office's judging settings of the table (over-achievement policy, bands,
 scoring; see ``app.rubric.tablesettings``), ``self_eval`` the unit's deductions of the overall
 (部门整体) self-evaluation.
@@ -70,8 +70,8 @@ class TargetTableRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     version: int = Field(default=1)
-    # A new random token whenever the table's actuals change (``save_actuals``); with ``version`` it
-    # says whether what the office's overview shows of the table is still current (not a lock).
+    # A new random token whenever the table's actuals or evidence change; with ``version`` it says
+    # whether what is kept of the table (``app.web.targets.kept``) is still current (not a lock).
     actuals_stamp: str = Field(default="", max_length=32)
 
 

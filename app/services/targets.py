@@ -427,9 +427,8 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
     if errors:
         raise ServiceError("以下实际值无法识别，本次未保存任何内容：" + "；".join(errors))
     now = utcnow()
-    if plan:  # what the office's overview keeps of the table is stale now (``target_overview``)
-        rec.actuals_stamp = secrets.token_hex(16)
-        db.add(rec)
+    if plan:
+        _reported(db, rec)
     for row, have, text, note, parsed in plan:
         old = {"text": have.text, "note": have.note} if have else None
         if have is not None and not text:
@@ -451,6 +450,13 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
                new={"table": rec.id, "position": row.position, "indicator": row.name, "checkpoint": kind,
                     "text": text, "note": note})
     return len(plan)
+
+
+def _reported(db: Session, rec: TargetTableRecord) -> None:
+    """The table's actuals or evidence change: what is kept of the table (the office's overview,
+    the report files, ``app.web.targets.kept``) is to be made again."""
+    rec.actuals_stamp = secrets.token_hex(16)
+    db.add(rec)
 
 
 # --------------------------------------------------------------------------- evidence
@@ -498,6 +504,7 @@ def add_evidence_file(db: Session, *, actor_id: int, allowed_units: set[int], re
                         stored_name=stored, file_type=found, size=upload.size, sha256=upload.sha256,
                         created_by_id=actor_id)
     db.add(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="target_evidence", entity_id=ev.id,
            new={"table": rec.id, "position": position, "indicator": row.name, "checkpoint": kind, "file": name,
@@ -512,6 +519,7 @@ def add_evidence_link(db: Session, *, actor_id: int, allowed_units: set[int], re
     ev = TargetEvidence(table_id=rec.id, position=position, checkpoint=kind, kind="link",
                         title=((title or "").strip() or url)[:200], url=url, created_by_id=actor_id)
     db.add(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="target_evidence", entity_id=ev.id,
            new={"table": rec.id, "position": position, "indicator": row.name, "checkpoint": kind, "url": url})
@@ -528,6 +536,7 @@ def remove_evidence(db: Session, *, actor_id: int, allowed_units: set[int], rec:
            "file": ev.original_name, "url": ev.url, "sha256": ev.sha256}
     path = evidence_path(ev) if ev.kind == "file" else None
     db.delete(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="remove_evidence", entity="target_evidence", entity_id=ev.id, old=old)
     files.remove(path)

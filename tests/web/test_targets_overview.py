@@ -113,3 +113,41 @@ def test_report_files_are_made_once_per_state_of_the_table(app, session, org, mo
     session.commit()
     assert office.get(f"/targets/tables/{tid}/report.docx").data == "PK年度目标基本完成。".encode()
     assert made == ["pdf", "docx", "pdf", "docx"]
+
+
+def test_exports_follow_evidence_and_last_years_table(app, session, org, monkeypatch):
+    from app.services import target_reports as ysvc
+    from app.services import targets as svc
+
+    made = []
+    real = ysvc.selfeval_workbook
+
+    def counted(db, rec, **kw):
+        made.append(rec.id)
+        return real(db, rec, **kw)
+
+    monkeypatch.setattr(ysvc, "selfeval_workbook", counted)
+    office, rep = _login(app, "office1"), _login(app, "rep")
+    tid = _import(office, org["unit"].id, small_workbook())
+    url = f"/targets/tables/{tid}/selfeval.xlsx"
+    first = office.get(url).data
+    assert rep.get(url).data == first and made == [tid]
+    assert office.get(f"/targets/tables/{tid}/export.xlsx").data == rep.get(f"/targets/tables/{tid}/export.xlsx").data
+
+    # evidence added: the sheet lists its title, so it is made again
+    _checkpoint(office, "full_year", "open")
+    r = rep.post(f"/targets/tables/{tid}/evidence/full_year/1", data={"title": "培训签到表", "url": "https://example.org/a"},
+                 follow_redirects=True)
+    assert "已添加佐证材料" in _text(r)
+    office.get(url)
+    assert made == [tid, tid]
+    # last year's table appears: its column changes
+    prev = _import(office, org["unit"].id, small_workbook(), year=2025)
+    office.get(url)
+    assert made == [tid, tid, tid]
+    rec = session.get(TargetTableRecord, prev)
+    svc.set_checkpoint(session, actor_id=None, year=2025, kind="full_year", status="open")
+    session.commit()
+    _fill(rep, prev, "full_year", {1: ("8000人次", "")})
+    office.get(url)
+    assert made == [tid, tid, tid, tid] and rec.id == prev

@@ -34,7 +34,7 @@ from app.web.templating import add_nav
 
 from . import bp
 from .forms import BudgetForm, CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
-from .kept import fragments, render_part
+from .kept import download, fragments, render_part
 
 add_nav("reporter", "绩效目标", "targets.index")
 add_nav("office", "绩效目标表", "targets.office")
@@ -328,7 +328,8 @@ def evidence_download(evidence_id: int):
 def export(table_id: int):
     rec = _table_or_404(table_id)
     unit = get_db().get(Unit, rec.unit_id)
-    return _xlsx(svc.export_workbook(rec), f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
+    data = download("export.xlsx", rec.id, ov.key_of(rec, unit), lambda: svc.export_workbook(rec))
+    return _xlsx(data, f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- the office

@@ -15,6 +15,7 @@ from app.rubric.tablesettings import OVERACHIEVEMENT, SCORING
 from app.rubric.targets import groups_of
 from app.security import allow
 from app.services import ServiceError, StaleData
+from app.services import target_history as hist
 from app.services import target_overview as ov
 from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
@@ -192,7 +193,10 @@ def selfeval(table_id: int):
     dbs = get_db()
     rec = _table_or_404(table_id)
     unit = dbs.get(Unit, rec.unit_id)
-    return _xlsx(ysvc.selfeval_workbook(dbs, rec), f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
+    prev = hist.previous_table(dbs, rec)  # its 上年完成情况 column
+    key = f"{ov.key_of(rec, unit)}|{ov.key_of(prev, unit) if prev else '-'}"
+    data = download("selfeval.xlsx", rec.id, key, lambda: ysvc.selfeval_workbook(dbs, rec))
+    return _xlsx(data, f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- settings (the office)
