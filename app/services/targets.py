@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from app.models import Unit
@@ -131,7 +132,16 @@ def years(db: Session) -> list[int]:
 
 
 def table_of(rec: TargetTableRecord) -> TargetTable:
-    return TargetTable.from_dict(rec.data)
+    """The record's table, parsed once per loaded record and content (a page asks several times;
+    200 indicators take milliseconds each time). ``TargetTable`` is immutable; new content (a
+    re-import, new weights) is a new ``data`` object and is parsed again."""
+    info = sa_inspect(rec).info
+    kept = info.get("table")
+    if kept is not None and kept[0] is rec.data:
+        return kept[1]
+    table = TargetTable.from_dict(rec.data)
+    info["table"] = (rec.data, table)
+    return table
 
 
 def label_of(rec: TargetTableRecord, unit: Unit | None = None) -> str:
