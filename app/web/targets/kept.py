@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from app.services.target_overview import Entry
 
+BATCH = 50  # tables read, judged and rendered together when their parts are made again
 APP_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -96,9 +97,10 @@ def fragments(page: str, items: list[Entry], render: Callable[[list[Entry]], dic
             stale.append((e, key, path))
         else:
             found[e.table_id] = data.decode("utf-8")
-    if stale:
-        made = render([e for e, _k, _p in stale])
-        for e, key, path in stale:
+    for i in range(0, len(stale), BATCH):  # a few tables at a time: a worker never holds all 250 parsed
+        batch = stale[i:i + BATCH]
+        made = render([e for e, _k, _p in batch])
+        for e, key, path in batch:
             found[e.table_id] = made[e.table_id]
             _write(path, key, made[e.table_id].encode("utf-8"))
     return [Markup(found[e.table_id]) for e in items]
