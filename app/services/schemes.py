@@ -66,6 +66,13 @@ _LOADED: dict[str, rubric_scheme.Scheme] = {}
 _LOADED_MAX = 16
 
 
+def scheme_names(db: Session) -> dict[int, str]:
+    """{cycle id: the name of its scheme snapshot}, read inside the database: a list of cycles
+    needs the names, not ten snapshots decoded (``Cycle.scheme_data`` is deferred)."""
+    col = Cycle.__table__.c.scheme_data
+    return {cid: name for cid, name in db.exec(select(Cycle.id, col["name"].as_string())) if name}
+
+
 def has_scheme(cycle: Cycle) -> bool:
     """Whether the cycle has a scheme snapshot at all (it may still fail to load)."""
     return bool((cycle.scheme_data or {}).get("categories"))
