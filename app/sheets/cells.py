@@ -79,12 +79,14 @@ def append_row(ws: Worksheet, values: Iterable[Any]) -> tuple[Cell, ...]:
 # ---------------------------------------------------------------------------- large sheets
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+# not allowed in XML 1.0 either (openpyxl's check leaves them to lxml, which refuses them)
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
 def _text_xml(value: str) -> str:
     """The end of an inline-string ``<c>`` element holding ``value`` as :func:`put` stores it
     (what openpyxl writes for such a cell)."""
-    if ILLEGAL_CHARACTERS_RE.search(value):
+    if ILLEGAL_CHARACTERS_RE.search(value) or _NOT_XML.search(value):
         raise IllegalCharacterError(f"{value} cannot be used in worksheets.")
     value = safe_text(value)
     if not value:
@@ -154,8 +156,12 @@ class FastRows:
                 tail = ' t="n"/>'
             elif t is int or t is float:
                 tail = _number_xml(v)
+            elif t is bool:
+                tail = f' t="b"><v>{int(v)}</v></c>'
             elif isinstance(v, str):
                 tail = _text_xml(v)
+            elif isinstance(v, int | float | Decimal):
+                tail = _number_xml(v)
             else:
                 raise TypeError(f"FastRows cannot write {t.__name__} values")
             out.append(f'<c r="{letter}{r}"{s}{tail}')

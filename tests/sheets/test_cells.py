@@ -58,14 +58,14 @@ def test_fast_rows_give_the_cells_text_cell_gives():
     wrap = rows.style(alignment=Alignment(wrap_text=True))
     texts = DANGEROUS + ["a<b>&c", "　缩进", " 空格 ", "", "多\n行"]
     for t in texts:
-        rows.append([t, Decimal("51.33"), 7, 2.5, None, None, t], [plain, plain, plain, plain, plain, bold, wrap],
-                    [num] * 7)
+        rows.append([t, Decimal("51.33"), 7, 2.5, None, None, t, True], [plain] * 5 + [bold, wrap, plain],
+                    [num] * 8)
     data = save_with_rows(wb, [rows])
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
-    assert ws.dimensions == f"A1:G{len(texts) + 1}"
+    assert ws.dimensions == f"A1:H{len(texts) + 1}"
     assert ws["A1"].value == "表头" and ws["A1"].font.b
     for r, t in enumerate(texts, start=2):
-        a, b, c, d, e, f, g = ws[r]
+        a, b, c, d, e, f, g, h = ws[r]
         expected = safe_text(t) or None
         assert (a.value, g.value) == (expected, expected) and (a.data_type == "s" or not t)
         assert not a.has_style and g.alignment.wrap_text
@@ -73,9 +73,11 @@ def test_fast_rows_give_the_cells_text_cell_gives():
         assert (c.value, c.number_format, d.value) == (7, "General", 2.5)
         assert e.value is None and not e.has_style
         assert f.value is None and f.font.b
+        assert (h.value, h.data_type) == (True, "b")
     assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
-    with pytest.raises(IllegalCharacterError):
-        FastRows(Workbook().active).append(["bad\x01"], [""], [""])
+    for bad in ("bad\x01", "bad\uffff"):
+        with pytest.raises(IllegalCharacterError):
+            FastRows(Workbook().active).append([bad], [""], [""])
 
 
 def test_targets_table_with_formula_like_text_round_trips():
