@@ -195,5 +195,8 @@ def save(wb: Workbook, fast: Iterable[FastRows] = ()) -> bytes:
         for info in src.infolist():
             data = src.read(info)
             f = by_path.get(info.filename)
-            dst.writestr(info, data if f is None else f._splice(data))
+            if f is None:
+                dst.writestr(info, data)
+            else:  # megabytes of repetitive XML: the fastest level is 3× faster, the file 25 % larger
+                dst.writestr(info, f._splice(data), compresslevel=1)
     return result.getvalue()
