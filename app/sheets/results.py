@@ -65,7 +65,13 @@ def summary_columns(category: dict) -> list[str]:
     return cols + ["计算总分", "总分", "等次", "标记", "等次说明"]
 
 
-def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
+def _number_styles(rows: FastRows) -> tuple[str, str, str, str]:
+    """Plain, ``0.00``, wrapped, and ``0.00`` wrapped cells."""
+    return (rows.style(), rows.style(number_format="0.00"), rows.style(alignment=WRAP),
+            rows.style(number_format="0.00", alignment=WRAP))
+
+
+def _summary(wb: Workbook, payload: dict, cat: dict) -> FastRows:
     ws = wb.create_sheet(f"{cat['name']}汇总")
     title = f"{payload['cycle']['name']}综合目标考核结果 · {cat['name']}（{payload['status_label']}）"
     text_cell(ws, 1, 1, title).font = Font(bold=True, size=14)
@@ -73,6 +79,8 @@ def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
     text_cell(ws, 2, 1, f"优秀名额 {cat['quota']} 名；总分 = " + " + ".join(counted))
     cols = summary_columns(cat)
     _header(ws, 3, cols)
+    rows = FastRows(ws)
+    plain, num, wrap, num_wrap = _number_styles(rows)
     r = 4
     for u in cat["units"]:
         values = [u["rank"], u["unit"], u["subtype"]]
@@ -86,11 +94,8 @@ def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
         values += [_num(u["computed_total"]), _num(u["total"]), u["grade"],
                    "、".join(FLAG_TEXT.get(f, f) for f in u["flags"]) + ("、成绩暂定" if u["provisional"] else ""),
                    u["grading_explanation"]]
-        for i, v in enumerate(values, start=1):
-            cell = text_cell(ws, r, i, v)
-            if isinstance(v, Decimal):
-                cell.number_format = "0.00"
-        ws.cell(row=r, column=len(values)).alignment = WRAP
+        n = len(values)  # scores as 0.00, the last column (等次说明) wrapped
+        rows.append(values, [plain] * (n - 1) + [wrap], [num] * (n - 1) + [num_wrap])
         r += 1
     _widths(ws, [6, 22, 12] + [12] * (len(cols) - 8) + [10, 10, 8, 20, 70])
     ws.freeze_panes = "C4"
@@ -106,6 +111,7 @@ def _summary(wb: Workbook, payload: dict, cat: dict) -> None:
         chart.height, chart.width = max(7.5, 0.6 * len(cat["units"])), 18
         chart.legend = None
         ws.add_chart(chart, f"A{r + 2}")
+    return rows
 
 
 def _walk(nodes, depth=0):
@@ -123,8 +129,7 @@ def _details(wb: Workbook, payload: dict) -> FastRows:
     )
     rows = FastRows(ws)
     width = 11
-    plain, num = rows.style(), rows.style(number_format="0.00")
-    wrap, num_wrap = rows.style(alignment=WRAP), rows.style(number_format="0.00", alignment=WRAP)
+    plain, num, wrap, num_wrap = _number_styles(rows)
     normal = ([plain] * (width - 1) + [wrap], [num] * (width - 1) + [num_wrap])
     bold = ([rows.style(font=BOLD)] * (width - 1) + [rows.style(font=BOLD, alignment=WRAP)],
             [rows.style(font=BOLD, number_format="0.00")] * (width - 1)
@@ -168,9 +173,15 @@ def _details(wb: Workbook, payload: dict) -> FastRows:
     return rows
 
 
-def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
+def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> FastRows:
     ws = wb.create_sheet("测评票数")
     _header(ws, 1, ["类别", "单位", "测评人员类别"] + levels + ["合计", "民主测评得分", "说明"])
+    rows = FastRows(ws)
+    plain = rows.style()
+    line_styles = [plain] * (len(levels) + 6)
+    # a unit's 合计 line: the label bold, the democratic score as 0.00 (whatever the value)
+    total_styles = [plain, plain, rows.style(font=BOLD)] + [plain] * (len(levels) + 1) + [
+        rows.style(number_format="0.00"), plain]
     r = 2
     first = r
     for cat in payload["categories"]:
@@ -178,15 +189,14 @@ def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
             shown = u.get("ballots") or {}
             for line in shown.get("lines", []):
                 counts = line["counts"]
-                append_row(ws, [cat["name"], u["unit"], line["group"]] + [counts.get(lv, 0) for lv in levels]
-                          + [line["ballots"], None])
+                rows.append([cat["name"], u["unit"], line["group"]] + [counts.get(lv, 0) for lv in levels]
+                            + [line["ballots"], None], line_styles, line_styles)
                 r += 1
             total = shown.get("total")
             cells = [total.get(lv, 0) for lv in levels] if total is not None else ["—"] * len(levels)
-            append_row(ws, [cat["name"], u["unit"], "合计"] + cells
-                      + [shown.get("ballots", 0), _num(u["democratic"]), shown.get("note") or None])
-            ws.cell(row=r, column=3).font = BOLD
-            ws.cell(row=r, column=len(levels) + 5).number_format = "0.00"
+            rows.append([cat["name"], u["unit"], "合计"] + cells
+                        + [shown.get("ballots", 0), _num(u["democratic"]), shown.get("note") or None],
+                        total_styles, total_styles)
             r += 1
     _widths(ws, [8, 22, 14] + [8] * len(levels) + [8, 12, 40])
     if r > first and levels:
@@ -200,6 +210,7 @@ def _ballots(wb: Workbook, payload: dict, levels: list[str]) -> None:
         chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=r - 1))
         chart.width, chart.height = 28, 10
         ws.add_chart(chart, f"{get_column_letter(len(levels) + 8)}2")
+    return rows
 
 
 def _awards(wb: Workbook, payload: dict) -> None:
@@ -240,9 +251,8 @@ def _changes(wb: Workbook, payload: dict) -> None:
 def build_workbook(payload: dict) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
-    for cat in payload["categories"]:
-        _summary(wb, payload, cat)
-    details = _details(wb, payload)
+    fast = [_summary(wb, payload, cat) for cat in payload["categories"]]
+    fast.append(_details(wb, payload))
     levels = payload.get("ballot_levels") or []
     if not levels:
         seen = []
@@ -251,8 +261,8 @@ def build_workbook(payload: dict) -> bytes:
                 for line in (u.get("ballots") or {}).get("lines", []):
                     seen += [lv for lv in line["counts"] if lv not in seen]
         levels = seen
-    _ballots(wb, payload, levels)
+    fast.append(_ballots(wb, payload, levels))
     _awards(wb, payload)
     _changes(wb, payload)
     wb.properties.title = f"{payload['cycle']['name']}综合目标考核结果"
-    return save(wb, [details])
+    return save(wb, fast)
