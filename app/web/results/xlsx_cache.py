@@ -6,7 +6,7 @@ that writes it, so the key is a digest of exactly that: the payload as JSON and 
 modules that turn it into cells (plus the openpyxl version). Whatever changes the payload — a
 recomputation, an override, an answered objection, a new status, a renamed cycle or unit — gives
 a new key; nothing has to remember to invalidate anything. Digesting the payload costs a fraction
-of a build (250 units: about 0.1 s against 0.5 s).
+of a build (250 units: 0.06 s of CPU against 0.2 s; reading the payload, 0.07 s, is needed by both).
 
 One file per result set: writing a new version removes the older ones of the same set. Files are
 written to a temporary name and renamed, so a reader never sees half a file; when the folder cannot
