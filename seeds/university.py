@@ -183,7 +183,7 @@ def build(units: int = 250, staff: int = 3000, history: int = 10, codes: int = 5
             inputs = results.Inputs(facts=facts, ballots=ballots, leader_ratings=ratings,
                                     eligible={u.id for u in all_units[::2]}, vetoes={}, awards=[])
             results.refresh(s, cycle=cycle, actor_id=office.id, inputs=inputs)
-            results.fix(s, actor_id=office.id, cycle=cycle, accept_provisional_reason="模拟历史周期")
+            results.fix(s, actor_id=office.id, cycle=cycle, accept_provisional_reason="模拟历史周期", inputs=inputs)
             results.publish(s, actor_id=office.id, cycle=cycle)
             results.finalise(s, actor_id=None, cycle=cycle, by_job=True)
             for st in s.exec(select(Stage).where(Stage.cycle_id == cycle.id)):

@@ -4,7 +4,7 @@ from sqlmodel import func, select
 
 from app.models import Cycle, Unit, User
 from app.models.report import Evidence, SelfReport
-from app.models.result import ResultSet
+from app.models.result import ResultRow, ResultSet
 from app.models.targets import TargetTableRecord
 from app.models.voting import RollEntry
 
@@ -27,6 +27,9 @@ def test_seed_university_builds_every_part_and_refuses_a_second_time(app, sessio
     assert count(Cycle) == 3
     published = session.exec(select(ResultSet).where(ResultSet.status == "final")).all()
     assert len(published) == 2
+    rows = session.exec(select(ResultRow).where(ResultRow.result_set_id == published[0].id)).all()
+    assert len(rows) == 30 and min(r.total for r in rows) > 100  # scored from the generated inputs, not empty
+    assert len({r.rank for r in rows if r.category == "college"}) > 10
     assert count(TargetTableRecord) == 30
     assert count(SelfReport) == 30 and count(Evidence) >= 2 * 30 - 2 * 25
     again = runner.invoke(args=["kpi", "seed-university", "--units", "30"])
