@@ -57,8 +57,7 @@ def run(factor: int) -> dict:
     from app.extensions import db as database
     from app.models import Cycle, Stage, User
     from app.models.base import utcnow
-    from app.rubric.leaves import applicable_units
-    from app.rubric.synthetic import synthetic_facts_for
+    from app.rubric.synthetic import synthetic_facts_for, synthetic_inputs
     from app.services import org, results, results_read, schemes
     from app.sheets.results import build_workbook
     from app.web.results import xlsx_cache
@@ -84,19 +83,7 @@ def run(factor: int) -> dict:
             scheme = schemes.cycle_scheme(cycle)
             units = org.active_units(s)
             rng = random.Random(5)
-            facts, ballots, ratings = {}, {}, {}
-            for cat in scheme.categories:
-                population = applicable_units(cat.indicators, [u for u in units if u.category == cat.key])
-                for root in cat.indicators:
-                    for leaf in root.leaves():
-                        for u in population[leaf.code]:
-                            facts[(u.id, leaf.code)] = synthetic_facts_for(leaf, rng)
-            for u in units:
-                a, b = rng.randint(10, 25), rng.randint(3, 10)
-                ballots[u.id] = {"cadre": {"优秀": a, "合格": b, "不合格": 30 - a - b if a + b < 30 else 0},
-                                 "staff": {"优秀": b, "合格": a, "不合格": 0}}
-                ratings[u.id] = {"principal": [rng.randint(75, 98) for _ in range(2)],
-                                 "deputy": [rng.randint(75, 98) for _ in range(4)]}
+            facts, ballots, ratings = synthetic_inputs(scheme, units, rng)
             inputs = results.Inputs(facts=facts, ballots=ballots, leader_ratings=ratings,
                                     eligible={u.id for u in units[::2]}, vetoes={units[1].id: ["safety_accident"]},
                                     awards=[{"unit_id": units[3].id, "title": "省级荣誉", "level": "省级",

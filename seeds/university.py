@@ -36,8 +36,7 @@ def build(units: int = 250, staff: int = 3000, history: int = 10, codes: int = 5
     from app.models.report import Evidence, SelfReport
     from app.models.targets import TargetTableRecord
     from app.models.voting import RollEntry
-    from app.rubric.leaves import applicable_units
-    from app.rubric.synthetic import synthetic_facts_for
+    from app.rubric.synthetic import synthetic_inputs
     from app.services import files, org, results, schemes, stages, voting
     from app.services.accounts import hash_password
     from app.services.evidence import SUBDIR
@@ -167,19 +166,7 @@ def build(units: int = 250, staff: int = 3000, history: int = 10, codes: int = 5
                 s.add(st)
             s.flush()
             scheme = schemes.cycle_scheme(cycle)
-            facts, ballots, ratings = {}, {}, {}
-            for cat in scheme.categories:
-                population = applicable_units(cat.indicators, [u for u in all_units if u.category == cat.key])
-                for root in cat.indicators:
-                    for leaf in root.leaves():
-                        for u in population[leaf.code]:
-                            facts[(u.id, leaf.code)] = synthetic_facts_for(leaf, rng)
-            for u in all_units:
-                a, b = rng.randint(10, 25), rng.randint(3, 10)
-                ballots[u.id] = {"cadre": {"优秀": a, "合格": b, "不合格": max(0, 30 - a - b)},
-                                 "staff": {"优秀": b, "合格": a, "不合格": 0}}
-                ratings[u.id] = {"principal": [rng.randint(75, 98) for _ in range(2)],
-                                 "deputy": [rng.randint(75, 98) for _ in range(4)]}
+            facts, ballots, ratings = synthetic_inputs(scheme, all_units, rng)
             inputs = results.Inputs(facts=facts, ballots=ballots, leader_ratings=ratings,
                                     eligible={u.id for u in all_units[::2]}, vetoes={}, awards=[])
             results.refresh(s, cycle=cycle, actor_id=office.id, inputs=inputs)
