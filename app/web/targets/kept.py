@@ -6,7 +6,8 @@ Each is a file ``INSTANCE/cache/targets/<code>/<name>-<table id>.<ext>`` that st
 it was made for: the table's key (``target_overview.key_of``: its version, actuals and unit name)
 with the page. When the key differs the part is made again and the file rewritten (under a new
 name, then renamed: workers never read half a file). Shared by the workers, kept across
-restarts, one file per table and part.
+restarts, one file per table and part. When the folder cannot be written the parts are made
+for each request and not kept.
 
 ``<code>`` is a fingerprint of the application's code, templates and stylesheets, so a deploy
 never shows parts made by the previous code; the folders of other fingerprints are removed.
@@ -49,10 +50,13 @@ def _folder() -> str:
     root = os.path.join(current_app.instance_path, "cache", "targets")
     path = os.path.join(root, code_fingerprint())
     if not os.path.isdir(path):
-        os.makedirs(path, exist_ok=True)
-        for name in os.listdir(root):  # parts made by other code
-            if name != code_fingerprint():
-                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        try:
+            os.makedirs(path, exist_ok=True)
+            for name in os.listdir(root):  # parts made by other code
+                if name != code_fingerprint():
+                    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:  # not writable: every part is made for its request and not kept
+            pass
     return path
 
 
