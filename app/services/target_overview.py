@@ -48,12 +48,13 @@ def entries(db: Session, year: int) -> list[Entry]:
     return [Entry(r["id"], units[r["unit_id"]], _key(year, units[r["unit_id"]], r)) for r in rows]
 
 
-def _key(year: int, unit: Unit, cols: dict) -> str:
-    parts = (year, unit.name, *(cols[c].isoformat() if c.endswith("_at") else cols[c] for c in OVERVIEW_COLUMNS))
+def _key(year: int, unit: Unit | None, cols: dict) -> str:
+    values = (cols[c].isoformat() if c.endswith("_at") else cols[c] for c in OVERVIEW_COLUMNS)
+    parts = (year, unit.name if unit else "", *values)
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def key_of(rec: TargetTableRecord, unit: Unit) -> str:
+def key_of(rec: TargetTableRecord, unit: Unit | None) -> str:
     """The key of one table (that of its ``Entry``): changes with its content, actuals and unit name."""
     return _key(rec.year, unit, {c: getattr(rec, c) for c in OVERVIEW_COLUMNS})
 
