@@ -110,7 +110,7 @@ def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> li
 def current_cycle(db: Session, *, with_scheme: bool = True) -> Cycle | None:
     """The newest cycle that is not archived. ``with_scheme=False``: its scheme snapshot (a large
     JSON document) is left unread until something uses it."""
-    q = select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc())  # noqa: E712
+    q = select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc()).limit(1)  # noqa: E712
     if not with_scheme:
         q = q.options(defer(Cycle.scheme_data))
     return db.exec(q).first()
