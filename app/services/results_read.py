@@ -6,7 +6,9 @@ Split from :mod:`app.services.results`, which computes, stores, deliberates and 
 
 from __future__ import annotations
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, func, select
 
 from app.models import Cycle
@@ -46,13 +48,30 @@ def ballots_shown(rs: ResultSet, ballots: dict | None) -> dict:
             "total": total if d.totals_shown else None, "ballots": sum(total.values()), "note": d.note}
 
 
-def category_tables(db: Session, rs: ResultSet) -> list[dict]:
-    """Per category: its label, components and the rows in rank order."""
-    rows = rows_of(db, rs)
+def category_tables(db: Session, rs: ResultSet, *, detail_keys: tuple[str, ...] | None = None) -> list[dict]:
+    """Per category: its label, components and the rows in rank order. ``detail_keys``: read only
+    these entries of each row's detail (a key the row lacks reads as None), not the rest of it —
+    the indicator tree and explanations, ~35 KB a row — for pages that only show them."""
+    rows = rows_of(db, rs) if detail_keys is None else _rows_with(db, rs, detail_keys)
     out = []
     for c in rs.data.get("categories", []):
         out.append({**c, "rows": [r for r in rows if r.category == c["key"]]})
     return out
+
+
+def _rows_with(db: Session, rs: ResultSet, keys: tuple[str, ...]) -> list[ResultRow]:
+    """:func:`app.services.results.rows_of` (same order) with only ``keys`` of each detail read
+    (by the database's JSON functions). The rows are for display: their detail is not the stored one."""
+    q = (sa_select(ResultRow, *(ResultRow.detail[k] for k in keys)).options(defer(ResultRow.detail))
+         .where(ResultRow.result_set_id == rs.id))
+    rows = []
+    for r, *values in db.execute(q):
+        if "detail" not in r.__dict__:  # not loaded in full by this session before
+            set_committed_value(r, "detail", dict(zip(keys, values, strict=True)))
+        rows.append(r)
+    order = {c["key"]: i for i, c in enumerate(rs.data.get("categories") or [])}
+    rows.sort(key=lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name))
+    return rows
 
 
 def policy_lines(rs: ResultSet) -> list[str]:

@@ -282,7 +282,7 @@ def public(cycle_id: int):
         return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
 
     def body():  # the same for everybody: rendered once per state of the set (250 rows, the charts)
-        tables = results_read.category_tables(dbs, rs)
+        tables = results_read.category_tables(dbs, rs, detail_keys=("components", "target_raw_max", "ballots"))
         overrides, _users = _overrides_by_unit(rs)
         return render_template("results/_public_body.html", cycle=cycle, rs=rs, tables=tables,
                                charts=_charts(rs, tables), overrides=overrides,
