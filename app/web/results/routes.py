@@ -118,13 +118,14 @@ def index():
     def comparison():  # the same for everybody who sees these sets: rendered once per state of them
         compare = {}
         if pairs:
-            rows = dbs.exec(select(ResultRow).options(defer(ResultRow.detail))
+            rows = dbs.exec(select(ResultRow.result_set_id, ResultRow.unit_id, ResultRow.unit_name, ResultRow.category,
+                                   ResultRow.total, ResultRow.rank, ResultRow.grade)
                             .where(ResultRow.result_set_id.in_([rs.id for rs, _ in pairs])))
             by_set = {rs.id: i for i, (rs, _) in enumerate(pairs)}
             for r in rows:
                 cat = compare.setdefault(r.category, {})
                 cat.setdefault((r.unit_id, r.unit_name), [None] * len(pairs))[by_set[r.result_set_id]] = r
-        return render_template("results/_compare.html", pairs=pairs, compare=compare)
+        return render_template("results/_compare.html", pairs=pairs, compare=compare, names=[c.name for _, c in pairs])
 
     name = f"{'staff' if staff else 'all'}-{cache.state_of_many([(rs, c) for rs, c in pairs])}-compare"
     return render_template("results/index.html", pairs=pairs, all_cycles=all_cycles, staff=staff,
