@@ -86,3 +86,25 @@ def test_cached_outputs_follow_every_change(client, session, case, app):
     files = os.listdir(os.path.join(app.instance_path, "cache", "results"))
     states = {name.split("-")[1] for name in files if name.split("-")[0] == str(rs.id)}
     assert len(states) == 1
+
+
+def test_history_counts_the_units_of_the_category_on_every_view(client, session, case, app):
+    from app.models.result import ResultRow
+
+    cid = case.cycle.id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    client.post(f"/cycles/{cid}/results/fix")
+    client.post(f"/cycles/{cid}/results/publish")
+    client.post("/logout")
+    session.commit()
+    rs = session.exec(select(ResultSet).where(ResultSet.cycle_id == cid)).one()
+    row = session.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id,
+                                               ResultRow.unit_id == case.units["图书馆"].id)).one()
+    n = len(session.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id,
+                                                 ResultRow.category == row.category)).all())
+    assert n > 1
+    for _ in range(2):  # the second view takes the count from the worker's memo
+        html = client.get(f"/units/{case.units['图书馆'].id}/history").get_data(as_text=True)
+        assert f"{row.rank}/{n}</td>" in html
+    assert app.extensions["results_counts"]
