@@ -116,6 +116,14 @@ def create_app(config=None) -> Flask:
         page = render_template("errors/error.html", code=409, heading="无法显示：考核方案不可用", message=e.message)
         return page, 409
 
+    from app.web.heavy import Busy, busy_response
+
+    @app.errorhandler(Busy)
+    def busy(_e):  # no free slot for a heavy export (app/web/heavy.py)
+        from flask import request
+
+        return busy_response(as_json=request.path.startswith("/api/"))
+
     @app.errorhandler(500)
     def server_error(_e):
         return render_template("errors/error.html", code=500, message="服务器内部错误，已记录。请稍后重试。"), 500

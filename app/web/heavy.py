@@ -63,18 +63,32 @@ def tidy() -> None:
         _trim(0)
 
 
+_held = threading.local()
+
+
 @contextmanager
 def slot():
-    """Run the block as one of the worker's heavy exports (waits for a free slot or raises Busy)."""
+    """Run the block as one of the worker's heavy exports (waits for a free slot or raises Busy).
+    Re-entrant: a block inside another one of the same thread (each PDF of a ZIP archive) runs
+    in the slot already held."""
     global _running, _dirty
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
     sem = _sem()
     if not sem.acquire(timeout=float(current_app.config.get("HEAVY_WAIT", 45))):
         raise Busy()
     with _lock:
         _running += 1
+    _held.depth = 1
     try:
         yield
     finally:
+        _held.depth = 0
         # what the build left is garbage now: collect it before the next waiting export starts
         # (with several queued, the worker would otherwise pile up one build's cycles per export)
         gc.collect()

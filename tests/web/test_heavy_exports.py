@@ -104,3 +104,14 @@ def test_count_requests_tracks_requests_in_flight():
     before = heavy._in_flight
     assert app({}, lambda *a: None) == [b"ok"]
     assert seen == [before + 1] and heavy._in_flight == before
+
+
+def test_a_slot_inside_a_slot_of_the_same_thread_does_not_wait(app):
+    app.config["HEAVY_WAIT"] = 0.05
+    with app.app_context():
+        with heavy.slot():
+            with heavy.slot():  # a PDF of a ZIP archive: runs in the slot already held
+                inner = True
+        assert inner
+        with heavy.slot():  # released: free again
+            pass

@@ -14,6 +14,7 @@ from app.models.report import REPORT_SECTIONS
 from app.security import allow
 from app.services import reports
 from app.sheets.target_report_pdf import report_pdf
+from app.web import heavy
 from app.web.common import cycle_or_404
 
 from . import bp
@@ -37,7 +38,8 @@ def published_docs(dbs, cycle: Cycle) -> list[dict]:
 def _pdf(cycle: Cycle, docs: list[dict], *, cover: bool) -> bytes:
     html = render_template("report/archive.html", cycle=cycle, docs=docs, cover=cover, sections=REPORT_SECTIONS,
                            made_at=utcnow())
-    return report_pdf(html, base_url=request.url_root)
+    with heavy.slot():  # WeasyPrint: ~100 MB while it runs; one at a time per worker (app/web/heavy.py)
+        return report_pdf(html, base_url=request.url_root)
 
 
 def _download(data: bytes, mimetype: str, name: str):
@@ -73,7 +75,7 @@ def archive_zip(cycle_id: int):
     if not docs:
         return redirect(url_for("report.office_list", cycle_id=cycle.id))
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with heavy.slot(), zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:  # one slot for all the PDFs
         for i, d in enumerate(docs, start=1):
             zf.writestr(f"{i:02d}-{d['unit'].name}自查自评报告.pdf", _pdf(cycle, [d], cover=False))
     return _download(buf.getvalue(), "application/zip", f"{cycle.name}各单位自查自评报告.zip")

@@ -398,7 +398,6 @@ def workbook(cycle_id: int):
 
 @bp.route("/cycles/<id:cycle_id>/results/reward-pay.xlsx")
 @allow("office")
-@heavy.heavy
 def reward_pay(cycle_id: int):
     import io
 

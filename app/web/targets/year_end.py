@@ -23,6 +23,7 @@ from app.services import targets as svc
 from app.sheets.target_report_docx import report_docx as report_docx_bytes
 from app.sheets.target_report_pdf import report_pdf as report_pdf_bytes
 from app.timefmt import to_local
+from app.web import heavy
 from app.web.common import attempt, fail, posted_version
 
 from . import bp
@@ -177,7 +178,8 @@ def report_pdf(table_id: int):
 
     def make() -> bytes:
         html = render_template("targets/report.html", **_report_context(rec))
-        return report_pdf_bytes(html, base_url=request.url_root)
+        with heavy.slot():  # WeasyPrint: ~100 MB while it runs; one at a time per worker
+            return report_pdf_bytes(html, base_url=request.url_root)
 
     data = download("report.pdf", rec.id, ov.key_of(rec, unit), make)
     name = f"{svc.label_of(rec, unit)}{rec.year}年度绩效自评报告.pdf".replace(" ", "")
