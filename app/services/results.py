@@ -45,7 +45,7 @@ from app.models.result import (
     ResultSet,
 )
 from app.rubric import engine
-from app.rubric.numbers import D, fmt, q2
+from app.rubric.numbers import D, fmt, q2, q2_str
 from app.rubric.scheme import Scheme
 
 from . import ServiceError, StaleData, awards, component_values, eligibility, leader_eval, scoring, voting
@@ -96,7 +96,7 @@ def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
 
 
 def _s(x) -> str | None:
-    return None if x is None else format(q2(x), "f")
+    return None if x is None else q2_str(x)
 
 
 def _units(db: Session, scheme: Scheme) -> list[Unit]:
