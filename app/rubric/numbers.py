@@ -78,6 +78,9 @@ def D(x: object) -> Decimal:
     return d
 
 
+_Q2_ZERO = (Decimal("0.00"), Decimal("-0.00"))  # q2 of a zero, by its sign
+
+
 def _memo_key(x: object, zero: bool = False) -> bool:
     """True when ``x`` may key the memo tables: a finite Decimal or an int, non-zero unless ``zero``."""
     t = type(x)
@@ -94,6 +97,8 @@ def q2(x: object) -> Decimal:
             return _Q2[x]
         except (KeyError, TypeError):  # TypeError: a signalling NaN
             pass
+        if not x and (t is int or x.is_finite()):  # a zero: its sign stays (-0 → -0.00)
+            return _Q2_ZERO[t is Decimal and x.is_signed()]
     d = D(x).quantize(_CENT, rounding=ROUND_HALF_UP)
     if _memo_key(x):
         if len(_Q2) >= _MEMO_MAX:
@@ -110,6 +115,8 @@ def q2_str(x: object) -> str:
             return _Q2S[x]
         except (KeyError, TypeError):  # TypeError: a signalling NaN
             pass
+        if not x and (t is int or x.is_finite()):
+            return "-0.00" if t is Decimal and x.is_signed() else "0.00"
     s = format(q2(x), "f")
     if _memo_key(x):
         if len(_Q2S) >= _MEMO_MAX:
