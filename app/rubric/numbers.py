@@ -53,7 +53,10 @@ def D(x: object) -> Decimal:
     (``'85%'`` → 85): rules that take percentages say so in their field's unit.
     Raises :class:`NumberError` (Chinese message) for anything else, including bool and None.
     """
-    if type(x) is Decimal or isinstance(x, Decimal):
+    t = type(x)
+    if t is int:  # the common cases first (bool is not int here)
+        return Decimal(x)
+    if t is Decimal or isinstance(x, Decimal):
         if not x.is_finite():
             raise NumberError(f"「{x}」不是有效数字")
         return x
