@@ -25,6 +25,8 @@ one and the same data.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,7 +62,7 @@ from . import (
 from .accounts import require_role
 from .audit import record
 from .org import active_units
-from .results_payload import Prepared, _s, fingerprint, input_fingerprint, turnout_rows
+from .results_payload import Prepared, _s, fingerprint, input_fingerprint, row_texts, turnout_rows
 from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
@@ -181,30 +183,33 @@ def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
 # ----------------------------------------------------------------------------- grading
 
 
-def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
-    """Rebuild the engine's CycleResult from the stored computed scores."""
+def _cycle_result(rs: ResultSet, rows: list[ResultRow], details: dict | None = None) -> engine.CycleResult:
+    """Rebuild the engine's CycleResult from the stored computed scores (``details``: the rows'
+    details by unit id, when they are not read from the rows)."""
     units = {}
     rankings: dict[str, list[str]] = {c["key"]: [] for c in rs.data.get("categories", [])}
     for r in sorted(rows, key=lambda r: (r.computed_rank, r.unit_name)):
         uid = str(r.unit_id)
         comps = {}
-        for c in r.detail.get("components", []):
+        detail = r.detail if details is None else details[r.unit_id]
+        for c in detail.get("components", []):
             comps[c["key"]] = engine.ComponentScore(c["key"], c["name"], c["kind"], D(c["points"]),
                                                     D(c["max_points"]), c["explanation"], c["status"],
                                                     c["provisional"], counts=c.get("counts", True))
         units[uid] = engine.UnitResult(unit=engine.Unit(uid, r.unit_name, r.category, r.subtype), components=comps,
-                                       total=D(r.computed_total), max_total=D(r.detail.get("max_total") or 0),
+                                       total=D(r.computed_total), max_total=D(detail.get("max_total") or 0),
                                        normalisations=[], provisional=r.provisional,
-                                       explanation=r.detail.get("explanation", ""), rank=r.computed_rank)
+                                       explanation=detail.get("explanation", ""), rank=r.computed_rank)
         rankings.setdefault(r.category, []).append(uid)
     return engine.CycleResult(scheme_key=rs.scheme_key, scheme_version=rs.scheme_version,
                               normalisation=rs.normalisation, units=units, rankings=rankings)
 
 
-def regrade(db: Session, rs: ResultSet, cycle: Cycle, rows: list[ResultRow] | None = None) -> list[dict]:
+def regrade(db: Session, rs: ResultSet, cycle: Cycle, rows: list[ResultRow] | None = None,
+            written: _Written | None = None) -> list[dict]:
     """Apply the grading policy and every recorded override to the stored scores; update the
-    rows. Returns the list of changes (unit, field, old, new). ``rows``: the set's rows as
-    :func:`_write_rows` has just set them (else they are read)."""
+    rows. Returns the list of changes (unit, field, old, new). ``rows`` and ``written``: the set's
+    rows and their details as :func:`refresh` has just set them (else they are read)."""
     scheme = cycle_scheme(cycle)
     if rows is None:
         rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
@@ -223,7 +228,8 @@ def regrade(db: Session, rs: ResultSet, cycle: Cycle, rows: list[ResultRow] | No
             fails.add(uid)
     fail_notes = {str(o.unit_id): o.reason for o in overrides_of(db, rs) if o.kind == "fail"}
     try:
-        graded = engine.grade(scheme, _cycle_result(rs, rows), applications=gi.get("applications") or {},
+        graded = engine.grade(scheme, _cycle_result(rs, rows, written and written.details),
+                              applications=gi.get("applications") or {},
                               vetoes=gi.get("vetoes") or {}, fail_decisions=fails,
                               previous_last=gi.get("previous_last") or [], overrides=overrides)
     except ValueError as exc:
@@ -242,13 +248,22 @@ def regrade(db: Session, rs: ResultSet, cycle: Cycle, rows: list[ResultRow] | No
         explanation = g.explanation
         if str(r.unit_id) in fail_notes and fail_notes[str(r.unit_id)] not in explanation:
             explanation = explanation.rstrip("。") + f"（认定理由：{fail_notes[str(r.unit_id)]}）。"
-        detail = dict(r.detail)
-        detail["grading"] = {"explanation": explanation, "flags": list(g.flags)}
-        r.detail = detail
+        grading = {"explanation": explanation, "flags": list(g.flags)}
+        if written is None:
+            detail = dict(r.detail)
+        elif not written.grading_changed(r.unit_id, grading):
+            detail = None  # the stored detail is this one already
+        else:
+            detail = dict(written.details[r.unit_id])
+        if detail is not None:
+            detail["grading"] = grading
+            r.detail = detail
         r.flags = list(g.flags)
         db.add(r)
     data = dict(rs.data)
     data["warnings"] = list(graded.warnings)
+    if written is None:  # the details are changed here: the stored digests no longer describe them
+        data.pop(_ROW_DIGESTS, None)
     rs.data = data
     db.add(rs)
     db.flush()
@@ -269,20 +284,56 @@ class Refresh:
 
 _DETAIL_KEYS = ("explanation", "components", "indicators", "normalisations", "ballots", "target_raw_max", "max_total",
                 "component_ranks")
+_ROW_DIGESTS = "row_digests"  # in ResultSet.data: {"payload": fingerprint, "rows": {unit id: [payload, grading]}}
 
 
-def _write_rows(db: Session, rs: ResultSet, payload: dict) -> list[ResultRow]:
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass
+class _Written:
+    """The rows :func:`_write_rows` has set: each one's detail without the grading (by unit id),
+    its payload part's digest, and the digests stored with the rows of the previous computation
+    (of the rows left untouched because their payload part is the same)."""
+
+    details: dict
+    digests: dict
+    kept: dict  # unit id → stored grading digest
+    gradings: dict = field(default_factory=dict)  # unit id → grading digest, filled by regrade
+
+    def grading_changed(self, unit_id: int, grading: dict) -> bool:
+        d = self.gradings[unit_id] = _digest(json.dumps(grading, sort_keys=True, ensure_ascii=False))
+        return self.kept.get(unit_id) != d
+
+    def stored(self, fp: str) -> dict:
+        return {"payload": fp, "rows": {str(k): [v, self.gradings.get(k)] for k, v in self.digests.items()}}
+
+
+def _known_digests(rs: ResultSet) -> dict:
+    """The digests stored with the rows, if they still go with the stored payload."""
+    known = (rs.data or {}).get(_ROW_DIGESTS) or {}
+    return known.get("rows") or {} if rs.fingerprint and known.get("payload") == rs.fingerprint else {}
+
+
+def _write_rows(db: Session, rs: ResultSet, payload: dict, texts: dict, known: dict) -> tuple[list, _Written]:
     """Set the rows from the payload (new units added, gone ones deleted), not flushed; returns
-    the set's rows in the order the database lists them (existing by id, then the new ones).
-    The old details are not read: their only kept part, the grading, is redone by regrade."""
+    the set's rows in the order the database lists them (existing by id, then the new ones) and
+    what was written. A row whose payload part has the digest stored with it is left as it is;
+    the old details are never read (their only other part, the grading, is regrade's)."""
     existing = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)
                                               .options(defer(ResultRow.detail)))}
-    seen = set()
+    written = _Written(details={}, digests={}, kept={})
     added = []
     for uid, p in payload["rows"].items():
         unit_id = int(uid)
-        seen.add(unit_id)
+        detail = {k: v for k, v in p.items() if k in _DETAIL_KEYS}
+        written.details[unit_id] = detail
+        digest = written.digests[unit_id] = _digest(texts[uid])
         r = existing.get(unit_id)
+        if r is not None and (known.get(uid) or [None])[0] == digest:
+            written.kept[unit_id] = known[uid][1]
+            continue
         if r is None:
             r = ResultRow(result_set_id=rs.id, unit_id=unit_id, unit_name=p["unit_name"], category=p["category"],
                           subtype=p["subtype"])
@@ -293,14 +344,12 @@ def _write_rows(db: Session, rs: ResultSet, payload: dict) -> list[ResultRow]:
         r.computed_rank, r.provisional = p["rank"], p["provisional"]
         if r.id is None:
             r.total, r.rank = D(p["total"]), p["rank"]
-        detail = {k: v for k, v in p.items() if k in _DETAIL_KEYS}
-        detail["grading"] = {}  # regrade's
-        r.detail = detail
+        r.detail = {**detail, "grading": {}}  # regrade's
         db.add(r)
     for unit_id, r in existing.items():
-        if unit_id not in seen:
+        if unit_id not in written.details:
             db.delete(r)
-    return [r for unit_id, r in existing.items() if unit_id in seen] + added
+    return [r for unit_id, r in existing.items() if unit_id in written.details] + added, written
 
 
 def _row_summary(db: Session, rs: ResultSet) -> dict:
@@ -343,7 +392,8 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     if _same_inputs(rs, ifp):
         return Refresh(rs)  # fixed or later: the same inputs, no drift
     payload = _payload(prep)
-    fp = fingerprint(payload)
+    texts = row_texts(payload)
+    fp = fingerprint(payload, texts)
     if rs is not None and rs.status != "proposed":
         drift = []
         if fp != rs.fingerprint:
@@ -375,6 +425,7 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
         db.add(rs)
         return Refresh(rs)
     before = _row_summary(db, rs)
+    known = _known_digests(rs)
     data = dict(payload["data"])
     data["warnings"] = (rs.data or {}).get("warnings", [])
     rs.data = data
@@ -384,8 +435,10 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     rs.computed_at = utcnow()
     db.add(rs)
     with db.no_autoflush:  # each row written once, with its grading
-        regrade(db, rs, cycle, _write_rows(db, rs, payload))
+        rows, written = _write_rows(db, rs, payload, texts, known)
+        regrade(db, rs, cycle, rows, written)
     _remember_inputs(rs, ifp)
+    rs.data = {**rs.data, _ROW_DIGESTS: written.stored(fp)}
     after = _row_summary(db, rs)
     changes = []
     if not created:

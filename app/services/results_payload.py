@@ -186,13 +186,27 @@ def _json_default(v):
     raise TypeError(f"{type(v).__name__} is not JSON serializable")
 
 
-def fingerprint(payload: dict) -> str:
+def _dumps(v) -> str:
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, default=_json_default)
+
+
+def row_texts(payload: dict) -> dict[str, str]:
+    """Each row of the payload as the sorted JSON the fingerprint is made of."""
+    return {uid: _dumps(row) for uid, row in payload["rows"].items()}
+
+
+def fingerprint(payload: dict, texts: dict[str, str] | None = None) -> str:
     """SHA-256 of the payload as sorted JSON (of :func:`_jsonable` of it). A payload's keys are all
     strings, so json writes it directly, Decimals, sets and datetimes as ``_jsonable`` does: the
-    same text without a copy of the payload; the copy is made only when json refuses (some key
-    that is not a string, a value it cannot write)."""
+    same text without a copy of the payload. It is put together from the rows' texts
+    (:func:`row_texts`, given or made) as ``json.dumps`` writes a dict: keys sorted, ", " and ": ".
+    The copy is made only when json refuses (a key that is not a string, a value it cannot write)."""
     try:
-        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_json_default)
+        if set(payload) != {"data", "rows"}:
+            raise TypeError("not a results payload")
+        texts = row_texts(payload) if texts is None else texts
+        rows = ", ".join(f"{json.dumps(uid, ensure_ascii=False)}: {texts[uid]}" for uid in sorted(payload["rows"]))
+        text = f'{{"data": {_dumps(payload["data"])}, "rows": {{{rows}}}}}'
     except TypeError:
         text = json.dumps(_jsonable(payload), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

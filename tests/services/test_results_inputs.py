@@ -193,15 +193,12 @@ def test_fixed_results_with_the_same_inputs_show_no_drift_and_changed_ones_do(ca
         "评分依据（优秀申报、否决情形、测评明细或说明）与定稿时不同，分数未变"]
 
 
-def test_rows_rewritten_keep_their_grading_and_details(case, session):  # noqa: F811
-    """After a recomputation the stored rows are what a first computation stores."""
-    results.refresh(session, cycle=case.cycle)
-    session.commit()
-    _set_fact(session, case)
-    results.refresh(session, cycle=case.cycle)
-    session.commit()
-    rs = results.get_set(session, case.cycle.id)
-    again = {r.unit_id: (r.detail, r.flags, r.total, r.rank, r.grade) for r in results.rows_of(session, rs)}
+def _rows(session, rs):
+    return {r.unit_id: (r.detail, r.flags, r.total, r.rank, r.grade, r.computed_total, r.computed_rank, r.position,
+                        r.unit_name) for r in results.rows_of(session, rs)}
+
+
+def _recomputed_from_scratch(session, case, rs):  # noqa: F811
     for r in results.rows_of(session, rs):
         session.delete(r)
     rs.fingerprint = ""
@@ -210,9 +207,54 @@ def test_rows_rewritten_keep_their_grading_and_details(case, session):  # noqa: 
     results.refresh(session, cycle=case.cycle)
     session.commit()
     session.expire_all()
-    fresh = {r.unit_id: (r.detail, r.flags, r.total, r.rank, r.grade) for r in results.rows_of(session, rs)}
-    assert fresh == again
-    assert all(d["grading"]["explanation"] for d, *_ in fresh.values())
+    return _rows(session, rs)
+
+
+@pytest.mark.parametrize("override", [None, "grade", "total"])
+def test_rows_rewritten_or_left_are_what_a_first_computation_stores(case, session, override):  # noqa: F811
+    """Recomputations rewrite only the rows whose part of the payload or grading changed (by the
+    digests stored with them); an override changes the gradings, so the digests are dropped."""
+    results.refresh(session, cycle=case.cycle)
+    session.commit()
+    if override:
+        results.add_override(session, actor_id=case.group.id, cycle=case.cycle, unit_id=_uid(case, "丙学院"),
+                             kind=override, value="合格" if override == "grade" else "170", reason="审议")
+        session.commit()
+        assert "row_digests" not in results.get_set(session, case.cycle.id).data
+    _set_fact(session, case)
+    results.refresh(session, cycle=case.cycle)
+    session.commit()
+    _fact_reason_only(session, case)
+    results.refresh(session, cycle=case.cycle)
+    session.commit()
+    rs = results.get_set(session, case.cycle.id)
+    session.expire_all()
+    again = _rows(session, rs)
+    assert _recomputed_from_scratch(session, case, rs) == again
+    assert all(d["grading"]["explanation"] for d, *_ in again.values())
+
+
+def test_only_the_rows_that_change_are_written(case, session):  # noqa: F811
+    from sqlalchemy import event
+
+    results.refresh(session, cycle=case.cycle)
+    session.commit()
+    ids = {r.id: r.unit_name for r in results.rows_of(session, results.get_set(session, case.cycle.id))}
+    written = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE result_row") and "detail" in statement.split("WHERE")[0]:
+            written.extend(ids[p[-1]] for p in (parameters if executemany else [parameters]))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        _fact_reason_only(session, case)  # only 丁学院's explanation changes
+        results.refresh(session, cycle=case.cycle)
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert written == ["丁学院"]
 
 
 def test_payload_fingerprint_is_the_one_stored_sets_were_given(case, session):  # noqa: F811
