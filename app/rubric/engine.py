@@ -378,6 +378,7 @@ def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str
                     comps[comp.key] = _entered(comp, u, component_values, averages.get(comp.key), rounding)
                 if not comp.counts:
                     comps[comp.key] = dataclasses.replace(comps[comp.key], counts=False)
+            leaf_scores.pop(u.id, None)  # read only for this unit: freed now, less for the garbage collector
             total = _total(cat, comps, rounding)
             counted = [c for c in comps.values() if c.counts]
             max_total = sum((c.max_points for c in counted), ZERO)
