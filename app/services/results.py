@@ -62,7 +62,7 @@ from . import (
 from .accounts import require_role
 from .audit import record
 from .org import active_units
-from .results_payload import Prepared, _s, fingerprint, input_fingerprint, row_texts, turnout_rows
+from .results_payload import Prepared, _s, fingerprint, fingerprinted, input_fingerprint, turnout_rows  # noqa: F401
 from .schemes import cycle_scheme
 from .stages import require_open, state_of
 
@@ -335,8 +335,9 @@ def _write_rows(db: Session, rs: ResultSet, payload: dict, texts: dict, known: d
             written.kept[unit_id] = known[uid][1]
             continue
         if r is None:
+            # flags and detail given: pydantic inspects a default factory's signature on every call
             r = ResultRow(result_set_id=rs.id, unit_id=unit_id, unit_name=p["unit_name"], category=p["category"],
-                          subtype=p["subtype"])
+                          subtype=p["subtype"], flags=[], detail={})
             added.append(r)
         r.unit_name, r.category, r.subtype, r.position = p["unit_name"], p["category"], p["subtype"], p["position"]
         r.democratic, r.target, r.leader = D(p["democratic"]), D(p["target"]), D(p["leader"])
@@ -392,8 +393,7 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     if _same_inputs(rs, ifp):
         return Refresh(rs)  # fixed or later: the same inputs, no drift
     payload = _payload(prep)
-    texts = row_texts(payload)
-    fp = fingerprint(payload, texts)
+    texts, fp = fingerprinted(payload)
     if rs is not None and rs.status != "proposed":
         drift = []
         if fp != rs.fingerprint:

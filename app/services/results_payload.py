@@ -56,9 +56,10 @@ class Prepared:
 # ----------------------------------------------------------------------------- the payload
 
 
-def _indicator_json(n: engine.IndicatorScore) -> dict:
-    d = {"code": n.code, "name": n.name, "applicable": n.applicable, "points": _s(n.points),
-         "max_points": _s(n.max_points), "raw_points": _s(n.raw_points), "raw_max": _s(n.raw_max),
+def _indicator_json(n: engine.IndicatorScore, _q=q2_str) -> dict:
+    # the node's four numbers are Decimals (never None): q2_str directly, the hottest call here
+    d = {"code": n.code, "name": n.name, "applicable": n.applicable, "points": _q(n.points),
+         "max_points": _q(n.max_points), "raw_points": _q(n.raw_points), "raw_max": _q(n.raw_max),
          "explanation": n.explanation, "status": n.status, "provisional": n.provisional,
          "normalised": n.normalised}
     if n.flags:
@@ -195,21 +196,36 @@ def row_texts(payload: dict) -> dict[str, str]:
     return {uid: _dumps(row) for uid, row in payload["rows"].items()}
 
 
+def fingerprinted(payload: dict) -> tuple[dict[str, str], str]:
+    """The rows' texts and the payload's fingerprint (the texts of the plain copy, should json refuse the payload)."""
+    try:
+        texts = row_texts(payload)
+    except TypeError:
+        payload = _jsonable(payload)
+        texts = row_texts(payload)
+    return texts, fingerprint(payload, texts)
+
+
 def fingerprint(payload: dict, texts: dict[str, str] | None = None) -> str:
     """SHA-256 of the payload as sorted JSON (of :func:`_jsonable` of it). A payload's keys are all
     strings, so json writes it directly, Decimals, sets and datetimes as ``_jsonable`` does: the
     same text without a copy of the payload. It is put together from the rows' texts
     (:func:`row_texts`, given or made) as ``json.dumps`` writes a dict: keys sorted, ", " and ": ".
     The copy is made only when json refuses (a key that is not a string, a value it cannot write)."""
+    h = hashlib.sha256()
     try:
         if set(payload) != {"data", "rows"}:
             raise TypeError("not a results payload")
         texts = row_texts(payload) if texts is None else texts
-        rows = ", ".join(f"{json.dumps(uid, ensure_ascii=False)}: {texts[uid]}" for uid in sorted(payload["rows"]))
-        text = f'{{"data": {_dumps(payload["data"])}, "rows": {{{rows}}}}}'
+        head = f'{{"data": {_dumps(payload["data"])}, "rows": {{'
     except TypeError:
-        text = json.dumps(_jsonable(payload), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+        h.update(json.dumps(_jsonable(payload), sort_keys=True, ensure_ascii=False).encode())
+        return h.hexdigest()
+    h.update(head.encode())
+    for i, uid in enumerate(sorted(payload["rows"])):
+        h.update(f"{', ' if i else ''}{json.dumps(uid, ensure_ascii=False)}: {texts[uid]}".encode())
+    h.update(b"}}")
+    return h.hexdigest()
 
 
 _SOURCES = ("app/rubric", "app/services/results.py", "app/services/results_payload.py", "app/services/schemes.py",

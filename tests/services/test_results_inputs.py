@@ -268,3 +268,11 @@ def test_payload_fingerprint_is_the_one_stored_sets_were_given(case, session):  
     plain = results_payload._jsonable(odd)
     assert results.fingerprint(odd) == hashlib.sha256(
         json.dumps(plain, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def test_rows_json_cannot_write_as_they_are_are_fingerprinted_from_their_plain_copy():
+    payload = {"rows": {"1": {"ballots": {1: 2, "a": 3}, "x": Decimal("1.5")}}, "data": {"s": {1, 2}}}
+    texts, fp = results_payload.fingerprinted(payload)
+    plain = results_payload._jsonable(payload)
+    assert fp == hashlib.sha256(json.dumps(plain, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    assert texts == {"1": json.dumps(plain["rows"]["1"], sort_keys=True, ensure_ascii=False)}
