@@ -66,6 +66,13 @@ _LOADED: dict[str, rubric_scheme.Scheme] = {}
 _LOADED_MAX = 16
 
 
+def scheme_names(db: Session) -> dict[int, str]:
+    """{cycle id: the name of its scheme snapshot}, read inside the database: a list of cycles
+    needs the names, not ten snapshots decoded (``Cycle.scheme_data`` is deferred)."""
+    col = Cycle.__table__.c.scheme_data
+    return {cid: name for cid, name in db.exec(select(Cycle.id, col["name"].as_string())) if name}
+
+
 def has_scheme(cycle: Cycle) -> bool:
     """Whether the cycle has a scheme snapshot at all (it may still fail to load)."""
     return bool((cycle.scheme_data or {}).get("categories"))
@@ -99,6 +106,23 @@ def _upgraded(data: dict) -> dict:
     return {**data, "grading": {**data["grading"], "vetoes": fixed}}
 
 
+_KEYS: dict[int, tuple[dict, str]] = {}  # id(snapshot) -> (the snapshot, its content key)
+
+
+def _content_key(data: dict) -> str:
+    """The snapshot's content hash, remembered for the dict it was computed from (a request
+    asks for its cycle's scheme several times; hashing 200 KB of JSON costs 1 ms each time).
+    Snapshots are replaced, never edited in place, so the same dict has the same content."""
+    hit = _KEYS.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    if len(_KEYS) >= 256:
+        _KEYS.clear()
+    _KEYS[id(data)] = (data, key)
+    return key
+
+
 def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     """The cycle's scheme snapshot, loaded by :func:`app.rubric.scheme.load_scheme` and cached by
     its content (a new snapshot is a new key). The one way to load a cycle's scheme.
@@ -108,7 +132,7 @@ def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     data = cycle.scheme_data or {}
     if not has_scheme(cycle):
         raise SchemeUnavailable(f"周期「{cycle.name}」尚未指定考核方案。")
-    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    key = _content_key(data)
     hit = _LOADED.get(key)
     if hit is None:
         try:
