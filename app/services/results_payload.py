@@ -39,7 +39,7 @@ class Prepared:
     """Everything the results are computed from (see the module docstring)."""
 
     scheme: Scheme  # with the cycle's ballot policy (voting.cycle_policy)
-    scheme_data: Any  # the cycle's scheme snapshot as stored (digested, not read)
+    snapshot_key: str  # the content hash of the cycle's scheme snapshot (schemes._content_key)
     units: list[Unit]
     facts: dict  # {(unit id str, code): {field: value}}
     ballots: dict  # {unit id str: {group: {level: count}}}
@@ -253,10 +253,9 @@ def input_fingerprint(prep: Prepared) -> str:
     all differ), plus the source digest. Equal fingerprints: equal payloads. Inputs written in a
     different order only give a different fingerprint, i.e. a recomputation."""
     h = hashlib.sha256(_code_digest().encode())
-    scheme = json.dumps(prep.scheme_data, sort_keys=True, ensure_ascii=False, default=str)
     eligible = None if prep.eligible is None else sorted(repr(x) for x in prep.eligible)
     units = [(u.id, u.name, u.category, u.subtype, u.position) for u in prep.units]
-    for part in (scheme, repr(prep.scheme.ballot), repr(units), repr(prep.facts), repr(prep.ballots),
+    for part in (prep.snapshot_key, repr(prep.scheme.ballot), repr(units), repr(prep.facts), repr(prep.ballots),
                  repr(prep.ratings), repr(prep.values), repr(prep.weights), repr(prep.turnout), repr(eligible),
                  repr(prep.vetoes), repr(prep.awards), repr(prep.previous_last)):
         h.update(part.encode())
