@@ -6,10 +6,11 @@ How results follow their inputs (the choice, documented in docs/results.md):
 * While the result set is ``proposed`` it is recomputed **on demand**: whenever the office or the
   leadership group opens the result sheet, when the office presses 重新计算, and right before the
   office fixes the results. The inputs come from the workflows' services (scoring, voting,
-  leader_eval, awards, eligibility; :func:`gather_inputs`); the engine's output is serialised
-  and compared with the stored snapshot by a SHA-256 fingerprint. Only when it differs are the
-  rows rewritten, ``changed_at`` set and the units whose total, rank or grade moved listed (and
-  audited). Nothing depends on a job firing.
+  leader_eval, awards, eligibility; :func:`gather_inputs`). Inputs with the digest stored with
+  the snapshot are not computed again (:func:`results_payload.input_fingerprint`); otherwise the
+  engine's output is serialised and compared with the stored snapshot by a SHA-256 fingerprint.
+  Only when it differs are the rows rewritten (those that changed), ``changed_at`` set and the
+  units whose total, rank or grade moved listed (and audited). Nothing depends on a job firing.
 * Once ``fixed`` the computed part is frozen. Opening the sheet still computes the live figures
   and shows a warning when the inputs have changed since fixing, but never writes them.
   Only recorded overrides (deliberation before fixing, upheld objections during publication)
