@@ -184,9 +184,8 @@ def _not_applicable(n: Indicator, unit: Unit, why: str | None = None,
 
 
 def _node(fields: dict) -> IndicatorScore:
-    """``IndicatorScore(**fields)`` for ``fields`` naming every field (_NODE_FIELDS), without the
-    frozen dataclass's ``__init__`` (15 ``object.__setattr__`` calls, 8× the cost): the node of a
-    scored indicator, made 15,000 times for 250 units. Equal and printed alike (tests/rubric/test_engine)."""
+    """``IndicatorScore(**fields)``, ``fields`` naming every field (_NODE_FIELDS), without the frozen
+    ``__init__`` (15 ``object.__setattr__`` calls, 8× the cost; 15,000 nodes for 250 units)."""
     node = object.__new__(IndicatorScore)
     node.__dict__.update(fields)
     return node
