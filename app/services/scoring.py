@@ -132,14 +132,22 @@ class CycleScoring:
             for e in db.exec(select(ScoreEntry).where(ScoreEntry.cycle_id == cycle.id))
         }
         self._results: dict[tuple[int, str], ScoreResult] | None = None
+        self._fact_names: dict[str, set[str]] = {}  # leaf code → its fact fields' names (from the rule)
+        self._members: dict[str, set[int]] = {}  # leaf code → ids of its population
 
     def applies(self, unit_id: int, code: str) -> bool:
-        return any(u.id == unit_id for u in self.population.get(code, []))
+        members = self._members.get(code)
+        if members is None:
+            members = self._members[code] = {u.id for u in self.population.get(code, [])}
+        return unit_id in members
 
     def reported_facts(self, unit_id: int, code: str) -> dict:
-        leaf = self.leaf_by_code[code]
-        rep = self.reported.get((unit_id, code), {})
-        names = {f.name for f in leaf.fact_fields}
+        rep = self.reported.get((unit_id, code))
+        if not rep and code in self.leaf_by_code:
+            return {}
+        names = self._fact_names.get(code)
+        if names is None:
+            names = self._fact_names[code] = {f.name for f in self.leaf_by_code[code].fact_fields}
         return {k: v for k, v in rep.items() if k in names}
 
     def effective(self, unit_id: int, code: str, entry: ScoreEntry | None = None, *,
