@@ -25,7 +25,7 @@ _KEY = "kpi_read_memo"
 def memo(db: Session, key: tuple, load: Callable[[], list]) -> list:
     """``load()`` (a list), or the list a previous call with ``key`` kept in this session."""
     if db._new or db._deleted or db.identity_map._modified:  # a query would flush these first
-        return load()
+        return list(load())
     hit = db.info.get(_KEY, {}).get(key)
     if hit is None:
         hit = list(load())  # may begin the transaction, which forgets: keep it after
