@@ -74,6 +74,12 @@ def reports_of_cycle(db: Session, cycle_id: int) -> dict[int, SelfReport]:
     return {r.unit_id: r for r in db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id))}
 
 
+def submitted_units(db: Session, cycle_id: int) -> set[int]:
+    """Ids of the units whose report of the cycle was ever submitted (without loading the reports)."""
+    return set(db.exec(select(SelfReport.unit_id).where(SelfReport.cycle_id == cycle_id,
+                                                        SelfReport.submitted_at != None)))  # noqa: E711
+
+
 def submitted_facts(db: Session, cycle_id: int) -> dict[tuple[int, str], dict]:
     """The facts of every report as last submitted, by (unit id, indicator code)."""
     rows = db.exec(select(SelfReport.unit_id, ReportEntry.indicator_code, ReportEntry.submitted_facts)

@@ -132,6 +132,7 @@ class CycleScoring:
             for e in db.exec(select(ScoreEntry).where(ScoreEntry.cycle_id == cycle.id))
         }
         self._results: dict[tuple[int, str], ScoreResult] | None = None
+        self._leaf_results: dict[str, dict[int, ScoreResult]] = {}
         self._fact_names: dict[str, set[str]] = {}  # leaf code → its fact fields' names (from the rule)
         self._members: dict[str, set[int]] = {}  # leaf code → ids of its population
 
@@ -186,15 +187,34 @@ class CycleScoring:
         if self._results is None:
             out = {}
             for leaf in self.leaves:
-                for uid, res in self.score_leaf(leaf).items():
+                for uid, res in self.leaf_results(leaf.code).items():
                     out[(uid, leaf.code)] = res
             self._results = out
         return self._results
 
+    def leaf_results(self, code: str) -> dict[int, ScoreResult]:
+        """The results of one indicator by unit id (:meth:`results` of that indicator only: a page
+        about some indicators scores those, not the whole cycle)."""
+        hit = self._leaf_results.get(code)
+        if hit is None:
+            leaf = self.leaf_by_code.get(code)
+            hit = self._leaf_results[code] = self.score_leaf(leaf) if leaf is not None else {}
+        return hit
+
+    def result(self, unit_id: int, code: str) -> ScoreResult | None:
+        return self.leaf_results(code).get(unit_id)
+
+    def forget_results(self) -> None:
+        """After an entry changed: the results are computed again when next asked for."""
+        self._results = None
+        self._leaf_results = {}
+
     def is_done(self, unit_id: int, code: str) -> bool:
         e = self.entries.get((unit_id, code))
-        res = self.results().get((unit_id, code))
-        return bool(e and e.confirmed and res is not None and res.status == "ok")
+        if not (e and e.confirmed):
+            return False
+        res = self.leaf_results(code).get(unit_id)
+        return res is not None and res.status == "ok"
 
 
 def cycle_facts(db: Session, cycle: Cycle) -> dict[tuple[int, str], dict]:
@@ -225,13 +245,16 @@ class Progress:
 
 
 def progress(
-    db: Session, cycle: Cycle, ctx: CycleScoring | None = None
+    db: Session, cycle: Cycle, ctx: CycleScoring | None = None, *, only: str | None = None
 ) -> tuple[dict[str, Progress], dict[int, Progress]]:
-    """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells."""
+    """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells.
+    ``only``: the progress of that owner alone (its cells only in the units' figures)."""
     ctx = ctx or CycleScoring(db, cycle)
     by_owner: dict[str, Progress] = defaultdict(Progress)
     by_unit: dict[int, Progress] = defaultdict(Progress)
     for key, owner in owners(db, cycle).items():
+        if only is not None and key != only:
+            continue
         by_owner[key]
         for leaf in owner.leaves:
             for u in ctx.population.get(leaf.code, []):
@@ -365,7 +388,7 @@ def save_cell(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle,
     db.add(entry)
     db.flush()
     ctx.entries[(unit.id, leaf.code)] = entry
-    ctx._results = None
+    ctx.forget_results()
     record(db, actor_id=actor_id, action="score", entity="score_entry", entity_id=f"{unit.id}:{leaf.code}",
            cycle_id=cycle.id, old=old, new={**new, "points": result.points, "status": result.status},
            reason="；".join(f"{k}：{v}" for k, v in reasons.items()) or None)
