@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -99,6 +100,21 @@ def _upgraded(data: dict) -> dict:
     return {**data, "grading": {**data["grading"], "vetoes": fixed}}
 
 
+def _content_key(data: dict) -> str:
+    """The digest of a snapshot's content; within a request, once per snapshot object (a page
+    loads its cycle's scheme several times, and the digest of a large scheme takes ~1 ms).
+    Snapshots are replaced, never changed in place, so the same object has the same content."""
+    memo = g.setdefault("kpi_scheme_keys", {}) if has_request_context() else None
+    if memo is not None:
+        hit = memo.get(id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]
+    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    if memo is not None:
+        memo[id(data)] = (data, key)  # the snapshot is kept with its key, so its id is not reused meanwhile
+    return key
+
+
 def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     """The cycle's scheme snapshot, loaded by :func:`app.rubric.scheme.load_scheme` and cached by
     its content (a new snapshot is a new key). The one way to load a cycle's scheme.
@@ -108,7 +124,7 @@ def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     data = cycle.scheme_data or {}
     if not has_scheme(cycle):
         raise SchemeUnavailable(f"周期「{cycle.name}」尚未指定考核方案。")
-    key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    key = _content_key(data)
     hit = _LOADED.get(key)
     if hit is None:
         try:
