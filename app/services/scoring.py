@@ -105,14 +105,29 @@ def _same(a: Any, b: Any) -> bool:
     return ("" if a is None else str(a)) == ("" if b is None else str(b))
 
 
+_POPULATIONS: dict[tuple, tuple] = {}  # (scheme id, units as the rule sees them) → (scheme, code → unit ids)
+_POPULATIONS_MAX = 32
+
+
 def _populations(cycle: Cycle, units: list[Unit], leaves) -> dict[str, list[Unit]]:
-    """leaf code → the units of the leaf's category it applies to (the engine's rule)."""
+    """leaf code → the units of the leaf's category it applies to (the engine's rule). Kept per
+    worker for the scheme and the units' ids, categories, sub-types and names (all the rule reads)."""
     if not has_scheme(cycle):
         return {}
-    out: dict[str, list[Unit]] = {}
-    for cat in cycle_scheme(cycle).categories:
-        out.update(applicable_units(cat.indicators, [u for u in units if u.category == cat.key]))
-    return {leaf.code: out.get(leaf.code, []) for leaf in leaves}
+    scheme = cycle_scheme(cycle)
+    key = (id(scheme), tuple((u.id, u.category, u.subtype, u.name) for u in units))
+    hit = _POPULATIONS.get(key)
+    if hit is None or hit[0] is not scheme:
+        out: dict[str, list[Unit]] = {}
+        for cat in scheme.categories:
+            out.update(applicable_units(cat.indicators, [u for u in units if u.category == cat.key]))
+        # the scheme is kept with the ids, so its id is not reused by another scheme meanwhile
+        hit = (scheme, {code: [u.id for u in us] for code, us in out.items()})
+        if len(_POPULATIONS) >= _POPULATIONS_MAX:
+            _POPULATIONS.clear()
+        _POPULATIONS[key] = hit
+    by_id = {u.id: u for u in units}
+    return {leaf.code: [by_id[i] for i in hit[1].get(leaf.code, [])] for leaf in leaves}
 
 
 class CycleScoring:
@@ -168,11 +183,15 @@ class CycleScoring:
 
     def facts(self) -> dict[tuple[int, str], dict]:
         out = {}
+        given = self.reported.keys() | self.entries.keys()  # the cells that can have facts
+        if not given:
+            return out
         for code, units in self.population.items():
             for u in units:
-                f = self.effective(u.id, code)
-                if f:
-                    out[(u.id, code)] = f
+                if (u.id, code) in given:
+                    f = self.effective(u.id, code)
+                    if f:
+                        out[(u.id, code)] = f
         return out
 
     def score_leaf(self, leaf: Leaf, override: tuple[int, dict] | None = None) -> dict[int, ScoreResult]:
