@@ -237,15 +237,19 @@ def completeness_of_units(db: Session, cycle: Cycle, units: list[Unit],
         for e in db.exec(select(ReportEntry).where(ReportEntry.report_id.in_(ids))):
             by_report.setdefault(e.report_id, {})[e.indicator_code] = e
     leaves = cycle_leaves(cycle)
-    applies: dict[tuple, list[Leaf]] = {}
     fields = {id(leaf): leaf.fact_fields for leaf in leaves}  # computed from the rule: once per leaf
+    by_name = {id(leaf) for leaf in leaves if any(n.applies_to_units is not None for n in leaf.chain)}
+    # per (category, sub-type): each leaf of the category with whether it applies, None when that
+    # depends on the unit's name as well (the few leaves limited to named units)
+    kinds: dict[tuple, list[tuple[Leaf, bool | None]]] = {}
     out = {}
     for unit in units:
-        key = (unit.category, unit.subtype, unit.name)
-        mine = applies.get(key)
-        if mine is None:
-            mine = applies[key] = [leaf for leaf in leaves
-                                   if leaf.category == unit.category and leaf.applies(unit.subtype, unit.name)]
+        kind = kinds.get((unit.category, unit.subtype))
+        if kind is None:
+            kind = kinds[(unit.category, unit.subtype)] = [
+                (leaf, None if id(leaf) in by_name else leaf.applies(unit.subtype, unit.name))
+                for leaf in leaves if leaf.category == unit.category]
+        mine = [leaf for leaf, ok in kind if ok or (ok is None and leaf.applies(unit.subtype, unit.name))]
         report = reports.get(unit.id)
         entries = by_report.get(report.id, {}) if report is not None else {}
         done = sum(1 for leaf in mine if entry_complete(leaf, entries.get(leaf.code), fields[id(leaf)]))
