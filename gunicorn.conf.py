@@ -28,6 +28,12 @@ def post_worker_init(worker):
         warm(worker.wsgi, threads=worker.cfg.threads)
     except Exception:  # a failed warm-up only makes the first requests slower
         worker.log.exception("ballot warm-up failed")
+    try:  # every other page: templates compiled, the cycles' schemes loaded
+        from app.web.templating import warm as warm_pages
+
+        warm_pages(worker.wsgi)
+    except Exception:
+        worker.log.exception("page warm-up failed")
     # Fewer, later garbage collections: the objects made at start-up never change, and a full
     # collection in the middle of a meeting-hall burst stalls every request of the worker.
     import gc

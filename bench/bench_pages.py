@@ -5,8 +5,8 @@ against the server as ``make run`` starts it. One command, loopback only, stops 
     .venv/bin/python bench/bench_pages.py --keep /tmp/uni       # build once into /tmp/uni, reuse after
     bash scripts/with_postgres.sh .venv/bin/python bench/bench_pages.py --pg '$KPI_TEST_DATABASE_URL'
 
-1. Builds the generated university (``bench/university.py``: 250 units, 3,000 accounts, 5,000
-   vote codes, ten past cycles with published results, evidence files, a target table per unit)
+1. Builds the generated university (``kpi seed-university``, seeds/university.py: 250 units,
+   3,000 accounts, 5,000 vote codes, ten past cycles with published results, evidence files, a target table per unit)
    after the migrations; ``--keep DIR`` reuses the database built there before (SQLite only).
 2. Plans the survey: the URL map walked as ``tests/web/test_route_rules.py`` does, for each role
    the GET routes it may use, with real ids of that database (the role's own unit, its target
@@ -263,8 +263,8 @@ def prepare(env: dict, pg: bool, keep: str | None) -> None:
     flask = [PY, "-m", "flask", "--app", "wsgi", "kpi"]
     subprocess.run(flask + ["db-upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    subprocess.run([PY, os.path.join(ROOT, "bench", "university.py")], cwd=ROOT, env=env, check=True)
-    print(f"生成大学（迁移 + bench/university.py）：{time.perf_counter() - t:.1f} s")
+    subprocess.run(flask + ["seed-university"], cwd=ROOT, env=env, check=True)
+    print(f"生成大学（迁移 + kpi seed-university）：{time.perf_counter() - t:.1f} s")
 
 
 def main() -> int:

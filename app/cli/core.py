@@ -55,6 +55,37 @@ def seed_demo(if_empty, quiet):
     print_logins(DEMO_PASSWORD)
 
 
+@click.command("seed-university")
+@click.option("--units", type=click.IntRange(25, 2000), default=250, show_default=True, help="单位数（两类各半）。")
+@click.option("--staff", type=click.IntRange(1, 100000), default=3000, show_default=True, help="账号数。")
+@click.option("--history", type=click.IntRange(0, 30), default=10, show_default=True,
+              help="已公示结果的往年周期数。")
+@click.option("--codes", type=click.IntRange(0, 100000), default=5000, show_default=True, help="测评码数。")
+@click.option("--if-empty", is_flag=True, help="数据库已有单位时跳过（不报错）。")
+@with_appcontext
+def seed_university(units, staff, history, codes, if_empty):
+    """生成一所“大型高校”（演示数据的十倍：250 个单位、3000 个账号、5000 个测评码、十个已公示的往年周期、
+    每个单位的自查报告与佐证和绩效目标表），用于在真实规模下试用与测量。只用于空数据库。"""
+    from sqlmodel import Session, func, select
+
+    from app.models import Unit
+    from seeds.demo import DEMO_PASSWORD
+    from seeds.university import build
+
+    with Session(db.writer) as session:
+        if session.exec(select(func.count()).select_from(Unit)).one() > 0:
+            if if_empty:
+                click.echo("数据库已有数据，跳过生成。")
+                print_logins(DEMO_PASSWORD)
+                return
+            raise click.ClickException("数据库已有单位，未生成。请用一个新的数据库"
+                                       "（如 KPI_INSTANCE_PATH 指向新的文件夹），或使用 make run-university。")
+    for name, secs in build(units, staff, history, codes).items():
+        click.echo(f"{name}: {secs:.1f} s")
+    print_logins(DEMO_PASSWORD)
+    click.echo("生成的账号：sim_tb_<单位编号>（各单位填报员）、sim_tp_<n>（教职工），密码均为 secret123。")
+
+
 def print_logins(password: str) -> None:
     from seeds.demo import DEMO_LOGINS
 
@@ -121,4 +152,4 @@ def create_user(username, display_name, password, roles, unit_name, rank, email,
     click.echo(f"已创建用户 {username}。")
 
 
-commands = [db_upgrade, seed_demo, scheduler, create_user]
+commands = [db_upgrade, seed_demo, seed_university, scheduler, create_user]

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy.orm import deferred
 from sqlmodel import Field, SQLModel
 
 from .base import JSONType, UTCDateTime, utcnow
@@ -23,18 +24,24 @@ class Scheme(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+_SCHEME_DATA = Column("scheme_data", JSONType, nullable=False)
+
+
 class Cycle(SQLModel, table=True):
     """One assessment year (学年度). ``scheme_data`` is the snapshot taken at creation: editing
-    a scheme later never changes a past cycle."""
+    a scheme later never changes a past cycle. It is loaded only when read (deferred): most
+    pages list or look up cycles without their scheme, and ten cycles' snapshots are most of
+    what a cycle query would otherwise decode."""
 
     __tablename__ = "cycle"
+    __mapper_args__ = {"properties": {"scheme_data": deferred(_SCHEME_DATA)}}
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     period_start: date
     period_end: date
     scheme_id: int | None = Field(default=None, foreign_key="scheme.id")
-    scheme_data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    scheme_data: dict = Field(default_factory=dict, sa_column=_SCHEME_DATA)
     archived: bool = Field(default=False)
     version: int = Field(default=1)  # optimistic lock for edits
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

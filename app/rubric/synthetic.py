@@ -11,7 +11,7 @@ from .numbers import D, q2
 from .rules import Field, get_rule
 from .scheme import Indicator, Scheme
 
-__all__ = ["SyntheticCycle", "synthetic_cycle", "synthetic_facts_for"]
+__all__ = ["SyntheticCycle", "synthetic_cycle", "synthetic_facts_for", "synthetic_inputs"]
 
 
 @dataclass
@@ -111,3 +111,28 @@ def synthetic_cycle(scheme: Scheme, n_colleges: int, n_departments: int, *, seed
                       "deputy": [rng.randint(70, 100) for _ in range(deputies)]} for u in units}
     return SyntheticCycle(units=units, facts=facts, ballots=ballots, leader_ratings=ratings)
 
+
+
+def synthetic_inputs(scheme: Scheme, units: list, rng: random.Random) -> tuple[dict, dict, dict]:
+    """(facts, ballots, leader ratings) for the product's ``units`` (objects with ``id`` and
+    ``category``, e.g. app.models.Unit) under ``scheme``, keyed by unit id as the results service
+    takes them: every applicable indicator's facts, ballots of two rater groups (cadre: 30 voters,
+    staff) and the ratings of 2 principal and 4 deputy leaders. The generated university and the
+    results benchmark use them."""
+    from .leaves import applicable_units
+
+    facts: dict = {}
+    for cat in scheme.categories:
+        population = applicable_units(cat.indicators, [u for u in units if u.category == cat.key])
+        for root in cat.indicators:
+            for leaf in root.leaves():
+                for u in population[leaf.code]:
+                    facts[(u.id, leaf.code)] = synthetic_facts_for(leaf, rng)
+    ballots, ratings = {}, {}
+    for u in units:
+        a, b = rng.randint(10, 25), rng.randint(3, 10)
+        ballots[u.id] = {"cadre": {"优秀": a, "合格": b, "不合格": max(0, 30 - a - b)},
+                         "staff": {"优秀": b, "合格": a, "不合格": 0}}
+        ratings[u.id] = {"principal": [rng.randint(75, 98) for _ in range(2)],
+                         "deputy": [rng.randint(75, 98) for _ in range(4)]}
+    return facts, ballots, ratings

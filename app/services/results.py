@@ -559,9 +559,10 @@ def apply_override(db: Session, *, rs: ResultSet, cycle: Cycle, row: ResultRow, 
 
 
 def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | None = None,
-        accept_provisional_reason: str | None = None) -> ResultSet:
+        accept_provisional_reason: str | None = None, inputs: Inputs | None = None) -> ResultSet:
     """定稿: recompute once more, then freeze. Refused while some scores are provisional unless a
-    reason for fixing anyway is given (recorded)."""
+    reason for fixing anyway is given (recorded). ``inputs``: as for :func:`refresh` (the
+    generated university's past cycles are computed from inputs handed over, not from tables)."""
     require_role(db, actor_id, "office")
     rs = get_set(db, cycle.id)
     if rs is None:
@@ -570,7 +571,7 @@ def fix(db: Session, *, actor_id: int, cycle: Cycle, expected_version: int | Non
         raise StaleData("打开本页后结果已有变化（如领导小组的审议调整），未定稿。请查看更新后的结果表，确认后再定稿。")
     if rs.status != "proposed":
         raise ServiceError(f"结果当前为「{rs.status_label}」。")
-    refresh(db, cycle=cycle, actor_id=actor_id)
+    refresh(db, cycle=cycle, actor_id=actor_id, inputs=inputs)
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
         raise ServiceError("没有可定稿的结果。")

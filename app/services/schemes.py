@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -67,6 +66,13 @@ _LOADED: dict[str, rubric_scheme.Scheme] = {}
 _LOADED_MAX = 16
 
 
+def scheme_names(db: Session) -> dict[int, str]:
+    """{cycle id: the name of its scheme snapshot}, read inside the database: a list of cycles
+    needs the names, not ten snapshots decoded (``Cycle.scheme_data`` is deferred)."""
+    col = Cycle.__table__.c.scheme_data
+    return {cid: name for cid, name in db.exec(select(Cycle.id, col["name"].as_string())) if name}
+
+
 def has_scheme(cycle: Cycle) -> bool:
     """Whether the cycle has a scheme snapshot at all (it may still fail to load)."""
     return bool((cycle.scheme_data or {}).get("categories"))
@@ -100,18 +106,20 @@ def _upgraded(data: dict) -> dict:
     return {**data, "grading": {**data["grading"], "vetoes": fixed}}
 
 
+_KEYS: dict[int, tuple[dict, str]] = {}  # id(snapshot) -> (the snapshot, its content key)
+
+
 def _content_key(data: dict) -> str:
-    """The digest of a snapshot's content; within a request, once per snapshot object (a page
-    loads its cycle's scheme several times, and the digest of a large scheme takes ~1 ms).
-    Snapshots are replaced, never changed in place, so the same object has the same content."""
-    memo = g.setdefault("kpi_scheme_keys", {}) if has_request_context() else None
-    if memo is not None:
-        hit = memo.get(id(data))
-        if hit is not None and hit[0] is data:
-            return hit[1]
+    """The snapshot's content hash, remembered for the dict it was computed from (a request
+    asks for its cycle's scheme several times; hashing 200 KB of JSON costs 1 ms each time).
+    Snapshots are replaced, never edited in place, so the same dict has the same content."""
+    hit = _KEYS.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
     key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-    if memo is not None:
-        memo[id(data)] = (data, key)  # the snapshot is kept with its key, so its id is not reused meanwhile
+    if len(_KEYS) >= 256:
+        _KEYS.clear()
+    _KEYS[id(data)] = (data, key)
     return key
 
 

@@ -124,7 +124,8 @@ def cycle_timeline(db: Session, cycle: Cycle, now: datetime | None = None) -> li
 
 def current_cycle(db: Session) -> Cycle | None:
     """The newest cycle that is not archived."""
-    return db.exec(select(Cycle).where(Cycle.archived == False).order_by(Cycle.period_start.desc())).first()  # noqa: E712
+    return db.exec(select(Cycle).where(Cycle.archived == False)  # noqa: E712
+                   .order_by(Cycle.period_start.desc()).limit(1)).first()
 
 
 def create_cycle(db: Session, *, actor_id: int | None, name: str, period_start: date, period_end: date,

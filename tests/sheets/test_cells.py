@@ -9,7 +9,8 @@ from openpyxl import Workbook
 
 from app.rubric.targets import LAYOUT_LEVELS, TargetRow, TargetTable
 from app.rubric.values import parse_value
-from app.sheets.cells import append_row, restore_text, safe_text, text_cell
+from app.sheets.cells import FastRows, append_row, restore_text, safe_text, text_cell
+from app.sheets.cells import save as save_with_rows
 from app.sheets.scoring import read_template
 from app.sheets.targets import read_target_workbook, write_target_workbook
 from tests.sheets.test_scoring_template import do_import, export, save, w  # noqa: F401  (fixture)
@@ -39,6 +40,44 @@ def test_cells_are_strings_after_reload():
     ws = openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
     assert (ws["A1"].data_type, ws["A1"].value) == ("s", "'=1+1")
     assert [(c.data_type, c.value) for c in ws[2]] == [("s", "'=2+2"), ("n", 5), ("n", None), ("s", "正常")]
+
+
+def test_fast_rows_give_the_cells_text_cell_gives():
+    """The large-sheet writer: the same neutralised strings, numbers, empty cells and styles as
+    ``text_cell`` plus a style, below the header openpyxl wrote, and the dimension covers them."""
+    from decimal import Decimal
+
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    wb = Workbook()
+    ws = wb.active
+    text_cell(ws, 1, 1, "表头").font = Font(bold=True)
+    rows = FastRows(ws)
+    plain, bold, num = rows.style(), rows.style(font=Font(bold=True)), rows.style(number_format="0.00")
+    wrap = rows.style(alignment=Alignment(wrap_text=True))
+    texts = DANGEROUS + ["a<b>&c", "　缩进", " 空格 ", "", "多\n行"]
+    for t in texts:
+        rows.append([t, Decimal("51.33"), 7, 2.5, None, None, t, True], [plain] * 5 + [bold, wrap, plain],
+                    [num] * 8)
+    data = save_with_rows(wb, [rows])
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert ws.dimensions == f"A1:H{len(texts) + 1}"
+    assert ws["A1"].value == "表头" and ws["A1"].font.b
+    for r, t in enumerate(texts, start=2):
+        a, b, c, d, e, f, g, h = ws[r]
+        expected = safe_text(t) or None
+        assert (a.value, g.value) == (expected, expected) and (a.data_type == "s" or not t)
+        assert not a.has_style and g.alignment.wrap_text
+        assert (b.value, b.data_type, b.number_format) == (51.33, "n", "0.00")
+        assert (c.value, c.number_format, d.value) == (7, "General", 2.5)
+        assert e.value is None and not e.has_style
+        assert f.value is None and f.font.b
+        assert (h.value, h.data_type) == (True, "b")
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    for bad in ("bad\x01", "bad\uffff"):
+        with pytest.raises(IllegalCharacterError):
+            FastRows(Workbook().active).append([bad], [""], [""])
 
 
 def test_targets_table_with_formula_like_text_round_trips():

@@ -85,3 +85,20 @@ def test_charts_round_as_the_scores_do():
     assert ">0.13<" in line and ">2.68<" in line
     stacked = str(charts.stacked_bars([("单位", [Decimal("0.1"), Decimal("0.025")])], [("民主", None), ("目标", None)]))
     assert ">0.13</text>" in stacked and "目标 0.03" in stacked
+
+
+def test_indicator_sheet_neutralises_formula_like_text(case, session):  # noqa: F811
+    """The indicator sheet is written without openpyxl cells (app.sheets.cells.FastRows): its text
+    is still neutralised and escaped like every other cell."""
+    results.refresh(session, cycle=case.cycle)
+    rs = results.get_set(session, case.cycle.id)
+    payload = results_read.export_payload(session, rs, case.cycle)
+    unit = payload["categories"][0]["units"][0]
+    node = unit["indicators"][0]
+    node["name"], node["explanation"] = "=HYPERLINK(\"http://x\",\"y\")", "@SUM(A1) <b>&</b>"
+    unit["components"][0]["explanation"] = "+1+1"
+    ws = load_workbook(io.BytesIO(build_workbook(payload)))["指标明细"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if c.data_type == "f"]
+    values = {c.value for c in cells}
+    assert {"'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1) <b>&</b>", "'+1+1"} <= values

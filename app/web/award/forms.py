@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.award import AWARD_LEVELS, EXCELLENCE_CONDITIONS
+from app.web.fields import SelectField
 
 REQ = "此项必填。"
 

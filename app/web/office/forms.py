@@ -6,7 +6,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
-    SelectField,
     StringField,
     TextAreaField,
 )
@@ -14,6 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.models import SUBTYPES
 from app.services.cycle_plan import SHIFT_MODES
+from app.web.fields import SelectField
 
 REQ = "此项必填。"
 

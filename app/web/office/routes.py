@@ -8,6 +8,7 @@ from app.extensions import get_db
 from app.models import ROLE_LABELS, AuditEntry, Cycle, RoleMembership, Scheme, Stage, Unit, User
 from app.security import allow
 from app.services import ServiceError, StaleData, accounts, org, stages
+from app.services import schemes as scheme_svc
 from app.timefmt import from_local
 from app.web.common import (
     attempt,
@@ -48,7 +49,8 @@ def cycles():
     dbs = get_db()
     items = list(dbs.exec(select(Cycle).order_by(Cycle.period_start.desc())))
     current = stages.current_cycle(dbs)
-    return render_template("office/cycles.html", cycles=items, current_id=current.id if current else None)
+    return render_template("office/cycles.html", cycles=items, current_id=current.id if current else None,
+                           scheme_names=scheme_svc.scheme_names(dbs))
 
 
 @bp.route("/cycles/new", methods=["GET", "POST"])

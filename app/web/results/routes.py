@@ -363,12 +363,15 @@ def answer(objection_id: int):
 @bp.route("/cycles/<id:cycle_id>/results.xlsx")
 @allow(PUBLIC)
 def workbook(cycle_id: int):
+    import io
+
     from app.sheets.results import build_workbook
+
+    from .xlsx_cache import workbook as cached_workbook
 
     dbs = get_db()
     cycle, rs = _visible_or_404(cycle_id, staff=("office", "group"))
-    data = build_workbook(results_read.export_payload(dbs, rs, cycle))
-    import io
+    data = cached_workbook(rs.id, results_read.export_payload(dbs, rs, cycle), build_workbook)
 
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{cycle.name}考核结果.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

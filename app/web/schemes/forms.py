@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
 from wtforms.validators import DataRequired
+
+from app.web.fields import SelectField
 
 
 class UploadForm(FlaskForm):

@@ -8,11 +8,12 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
-    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.web.fields import SelectField
 
 
 class CsrfForm(FlaskForm):

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import DecimalField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.web.fields import SelectField
 
 REQ = "此项必填。"
 
