@@ -248,7 +248,10 @@ def worker_rss(pgid: int) -> list[tuple[int, str, float]]:
 
 
 def prepare(env: dict, pg: bool, keep: str | None) -> None:
+    flask = [PY, "-m", "flask", "--app", "wsgi", "kpi"]
     if keep and os.path.exists(os.path.join(keep, "kpi.db")) and not pg:
+        subprocess.run(flask + ["db-upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # a database built by older code gets the new migrations
         print(f"沿用已生成的数据库：{keep}/kpi.db")
         return
     if pg:
@@ -260,7 +263,6 @@ def prepare(env: dict, pg: bool, keep: str | None) -> None:
             c.execute(text("CREATE SCHEMA public"))
         eng.dispose()
     t = time.perf_counter()
-    flask = [PY, "-m", "flask", "--app", "wsgi", "kpi"]
     subprocess.run(flask + ["db-upgrade"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     subprocess.run(flask + ["seed-university"], cwd=ROOT, env=env, check=True)

@@ -5,9 +5,10 @@ of its projects (``project`` names it). ``data`` is ``app.rubric.targets.TargetT
 every value keeps its original text next to what was parsed. ``revision`` counts imports (a
 re-import replaces ``data`` and archives the previous one in ``TargetTableVersion``); ``version``
 is the optimistic lock of every change of the record (imports, the year-end report texts, the
-budget line, the settings). ``settings`` are the office's judging settings of the table
-(over-achievement policy, bands, scoring; see ``app.rubric.tablesettings``), ``self_eval`` the
-unit's deductions of the overall (部门整体) self-evaluation.
+budget line, the settings); ``actuals_stamp`` is a new random token whenever its actuals or evidence change.
+``settings`` are the office's judging settings of the table (over-achievement policy, bands,
+scoring; see ``app.rubric.tablesettings``), ``self_eval`` the unit's deductions of the overall
+(部门整体) self-evaluation.
 
 ``TargetActual`` is the actual value a unit reported for one row (``position`` of the table's rows)
 at one checkpoint (``half_year`` / ``full_year``): the original text as typed and its parse.
@@ -20,18 +21,24 @@ enter their actuals; ``closed`` locks them.
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .base import JSONType, UTCDateTime, utcnow
 
 CHECKPOINT_STATUS = {"open": "填报中", "closed": "已截止"}
+# The columns ``app.services.target_overview`` keys each table's part of the overview pages on.
+OVERVIEW_COLUMNS = ("id", "unit_id", "project", "version", "revision", "actuals_stamp", "updated_at", "created_at")
 REPORT_STATUS = {"draft": "未提交", "submitted": "已提交待审核", "returned": "已退回修改", "accepted": "已审核通过"}
 
 
 class TargetTableRecord(SQLModel, table=True):
     __tablename__ = "target_table"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "project"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "project"),
+        # what the office's overview reads of every table of a year, without reading the tables
+        Index("ix_target_table_overview", "year", *OVERVIEW_COLUMNS),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
@@ -63,6 +70,9 @@ class TargetTableRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     version: int = Field(default=1)
+    # A new random token whenever the table's actuals or evidence change; with ``version`` it says
+    # whether what is kept of the table (``app.web.targets.kept``) is still current (not a lock).
+    actuals_stamp: str = Field(default="", max_length=32)
 
 
 class TargetTableVersion(SQLModel, table=True):

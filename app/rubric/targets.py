@@ -54,6 +54,7 @@ scores, graded by the table's bands (default 优 ≥ 90, 良 80 – < 90, 中 60
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
@@ -352,11 +353,12 @@ class TargetTable:
                 out[key] = value
         return out
 
+    @functools.cached_property
+    def _by_position(self) -> dict[int, TargetRow]:
+        return {r.position: r for r in self.rows}
+
     def row(self, position: int) -> TargetRow:
-        for r in self.rows:
-            if r.position == position:
-                return r
-        raise KeyError(position)
+        return self._by_position[position]  # KeyError for a position the table does not have
 
     def renumbered(self) -> TargetTable:
         """The same table with positions 1, 2, 3 … in row order."""

@@ -114,10 +114,15 @@ def get_set(db: Session, cycle_id: int) -> ResultSet | None:
 def rows_of(db: Session, rs: ResultSet) -> list[ResultRow]:
     """Rows in display order: category order of the scheme, then rank, then position."""
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    rows.sort(key=display_order(rs))
+    return rows
+
+
+def display_order(rs: ResultSet):
+    """The sort key of :func:`rows_of` (for a row or anything with a row's attributes)."""
     cats = rs.data.get("categories") or []
     order = {c["key"]: i for i, c in enumerate(cats)}
-    rows.sort(key=lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name))
-    return rows
+    return lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name)
 
 
 def overrides_of(db: Session, rs: ResultSet) -> list[ResultOverride]:
@@ -137,15 +142,12 @@ def objections_of(db: Session, rs: ResultSet, unit_id: int | None = None) -> lis
 
 def _previous_last(db: Session, cycle: Cycle) -> list[str]:
     """Unit ids ranked last of their category in the previous cycle that has fixed results."""
-    q = (select(ResultSet, Cycle).join(Cycle, Cycle.id == ResultSet.cycle_id)
-         .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
-         .order_by(Cycle.period_start.desc()))
-    found = db.exec(q).first()
-    if not found:
-        return []
-    prev, _c = found
-    rows = db.exec(select(ResultRow.unit_id, ResultRow.flags).where(ResultRow.result_set_id == prev.id))
-    return sorted(str(unit_id) for unit_id, flags in rows if "last_place" in (flags or []))
+    prev = (select(ResultSet.id).join(Cycle, Cycle.id == ResultSet.cycle_id)
+            .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
+            .order_by(Cycle.period_start.desc()).limit(1).scalar_subquery())
+    # one query, and only the flags of the rows (not their details)
+    rows = db.exec(select(ResultRow.unit_id, ResultRow.flags).where(ResultRow.result_set_id == prev))
+    return sorted(str(uid) for uid, flags in rows if "last_place" in (flags or []))
 
 
 def _prepare(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> Prepared:

@@ -6,6 +6,8 @@ Split from :mod:`app.services.results`, which computes, stores, deliberates and 
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy.orm import defer
 from sqlmodel import Session, func, select
 
@@ -13,7 +15,7 @@ from app.models import Cycle
 from app.models.result import OBJECTION_STATUSES, ResultRow, ResultSet
 from app.rubric.disclosure import disclose
 
-from .results import _s, get_set, objections_of, overrides_of, rows_of
+from .results import _s, display_order, get_set, objections_of, overrides_of, rows_of
 from .voting import MIN_GROUP
 
 
@@ -46,9 +48,61 @@ def ballots_shown(rs: ResultSet, ballots: dict | None) -> dict:
             "total": total if d.totals_shown else None, "ballots": sum(total.values()), "note": d.note}
 
 
-def category_tables(db: Session, rs: ResultSet) -> list[dict]:
-    """Per category: its label, components and the rows in rank order."""
-    rows = rows_of(db, rs)
+TABLE_DETAIL = ("components", "component_ranks", "ballots", "target_raw_max")
+
+
+class RowView:
+    """A result row with some keys of its ``detail`` only (``detail`` holds every explanation and
+    the indicator tree, ~35 KB a row): every other attribute is the row's. Read-only."""
+
+    __slots__ = ("_row", "detail")
+
+    def __init__(self, row: ResultRow, detail: dict):
+        self._row = row
+        self.detail = detail
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+    def component(self, key: str) -> dict | None:
+        """The row's stored component ``key`` (points, rank), or None."""
+        return next((c for c in self.detail.get("components") or [] if c.get("key") == key), None)
+
+
+_TABLE_DETAILS: dict[tuple, dict[int, dict]] = {}  # (set id, fingerprint, keys) → row id → detail subset
+_TABLE_DETAILS_MAX = 16
+_TABLE_DETAILS_LOCK = threading.Lock()
+
+
+def table_rows(db: Session, rs: ResultSet, detail_keys: tuple[str, ...] = TABLE_DETAIL) -> list[RowView]:
+    """:func:`app.services.results.rows_of` with only ``detail_keys`` of each row's detail, read
+    from the database (what the result tables and charts show) and kept per worker for the set's
+    fingerprint: the rows' details are written with the fingerprint of what they hold (the
+    grading note, which regrade rewrites, is not among these keys). The detail dicts are shared:
+    read them, never change them."""
+    key = (rs.id, rs.fingerprint, detail_keys) if rs.fingerprint else None
+    known = _TABLE_DETAILS.get(key) if key else None
+    base = select(ResultRow).options(defer(ResultRow.detail)).where(ResultRow.result_set_id == rs.id)
+    rows = list(db.exec(base)) if known is not None else []
+    if known is None or any(r.id not in known for r in rows):
+        cols = [ResultRow.detail[k].label(f"d_{i}") for i, k in enumerate(detail_keys)]
+        found = list(db.execute(base.add_columns(*cols)).tuples())
+        rows = [row for row, *_values in found]
+        known = {row.id: dict(zip(detail_keys, values, strict=True)) for row, *values in found}
+        if key:
+            with _TABLE_DETAILS_LOCK:
+                if len(_TABLE_DETAILS) >= _TABLE_DETAILS_MAX:
+                    _TABLE_DETAILS.clear()
+                _TABLE_DETAILS[key] = known
+    views = [RowView(row, known[row.id]) for row in rows]
+    views.sort(key=display_order(rs))
+    return views
+
+
+def category_tables(db: Session, rs: ResultSet, *, full: bool = True) -> list[dict]:
+    """Per category: its label, components and the rows in rank order. ``full=False``: the rows
+    are :class:`RowView` with the detail the tables show (:data:`TABLE_DETAIL`)."""
+    rows = rows_of(db, rs) if full else table_rows(db, rs)
     out = []
     for c in rs.data.get("categories", []):
         out.append({**c, "rows": [r for r in rows if r.category == c["key"]]})

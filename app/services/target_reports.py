@@ -16,6 +16,7 @@ to the office, which accepts it or returns it with comments (``review_report``);
 report can be changed and submitted again. Every step is audited.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session
@@ -24,7 +25,8 @@ from app.models import Unit
 from app.models.base import utcnow
 from app.models.targets import REPORT_STATUS, TargetTableRecord
 from app.rubric.tablesettings import OVERACHIEVEMENT, Deduction, SettingsError, TableSettings
-from app.rubric.targets import TOTAL_POINTS, TargetRow, groups_of, spread_points
+from app.rubric.targets import TOTAL_POINTS, TargetRow, TargetTable, groups_of, spread_points
+from app.rubric.values import TargetValue
 from app.rubric.yearend import YearEndScore, score_year_end
 from app.sheets.targets import write_selfeval_sheet
 
@@ -181,11 +183,15 @@ def deductions_of(rec: TargetTableRecord) -> list[Deduction]:
             for d in (rec.self_eval or {}).get("deductions", [])]
 
 
-def year_end_score(db: Session, rec: TargetTableRecord) -> YearEndScore:
+def year_end_score(db: Session | None, rec: TargetTableRecord, *, table: TargetTable | None = None,
+                   values: Mapping[int, TargetValue] | None = None) -> YearEndScore:
+    """The table's year-end score; ``table`` and ``values`` (its full-year actuals) when the caller
+    has them already (then ``db`` is not used)."""
     budget = budget_of(rec)
     rate = budget[2] / budget[1] if budget and budget[1] else None
-    return score_year_end(table_of(rec), actual_values(db, rec, "full_year"), settings=settings_of(rec),
-                          budget_rate=rate, deductions=deductions_of(rec))
+    return score_year_end(table if table is not None else table_of(rec),
+                          values if values is not None else actual_values(db, rec, "full_year"),
+                          settings=settings_of(rec), budget_rate=rate, deductions=deductions_of(rec))
 
 
 # --------------------------------------------------------------------------- the report

@@ -22,12 +22,14 @@ policy). The year end — settings, score, report, review, exports — is ``app.
 """
 
 import os
+import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, select
 
 from app.models import Unit
@@ -130,7 +132,16 @@ def years(db: Session) -> list[int]:
 
 
 def table_of(rec: TargetTableRecord) -> TargetTable:
-    return TargetTable.from_dict(rec.data)
+    """The record's table, parsed once per loaded record and content (a page asks several times;
+    200 indicators take milliseconds each time). ``TargetTable`` is immutable; new content (a
+    re-import, new weights) is a new ``data`` object and is parsed again."""
+    info = sa_inspect(rec).info
+    kept = info.get("table")
+    if kept is not None and kept[0] is rec.data:
+        return kept[1]
+    table = TargetTable.from_dict(rec.data)
+    info["table"] = (rec.data, table)
+    return table
 
 
 def label_of(rec: TargetTableRecord, unit: Unit | None = None) -> str:
@@ -426,6 +437,8 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
     if errors:
         raise ServiceError("以下实际值无法识别，本次未保存任何内容：" + "；".join(errors))
     now = utcnow()
+    if plan:
+        _reported(db, rec)
     for row, have, text, note, parsed in plan:
         old = {"text": have.text, "note": have.note} if have else None
         if have is not None and not text:
@@ -447,6 +460,13 @@ def save_actuals(db: Session, *, actor_id: int, allowed_units: set[int], rec: Ta
                new={"table": rec.id, "position": row.position, "indicator": row.name, "checkpoint": kind,
                     "text": text, "note": note})
     return len(plan)
+
+
+def _reported(db: Session, rec: TargetTableRecord) -> None:
+    """The table's actuals or evidence change: what is kept of the table (the office's overview,
+    the report files, ``app.web.targets.kept``) is to be made again."""
+    rec.actuals_stamp = secrets.token_hex(16)
+    db.add(rec)
 
 
 # --------------------------------------------------------------------------- evidence
@@ -494,6 +514,7 @@ def add_evidence_file(db: Session, *, actor_id: int, allowed_units: set[int], re
                         stored_name=stored, file_type=found, size=upload.size, sha256=upload.sha256,
                         created_by_id=actor_id)
     db.add(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="target_evidence", entity_id=ev.id,
            new={"table": rec.id, "position": position, "indicator": row.name, "checkpoint": kind, "file": name,
@@ -508,6 +529,7 @@ def add_evidence_link(db: Session, *, actor_id: int, allowed_units: set[int], re
     ev = TargetEvidence(table_id=rec.id, position=position, checkpoint=kind, kind="link",
                         title=((title or "").strip() or url)[:200], url=url, created_by_id=actor_id)
     db.add(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="add_evidence", entity="target_evidence", entity_id=ev.id,
            new={"table": rec.id, "position": position, "indicator": row.name, "checkpoint": kind, "url": url})
@@ -524,6 +546,7 @@ def remove_evidence(db: Session, *, actor_id: int, allowed_units: set[int], rec:
            "file": ev.original_name, "url": ev.url, "sha256": ev.sha256}
     path = evidence_path(ev) if ev.kind == "file" else None
     db.delete(ev)
+    _reported(db, rec)
     db.flush()
     record(db, actor_id=actor_id, action="remove_evidence", entity="target_evidence", entity_id=ev.id, old=old)
     files.remove(path)
@@ -550,6 +573,8 @@ class Standing:
     rec: TargetTableRecord
     unit: Unit
     reports: dict[str, CheckpointReport]
+    table: TargetTable | None = None  # as parsed for the reports
+    values: dict[str, dict[int, TargetValue]] = field(default_factory=dict)  # checkpoint -> parsed actuals
 
     def counts(self, kind: str) -> dict[str, int]:
         return self.reports[kind].counts
@@ -572,20 +597,24 @@ def _chunks(ids: list[int], size: int = 500):
 
 def standings(db: Session, year: int, *, unit_ids: Iterable[int] | None = None) -> list[Standing]:
     units = {u.id: u for u in db.exec(select(Unit))}
-    recs = tables_of(db, year=year, unit_ids=unit_ids)
-    by_table: dict[int, dict[tuple[int, str], TargetActual]] = {rec.id: {} for rec in recs}
-    for ids in _chunks([rec.id for rec in recs]):  # the actuals of every table in one query (per 500), not one each
-        for a in db.exec(select(TargetActual).where(TargetActual.table_id.in_(ids))):
-            by_table[a.table_id][(a.position, a.checkpoint)] = a
+    return standings_of(db, tables_of(db, year=year, unit_ids=unit_ids), units)
+
+
+def standings_of(db: Session, recs: list[TargetTableRecord], units: dict[int, Unit]) -> list[Standing]:
+    """The standings of these tables (their actuals read in one query per 500 tables, not one each)."""
+    by_table: dict[int, dict[str, dict[int, TargetValue]]] = {rec.id: {k: {} for k in CHECKPOINTS} for rec in recs}
+    for ids in _chunks([rec.id for rec in recs]):
+        q = select(TargetActual.table_id, TargetActual.position, TargetActual.checkpoint, TargetActual.parsed)
+        for table_id, pos, kind, parsed in db.exec(q.where(TargetActual.table_id.in_(ids))):
+            if parsed and kind in CHECKPOINTS:
+                by_table[table_id][kind][pos] = value_from_dict(parsed)
     out = []
     for rec in recs:
         table = table_of(rec)
-        all_actuals = by_table[rec.id]
-        reps = {}
-        for kind in CHECKPOINTS:
-            vals = {pos: value_from_dict(a.parsed) for (pos, k), a in all_actuals.items() if k == kind and a.parsed}
-            reps[kind] = checkpoint_report(table, vals, kind, settings_of(rec))
-        out.append(Standing(rec, units[rec.unit_id], reps))
+        values = by_table[rec.id]
+        settings = settings_of(rec)
+        reps = {kind: checkpoint_report(table, values[kind], kind, settings) for kind in CHECKPOINTS}
+        out.append(Standing(rec, units[rec.unit_id], reps, table, values))
     return out
 
 

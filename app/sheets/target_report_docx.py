@@ -10,6 +10,8 @@ dimensions with their figures, the indicator table, problems / causes / suggesti
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 from decimal import Decimal
 from typing import Any
@@ -27,7 +29,7 @@ HEAD_FONT = "黑体"
 TITLE_FONT = "宋体"
 
 
-def _font(run, name: str, size: float, bold: bool = False) -> None:
+def _set_font(run, name: str, size: float, bold: bool) -> None:
     run.font.name = name
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -37,6 +39,22 @@ def _font(run, name: str, size: float, bold: bool = False) -> None:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.append(rfonts)
     rfonts.set(qn("w:eastAsia"), name)
+
+
+@functools.cache
+def _run_properties(name: str, size: float, bold: bool):
+    """The ``w:rPr`` element ``_set_font`` gives a run, made once (python-docx builds it child by
+    child, ~0.2 ms a run; the indicator table of 200 rows has some 1,600 runs)."""
+    run = Document().add_paragraph().add_run("")
+    _set_font(run, name, size, bold)
+    return run._element.rPr
+
+
+def _font(run, name: str, size: float, bold: bool = False) -> None:
+    if run._element.rPr is not None:  # a run with properties of its own
+        _set_font(run, name, size, bold)
+        return
+    run._element.insert(0, copy.deepcopy(_run_properties(name, size, bold)))
 
 
 def _para(doc, text: str, *, font: str = BODY_FONT, size: float = 14, bold: bool = False, indent: bool = True,

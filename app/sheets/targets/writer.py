@@ -14,15 +14,20 @@ with level columns merged downward, and the 总分 line).
 
 from __future__ import annotations
 
+import copy
 import io
+import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.rubric import selfeval
@@ -44,15 +49,73 @@ _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _BOLD = Font(bold=True)
 
 
+# Styles by what they were made from, per workbook: openpyxl looks every style object up in the
+# workbook's style lists by hashing it, which was most of the time of writing a 200-row table.
+# A cell's styles are a few numbers (``cell._style``); the first cell of each kind is styled the
+# ordinary way and the next ones get a copy of its numbers (the same file, in a fraction of the time).
+_STYLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _styles(ws: Worksheet) -> dict:
+    return _STYLES.setdefault(ws.parent, {})
+
+
 def _put(ws: Worksheet, r: int, c: int, value: object, *, align: Alignment = _CENTER, bold: bool = False,
          border: bool = True) -> Cell:
     cell = put(ws.cell(row=r, column=c), value)  # "=100%" is a value, not a formula
+    styles, key = _styles(ws), ("put", id(align), bold, border)
+    if key in styles and not (cell._style and any(cell._style)):
+        cell._style = copy.copy(styles[key])
+        return cell
     cell.alignment = align
     if border:
         cell.border = _BORDER
     if bold:
         cell.font = _BOLD
+    styles[key] = copy.copy(cell._style)
     return cell
+
+
+def _merge(ws: Worksheet, start_row: int, start_column: int, end_row: int, end_column: int) -> None:
+    """``ws.merge_cells``, step by step as openpyxl does it (the same file), with each change of a
+    cell's border or protection worked out once per workbook and then copied (see ``_STYLES``)."""
+    coord = CellRange(min_col=start_column, min_row=start_row, max_col=end_column, max_row=end_row).coord
+    mcr = MergedCellRange(ws, coord)  # gives the top-left cell the bottom-right one's borders
+    ws.merged_cells.add(mcr)
+    cells = list(mcr.cells)
+    for row, col in cells[1:]:
+        ws._cells[row, col] = MergedCell(ws, row, col)
+    first = mcr.start_cell
+    border, protection = first.border, first.protection  # (gives the cell its style numbers)
+    memo = _styles(ws)
+
+    def change(cell, key, field: str, apply) -> None:
+        if key in memo:
+            if not cell._style:
+                cell._style = StyleArray()
+            setattr(cell._style, field, memo[key])
+        else:
+            apply(cell)
+            memo[key] = getattr(cell._style, field)
+
+    for name in ("top", "left", "right", "bottom"):  # MergedCellRange.format
+        side = getattr(border, name)
+        if side and side.style is None:
+            continue
+        edge = Border(**{name: side})
+        for xy in getattr(mcr, name):
+            cell = ws._cells[xy]
+            key = ("border", first._style.borderId, name, cell._style.borderId if cell._style else 0)
+            change(cell, key, "borderId", lambda c, edge=edge: setattr(c, "border", c.border + edge))
+    if protection is not None:
+        for xy in cells:
+            change(ws._cells[xy], ("protection", first._style.protectionId), "protectionId",
+                   lambda c: setattr(c, "protection", copy.copy(protection)))
+
+
+def _merge_range(ws: Worksheet, rng: str) -> None:
+    min_col, min_row, max_col, max_row = range_boundaries(rng)
+    _merge(ws, min_row, min_col, max_row, max_col)
 
 
 def _merge_down(ws: Worksheet, first_row: int, col: int, keys: list[tuple]) -> None:
@@ -61,8 +124,7 @@ def _merge_down(ws: Worksheet, first_row: int, col: int, keys: list[tuple]) -> N
     for i in range(1, len(keys) + 1):
         if i == len(keys) or keys[i] != keys[start]:
             if i - start > 1 and keys[start][-1] is not None:
-                ws.merge_cells(start_row=first_row + start, start_column=col,
-                               end_row=first_row + i - 1, end_column=col)
+                _merge(ws, first_row + start, col, first_row + i - 1, col)
             start = i
 
 
@@ -169,9 +231,9 @@ def _write_table(ws: Worksheet, table: TargetTable) -> None:
     width = max(ncols, preamble_cols)
     title = "项目预算绩效目标表" if table.project else "部门整体预算绩效目标表"
     _put(ws, 1, 1, title, bold=True, border=False).font = Font(bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    _merge(ws, 1, 1, 1, width)
     _put(ws, 2, 1, f"{table.year}年度", border=False)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width)
+    _merge(ws, 2, 1, 2, width)
     r = 3
     labels = set(table.info)
     meta = [] if labels & set(META_LABELS["unit"]) else [("单位名称", table.unit)]
@@ -183,7 +245,7 @@ def _write_table(ws: Worksheet, table: TargetTable) -> None:
         for c in range(3, width + 1):
             _put(ws, r, c, None)
         if width > 2:
-            ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=width)
+            _merge(ws, r, 2, r, width)
         r += 1
     covered: set[tuple[int, int]] = set()  # cells inside a merge started on an earlier row
     for cells in table.preamble:
@@ -193,7 +255,7 @@ def _write_table(ws: Worksheet, table: TargetTable) -> None:
         for c, n, rows, text in cells:
             _put(ws, r, c, text, align=_LEFT if len(text) > 20 else _CENTER)
             if n > 1 or rows > 1:
-                ws.merge_cells(start_row=r, start_column=c, end_row=r + rows - 1, end_column=c + n - 1)
+                _merge(ws, r, c, r + rows - 1, c + n - 1)
                 covered |= {(rr, cc) for rr in range(r + 1, r + rows) for cc in range(c, c + n)}
         r += 1
     first_header = r
@@ -293,22 +355,22 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
         ws.column_dimensions[col].width = w
 
     _put(ws, 1, 1, "项目支出绩效自评表", border=False).font = Font(bold=True, size=16)
-    ws.merge_cells("A1:N1")
+    _merge_range(ws, "A1:N1")
     _put(ws, 2, 1, f"({table.year}年度)", border=False)
-    ws.merge_cells("A2:N2")
+    _merge_range(ws, "A2:N2")
     _put(ws, 3, 1, "项目名称")
     _put(ws, 3, 2, table.project or table.unit, align=_LEFT)
     for c in range(3, ncols + 1):
         _put(ws, 3, c, None)
-    ws.merge_cells("B3:N3")
+    _merge_range(ws, "B3:N3")
     _put(ws, 4, 1, "主管部门")
     _put(ws, 4, 2, department, align=_LEFT)
     _put(ws, 4, 7, "实施单位")
     _put(ws, 4, 8, table.unit, align=_LEFT)
     for c in (3, 4, 5, 6, *range(9, ncols + 1)):
         _put(ws, 4, c, None)
-    ws.merge_cells("B4:F4")
-    ws.merge_cells("H4:N4")
+    _merge_range(ws, "B4:F4")
+    _merge_range(ws, "H4:N4")
 
     _put(ws, 5, 1, "项目资金（万元）")
     for c in range(2, ncols + 1):
@@ -318,7 +380,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
     for rr in range(6, 9):
         for c in range(1, ncols + 1):
             _put(ws, rr, c, None)
-    ws.merge_cells("A5:A8")
+    _merge_range(ws, "A5:A8")
     _put(ws, 6, 2, "年度资金总额")
     _put(ws, 7, 2, "其中：当年财政拨款")
     _put(ws, 8, 2, "其他资金")
@@ -343,7 +405,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             if ws.cell(row=rr, column=c).value is None:
                 _put(ws, rr, c, None)
     for rng in ("A9:A10", "B9:G9", "H9:N9", "B10:G10", "H10:N10"):
-        ws.merge_cells(rng)
+        _merge_range(ws, rng)
 
     header_row = 11
     _put(ws, header_row, 1, None)
@@ -371,7 +433,7 @@ def write_selfeval_sheet(table: TargetTable, actuals: Mapping[int, object], *,
             cell.value = float(s.rate)
             cell.number_format = "0.00%"
     if rows:
-        ws.merge_cells(start_row=first, start_column=1, end_row=first + len(rows) - 1, end_column=1)
+        _merge(ws, first, 1, first + len(rows) - 1, 1)
         _merge_down(ws, first, 2, [(row.level1,) for row in rows])
         _merge_down(ws, first, 3, [(row.level1, row.level2) for row in rows])
     total_row = first + len(rows)

@@ -90,7 +90,8 @@ def _overrides_by_unit(rs):
     for o in results.overrides_of(get_db(), rs):
         by.setdefault(o.unit_id, []).append(o)
         names.setdefault(o.user_id, None)
-    users = {u.id: u.display_name for u in get_db().exec(select(User).where(User.id.in_([k for k in names if k])))}
+    ids = [k for k in names if k]
+    users = {u.id: u.display_name for u in get_db().exec(select(User).where(User.id.in_(ids)))} if ids else {}
     return by, users
 
 
@@ -136,7 +137,7 @@ def sheet(cycle_id: int):
         if rs is None:
             return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
-    tables = results_read.category_tables(dbs, rs)
+    tables = results_read.category_tables(dbs, rs, full=False)
     overrides, users = _overrides_by_unit(rs)
     form = OverrideForm(version=rs.version)
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
@@ -270,7 +271,7 @@ def public(cycle_id: int):
     rs = results_read.visible_set(dbs, cycle.id)
     if rs is None:
         return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
-    tables = results_read.category_tables(dbs, rs)
+    tables = results_read.category_tables(dbs, rs, full=False)
     overrides, users = _overrides_by_unit(rs)
     can_object = False
     if rs.status == "published" and current_user.is_authenticated:

@@ -23,6 +23,7 @@ from app.rubric.targets import CHECKPOINT_LABELS, CHECKPOINTS, STATUS_LABELS
 from app.security import allow
 from app.services import ServiceError, StaleData, files, org
 from app.services import target_history as hist
+from app.services import target_overview as ov
 from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
@@ -33,6 +34,7 @@ from app.web.templating import add_nav
 
 from . import bp
 from .forms import BudgetForm, CheckpointForm, ConfirmForm, CsrfForm, EvidenceForm, UploadForm
+from .kept import download, fragments, render_part
 
 add_nav("reporter", "绩效目标", "targets.index")
 add_nav("office", "绩效目标表", "targets.office")
@@ -326,7 +328,8 @@ def evidence_download(evidence_id: int):
 def export(table_id: int):
     rec = _table_or_404(table_id)
     unit = get_db().get(Unit, rec.unit_id)
-    return _xlsx(svc.export_workbook(rec), f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
+    data = download("export.xlsx", rec.id, ov.key_of(rec, unit), lambda: svc.export_workbook(rec))
+    return _xlsx(data, f"{svc.label_of(rec, unit)}绩效目标表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- the office
@@ -336,10 +339,19 @@ def office():
     dbs = get_db()
     ys = svc.years(dbs)
     year = _year_arg(ys)
-    standings = svc.standings(dbs, year)
-    scores = {s.rec.id: ysvc.year_end_score(dbs, s.rec) for s in standings if s.counts("full_year")["missing"]
-              < len(s.reports["full_year"].rows)}
-    have = {s.unit.id for s in standings}
+    entries = ov.entries(dbs, year)
+
+    def render(items):  # the rows of the tables changed since their row was kept
+        out = {}
+        for s in ov.standings(dbs, items):
+            sc = None
+            if s.counts("full_year")["missing"] < len(s.reports["full_year"].rows):
+                sc = ysvc.year_end_score(dbs, s.rec, table=s.table, values=s.values["full_year"])
+            out[s.rec.id] = render_part("targets/_office_row.html", s=s, sc=sc)
+        return out
+
+    rows = fragments("office", entries, render)
+    have = {e.unit.id for e in entries}
     without = [u for u in _active_units() if u.id not in have]
     cps = {k: svc.checkpoint(dbs, year, k) for k in CHECKPOINTS}
     forms = {}
@@ -350,7 +362,7 @@ def office():
         f.due_at.data = local_naive(cp.due_at) if cp else None
         forms[k] = f
     return render_template("targets/office.html", year=year, years=sorted(set(ys) | {year}, reverse=True),
-                           standings=standings, scores=scores, without=without, cps=cps, forms=forms,
+                           rows=rows, without=without, cps=cps, forms=forms,
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS)
 
 
@@ -392,20 +404,26 @@ def behind():
     year = _year_arg(ys)
     kind = request.args.get("kind", "half_year")
     kind = kind if kind in CHECKPOINTS else "half_year"
-    items = []
     order = {"red": 0, "amber": 1, "over": 2, None: 3}
-    for s in svc.standings(dbs, year):
-        rep = s.reports[kind]
-        # at year end: the points each row loses (every row that loses points is listed here)
-        lost = {}
-        if kind == "full_year":
-            lost = {r.position: r.weight - r.points for r in ysvc.year_end_score(dbs, s.rec).score.shortfalls}
-        rows = sorted((r for r in rep.rows if r.actual is not None and (r.behind or r.status is None
-                                                                         or r.position in lost)),
-                      key=lambda r: (order.get(r.status, 3), r.rate if r.rate is not None else 0, r.position))
-        missing = [r for r in rep.rows if r.actual is None]
-        if rows or missing:
-            items.append((s, rows, missing, lost))
+
+    def render(entries):  # the sections of the tables changed since their section was kept ("": none)
+        out = {}
+        for s in ov.standings(dbs, entries):
+            rep = s.reports[kind]
+            # at year end: the points each row loses (every row that loses points is listed here)
+            lost = {}
+            if kind == "full_year":
+                ye = ysvc.year_end_score(dbs, s.rec, table=s.table, values=s.values["full_year"])
+                lost = {r.position: r.weight - r.points for r in ye.score.shortfalls}
+            rows = sorted((r for r in rep.rows if r.actual is not None and (r.behind or r.status is None
+                                                                             or r.position in lost)),
+                          key=lambda r: (order.get(r.status, 3), r.rate if r.rate is not None else 0, r.position))
+            missing = [r for r in rep.rows if r.actual is None]
+            out[s.rec.id] = render_part("targets/_behind_section.html", s=s, kind=kind, rows=rows, missing=missing,
+                                        lost=lost) if rows or missing else ""
+        return out
+
+    items = [html for html in fragments(f"behind-{kind}", ov.entries(dbs, year), render) if html]
     return render_template("targets/behind.html", year=year, kind=kind, items=items,
                            CHECKPOINT_LABELS=CHECKPOINT_LABELS, STATUS_LABELS=STATUS_LABELS,
                            cp=svc.checkpoint(dbs, year, kind))

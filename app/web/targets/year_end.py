@@ -15,6 +15,8 @@ from app.rubric.tablesettings import OVERACHIEVEMENT, SCORING
 from app.rubric.targets import groups_of
 from app.security import allow
 from app.services import ServiceError, StaleData
+from app.services import target_history as hist
+from app.services import target_overview as ov
 from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
@@ -25,6 +27,7 @@ from app.web.common import attempt, fail, posted_version
 
 from . import bp
 from .forms import REPORT_TEXTS, CsrfForm, ReportForm, ReviewForm
+from .kept import download
 from .routes import _ctx, _table_or_404, _xlsx
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -155,9 +158,9 @@ def report(table_id: int):
 @allow("reporter", "office")
 def report_docx(table_id: int):
     rec = _table_or_404(table_id)
-    ctx = _report_context(rec)
-    data = report_docx_bytes(ctx)
-    name = f"{svc.label_of(rec, ctx['unit'])}{rec.year}年度绩效自评报告.docx".replace(" ", "")
+    unit = get_db().get(Unit, rec.unit_id)
+    data = download("report.docx", rec.id, ov.key_of(rec, unit), lambda: report_docx_bytes(_report_context(rec)))
+    name = f"{svc.label_of(rec, unit)}{rec.year}年度绩效自评报告.docx".replace(" ", "")
     resp = send_file(io.BytesIO(data), mimetype=DOCX, as_attachment=True, download_name=name, max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
@@ -166,12 +169,18 @@ def report_docx(table_id: int):
 @bp.route("/tables/<id:table_id>/report.pdf")
 @allow("reporter", "office")
 def report_pdf(table_id: int):
-    """The printable report as a PDF: the same page rendered by WeasyPrint (print media, A4)."""
+    """The printable report as a PDF: the same page rendered by WeasyPrint (print media, A4), some
+    seconds for a table of 200 indicators, so kept per table until the table changes (``kept``;
+    the page's parts that differ by person, its top bar and messages, are not printed)."""
     rec = _table_or_404(table_id)
-    ctx = _report_context(rec)
-    html = render_template("targets/report.html", **ctx)
-    data = report_pdf_bytes(html, base_url=request.url_root)
-    name = f"{svc.label_of(rec, ctx['unit'])}{rec.year}年度绩效自评报告.pdf".replace(" ", "")
+    unit = get_db().get(Unit, rec.unit_id)
+
+    def make() -> bytes:
+        html = render_template("targets/report.html", **_report_context(rec))
+        return report_pdf_bytes(html, base_url=request.url_root)
+
+    data = download("report.pdf", rec.id, ov.key_of(rec, unit), make)
+    name = f"{svc.label_of(rec, unit)}{rec.year}年度绩效自评报告.pdf".replace(" ", "")
     resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name,
                      max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
@@ -184,7 +193,10 @@ def selfeval(table_id: int):
     dbs = get_db()
     rec = _table_or_404(table_id)
     unit = dbs.get(Unit, rec.unit_id)
-    return _xlsx(ysvc.selfeval_workbook(dbs, rec), f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
+    prev = hist.previous_table(dbs, rec)  # its 上年完成情况 column
+    key = f"{ov.key_of(rec, unit)}|{ov.key_of(prev, unit) if prev else '-'}"
+    data = download("selfeval.xlsx", rec.id, key, lambda: ysvc.selfeval_workbook(dbs, rec))
+    return _xlsx(data, f"{svc.label_of(rec, unit)}绩效自评表.xlsx".replace(" ", ""))
 
 
 # ---------------------------------------------------------------- settings (the office)
