@@ -166,7 +166,10 @@ def applicable_units(roots: Sequence[Indicator], units: Sequence[U]) -> dict[str
 
 def _applicable(nodes: Sequence[Indicator], units: list[U], out: dict[str, list[U]]) -> None:
     for n in nodes:
-        mine = [u for u in units if n.applies(u.subtype, u.name)]
+        if n.applies_to is None and n.applies_to_units is None:  # applies to every unit
+            mine = list(units)
+        else:
+            mine = [u for u in units if n.applies(u.subtype, u.name)]
         out[n.code] = mine
         if n.children:
             _applicable(n.children, mine, out)

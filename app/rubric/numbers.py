@@ -24,12 +24,22 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["D", "ZERO", "ONE", "HUNDRED", "q2", "fmt", "fmt_pct", "fmt_plain", "NumberError"]
+__all__ = ["D", "ZERO", "ONE", "HUNDRED", "q2", "q2_str", "fmt", "fmt_pct", "fmt_plain", "NumberError"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
+
+# Memo tables of q2, q2_str and fmt for Decimal and int arguments (a cycle computes the same few
+# hundred values hundreds of thousands of times). They hold only results that depend on nothing but
+# the argument's value: equal Decimals (1.5, 1.50) round to the same Decimal and the same text;
+# zero is left out of q2 and q2_str, whose results keep its sign (-0.00; fmt gives "0"), and bool is never a key
+# (``type(x) is int`` excludes it). Each table is emptied when it grows past _MEMO_MAX entries.
+_MEMO_MAX = 50_000
+_Q2: dict = {}
+_Q2S: dict = {}
+_FMT: dict = {}
 
 
 class NumberError(ValueError):
@@ -43,7 +53,10 @@ def D(x: object) -> Decimal:
     (``'85%'`` → 85): rules that take percentages say so in their field's unit.
     Raises :class:`NumberError` (Chinese message) for anything else, including bool and None.
     """
-    if isinstance(x, Decimal):
+    t = type(x)
+    if t is int:  # the common cases first (bool is not int here)
+        return Decimal(x)
+    if t is Decimal or isinstance(x, Decimal):
         if not x.is_finite():
             raise NumberError(f"「{x}」不是有效数字")
         return x
@@ -68,18 +81,70 @@ def D(x: object) -> Decimal:
     return d
 
 
+_Q2_ZERO = (Decimal("0.00"), Decimal("-0.00"))  # q2 of a zero, by its sign
+
+
+def _memo_key(x: object, zero: bool = False) -> bool:
+    """True when ``x`` may key the memo tables: a finite Decimal or an int, non-zero unless ``zero``."""
+    t = type(x)
+    if t is Decimal:
+        return x.is_finite() and (zero or not x.is_zero())
+    return t is int and (zero or x != 0)
+
+
 def q2(x: object) -> Decimal:
     """Round half-up to 0.01. The only rounding function used for scores."""
-    return D(x).quantize(_CENT, rounding=ROUND_HALF_UP)
+    t = type(x)
+    if t is Decimal or t is int:  # never float (1.005 equals an exact Decimal that rounds down) nor bool
+        try:
+            return _Q2[x]
+        except (KeyError, TypeError):  # TypeError: a signalling NaN
+            pass
+        if not x and (t is int or x.is_finite()):  # a zero: its sign stays (-0 → -0.00)
+            return _Q2_ZERO[t is Decimal and x.is_signed()]
+    d = D(x).quantize(_CENT, rounding=ROUND_HALF_UP)
+    if _memo_key(x):
+        if len(_Q2) >= _MEMO_MAX:
+            _Q2.clear()
+        _Q2[x] = d
+    return d
+
+
+def q2_str(x: object) -> str:
+    """``q2(x)`` as fixed-point text with two decimals ('1.50', '-0.00'): how scores are stored."""
+    t = type(x)
+    if t is Decimal or t is int:  # never float (1.005 equals an exact Decimal that rounds down) nor bool
+        try:
+            return _Q2S[x]
+        except (KeyError, TypeError):  # TypeError: a signalling NaN
+            pass
+        if not x and (t is int or x.is_finite()):
+            return "-0.00" if t is Decimal and x.is_signed() else "0.00"
+    s = format(q2(x), "f")
+    if _memo_key(x):
+        if len(_Q2S) >= _MEMO_MAX:
+            _Q2S.clear()
+        _Q2S[x] = s
+    return s
 
 
 def fmt(x: object) -> str:
     """A number for an explanation: at most 2 decimals (half-up), no trailing zeros ('1.5', '2')."""
-    d = q2(x)
-    s = format(d, "f")
+    t = type(x)
+    if t is Decimal or t is int:  # never float (1.005 equals an exact Decimal that rounds down) nor bool
+        try:
+            return _FMT[x]
+        except (KeyError, TypeError):  # TypeError: a signalling NaN
+            pass
+    s = format(q2(x), "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+    s = "0" if s in ("-0", "") else s
+    if _memo_key(x, zero=True):  # zero is "0" whatever its sign
+        if len(_FMT) >= _MEMO_MAX:
+            _FMT.clear()
+        _FMT[x] = s
+    return s
 
 
 def fmt_pct(fraction: object) -> str:

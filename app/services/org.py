@@ -8,6 +8,7 @@ from app.models import SUBTYPES, Unit
 
 from . import ServiceError, StaleData
 from .audit import changes, record
+from .readmemo import memo
 
 
 def unit_is_active():
@@ -17,12 +18,14 @@ def unit_is_active():
 
 def active_units(db: Session, category: str | None = None, *, categories=None) -> list[Unit]:
     """The active units (of ``category``, or of any of ``categories``), by category, position, id."""
-    q = select(Unit).where(unit_is_active())
+    units = memo(db, ("active_units",), lambda: db.exec(select(Unit).where(unit_is_active())
+                                                        .order_by(Unit.category, Unit.position, Unit.id)))
     if category:
-        q = q.where(Unit.category == category)
+        units = [u for u in units if u.category == category]
     if categories is not None:
-        q = q.where(Unit.category.in_(list(categories)))
-    return list(db.exec(q.order_by(Unit.category, Unit.position, Unit.id)))
+        wanted = set(categories)
+        units = [u for u in units if u.category in wanted]
+    return units
 
 
 def _check(category: str, subtype: str, name: str) -> None:

@@ -346,22 +346,27 @@ def export_rows(db: Session) -> tuple[list[dict], list[dict]]:
     without a 工号 is written with its user name as 工号 (an import then records it as its 工号);
     otherwise importing the export changes nothing."""
     units = org.active_units(db)
-    names = {u.id: u.name for u in db.exec(select(Unit))}
+    names = dict(db.exec(select(Unit.id, Unit.name)).all())
     unit_rows = [{"name": u.name, "short_name": u.short_name, "category": u.category, "subtype": u.subtype,
                   "position": u.position} for u in units]
-    members: dict[int, list[RoleMembership]] = {}
-    for m in db.exec(select(RoleMembership).order_by(RoleMembership.id)):
-        members.setdefault(m.user_id, []).append(m)
+    # the columns only, not 3,000 accounts and their roles as ORM objects
+    members: dict[int, list[tuple]] = {}
+    for user_id, role, unit_id, leader_rank in db.exec(
+            select(RoleMembership.user_id, RoleMembership.role, RoleMembership.unit_id, RoleMembership.leader_rank)
+            .order_by(RoleMembership.id)):
+        members.setdefault(user_id, []).append((role, unit_id, leader_rank))
     people = []
-    for u in db.exec(select(User).where(User.active == True).order_by(User.id)):  # noqa: E712
+    accounts = db.exec(select(User.id, User.employee_no, User.username, User.display_name, User.unit_id,
+                              User.email, User.phone).where(User.active == True).order_by(User.id))  # noqa: E712
+    for uid, employee_no, username, display_name, user_unit, email, phone in accounts:
         roles, rank = [], None
-        for m in members.get(u.id, []):
-            bound = names.get(m.unit_id) if m.unit_id else None
-            roles.append(RoleSpec(m.role, bound if bound and bound != names.get(u.unit_id) else None))
-            rank = rank or m.leader_rank
-        people.append({"employee_no": u.employee_no or u.username, "name": u.display_name,
-                       "unit_name": names.get(u.unit_id) if u.unit_id else None, "roles": roles,
-                       "leader_rank": rank, "email": u.email, "phone": u.phone})
+        for role, unit_id, leader_rank in members.get(uid, []):
+            bound = names.get(unit_id) if unit_id else None
+            roles.append(RoleSpec(role, bound if bound and bound != names.get(user_unit) else None))
+            rank = rank or leader_rank
+        people.append({"employee_no": employee_no or username, "name": display_name,
+                       "unit_name": names.get(user_unit) if user_unit else None, "roles": roles,
+                       "leader_rank": rank, "email": email, "phone": phone})
     return unit_rows, people
 
 

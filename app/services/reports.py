@@ -74,6 +74,12 @@ def reports_of_cycle(db: Session, cycle_id: int) -> dict[int, SelfReport]:
     return {r.unit_id: r for r in db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id))}
 
 
+def submitted_units(db: Session, cycle_id: int) -> set[int]:
+    """Ids of the units whose report of the cycle was ever submitted (without loading the reports)."""
+    return set(db.exec(select(SelfReport.unit_id).where(SelfReport.cycle_id == cycle_id,
+                                                        SelfReport.submitted_at != None)))  # noqa: E711
+
+
 def submitted_facts(db: Session, cycle_id: int) -> dict[tuple[int, str], dict]:
     """The facts of every report as last submitted, by (unit id, indicator code)."""
     rows = db.exec(select(SelfReport.unit_id, ReportEntry.indicator_code, ReportEntry.submitted_facts)
@@ -199,15 +205,17 @@ def missing_facts(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | No
     return out
 
 
-def entry_complete(leaf: Leaf, entry: ReportEntry | None) -> bool:
+def entry_complete(leaf: Leaf, entry: ReportEntry | None, fact_fields: list | None = None) -> bool:
     """An indicator is filled in when its required data are all given; one without data (judged
     by the scoring department) when its 完成情况说明 is written. The page's script applies the same
-    rule while typing (report.js)."""
+    rule while typing (report.js). ``fact_fields``: the leaf's, when the caller has them already."""
+    if fact_fields is None:
+        fact_fields = leaf.fact_fields
     facts = (entry.facts or {}) if entry else {}
-    need = [f.name for f in leaf.fact_fields if f.required]
+    need = [f.name for f in fact_fields if f.required]
     if need:
         return all(facts.get(n) not in (None, "") for n in need)
-    if leaf.fact_fields:
+    if fact_fields:
         return True
     return bool(entry and (entry.narrative or "").strip())
 
@@ -217,6 +225,36 @@ def completeness(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | Non
     entries = entries_of(db, report)
     leaves = leaves_for_unit(cycle, unit)
     return sum(1 for leaf in leaves if entry_complete(leaf, entries.get(leaf.code))), len(leaves)
+
+
+def completeness_of_units(db: Session, cycle: Cycle, units: list[Unit],
+                          reports: dict[int, SelfReport]) -> dict[int, tuple[int, int]]:
+    """:func:`completeness` of every unit in ``units`` (``reports`` by unit id), with one query for
+    all their drafts' entries and the cycle's indicators read once."""
+    by_report: dict[int, dict[str, ReportEntry]] = {}
+    ids = [r.id for r in reports.values() if r.id is not None]
+    if ids:
+        for e in db.exec(select(ReportEntry).where(ReportEntry.report_id.in_(ids))):
+            by_report.setdefault(e.report_id, {})[e.indicator_code] = e
+    leaves = cycle_leaves(cycle)
+    fields = {id(leaf): leaf.fact_fields for leaf in leaves}  # computed from the rule: once per leaf
+    by_name = {id(leaf) for leaf in leaves if any(n.applies_to_units is not None for n in leaf.chain)}
+    # per (category, sub-type): each leaf of the category with whether it applies, None when that
+    # depends on the unit's name as well (the few leaves limited to named units)
+    kinds: dict[tuple, list[tuple[Leaf, bool | None]]] = {}
+    out = {}
+    for unit in units:
+        kind = kinds.get((unit.category, unit.subtype))
+        if kind is None:
+            kind = kinds[(unit.category, unit.subtype)] = [
+                (leaf, None if id(leaf) in by_name else leaf.applies(unit.subtype, unit.name))
+                for leaf in leaves if leaf.category == unit.category]
+        mine = [leaf for leaf, ok in kind if ok or (ok is None and leaf.applies(unit.subtype, unit.name))]
+        report = reports.get(unit.id)
+        entries = by_report.get(report.id, {}) if report is not None else {}
+        done = sum(1 for leaf in mine if entry_complete(leaf, entries.get(leaf.code), fields[id(leaf)]))
+        out[unit.id] = (done, len(mine))
+    return out
 
 
 def section_of(leaf: Leaf) -> str:

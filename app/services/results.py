@@ -6,10 +6,11 @@ How results follow their inputs (the choice, documented in docs/results.md):
 * While the result set is ``proposed`` it is recomputed **on demand**: whenever the office or the
   leadership group opens the result sheet, when the office presses 重新计算, and right before the
   office fixes the results. The inputs come from the workflows' services (scoring, voting,
-  leader_eval, awards, eligibility; :func:`gather_inputs`); the engine's output is serialised
-  and compared with the stored snapshot by a SHA-256 fingerprint. Only when it differs are the
-  rows rewritten, ``changed_at`` set and the units whose total, rank or grade moved listed (and
-  audited). Nothing depends on a job firing.
+  leader_eval, awards, eligibility; :func:`gather_inputs`). Inputs with the digest stored with
+  the snapshot are not computed again (:func:`results_payload.input_fingerprint`); otherwise the
+  engine's output is serialised and compared with the stored snapshot by a SHA-256 fingerprint.
+  Only when it differs are the rows rewritten (those that changed), ``changed_at`` set and the
+  units whose total, rank or grade moved listed (and audited). Nothing depends on a job firing.
 * Once ``fixed`` the computed part is frozen. Opening the sheet still computes the live figures
   and shows a warning when the inputs have changed since fixing, but never writes them.
   Only recorded overrides (deliberation before fixing, upheld objections during publication)
@@ -29,10 +30,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import Cycle, Unit
@@ -48,16 +49,23 @@ from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import Scheme
 
-from . import ServiceError, StaleData, awards, component_values, eligibility, leader_eval, scoring, voting
+from . import (
+    ServiceError,
+    StaleData,
+    awards,
+    component_values,
+    eligibility,
+    leader_eval,
+    results_payload,
+    scoring,
+    voting,
+)
 from .accounts import require_role
 from .audit import record
 from .org import active_units
-from .schemes import cycle_scheme
+from .results_payload import Prepared, _s, fingerprint, fingerprinted, input_fingerprint, turnout_rows  # noqa: F401
+from .schemes import _content_key, cycle_scheme
 from .stages import require_open, state_of
-
-ZERO = Decimal(0)
-COMPONENT_KINDS = ("democratic", "target", "leader")
-
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -95,10 +103,6 @@ def gather_inputs(db: Session, cycle: Cycle) -> Inputs:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _s(x) -> str | None:
-    return None if x is None else format(q2(x), "f")
-
-
 def _units(db: Session, scheme: Scheme) -> list[Unit]:
     return active_units(db, categories=[c.key for c in scheme.categories])
 
@@ -110,10 +114,15 @@ def get_set(db: Session, cycle_id: int) -> ResultSet | None:
 def rows_of(db: Session, rs: ResultSet) -> list[ResultRow]:
     """Rows in display order: category order of the scheme, then rank, then position."""
     rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    rows.sort(key=display_order(rs))
+    return rows
+
+
+def display_order(rs: ResultSet):
+    """The sort key of :func:`rows_of` (for a row or anything with a row's attributes)."""
     cats = rs.data.get("categories") or []
     order = {c["key"]: i for i, c in enumerate(cats)}
-    rows.sort(key=lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name))
-    return rows
+    return lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name)
 
 
 def overrides_of(db: Session, rs: ResultSet) -> list[ResultOverride]:
@@ -131,183 +140,83 @@ def objections_of(db: Session, rs: ResultSet, unit_id: int | None = None) -> lis
 # ----------------------------------------------------------------------------- computation
 
 
-def _indicator_json(n: engine.IndicatorScore) -> dict:
-    d = {"code": n.code, "name": n.name, "applicable": n.applicable, "points": _s(n.points),
-         "max_points": _s(n.max_points), "raw_points": _s(n.raw_points), "raw_max": _s(n.raw_max),
-         "explanation": n.explanation, "status": n.status, "provisional": n.provisional,
-         "normalised": n.normalised}
-    if n.flags:
-        d["flags"] = list(n.flags)
-    if n.children:
-        d["children"] = [_indicator_json(c) for c in n.children]
-    return d
-
-
 def _previous_last(db: Session, cycle: Cycle) -> list[str]:
     """Unit ids ranked last of their category in the previous cycle that has fixed results."""
-    q = (select(ResultSet, Cycle).join(Cycle, Cycle.id == ResultSet.cycle_id)
-         .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
-         .order_by(Cycle.period_start.desc()))
-    found = db.exec(q).first()
-    if not found:
-        return []
-    prev, _c = found
-    rows = db.exec(select(ResultRow).where(ResultRow.result_set_id == prev.id))
-    return sorted(str(r.unit_id) for r in rows if "last_place" in (r.flags or []))
+    prev = (select(ResultSet.id).join(Cycle, Cycle.id == ResultSet.cycle_id)
+            .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
+            .order_by(Cycle.period_start.desc()).limit(1).scalar_subquery())
+    # one query, and only the flags of the rows (not their details)
+    rows = db.exec(select(ResultRow.unit_id, ResultRow.flags).where(ResultRow.result_set_id == prev))
+    return sorted(str(uid) for uid, flags in rows if "last_place" in (flags or []))
+
+
+def _prepare(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> Prepared:
+    """Everything the cycle's results are computed from (:class:`results_payload.Prepared`)."""
+    scheme = cycle_scheme(cycle)
+    inputs = inputs if inputs is not None else gather_inputs(db, cycle)
+    # the ballot rules the democratic rating is scored with: the scheme's, with the cycle's rater
+    # groups, weights and 优秀 share (the same policy as the office's tally)
+    from .voting import cycle_policy
+
+    return Prepared(
+        scheme=dataclasses.replace(scheme, ballot=cycle_policy(db, cycle)),
+        snapshot_key=_content_key(cycle.scheme_data or {}),
+        units=_units(db, scheme),
+        facts={(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()},
+        ballots={str(k): v for k, v in (inputs.ballots or {}).items()},
+        ratings={str(k): v for k, v in (inputs.leader_ratings or {}).items()},
+        values={(str(uid), key): v for (uid, key), v in (inputs.component_values or {}).items()},
+        weights={str(k): D(v) for k, v in (inputs.group_weights or {}).items()},
+        turnout=turnout_rows(inputs.turnout), eligible=inputs.eligible, vetoes=inputs.vetoes or {},
+        awards=list(inputs.awards or []), previous_last=_previous_last(db, cycle))
+
+
+def _payload(prep: Prepared) -> dict:
+    try:
+        return results_payload.payload(prep)
+    except ValueError as exc:
+        raise ServiceError(f"无法计算结果：{exc}") from None
 
 
 def compute(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> dict:
     """Compute the cycle's results from its inputs through the engine; return the snapshot
     payload (JSON-able, Decimals as strings): per unit rows and the set-level data."""
-    scheme = cycle_scheme(cycle)
-    inputs = inputs if inputs is not None else gather_inputs(db, cycle)
-    units = _units(db, scheme)
-    eunits = [engine.Unit(str(u.id), u.name, u.category, u.subtype) for u in units]
-    facts = {(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()}
-    ballots = {str(k): v for k, v in (inputs.ballots or {}).items()}
-    ratings = {str(k): v for k, v in (inputs.leader_ratings or {}).items()}
-    values = {(str(uid), key): v for (uid, key), v in (inputs.component_values or {}).items()}
-    weights = {str(k): D(v) for k, v in (inputs.group_weights or {}).items()}
-    turnout = _turnout_rows(inputs.turnout)
-    # the ballot rules the democratic rating is scored with: the scheme's, with the cycle's rater
-    # groups, weights and 优秀 share (the same policy as the office's tally)
-    from .voting import cycle_policy
-
-    scheme = dataclasses.replace(scheme, ballot=cycle_policy(db, cycle))
-    names = scheme.ballot.group_names
-    try:
-        result = engine.compute(scheme, eunits, facts, ballots, ratings, component_values=values)
-    except ValueError as exc:
-        raise ServiceError(f"无法计算结果：{exc}") from None
-    by_id = {str(u.id): u for u in units}
-    rows = {}
-    for uid, ur in result.units.items():
-        u = by_id[uid]
-        comps = []
-        for c in ur.components.values():
-            comp = {"key": c.key, "name": c.name, "kind": c.kind, "points": _s(c.points),
-                    "max_points": _s(c.max_points), "explanation": c.explanation, "status": c.status,
-                    "provisional": c.provisional, "rank": ur.component_ranks.get(c.key)}
-            if not c.counts:
-                comp["counts"] = False
-            if c.value is not None:
-                comp["value"] = str(c.value)
-            comps.append(comp)
-        tc = ur.component("target")
-        roots = tc.indicators if tc else ()
-        target_raw = sum((r.raw_points for r in roots if r.applicable), ZERO)
-        target_raw_max = sum((r.raw_max for r in roots if r.applicable), ZERO)
-        points = {k: (ur.component(k).points if ur.component(k) else ZERO) for k in COMPONENT_KINDS}
-        rows[uid] = {
-            "unit_id": u.id, "unit_name": u.name, "category": u.category, "subtype": u.subtype,
-            "position": u.position, "democratic": _s(points["democratic"]), "target": _s(points["target"]),
-            "target_raw": _s(target_raw), "target_raw_max": _s(target_raw_max), "leader": _s(points["leader"]),
-            "total": _s(ur.total), "max_total": _s(ur.max_total), "rank": ur.rank, "provisional": ur.provisional,
-            "explanation": ur.explanation, "components": comps, "component_ranks": dict(ur.component_ranks),
-            "indicators": [_indicator_json(r) for r in roots],
-            "normalisations": [{"code": n.code, "name": n.name, "policy": n.policy, "raw_points": _s(n.raw_points),
-                                "raw_max": _s(n.raw_max), "points": _s(n.points), "full_max": _s(n.full_max),
-                                "explanation": n.explanation} for n in ur.normalisations],
-            "ballots": ballots.get(uid) or {},
-        }
-    eligible = inputs.eligible
-    applications = {str(u.id): (eligible is not None and u.id in eligible) for u in units}
-    vetoes = {str(k): list(v) for k, v in (inputs.vetoes or {}).items() if v and str(k) in by_id}
-    award_rows = []
-    for a in inputs.awards or []:
-        a = dict(a)
-        unit = by_id.get(str(a.get("unit_id")))
-        award_rows.append({"unit_id": a.get("unit_id"), "unit_name": unit.name if unit else a.get("unit_name", ""),
-                           "title": a.get("title", ""), "level": a.get("level", ""),
-                           "decided": a.get("decided", ""), "explanation": a.get("explanation", "")})
-    data = {
-        "scheme": {"key": scheme.key, "version": scheme.version, "name": scheme.name,
-                   "normalisation": result.normalisation},
-        "categories": [{"key": c.key, "name": c.name,
-                        "components": [{"key": m.key, "name": m.name, "kind": m.kind, "points": _s(m.points),
-                                        **({} if m.counts else {"counts": False})}
-                                       for m in c.components],
-                        "quota": int(scheme.grading.quotas.get(c.key, 0))} for c in scheme.categories],
-        "grading_inputs": {"applications": applications, "vetoes": vetoes,
-                           "previous_last": _previous_last(db, cycle)},
-        "grading_policy": {"levels": list(scheme.grading.levels), "fail_rule": dict(scheme.grading.fail_rule),
-                           "tie_break": list(scheme.grading.tie_break),
-                           "vetoes": {k: t for k, t in scheme.grading.vetoes}},
-        "awards": award_rows,
-        "ballot_levels": list(scheme.ballot.levels),
-        "group_names": names,
-        "group_weights": {k: _s(v) for k, v in weights.items()},
-        "turnout": turnout,
-    }
-    return {"rows": rows, "data": data}
-
-
-def _turnout_rows(turnout) -> list[dict]:
-    """The voting service's turnout (a list of per-group records) as plain dicts:
-    key, name, weight, roll (may vote), voted."""
-    rows = []
-    if isinstance(turnout, dict):
-        turnout = [{"key": k, "name": k, **(v if isinstance(v, dict) else {"voted": v})} for k, v in turnout.items()]
-    for t in turnout or []:
-        if dataclasses.is_dataclass(t):
-            t = dataclasses.asdict(t)
-        if not isinstance(t, dict):
-            continue
-        rows.append({"key": str(t.get("key", "")), "name": str(t.get("name", t.get("key", ""))),
-                     "weight": _jsonable(t.get("weight")), "roll": int(t.get("roll") or 0),
-                     "voted": int(t.get("voted") or 0)})
-    return rows
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _jsonable(v):
-    if type(v) in _PLAIN:  # most of a payload: returned as they are, before the checks below
-        return v
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list | tuple | set):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, Decimal):
-        return _s(v) if v == q2(v) else str(v)
-    if isinstance(v, datetime):
-        return v.isoformat()
-    return v
-
-
-def fingerprint(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(_jsonable(payload), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return _payload(_prepare(db, cycle, inputs))
 
 
 # ----------------------------------------------------------------------------- grading
 
 
-def _cycle_result(rs: ResultSet, rows: list[ResultRow]) -> engine.CycleResult:
-    """Rebuild the engine's CycleResult from the stored computed scores."""
+def _cycle_result(rs: ResultSet, rows: list[ResultRow], details: dict | None = None) -> engine.CycleResult:
+    """Rebuild the engine's CycleResult from the stored computed scores (``details``: the rows'
+    details by unit id, when they are not read from the rows)."""
     units = {}
     rankings: dict[str, list[str]] = {c["key"]: [] for c in rs.data.get("categories", [])}
     for r in sorted(rows, key=lambda r: (r.computed_rank, r.unit_name)):
         uid = str(r.unit_id)
         comps = {}
-        for c in r.detail.get("components", []):
+        detail = r.detail if details is None else details[r.unit_id]
+        for c in detail.get("components", []):
             comps[c["key"]] = engine.ComponentScore(c["key"], c["name"], c["kind"], D(c["points"]),
                                                     D(c["max_points"]), c["explanation"], c["status"],
                                                     c["provisional"], counts=c.get("counts", True))
         units[uid] = engine.UnitResult(unit=engine.Unit(uid, r.unit_name, r.category, r.subtype), components=comps,
-                                       total=D(r.computed_total), max_total=D(r.detail.get("max_total") or 0),
+                                       total=D(r.computed_total), max_total=D(detail.get("max_total") or 0),
                                        normalisations=[], provisional=r.provisional,
-                                       explanation=r.detail.get("explanation", ""), rank=r.computed_rank)
+                                       explanation=detail.get("explanation", ""), rank=r.computed_rank)
         rankings.setdefault(r.category, []).append(uid)
     return engine.CycleResult(scheme_key=rs.scheme_key, scheme_version=rs.scheme_version,
                               normalisation=rs.normalisation, units=units, rankings=rankings)
 
 
-def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
+def regrade(db: Session, rs: ResultSet, cycle: Cycle, rows: list[ResultRow] | None = None,
+            written: _Written | None = None) -> list[dict]:
     """Apply the grading policy and every recorded override to the stored scores; update the
-    rows. Returns the list of changes (unit, field, old, new)."""
+    rows. Returns the list of changes (unit, field, old, new). ``rows`` and ``written``: the set's
+    rows and their details as :func:`refresh` has just set them (else they are read)."""
     scheme = cycle_scheme(cycle)
-    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+    if rows is None:
+        rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
     if not rows:
         return []
     gi = rs.data.get("grading_inputs") or {}
@@ -323,7 +232,8 @@ def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
             fails.add(uid)
     fail_notes = {str(o.unit_id): o.reason for o in overrides_of(db, rs) if o.kind == "fail"}
     try:
-        graded = engine.grade(scheme, _cycle_result(rs, rows), applications=gi.get("applications") or {},
+        graded = engine.grade(scheme, _cycle_result(rs, rows, written and written.details),
+                              applications=gi.get("applications") or {},
                               vetoes=gi.get("vetoes") or {}, fail_decisions=fails,
                               previous_last=gi.get("previous_last") or [], overrides=overrides)
     except ValueError as exc:
@@ -342,13 +252,22 @@ def regrade(db: Session, rs: ResultSet, cycle: Cycle) -> list[dict]:
         explanation = g.explanation
         if str(r.unit_id) in fail_notes and fail_notes[str(r.unit_id)] not in explanation:
             explanation = explanation.rstrip("。") + f"（认定理由：{fail_notes[str(r.unit_id)]}）。"
-        detail = dict(r.detail)
-        detail["grading"] = {"explanation": explanation, "flags": list(g.flags)}
-        r.detail = detail
+        grading = {"explanation": explanation, "flags": list(g.flags)}
+        if written is None:
+            detail = dict(r.detail)
+        elif not written.grading_changed(r.unit_id, grading):
+            detail = None  # the stored detail is this one already
+        else:
+            detail = dict(written.details[r.unit_id])
+        if detail is not None:
+            detail["grading"] = grading
+            r.detail = detail
         r.flags = list(g.flags)
         db.add(r)
     data = dict(rs.data)
     data["warnings"] = list(graded.warnings)
+    if written is None:  # the details are changed here: the stored digests no longer describe them
+        data.pop(_ROW_DIGESTS, None)
     rs.data = data
     db.add(rs)
     db.flush()
@@ -367,37 +286,98 @@ class Refresh:
     changes: list = field(default_factory=list)
 
 
-def _write_rows(db: Session, rs: ResultSet, payload: dict) -> None:
-    existing = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
-    seen = set()
+_DETAIL_KEYS = ("explanation", "components", "indicators", "normalisations", "ballots", "target_raw_max", "max_total",
+                "component_ranks")
+_ROW_DIGESTS = "row_digests"  # in ResultSet.data: {"payload": fingerprint, "rows": {unit id: [payload, grading]}}
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass
+class _Written:
+    """The rows :func:`_write_rows` has set: each one's detail without the grading (by unit id),
+    its payload part's digest, and the digests stored with the rows of the previous computation
+    (of the rows left untouched because their payload part is the same)."""
+
+    details: dict
+    digests: dict
+    kept: dict  # unit id → stored grading digest
+    gradings: dict = field(default_factory=dict)  # unit id → grading digest, filled by regrade
+
+    def grading_changed(self, unit_id: int, grading: dict) -> bool:
+        d = self.gradings[unit_id] = _digest(json.dumps(grading, sort_keys=True, ensure_ascii=False))
+        return self.kept.get(unit_id) != d
+
+    def stored(self, fp: str) -> dict:
+        return {"payload": fp, "rows": {str(k): [v, self.gradings.get(k)] for k, v in self.digests.items()}}
+
+
+def _known_digests(rs: ResultSet) -> dict:
+    """The digests stored with the rows, if they still go with the stored payload."""
+    known = (rs.data or {}).get(_ROW_DIGESTS) or {}
+    return known.get("rows") or {} if rs.fingerprint and known.get("payload") == rs.fingerprint else {}
+
+
+def _write_rows(db: Session, rs: ResultSet, payload: dict, texts: dict, known: dict) -> tuple[list, _Written]:
+    """Set the rows from the payload (new units added, gone ones deleted), not flushed; returns
+    the set's rows in the order the database lists them (existing by id, then the new ones) and
+    what was written. A row whose payload part has the digest stored with it is left as it is;
+    the old details are never read (their only other part, the grading, is regrade's)."""
+    existing = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)
+                                              .options(defer(ResultRow.detail)))}
+    written = _Written(details={}, digests={}, kept={})
+    added = []
     for uid, p in payload["rows"].items():
         unit_id = int(uid)
-        seen.add(unit_id)
+        detail = {k: v for k, v in p.items() if k in _DETAIL_KEYS}
+        written.details[unit_id] = detail
+        digest = written.digests[unit_id] = _digest(texts[uid])
         r = existing.get(unit_id)
+        if r is not None and (known.get(uid) or [None])[0] == digest:
+            written.kept[unit_id] = known[uid][1]
+            continue
         if r is None:
+            # flags and detail given: pydantic inspects a default factory's signature on every call
             r = ResultRow(result_set_id=rs.id, unit_id=unit_id, unit_name=p["unit_name"], category=p["category"],
-                          subtype=p["subtype"])
+                          subtype=p["subtype"], flags=[], detail={})
+            added.append(r)
         r.unit_name, r.category, r.subtype, r.position = p["unit_name"], p["category"], p["subtype"], p["position"]
         r.democratic, r.target, r.leader = D(p["democratic"]), D(p["target"]), D(p["leader"])
         r.target_raw, r.computed_total = D(p["target_raw"]), D(p["total"])
         r.computed_rank, r.provisional = p["rank"], p["provisional"]
         if r.id is None:
             r.total, r.rank = D(p["total"]), p["rank"]
-        detail = {k: v for k, v in p.items() if k in ("explanation", "components", "indicators", "normalisations",
-                                                      "ballots", "target_raw_max", "max_total",
-                                                      "component_ranks")}
-        detail["grading"] = (r.detail or {}).get("grading", {})
-        r.detail = detail
+        r.detail = {**detail, "grading": {}}  # regrade's
         db.add(r)
     for unit_id, r in existing.items():
-        if unit_id not in seen:
+        if unit_id not in written.details:
             db.delete(r)
-    db.flush()
+    return [r for unit_id, r in existing.items() if unit_id in written.details] + added, written
 
 
 def _row_summary(db: Session, rs: ResultSet) -> dict:
-    return {r.unit_id: (r.unit_name, _s(r.total), r.rank, r.grade)
-            for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
+    q = select(ResultRow.unit_id, ResultRow.unit_name, ResultRow.total, ResultRow.rank, ResultRow.grade)
+    return {uid: (name, _s(total), rank, grade)
+            for uid, name, total, rank, grade in db.exec(q.where(ResultRow.result_set_id == rs.id))}
+
+
+_INPUTS_FP = "inputs_fingerprint"  # in ResultSet.data: {"inputs": digest of the inputs, "payload": fingerprint}
+
+
+def _same_inputs(rs: ResultSet | None, ifp: str) -> bool:
+    """The stored payload was computed from inputs with fingerprint ``ifp`` (and is still the one stored)."""
+    if rs is None or not rs.fingerprint:
+        return False
+    seen = (rs.data or {}).get(_INPUTS_FP) or {}
+    return seen.get("inputs") == ifp and seen.get("payload") == rs.fingerprint
+
+
+def _remember_inputs(rs: ResultSet, ifp: str) -> None:
+    data = dict(rs.data or {})
+    data[_INPUTS_FP] = {"inputs": ifp, "payload": rs.fingerprint}
+    rs.data = data
 
 
 def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,
@@ -405,22 +385,30 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     """Bring the proposed results up to date with the inputs (see the module docstring).
     For fixed, published or final results nothing is written; ``drift`` lists what the live
     inputs would change. ``expected_version``: the version the office's page showed (重新计算);
-    a set changed since (fixed, adjusted) is refused."""
+    a set changed since (fixed, adjusted) is refused.
+
+    When the inputs' fingerprint (:func:`results_payload.input_fingerprint`) is the one the
+    stored payload was computed from, the payload would be the same: nothing is computed."""
     rs = get_set(db, cycle.id)
     if expected_version is not None and rs is not None and rs.version != expected_version:
         raise StaleData("打开本页后结果已有变化（如定稿或审议调整），未重新计算。请查看更新后的结果表后再操作。")
-    payload = compute(db, cycle, inputs)
-    fp = fingerprint(payload)
+    prep = _prepare(db, cycle, inputs)
+    ifp = input_fingerprint(prep)
+    if _same_inputs(rs, ifp):
+        return Refresh(rs)  # fixed or later: the same inputs, no drift
+    payload = _payload(prep)
+    texts, fp = fingerprinted(payload)
     if rs is not None and rs.status != "proposed":
         drift = []
         if fp != rs.fingerprint:
-            stored = {r.unit_id: r for r in db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id))}
+            stored = dict(db.exec(select(ResultRow.unit_id, ResultRow.computed_total)
+                                  .where(ResultRow.result_set_id == rs.id)).all())
             for uid, p in payload["rows"].items():
-                r = stored.get(int(uid))
-                if r is None:
+                unit_id = int(uid)
+                if unit_id not in stored:
                     drift.append(f"{p['unit_name']}：定稿时没有该单位")
-                elif _s(r.computed_total) != p["total"]:
-                    drift.append(f"{p['unit_name']}：定稿总分{_s(r.computed_total)}，按当前数据为{p['total']}")
+                elif _s(stored[unit_id]) != p["total"]:
+                    drift.append(f"{p['unit_name']}：定稿总分{_s(stored[unit_id])}，按当前数据为{p['total']}")
             if not drift:
                 drift.append("评分依据（优秀申报、否决情形、测评明细或说明）与定稿时不同，分数未变")
         return Refresh(rs, drift=drift)
@@ -436,9 +424,12 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
             created = False
             if rs.status != "proposed":
                 return Refresh(rs)
-    if not created and fp == rs.fingerprint:
+    if not created and fp == rs.fingerprint:  # the same payload from inputs written differently
+        _remember_inputs(rs, ifp)
+        db.add(rs)
         return Refresh(rs)
     before = _row_summary(db, rs)
+    known = _known_digests(rs)
     data = dict(payload["data"])
     data["warnings"] = (rs.data or {}).get("warnings", [])
     rs.data = data
@@ -447,8 +438,11 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     rs.fingerprint = fp
     rs.computed_at = utcnow()
     db.add(rs)
-    _write_rows(db, rs, payload)
-    regrade(db, rs, cycle)
+    with db.no_autoflush:  # each row written once, with its grading
+        rows, written = _write_rows(db, rs, payload, texts, known)
+        regrade(db, rs, cycle, rows, written)
+    _remember_inputs(rs, ifp)
+    rs.data = {**rs.data, _ROW_DIGESTS: written.stored(fp)}
     after = _row_summary(db, rs)
     changes = []
     if not created:

@@ -6,16 +6,16 @@ Split from :mod:`app.services.results`, which computes, stores, deliberates and 
 
 from __future__ import annotations
 
-from sqlalchemy import select as sa_select
+import threading
+
 from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, func, select
 
 from app.models import Cycle
 from app.models.result import OBJECTION_STATUSES, Objection, ResultOverride, ResultRow, ResultSet
 from app.rubric.disclosure import disclose
 
-from .results import _s, get_set, objections_of, overrides_of, rows_of
+from .results import _s, display_order, get_set, objections_of, overrides_of, rows_of
 from .voting import MIN_GROUP
 
 
@@ -48,30 +48,65 @@ def ballots_shown(rs: ResultSet, ballots: dict | None) -> dict:
             "total": total if d.totals_shown else None, "ballots": sum(total.values()), "note": d.note}
 
 
-def category_tables(db: Session, rs: ResultSet, *, detail_keys: tuple[str, ...] | None = None) -> list[dict]:
-    """Per category: its label, components and the rows in rank order. ``detail_keys``: read only
-    these entries of each row's detail (a key the row lacks reads as None), not the rest of it —
-    the indicator tree and explanations, ~35 KB a row — for pages that only show them."""
-    rows = rows_of(db, rs) if detail_keys is None else _rows_with(db, rs, detail_keys)
+TABLE_DETAIL = ("components", "component_ranks", "ballots", "target_raw_max")
+
+
+class RowView:
+    """A result row with some keys of its ``detail`` only (``detail`` holds every explanation and
+    the indicator tree, ~35 KB a row): every other attribute is the row's. Read-only."""
+
+    __slots__ = ("_row", "detail")
+
+    def __init__(self, row: ResultRow, detail: dict):
+        self._row = row
+        self.detail = detail
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+    def component(self, key: str) -> dict | None:
+        """The row's stored component ``key`` (points, rank), or None."""
+        return next((c for c in self.detail.get("components") or [] if c.get("key") == key), None)
+
+
+_TABLE_DETAILS: dict[tuple, dict[int, dict]] = {}  # (set id, fingerprint, keys) → row id → detail subset
+_TABLE_DETAILS_MAX = 16
+_TABLE_DETAILS_LOCK = threading.Lock()
+
+
+def table_rows(db: Session, rs: ResultSet, detail_keys: tuple[str, ...] = TABLE_DETAIL) -> list[RowView]:
+    """:func:`app.services.results.rows_of` with only ``detail_keys`` of each row's detail, read
+    from the database (what the result tables and charts show) and kept per worker for the set's
+    fingerprint: the rows' details are written with the fingerprint of what they hold (the
+    grading note, which regrade rewrites, is not among these keys). The detail dicts are shared:
+    read them, never change them."""
+    key = (rs.id, rs.fingerprint, detail_keys) if rs.fingerprint else None
+    known = _TABLE_DETAILS.get(key) if key else None
+    base = select(ResultRow).options(defer(ResultRow.detail)).where(ResultRow.result_set_id == rs.id)
+    rows = list(db.exec(base)) if known is not None else []
+    if known is None or any(r.id not in known for r in rows):
+        cols = [ResultRow.detail[k].label(f"d_{i}") for i, k in enumerate(detail_keys)]
+        found = list(db.execute(base.add_columns(*cols)).tuples())
+        rows = [row for row, *_values in found]
+        known = {row.id: dict(zip(detail_keys, values, strict=True)) for row, *values in found}
+        if key:
+            with _TABLE_DETAILS_LOCK:
+                if len(_TABLE_DETAILS) >= _TABLE_DETAILS_MAX:
+                    _TABLE_DETAILS.clear()
+                _TABLE_DETAILS[key] = known
+    views = [RowView(row, known[row.id]) for row in rows]
+    views.sort(key=display_order(rs))
+    return views
+
+
+def category_tables(db: Session, rs: ResultSet, *, full: bool = True) -> list[dict]:
+    """Per category: its label, components and the rows in rank order. ``full=False``: the rows
+    are :class:`RowView` with the detail the tables show (:data:`TABLE_DETAIL`)."""
+    rows = rows_of(db, rs) if full else table_rows(db, rs)
     out = []
     for c in rs.data.get("categories", []):
         out.append({**c, "rows": [r for r in rows if r.category == c["key"]]})
     return out
-
-
-def _rows_with(db: Session, rs: ResultSet, keys: tuple[str, ...]) -> list[ResultRow]:
-    """:func:`app.services.results.rows_of` (same order) with only ``keys`` of each detail read
-    (by the database's JSON functions). The rows are for display: their detail is not the stored one."""
-    q = (sa_select(ResultRow, *(ResultRow.detail[k] for k in keys)).options(defer(ResultRow.detail))
-         .where(ResultRow.result_set_id == rs.id))
-    rows = []
-    for r, *values in db.execute(q):
-        if "detail" not in r.__dict__:  # not loaded in full by this session before
-            set_committed_value(r, "detail", dict(zip(keys, values, strict=True)))
-        rows.append(r)
-    order = {c["key"]: i for i, c in enumerate(rs.data.get("categories") or [])}
-    rows.sort(key=lambda r: (order.get(r.category, 99), r.rank, r.position, r.unit_name))
-    return rows
 
 
 def policy_lines(rs: ResultSet) -> list[str]:

@@ -105,14 +105,29 @@ def _same(a: Any, b: Any) -> bool:
     return ("" if a is None else str(a)) == ("" if b is None else str(b))
 
 
+_POPULATIONS: dict[tuple, tuple] = {}  # (scheme id, units as the rule sees them) → (scheme, code → unit ids)
+_POPULATIONS_MAX = 32
+
+
 def _populations(cycle: Cycle, units: list[Unit], leaves) -> dict[str, list[Unit]]:
-    """leaf code → the units of the leaf's category it applies to (the engine's rule)."""
+    """leaf code → the units of the leaf's category it applies to (the engine's rule). Kept per
+    worker for the scheme and the units' ids, categories, sub-types and names (all the rule reads)."""
     if not has_scheme(cycle):
         return {}
-    out: dict[str, list[Unit]] = {}
-    for cat in cycle_scheme(cycle).categories:
-        out.update(applicable_units(cat.indicators, [u for u in units if u.category == cat.key]))
-    return {leaf.code: out.get(leaf.code, []) for leaf in leaves}
+    scheme = cycle_scheme(cycle)
+    key = (id(scheme), tuple((u.id, u.category, u.subtype, u.name) for u in units))
+    hit = _POPULATIONS.get(key)
+    if hit is None or hit[0] is not scheme:
+        out: dict[str, list[Unit]] = {}
+        for cat in scheme.categories:
+            out.update(applicable_units(cat.indicators, [u for u in units if u.category == cat.key]))
+        # the scheme is kept with the ids, so its id is not reused by another scheme meanwhile
+        hit = (scheme, {code: [u.id for u in us] for code, us in out.items()})
+        if len(_POPULATIONS) >= _POPULATIONS_MAX:
+            _POPULATIONS.clear()
+        _POPULATIONS[key] = hit
+    by_id = {u.id: u for u in units}
+    return {leaf.code: [by_id[i] for i in hit[1].get(leaf.code, [])] for leaf in leaves}
 
 
 class CycleScoring:
@@ -132,14 +147,23 @@ class CycleScoring:
             for e in db.exec(select(ScoreEntry).where(ScoreEntry.cycle_id == cycle.id))
         }
         self._results: dict[tuple[int, str], ScoreResult] | None = None
+        self._leaf_results: dict[str, dict[int, ScoreResult]] = {}
+        self._fact_names: dict[str, set[str]] = {}  # leaf code → its fact fields' names (from the rule)
+        self._members: dict[str, set[int]] = {}  # leaf code → ids of its population
 
     def applies(self, unit_id: int, code: str) -> bool:
-        return any(u.id == unit_id for u in self.population.get(code, []))
+        members = self._members.get(code)
+        if members is None:
+            members = self._members[code] = {u.id for u in self.population.get(code, [])}
+        return unit_id in members
 
     def reported_facts(self, unit_id: int, code: str) -> dict:
-        leaf = self.leaf_by_code[code]
-        rep = self.reported.get((unit_id, code), {})
-        names = {f.name for f in leaf.fact_fields}
+        rep = self.reported.get((unit_id, code))
+        if not rep and code in self.leaf_by_code:
+            return {}
+        names = self._fact_names.get(code)
+        if names is None:
+            names = self._fact_names[code] = {f.name for f in self.leaf_by_code[code].fact_fields}
         return {k: v for k, v in rep.items() if k in names}
 
     def effective(self, unit_id: int, code: str, entry: ScoreEntry | None = None, *,
@@ -159,11 +183,15 @@ class CycleScoring:
 
     def facts(self) -> dict[tuple[int, str], dict]:
         out = {}
+        given = self.reported.keys() | self.entries.keys()  # the cells that can have facts
+        if not given:
+            return out
         for code, units in self.population.items():
             for u in units:
-                f = self.effective(u.id, code)
-                if f:
-                    out[(u.id, code)] = f
+                if (u.id, code) in given:
+                    f = self.effective(u.id, code)
+                    if f:
+                        out[(u.id, code)] = f
         return out
 
     def score_leaf(self, leaf: Leaf, override: tuple[int, dict] | None = None) -> dict[int, ScoreResult]:
@@ -178,15 +206,34 @@ class CycleScoring:
         if self._results is None:
             out = {}
             for leaf in self.leaves:
-                for uid, res in self.score_leaf(leaf).items():
+                for uid, res in self.leaf_results(leaf.code).items():
                     out[(uid, leaf.code)] = res
             self._results = out
         return self._results
 
+    def leaf_results(self, code: str) -> dict[int, ScoreResult]:
+        """The results of one indicator by unit id (:meth:`results` of that indicator only: a page
+        about some indicators scores those, not the whole cycle)."""
+        hit = self._leaf_results.get(code)
+        if hit is None:
+            leaf = self.leaf_by_code.get(code)
+            hit = self._leaf_results[code] = self.score_leaf(leaf) if leaf is not None else {}
+        return hit
+
+    def result(self, unit_id: int, code: str) -> ScoreResult | None:
+        return self.leaf_results(code).get(unit_id)
+
+    def forget_results(self) -> None:
+        """After an entry changed: the results are computed again when next asked for."""
+        self._results = None
+        self._leaf_results = {}
+
     def is_done(self, unit_id: int, code: str) -> bool:
         e = self.entries.get((unit_id, code))
-        res = self.results().get((unit_id, code))
-        return bool(e and e.confirmed and res is not None and res.status == "ok")
+        if not (e and e.confirmed):
+            return False
+        res = self.leaf_results(code).get(unit_id)
+        return res is not None and res.status == "ok"
 
 
 def cycle_facts(db: Session, cycle: Cycle) -> dict[tuple[int, str], dict]:
@@ -217,13 +264,16 @@ class Progress:
 
 
 def progress(
-    db: Session, cycle: Cycle, ctx: CycleScoring | None = None
+    db: Session, cycle: Cycle, ctx: CycleScoring | None = None, *, only: str | None = None
 ) -> tuple[dict[str, Progress], dict[int, Progress]]:
-    """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells."""
+    """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells.
+    ``only``: the progress of that owner alone (its cells only in the units' figures)."""
     ctx = ctx or CycleScoring(db, cycle)
     by_owner: dict[str, Progress] = defaultdict(Progress)
     by_unit: dict[int, Progress] = defaultdict(Progress)
     for key, owner in owners(db, cycle).items():
+        if only is not None and key != only:
+            continue
         by_owner[key]
         for leaf in owner.leaves:
             for u in ctx.population.get(leaf.code, []):
@@ -357,7 +407,7 @@ def save_cell(db: Session, *, actor_id: int, owner_keys: set[str], cycle: Cycle,
     db.add(entry)
     db.flush()
     ctx.entries[(unit.id, leaf.code)] = entry
-    ctx._results = None
+    ctx.forget_results()
     record(db, actor_id=actor_id, action="score", entity="score_entry", entity_id=f"{unit.id}:{leaf.code}",
            cycle_id=cycle.id, old=old, new={**new, "points": result.points, "status": result.status},
            reason="；".join(f"{k}：{v}" for k, v in reasons.items()) or None)

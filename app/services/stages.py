@@ -17,6 +17,7 @@ from app.models.base import utcnow
 
 from . import ServiceError, StageClosed, StaleData
 from .audit import changes, record
+from .readmemo import memo
 
 # The stages of a cycle in their order, with their Chinese names. What happens in each (the roles
 # that act, who is still pending, the office's page, the home-page tasks) is declared in
@@ -79,9 +80,24 @@ def get_stage(db: Session, cycle_id: int, kind: str) -> Stage:
     return stage
 
 
+def _cycle_stages(db: Session, cycle_id: int) -> list[tuple[Stage, list[StageOverride]]]:
+    """The cycle's stages with their overrides, two queries kept for the session (readmemo)."""
+    def load():
+        stages = list(db.exec(select(Stage).where(Stage.cycle_id == cycle_id)))
+        by_stage: dict[int, list[StageOverride]] = {s.id: [] for s in stages}
+        if stages:
+            for o in db.exec(select(StageOverride).where(StageOverride.stage_id.in_(list(by_stage)))):
+                by_stage[o.stage_id].append(o)
+        return [(s, by_stage[s.id]) for s in stages]
+
+    return memo(db, ("stages", cycle_id), load)
+
+
 def state_of(db: Session, cycle_id: int, kind: str, now: datetime | None = None) -> StageState:
-    stage = get_stage(db, cycle_id, kind)
-    return stage_state(stage, overrides_for(db, stage.id), now)
+    for stage, overrides in _cycle_stages(db, cycle_id):
+        if stage.kind == kind:
+            return stage_state(stage, overrides, now)
+    raise ServiceError(f"本周期没有「{stage_label(kind)}」阶段。")
 
 
 def require_open(db: Session, cycle_id: int, kind: str) -> Stage:

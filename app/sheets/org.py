@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+from copy import copy
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
@@ -345,9 +346,14 @@ def org_workbook(units: list[dict], people: list[dict]) -> io.BytesIO:
     for p in people:
         pws.append([p["employee_no"], p["name"], p.get("unit_name"), "、".join(s.label for s in p.get("roles", ())),
                     LEADER_RANKS.get(p.get("leader_rank") or "", None), p.get("email"), p.get("phone")])
+    text_style = None
     for row in pws.iter_rows(min_row=2, max_col=1):
-        for c in row:
-            c.number_format = "@"  # 工号 as text: leading zeros survive
+        for c in row:  # 工号 as text: leading zeros survive
+            if text_style is None:
+                c.number_format = "@"
+                text_style = copy(c._style)
+            else:  # the same style ids (assigning the format to each cell rehashes the styles)
+                c._style = copy(text_style)
     pws.column_dimensions["A"].number_format = "@"  # and in the rows the office adds
     rank = DataValidation(type="list", formula1='"正职,副职"', allow_blank=True)
     pws.add_data_validation(rank)

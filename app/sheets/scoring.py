@@ -15,6 +15,7 @@ refused as stale. Any error refuses the whole import (see ``app.services.scoring
 
 import io
 import json
+from copy import copy
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -74,6 +75,25 @@ def _cell_value(value):
     return int(d) if d == d.to_integral_value() and abs(d) < 10**15 else float(d)
 
 
+class _Styler:
+    """Gives cells one of a few styles: the first cell of each kind gets the attributes (which
+    registers them with the workbook, in the order they are first used), the others a copy of its
+    style ids (openpyxl hashes every style object on each assignment, most of the template's time)."""
+
+    def __init__(self):
+        self._styles = {}
+
+    def __call__(self, cell, kind: str, **attrs):
+        style = self._styles.get(kind)
+        if style is None:
+            for k, v in attrs.items():
+                setattr(cell, k, v)
+            self._styles[kind] = copy(cell._style)
+        else:
+            cell._style = copy(style)
+        return cell
+
+
 def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     cycle = ctx.cycle
     wb = Workbook()
@@ -119,26 +139,29 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     append_row(meta, ["columns", len(cols)])
     for i, (code, name, label) in enumerate(cols, start=2):
         append_row(meta, ["col", i, code, name, label])
+    styled = _Styler()
     for r, u in enumerate(units, start=FIRST_ROW):
         versions = {}
-        text_cell(ws, r, 1, u.name).border = border
+        effective: dict[str, dict] = {}
+        styled(text_cell(ws, r, 1, u.name), "name", border=border)
         for i, (code, name, _label) in enumerate(cols, start=2):
             cell = ws.cell(r, i)
-            cell.border = border
             if not ctx.applies(u.id, code):
                 put(cell, NA)
-                cell.fill = na_fill
+                styled(cell, "na", border=border, fill=na_fill)
                 continue
             entry = ctx.entries.get((u.id, code))
             versions[code] = entry.version if entry else 0
-            cell.fill = input_fill
+            styled(cell, "input", border=border, fill=input_fill)
             if name == CONFIRM:
                 put(cell, "是" if entry and entry.confirmed else "否")
             elif name == REASON:
                 reasons = (entry.correction_reasons if entry else {}) or {}
                 put(cell, "；".join(dict.fromkeys(reasons.values())) or None)
             else:
-                put(cell, _cell_value(ctx.effective(u.id, code).get(name)))
+                if code not in effective:
+                    effective[code] = ctx.effective(u.id, code)
+                put(cell, _cell_value(effective[code].get(name)))
         append_row(meta, ["row", r, u.id, u.name, json.dumps(versions)])
     meta.sheet_state = "veryHidden"
     buf = io.BytesIO()

@@ -11,6 +11,7 @@ from app.labels import readable
 from app.models import CATEGORY_LABELS, LEADER_RANKS, ROLE_LABELS
 from app.services.stages import stage_label
 from app.timefmt import fmt_dt, fmt_input
+from app.web.common import url_maker
 
 # (role, label, endpoint); each blueprint adds its entries with add_nav when its routes are imported.
 NAV: list[tuple[str, str, str]] = []
@@ -113,7 +114,8 @@ def init_templating(app) -> None:
     app.jinja_env.filters["stage_label"] = stage_label
     app.jinja_env.filters["label"] = code_label
     app.jinja_env.filters["readable"] = readable
-    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, LEADER_RANKS=LEADER_RANKS)
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, CATEGORY_LABELS=CATEGORY_LABELS, LEADER_RANKS=LEADER_RANKS,
+                                 url_maker=url_maker)
 
     @app.context_processor
     def inject():

@@ -55,14 +55,15 @@ def _login(page, base):
 
 
 def _new_cycle(app, name):
+    from sqlalchemy.orm import undefer
     from sqlmodel import Session, select
 
     from app.extensions import db
     from app.models import Cycle
     from app.services import cycle_plan, voting
 
-    with app.app_context(), Session(db.engine) as s:
-        c = s.exec(select(Cycle).where(Cycle.name == name)).one()
+    with app.app_context(), Session(db.engine) as s:  # the snapshot is deferred: read it before the session ends
+        c = s.exec(select(Cycle).options(undefer(Cycle.scheme_data)).where(Cycle.name == name)).one()
         return (c, cycle_plan.current_plan(s, c), [(g.name, g.weight) for g in voting.groups_of(s, c.id)],
                 voting.state(s, c.id).max_excellent_share)
 

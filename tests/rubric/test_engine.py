@@ -216,3 +216,28 @@ def test_democratic_component_one_line_without_weights_and_small_groups_hidden_w
     assert shown.points == weighted.points and "不合格2票，平均 50，权重 0.4" in shown.explanation
     assert democratic_component(ballot, {"cadre": {"优秀": -1}, "staff": {"优秀": 3}}, 20).status == "error"
     assert democratic_component(ballot, {"cadre": {"优秀": 0}}, 20).status == "missing"
+
+
+def test_every_indicator_node_is_a_complete_dataclass_instance():
+    """The engine makes scored nodes without the dataclass __init__ (engine._node): each must have
+    every field, and be equal to and printed as the one the dataclass makes, and stay frozen."""
+    import dataclasses
+
+    from app.rubric import engine
+
+    s = seed()
+    cyc = synthetic_cycle(s, 6, 6, seed=5)
+    r = compute(s, cyc.units, cyc.facts, cyc.ballots, cyc.leader_ratings)
+    names = {f.name for f in dataclasses.fields(engine.IndicatorScore)}
+    assert engine._NODE_FIELDS == names
+    n = 0
+    for u in r.units.values():
+        for root in u.component("target").indicators:
+            for node in root.walk():
+                n += 1
+                assert set(vars(node)) == names
+                same = engine.IndicatorScore(**{k: getattr(node, k) for k in names})
+                assert same == node and repr(same) == repr(node)
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    node.points = 0
+    assert n > 100

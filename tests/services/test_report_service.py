@@ -138,3 +138,19 @@ def test_pending_reporters(session, w):
     reports.submit(session, **kw, expected_version=v["report"])
     pending = reports.pending_reporters(session, w.cycle)
     assert w.tb1.id not in pending and w.tb2.id in pending
+
+
+def test_completeness_of_units_counts_as_completeness_does(session, w):
+    reports.save_draft(session, actor_id=w.tb1.id, allowed_units={w.c1.id}, cycle=w.cycle, unit=w.c1,
+                       texts={"summary": "全年完成教学任务。"}, report_version=0,
+                       entries={"B1": {"facts": {"trainees": "1200", "students": "1000"}, "version": 0},
+                                "A1": {"narrative": "已完成", "version": 0}})
+    reports.save_draft(session, actor_id=w.tb2.id, allowed_units={w.c2.id}, cycle=w.cycle, unit=w.c2,
+                       texts={"summary": "概述"}, report_version=0,
+                       entries={"B1": {"facts": {"trainees": "5"}, "version": 0}})
+    session.commit()
+    units = [w.c1, w.c2, w.c3, w.jwc]
+    rs = reports.reports_of_cycle(session, w.cycle.id)
+    batch = reports.completeness_of_units(session, w.cycle, units, rs)
+    assert batch == {u.id: reports.completeness(session, w.cycle, u, rs.get(u.id)) for u in units}
+    assert batch[w.c1.id][0] == 2 and batch[w.c2.id][0] < batch[w.c1.id][0] and batch[w.c3.id][0] == 0

@@ -198,10 +198,13 @@ def get_fact(facts: Mapping | None, name: str, label: str) -> Any:
 def dec_fact(facts: Mapping | None, name: str, label: str, *, integer: bool = False,
              nonneg: bool = True) -> Decimal:
     raw = get_fact(facts, name, label)
-    try:
-        v = D(raw)
-    except NumberError:
-        raise FactError(f"「{label}」应为数字，现为「{raw}」") from None
+    if type(raw) is int:  # the common case: what D does, without its checks
+        v = Decimal(raw)
+    else:
+        try:
+            v = D(raw)
+        except NumberError:
+            raise FactError(f"「{label}」应为数字，现为「{raw}」") from None
     if nonneg and v < 0:
         raise FactError(f"「{label}」不能为负数，现为 {fmt(v)}")
     if integer and v != v.to_integral_value():

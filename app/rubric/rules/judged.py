@@ -90,8 +90,8 @@ class Judged(Rule):
         if v < mp and not reason:
             return error_result(mp, self.label, f"评定得分 {fmt(v)} 低于满分 {fmt(mp)}，但未填写扣分理由", inputs)
         points = q2(v)
-        if v == mp:
-            text = f"{self.label}：评定得分 {fmt(v)}，满分{fmt_pts(mp)}，得{fmt_pts(points)}。"
+        if v == mp:  # fmt_pts(x) is f"{fmt(x)}分", written out here (the most common rule)
+            text = f"{self.label}：评定得分 {fmt(v)}，满分{fmt(mp)}分，得{fmt(points)}分。"
         else:
-            text = f"{self.label}：评定得分 {fmt(v)}，满分{fmt_pts(mp)}，扣分理由：{reason}；得{fmt_pts(points)}。"
+            text = f"{self.label}：评定得分 {fmt(v)}，满分{fmt(mp)}分，扣分理由：{reason}；得{fmt(points)}分。"
         return ScoreResult(points=points, max_points=mp, explanation=text, inputs=inputs)

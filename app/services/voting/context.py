@@ -34,6 +34,7 @@ from app.rubric.scheme import BallotPolicy, Scheme
 from .. import ServiceError, StaleData
 from ..audit import record
 from ..org import active_units
+from ..readmemo import memo
 from ..schemes import SchemeUnavailable, cycle_scheme
 from ..stages import stage_state, state_of
 
@@ -67,8 +68,9 @@ def check_setup_stamp(db: Session, cycle_id: int, expected: str | None, message:
 
 def groups_of(db: Session, cycle_id: int) -> list[RaterGroup]:
     """The cycle's rater groups in their order."""
-    return list(db.execute(select(RaterGroup).where(RaterGroup.cycle_id == cycle_id)
-                           .order_by(RaterGroup.position, RaterGroup.id)).scalars())
+    return memo(db, ("rater_groups", cycle_id),
+                lambda: db.execute(select(RaterGroup).where(RaterGroup.cycle_id == cycle_id)
+                                   .order_by(RaterGroup.position, RaterGroup.id)).scalars())
 
 
 def scheme_policy(cycle: Cycle) -> BallotPolicy:

@@ -339,7 +339,7 @@ def office_list(cycle_id: int):
     rs = reports.reports_of_cycle(dbs, cycle.id)
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
-    filled = {u.id: reports.completeness(dbs, cycle, u, rs.get(u.id)) for u in units}
+    filled = reports.completeness_of_units(dbs, cycle, units, rs)
     return render_template(
         "report/office_list.html",
         cycle=cycle,

@@ -94,7 +94,8 @@ def _overrides_by_unit(rs):
     for o in results.overrides_of(get_db(), rs):
         by.setdefault(o.unit_id, []).append(o)
         names.setdefault(o.user_id, None)
-    users = {u.id: u.display_name for u in get_db().exec(select(User).where(User.id.in_([k for k in names if k])))}
+    ids = [k for k in names if k]
+    users = {u.id: u.display_name for u in get_db().exec(select(User).where(User.id.in_(ids)))} if ids else {}
     return by, users
 
 
@@ -147,7 +148,7 @@ def sheet(cycle_id: int):
         if rs is None:
             return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
-    tables = results_read.category_tables(dbs, rs)
+    tables = results_read.category_tables(dbs, rs, full=False)
     overrides, users = _overrides_by_unit(rs)
     form = OverrideForm(version=rs.version)
     form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
@@ -283,7 +284,7 @@ def public(cycle_id: int):
         return render_template("results/public.html", cycle=cycle, rs=None, tables=[]), 200
 
     def body():  # the same for everybody: rendered once per state of the set (250 rows, the charts)
-        tables = results_read.category_tables(dbs, rs, detail_keys=("components", "target_raw_max", "ballots"))
+        tables = results_read.category_tables(dbs, rs, full=False)
         overrides, _users = _overrides_by_unit(rs)
         return render_template("results/_public_body.html", cycle=cycle, rs=rs, tables=tables,
                                charts=_charts(rs, tables), overrides=overrides,

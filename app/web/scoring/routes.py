@@ -14,7 +14,7 @@ from app.services import ServiceError, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
-from app.web.common import cycle_or_404, fail, posted_version, stage_state, to_current_cycle
+from app.web.common import cycle_or_404, fail, posted_version, stage_state, to_current_cycle, url_maker
 from app.web.templating import add_nav
 
 from . import bp
@@ -87,11 +87,12 @@ def grid(cycle_id: int, key: str):
     cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key)
     ctx = CycleScoring(dbs, cyc)
-    results = ctx.results()
     units = [u for u in ctx.units if any(ctx.applies(u.id, leaf.code) for leaf in owner.leaves)]
-    submitted = {uid for uid, r in reports.reports_of_cycle(dbs, cyc.id).items() if r.ever_submitted}
-    by_owner, _ = scoring.progress(dbs, cyc, ctx)
-    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, ctx=ctx, results=results,
+    submitted = reports.submitted_units(dbs, cyc.id)
+    by_owner, _ = scoring.progress(dbs, cyc, ctx, only=key)
+    cell_url = {leaf.code: url_maker("scoring.cell", "unit_id", cycle_id=cyc.id, key=key, code=leaf.code)
+                for leaf in owner.leaves}
+    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, ctx=ctx, cell_url=cell_url,
                            submitted=submitted, progress=by_owner.get(key), state=stage_state(cyc, "scoring"),
                            can_edit=key in scoring.owner_keys_for(current_user), import_form=ImportForm())
 
@@ -151,7 +152,7 @@ def _render_cell(cyc, owner, leaf, unit, ctx, prev, nxt, can_edit, posted):
     entry = ctx.entries.get((unit.id, leaf.code))
     reported = ctx.reported_facts(unit.id, leaf.code)
     effective = ctx.effective(unit.id, leaf.code)
-    result = ctx.results().get((unit.id, leaf.code))
+    result = ctx.result(unit.id, leaf.code)
     state = stage_state(cyc, "scoring")
     editable = can_edit and bool(state and state.is_open)
     return render_template("scoring/cell.html", cycle=cyc, owner=owner, leaf=leaf, unit=unit, report=report,
@@ -180,9 +181,10 @@ def _batch_cells(form, pairs) -> list[CellInput]:
     return out
 
 
-def _batch(cyc: Cycle, key: str, pairs, *, title: str, mode: str, back):
+def _batch(cyc: Cycle, key: str, pairs, *, title: str, mode: str, back, ctx: CycleScoring | None = None):
     """A row (one unit, its indicators) or a column (one indicator, its units) of the grid on one page, saved
-    all or nothing with the error of each refused cell shown beside it."""
+    all or nothing with the error of each refused cell shown beside it. ``ctx``: the cycle's scoring as the
+    caller loaded it (read again after a post)."""
     dbs = get_db()
     owner = _owner_or_404(cyc, key)
     can_edit = key in scoring.owner_keys_for(current_user)
@@ -204,11 +206,12 @@ def _batch(cyc: Cycle, key: str, pairs, *, title: str, mode: str, back):
         else:
             flash(f"已保存 {n} 项评分。" if n else "已核实，无改动。", "success")
             return redirect(request.url)
-    ctx = CycleScoring(dbs, cyc)
-    submitted = {uid for uid, r in reports.reports_of_cycle(dbs, cyc.id).items() if r.ever_submitted}
+    if ctx is None or request.method == "POST":
+        ctx = CycleScoring(dbs, cyc)
+    submitted = reports.submitted_units(dbs, cyc.id)
     rows = [{"unit": u, "leaf": leaf, "entry": ctx.entries.get((u.id, leaf.code)),
              "reported": ctx.reported_facts(u.id, leaf.code), "effective": ctx.effective(u.id, leaf.code),
-             "result": ctx.results().get((u.id, leaf.code)), "done": ctx.is_done(u.id, leaf.code),
+             "result": ctx.result(u.id, leaf.code), "done": ctx.is_done(u.id, leaf.code),
              "error": errors.get((u.id, leaf.code)), "submitted": u.id in submitted} for u, leaf in pairs]
     return render_template("scoring/batch.html", cycle=cyc, owner=owner, rows=rows, title=title, mode=mode,
                            posted=posted, state=state, editable=can_edit and bool(state and state.is_open),
@@ -227,7 +230,7 @@ def unit_row(cycle_id: int, key: str, unit_id: int):
     if not pairs:
         abort(404)
     return _batch(cyc, key, pairs, title=f"{unit.name} · {owner.name}负责的指标", mode="row",
-                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key))
+                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key), ctx=ctx)
 
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/indicators/<code>", methods=["GET", "POST"])
@@ -244,7 +247,7 @@ def indicator_column(cycle_id: int, key: str, code: str):
     if not pairs:
         abort(404)
     return _batch(cyc, key, pairs, title=f"{leaf.code} {leaf.name} · 全部单位", mode="column",
-                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key))
+                  back=url_for("scoring.grid", cycle_id=cyc.id, key=key), ctx=ctx)
 
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/units/<id:unit_id>/<code>/preview", methods=["POST"])
