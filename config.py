@@ -54,6 +54,10 @@ class Config:
     UPLOAD_FOLDER = _env("KPI_UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     TIMEZONE = _env("KPI_TIMEZONE", "Asia/Shanghai")
     PUBLIC_URL = _env("KPI_PUBLIC_URL")
+    # exports that build a whole document in memory (results workbook/JSON, PDFs): how many run at
+    # once per worker, and how long the others wait before a 503 (app/web/heavy.py)
+    HEAVY_EXPORTS = int(_env("KPI_HEAVY_EXPORTS", "1"))
+    HEAVY_WAIT = float(_env("KPI_HEAVY_WAIT", "45"))
 
     SMTP_HOST = _env("KPI_SMTP_HOST")
     SMTP_PORT = int(_env("KPI_SMTP_PORT", "25"))
