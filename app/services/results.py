@@ -380,6 +380,16 @@ def _remember_inputs(rs: ResultSet, ifp: str) -> None:
     rs.data = data
 
 
+def writes_nothing(db: Session, cycle: Cycle) -> bool:
+    """Whether :func:`refresh` of the live inputs would write nothing: the set is fixed or later
+    (compared, never rewritten), or proposed and computed from these very inputs. The results
+    sheet opens in a read transaction then, and takes the write lock only to recompute."""
+    rs = get_set(db, cycle.id)
+    if rs is None:
+        return False
+    return rs.status != "proposed" or _same_inputs(rs, input_fingerprint(_prepare(db, cycle, None)))
+
+
 def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,
             expected_version: int | None = None) -> Refresh:
     """Bring the proposed results up to date with the inputs (see the module docstring).

@@ -7,6 +7,7 @@
 * a unit's history: anyone for published cycles; the office sees every cycle.
 """
 
+import dataclasses
 import os
 from collections import Counter
 from decimal import Decimal
@@ -15,11 +16,11 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import defer
-from sqlmodel import select
+from sqlmodel import Session, select
 from werkzeug.wsgi import wrap_file
 
 from app import charts
-from app.extensions import get_db, writes
+from app.extensions import db, get_db, own_transactions
 from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
@@ -133,15 +134,30 @@ def index():
                            compare_html=Markup(cache.fragment(name, comparison)))
 
 
+def _refreshed(dbs, cycle: Cycle) -> results.Refresh:
+    """``results.refresh`` for the sheet. Opening it mostly finds the results current (or fixed):
+    then the request stays a reader and the check runs in it. Only a recomputation that writes
+    runs in a writer's transaction of its own, so that opening the sheet never holds SQLite's
+    write lock while it reads and renders 250 rows (eight people opening it queued one behind
+    another, and the vote's writes behind them)."""
+    if results.writes_nothing(dbs, cycle):
+        return results.refresh(dbs, cycle=cycle, actor_id=current_user.id)
+    with Session(db.writer, expire_on_commit=False) as w:
+        out = results.refresh(w, cycle=w.get(Cycle, cycle.id), actor_id=current_user.id)
+        w.commit()
+    dbs.rollback()  # a new read snapshot, which sees what was just written
+    return dataclasses.replace(out, result_set=results.get_set(dbs, cycle.id))
+
+
 @bp.route("/cycles/<id:cycle_id>/results")
 @allow("office", "group")
-@writes
+@own_transactions
 def sheet(cycle_id: int):
     dbs = get_db()
     cycle = cycle_or_404(cycle_id)
     outcome = None
     try:
-        outcome = results.refresh(dbs, cycle=cycle, actor_id=current_user.id)
+        outcome = _refreshed(dbs, cycle)
     except ServiceError as exc:
         flash(exc.message, "error")
         rs = results.get_set(dbs, cycle.id)
