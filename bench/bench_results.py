@@ -60,7 +60,7 @@ def run(factor: int) -> dict:
     from app.rubric.synthetic import synthetic_facts_for, synthetic_inputs
     from app.services import org, results, results_read, schemes
     from app.sheets.results import build_workbook
-    from app.web.results import xlsx_cache
+    from app.web.results import cache
     from seeds.demo import UNITS, load_demo
 
     app = create_app(Cfg)
@@ -130,12 +130,15 @@ def run(factor: int) -> dict:
             t_xlsx_cpu, _ = best(lambda: build_workbook(payload), clock=time.process_time)
             t_json, text = best(lambda: json.dumps(payload, ensure_ascii=False))
 
-            def download():
-                return xlsx_cache.workbook(rs.id, results_read.export_payload(s, rs, cycle), build_workbook)
+            def download():  # as the route serves it: the file kept for the set's state
+                state = cache.state(rs, cycle, *results_read.export_stamp(s, rs))
+                with cache.cached_file(f"{rs.id}-{state}-xlsx", lambda: build_workbook(
+                        results_read.export_payload(s, rs, cycle)), large=True) as fh:
+                    return fh.read()
 
             download()  # keeps the file
             t_cached, cached = best(download)
-            assert cached == xlsx_cache.workbook(rs.id, payload, build_workbook)
+            assert cached[:2] == b"PK"
     database.dispose_all()
     return {"units": len(units), "facts": n_facts, "first": t_first, "same": t_same, "changed": t_changed,
             "override": t_override, "payload": t_payload, "xlsx": t_xlsx, "xlsx_kb": len(data) / 1024,

@@ -17,11 +17,13 @@ its own wording passes ``messages`` (the keys of ``MESSAGES``, formatted with ``
 ``allowed``, ``label`` and ``ext``).
 """
 
+import functools
 import hashlib
 import io
 import os
 import re
 import secrets
+import shutil
 import time
 import zipfile
 from dataclasses import dataclass
@@ -163,6 +165,42 @@ def content_problem(data: bytes, kind: str) -> str | None:
     if _MARKUP.search(data[:SNIFF_BYTES]):
         return "文件开头含有网页或脚本代码（疑似伪装文件）"
     return None
+
+
+APP_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """Names, sizes and modification times of the application's code, templates and styles, hashed:
+    what is kept under :func:`cache_folder` was made by this code, never by the previous deploy's."""
+    h = hashlib.sha256()
+    for where, dirs, names in os.walk(APP_ROOT):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".py", ".html", ".css")):
+                p = os.path.join(where, name)
+                st = os.stat(p)
+                h.update(f"{os.path.relpath(p, APP_ROOT)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def cache_folder(kind: str) -> str:
+    """``INSTANCE/cache/<kind>/<code fingerprint>``: where pages and downloads built once are kept
+    (the results exports, the target tables' parts and reports), shared by the workers and kept
+    across restarts; the folders of other code are removed. The whole ``cache`` folder may be
+    deleted at any time. Created if it can be; when it cannot, callers build for each request."""
+    root = os.path.join(current_app.instance_path, "cache", kind)
+    path = os.path.join(root, code_fingerprint())
+    if not os.path.isdir(path):
+        try:
+            os.makedirs(path, exist_ok=True)
+            for name in os.listdir(root):  # kept by other code
+                if name != code_fingerprint():
+                    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:
+            pass
+    return path
 
 
 def folder(subdir: str) -> str:

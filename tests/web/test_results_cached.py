@@ -12,6 +12,7 @@ from sqlmodel import select
 from app.models import Cycle
 from app.models.result import Objection, ResultSet
 from app.services import results, results_read
+from app.services.files import cache_folder
 from tests.builders import factories as f
 from tests.builders.results_case import build_case
 
@@ -83,8 +84,9 @@ def test_cached_outputs_follow_every_change(client, session, case, app):
     assert client.get(f"/api/cycles/{cid}/results.json").get_json()["status"] == "final"
     assert "公示期已结束" in client.get(f"/cycles/{cid}/results/public").get_data(as_text=True)
     # one state per set is kept: the files of the older states are gone
-    files = os.listdir(os.path.join(app.instance_path, "cache", "results"))
-    states = {name.split("-")[1] for name in files if name.split("-")[0] == str(rs.id)}
+    with app.app_context():
+        kept = os.listdir(cache_folder("results"))
+    states = {name.split("-")[1] for name in kept if name.split("-")[0] == str(rs.id)}
     assert len(states) == 1
 
 

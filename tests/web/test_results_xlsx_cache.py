@@ -7,13 +7,15 @@ import os
 
 from openpyxl import load_workbook
 
+from app.services import files
 from app.sheets import results as sheets_results
 from tests.web.test_results_web import _publish, _rs, case  # noqa: F401  (fixture)
 
 
 def _cached(client, rs_id):
-    where = os.path.join(client.application.instance_path, "cache", "results-xlsx")
-    return sorted(n for n in os.listdir(where) if n.startswith(f"rs{rs_id}-")) if os.path.isdir(where) else []
+    with client.application.app_context():
+        where = files.cache_folder("results")
+    return sorted(n for n in os.listdir(where) if n.startswith(f"{rs_id}-") and n.endswith("-xlsx"))
 
 
 def test_second_download_comes_from_the_file_and_a_change_makes_a_new_one(client, session, case, monkeypatch):  # noqa: F811

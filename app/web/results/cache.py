@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
+from app.services import files
 from app.web import heavy
 
 FRAGMENT_BYTES = 24 * 1024 * 1024  # per worker; a 250-unit public page's tables are ~0.5 MB
@@ -110,12 +111,12 @@ def fragment(name: str, build: Callable[[], str]) -> str:
 
 
 def cached_file(name: str, build: Callable[[], bytes], *, large: bool = False):
-    """``cache/results/<name>`` in the instance folder, opened for reading; written from
-    ``build()`` first if it is not there (one build at a time per name in this worker). ``name``
+    """``cache/results/<code>/<name>`` in the instance folder (``files.cache_folder``), opened for
+    reading; written from ``build()`` first if it is not there (one build at a time per name in this worker). ``name``
     is ``<set id>-<state>-<variant>``: the files of that set's older states are removed when a new
     one is written. ``large``: the build is one of the worker's heavy exports (app/web/heavy.py;
     may raise :class:`~app.web.heavy.Busy`)."""
-    folder = os.path.join(current_app.instance_path, "cache", "results")
+    folder = files.cache_folder("results")
     path = os.path.join(folder, name)
     for _attempt in range(3):
         try:

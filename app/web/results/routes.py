@@ -394,17 +394,14 @@ def answer(objection_id: int):
 def workbook(cycle_id: int):
     from app.sheets.results import build_workbook
 
-    from . import xlsx_cache
-
     dbs = get_db()
     cycle, rs = _visible_or_404(cycle_id, staff=("office", "group"))
-    # kept per state of the set (like the JSON) in front of xlsx_cache, which is keyed by the
-    # payload: a download of a kept workbook does not build the payload (6 MB) at all, and a
-    # build is one of the worker's heavy exports
+    # kept per state of the set (like the JSON): a download of a kept workbook does not build the
+    # payload (6 MB) at all, and a build is one of the worker's heavy exports
     state = cache.state(rs, cycle, *results_read.export_stamp(dbs, rs))
     try:
-        fh = cache.cached_file(f"{rs.id}-{state}-xlsx{xlsx_cache._code_digest()[:16]}", lambda: xlsx_cache.workbook(
-            rs.id, results_read.export_payload(dbs, rs, cycle), build_workbook), large=True)
+        fh = cache.cached_file(f"{rs.id}-{state}-xlsx",
+                               lambda: build_workbook(results_read.export_payload(dbs, rs, cycle)), large=True)
     except heavy.Busy:
         return heavy.busy_response()
     resp = send_file(fh, as_attachment=True, download_name=f"{cycle.name}考核结果.xlsx",

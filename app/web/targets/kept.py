@@ -15,49 +15,24 @@ never shows parts made by the previous code; the folders of other fingerprints a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import secrets
-import shutil
 import threading
 from collections.abc import Callable
 
 from flask import current_app, request
 from markupsafe import Markup
 
+from app.services import files
+from app.services.files import code_fingerprint  # noqa: F401  (the folder's name; tests)
 from app.services.target_overview import Entry
 
 BATCH = 50  # tables read, judged and rendered together when their parts are made again
-APP_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """Names, sizes and modification times of the application's code, templates and styles, hashed."""
-    h = hashlib.sha256()
-    for folder, dirs, names in os.walk(APP_ROOT):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            if name.endswith((".py", ".html", ".css")):
-                path = os.path.join(folder, name)
-                st = os.stat(path)
-                h.update(f"{os.path.relpath(path, APP_ROOT)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
 
 
 def _folder() -> str:
-    root = os.path.join(current_app.instance_path, "cache", "targets")
-    path = os.path.join(root, code_fingerprint())
-    if not os.path.isdir(path):
-        try:
-            os.makedirs(path, exist_ok=True)
-            for name in os.listdir(root):  # parts made by other code
-                if name != code_fingerprint():
-                    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
-        except OSError:  # not writable: every part is made for its request and not kept
-            pass
-    return path
+    return files.cache_folder("targets")
 
 
 def _read(path: str, key: str) -> bytes | None:
