@@ -244,7 +244,8 @@ def test_only_the_rows_that_change_are_written(case, session):  # noqa: F811
 
     def seen(conn, cursor, statement, parameters, context, executemany):
         if statement.startswith("UPDATE result_row") and "detail" in statement.split("WHERE")[0]:
-            written.extend(ids[p[-1]] for p in (parameters if executemany else [parameters]))
+            for p in parameters if executemany else [parameters]:  # the row's id is the last parameter
+                written.append(ids[list(p.values())[-1] if isinstance(p, dict) else p[-1]])  # (PG: named)
 
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", seen)
