@@ -380,6 +380,9 @@ def _remember_inputs(rs: ResultSet, ifp: str) -> None:
     rs.data = data
 
 
+_GIVEN = "inputs_given"  # in ResultSet.data: computed from ``inputs`` handed to refresh, not gathered
+
+
 def writes_nothing(db: Session, cycle: Cycle) -> bool:
     """Whether :func:`refresh` of the live inputs would write nothing: the set is fixed or later
     (compared, never rewritten), or proposed and computed from these very inputs. The results
@@ -394,7 +397,8 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
             expected_version: int | None = None) -> Refresh:
     """Bring the proposed results up to date with the inputs (see the module docstring).
     For fixed, published or final results nothing is written; ``drift`` lists what the live
-    inputs would change. ``expected_version``: the version the office's page showed (重新计算);
+    inputs would change (not for a set computed from ``inputs`` handed over: the tables do not
+    hold what it was computed from). ``expected_version``: the version the office's page showed (重新计算);
     a set changed since (fixed, adjusted) is refused.
 
     When the inputs' fingerprint (:func:`results_payload.input_fingerprint`) is the one the
@@ -402,6 +406,10 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     rs = get_set(db, cycle.id)
     if expected_version is not None and rs is not None and rs.version != expected_version:
         raise StaleData("打开本页后结果已有变化（如定稿或审议调整），未重新计算。请查看更新后的结果表后再操作。")
+    if inputs is None and rs is not None and rs.status != "proposed" and (rs.data or {}).get(_GIVEN):
+        # computed from inputs handed over (results brought in from before, the generated
+        # university's past years), not from the tables: there is nothing in them to compare with
+        return Refresh(rs)
     prep = _prepare(db, cycle, inputs)
     ifp = input_fingerprint(prep)
     if _same_inputs(rs, ifp):
@@ -442,6 +450,8 @@ def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: I
     known = _known_digests(rs)
     data = dict(payload["data"])
     data["warnings"] = (rs.data or {}).get("warnings", [])
+    if inputs is not None:
+        data[_GIVEN] = True
     rs.data = data
     rs.scheme_key, rs.scheme_version = data["scheme"]["key"], data["scheme"]["version"]
     rs.normalisation = data["scheme"]["normalisation"]

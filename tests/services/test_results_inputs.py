@@ -193,6 +193,31 @@ def test_fixed_results_with_the_same_inputs_show_no_drift_and_changed_ones_do(ca
         "评分依据（优秀申报、否决情形、测评明细或说明）与定稿时不同，分数未变"]
 
 
+def test_results_from_inputs_handed_over_are_not_compared_with_the_tables(case, session):  # noqa: F811
+    """History brought in (the generated university's past years) is computed from inputs handed to
+    refresh and fix; the tables hold none of them, so a fixed set of it lists no drift and reads
+    no inputs when opened."""
+    from unittest import mock
+
+    given = results.gather_inputs(session, case.cycle)
+    results.refresh(session, cycle=case.cycle, inputs=given)
+    rs = results.fix(session, actor_id=case.office.id, cycle=case.cycle, inputs=given)
+    assert rs.data["inputs_given"] is True
+    _set_fact(session, case)  # the tables change; the set does not depend on them
+    with mock.patch.object(results, "_prepare", side_effect=AssertionError("inputs read")):
+        out = results.refresh(session, cycle=case.cycle)
+    assert out.drift == [] and out.result_set.status == "fixed"
+    assert results.writes_nothing(session, case.cycle)
+
+
+def test_results_gathered_from_the_tables_are_not_marked_as_handed_over(case, session):  # noqa: F811
+    rs = results.refresh(session, cycle=case.cycle).result_set
+    assert "inputs_given" not in rs.data
+    results.fix(session, actor_id=case.office.id, cycle=case.cycle)
+    _set_fact(session, case)
+    assert results.refresh(session, cycle=case.cycle).drift
+
+
 def _rows(session, rs):
     return {r.unit_id: (r.detail, r.flags, r.total, r.rank, r.grade, r.computed_total, r.computed_rank, r.position,
                         r.unit_name) for r in results.rows_of(session, rs)}
