@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.models import Cycle, Unit
 from app.models.base import utcnow
@@ -354,6 +354,13 @@ def _write_rows(db: Session, rs: ResultSet, payload: dict, texts: dict, known: d
     for unit_id, r in existing.items():
         if unit_id not in written.details:
             db.delete(r)
+    if added and db.get_bind().dialect.name == "sqlite":
+        # ids given, so the new rows go in one executemany: SQLite cannot return generated ids of a
+        # batch, and 250 single-row INSERTs were most of a cycle's first opening of the sheet. The
+        # transaction is a writer's (BEGIN IMMEDIATE) or fails as a whole, so no other id comes between.
+        next_id = (db.exec(select(func.max(ResultRow.id))).one() or 0) + 1
+        for i, r in enumerate(added):
+            r.id = next_id + i
     return [r for unit_id, r in existing.items() if unit_id in written.details] + added, written
 
 
@@ -383,14 +390,17 @@ def _remember_inputs(rs: ResultSet, ifp: str) -> None:
 _GIVEN = "inputs_given"  # in ResultSet.data: computed from ``inputs`` handed to refresh, not gathered
 
 
-def writes_nothing(db: Session, cycle: Cycle) -> bool:
-    """Whether :func:`refresh` of the live inputs would write nothing: the set is fixed or later
-    (compared, never rewritten), or proposed and computed from these very inputs. The results
-    sheet opens in a read transaction then, and takes the write lock only to recompute."""
+def refresh_read_only(db: Session, cycle: Cycle) -> Refresh | None:
+    """What :func:`refresh` of the live inputs returns, when it would write nothing: the set is
+    fixed or later (compared, never rewritten), or proposed and computed from these very inputs;
+    None when it would write (no set yet, or the inputs changed). The results sheet opens in a
+    read transaction then, and takes the write lock only to recompute."""
     rs = get_set(db, cycle.id)
     if rs is None:
-        return False
-    return rs.status != "proposed" or _same_inputs(rs, input_fingerprint(_prepare(db, cycle, None)))
+        return None
+    if rs.status != "proposed":
+        return refresh(db, cycle=cycle)
+    return Refresh(rs) if _same_inputs(rs, input_fingerprint(_prepare(db, cycle, None))) else None
 
 
 def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,

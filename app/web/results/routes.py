@@ -140,8 +140,9 @@ def _refreshed(dbs, cycle: Cycle) -> results.Refresh:
     runs in a writer's transaction of its own, so that opening the sheet never holds SQLite's
     write lock while it reads and renders 250 rows (eight people opening it queued one behind
     another, and the vote's writes behind them)."""
-    if results.writes_nothing(dbs, cycle):
-        return results.refresh(dbs, cycle=cycle, actor_id=current_user.id)
+    outcome = results.refresh_read_only(dbs, cycle)
+    if outcome is not None:
+        return outcome
     with Session(db.writer, expire_on_commit=False) as w:
         out = results.refresh(w, cycle=w.get(Cycle, cycle.id), actor_id=current_user.id)
         w.commit()
