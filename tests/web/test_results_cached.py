@@ -5,37 +5,21 @@ JSON must stay byte for byte what jsonify gives."""
 
 import os
 
-import pytest
 from flask import jsonify
 from sqlmodel import select
 
 from app.models import Cycle
 from app.models.result import Objection, ResultSet
-from app.services import results, results_read
+from app.services import results_read
 from app.services.files import cache_folder
-from tests.builders import factories as f
-from tests.builders.results_case import build_case
-
-
-@pytest.fixture
-def case(session, monkeypatch):
-    c = build_case(session)
-    f.user(session, "someone")
-    session.commit()
-    monkeypatch.setattr(results, "gather_inputs", lambda db, cycle: c.inputs)
-    return c
-
-
-def _as(client, name):
-    client.post("/logout")
-    assert f.login(client, name).status_code == 302
+from tests.web.test_results_web import _as, case  # noqa: F401  (fixture)
 
 
 def _unit(payload, name):
     return next(u for c in payload["categories"] for u in c["units"] if u["unit"] == name)
 
 
-def test_cached_outputs_follow_every_change(client, session, case, app):
+def test_cached_outputs_follow_every_change(client, session, case, app):  # noqa: F811  (the fixture)
     cid = case.cycle.id
     _as(client, "office1")
     client.get(f"/cycles/{cid}/results")
@@ -90,7 +74,7 @@ def test_cached_outputs_follow_every_change(client, session, case, app):
     assert len(states) == 1
 
 
-def test_history_counts_the_units_of_the_category_on_every_view(client, session, case, app):
+def test_history_counts_the_units_of_the_category_on_every_view(client, session, case, app):  # noqa: F811
     from app.models.result import ResultRow
 
     cid = case.cycle.id

@@ -19,6 +19,7 @@ from app.models.result import Objection, ResultOverride, ResultRow, ResultSet
 from app.services import results
 from tests.builders import factories as f
 from tests.builders.results_case import build_case
+from tests.web.test_write_transactions import begins  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -383,34 +384,20 @@ def test_award_rule_from_the_scheme_reads_as_one_sentence(monkeypatch):
     assert aw.award_rule(object())[1] == "由领导小组评选，不计入200分"
 
 
-def test_the_sheet_takes_the_write_lock_only_to_recompute(client, session, case, engine):
+def test_the_sheet_takes_the_write_lock_only_to_recompute(client, session, case, begins):  # noqa: F811
     """Opening the sheet with the results current stays a reader (SQLite: no BEGIN IMMEDIATE), so
     people opening it at once, and the vote's writes, do not queue behind one another."""
-    from sqlalchemy import event
-
-    if engine.dialect.name != "sqlite":
-        pytest.skip("BEGIN IMMEDIATE is SQLite's")
-    begins = []
-
-    def listener(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        _as(client, "office1")
-        begins.clear()
-        assert "考核结果" in client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
-        assert "BEGIN IMMEDIATE" in begins  # the first open computes and writes the rows
-        first = _rs(session, case).fingerprint
-        begins.clear()
-        page = client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
-        assert "BEGIN IMMEDIATE" not in begins and begins  # current: read only
-        assert "数据有变化" not in page
-        case.inputs.facts[(case.units["丁学院"].id, "K1")] = {"points": 95}
-        begins.clear()
-        page = client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
-        assert "BEGIN IMMEDIATE" in begins and "数据有变化，结果已更新" in page and "丁学院" in page
-        assert _rs(session, case).fingerprint != first
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    _as(client, "office1")
+    begins.clear()
+    assert "考核结果" in client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
+    assert "BEGIN IMMEDIATE" in begins  # the first open computes and writes the rows
+    first = _rs(session, case).fingerprint
+    begins.clear()
+    page = client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
+    assert "BEGIN IMMEDIATE" not in begins and begins  # current: read only
+    assert "数据有变化" not in page
+    case.inputs.facts[(case.units["丁学院"].id, "K1")] = {"points": 95}
+    begins.clear()
+    page = client.get(f"/cycles/{case.cycle.id}/results").get_data(as_text=True)
+    assert "BEGIN IMMEDIATE" in begins and "数据有变化，结果已更新" in page and "丁学院" in page
+    assert _rs(session, case).fingerprint != first
