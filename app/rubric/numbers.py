@@ -92,6 +92,15 @@ def _memo_key(x: object, zero: bool = False) -> bool:
     return t is int and (zero or x != 0)
 
 
+def _keep(memo: dict, x: object, value, zero: bool = False):
+    """Remember ``value`` for ``x`` in ``memo`` where ``x`` may be remembered; return it."""
+    if _memo_key(x, zero):
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[x] = value
+    return value
+
+
 def q2(x: object) -> Decimal:
     """Round half-up to 0.01. The only rounding function used for scores."""
     t = type(x)
@@ -102,12 +111,7 @@ def q2(x: object) -> Decimal:
             pass
         if not x and (t is int or x.is_finite()):  # a zero: its sign stays (-0 → -0.00)
             return _Q2_ZERO[t is Decimal and x.is_signed()]
-    d = D(x).quantize(_CENT, rounding=ROUND_HALF_UP)
-    if _memo_key(x):
-        if len(_Q2) >= _MEMO_MAX:
-            _Q2.clear()
-        _Q2[x] = d
-    return d
+    return _keep(_Q2, x, D(x).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 def q2_str(x: object) -> str:
@@ -120,12 +124,7 @@ def q2_str(x: object) -> str:
             pass
         if not x and (t is int or x.is_finite()):
             return "-0.00" if t is Decimal and x.is_signed() else "0.00"
-    s = format(q2(x), "f")
-    if _memo_key(x):
-        if len(_Q2S) >= _MEMO_MAX:
-            _Q2S.clear()
-        _Q2S[x] = s
-    return s
+    return _keep(_Q2S, x, format(q2(x), "f"))
 
 
 def fmt(x: object) -> str:
@@ -139,12 +138,7 @@ def fmt(x: object) -> str:
     s = format(q2(x), "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")
-    s = "0" if s in ("-0", "") else s
-    if _memo_key(x, zero=True):  # zero is "0" whatever its sign
-        if len(_FMT) >= _MEMO_MAX:
-            _FMT.clear()
-        _FMT[x] = s
-    return s
+    return _keep(_FMT, x, "0" if s in ("-0", "") else s, zero=True)  # zero is "0" whatever its sign
 
 
 def fmt_pct(fraction: object) -> str:

@@ -203,6 +203,22 @@ def cache_folder(kind: str) -> str:
     return path
 
 
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``path`` under a temporary name, then rename it: a reader (another worker) sees the
+    old file or the whole new one, never half of it. Raises OSError (the temporary file removed)."""
+    tmp = f"{path}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def folder(subdir: str) -> str:
     path = os.path.join(current_app.config["UPLOAD_FOLDER"], subdir)
     os.makedirs(path, exist_ok=True)

@@ -72,3 +72,12 @@ def chromium():
             yield b
         finally:
             b.close()
+
+
+def sign_in(page, base: str, username: str, password: str = "secret123") -> None:
+    """Sign in on the login page as a person would: fill both fields, press the button, wait for the page."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,7 @@ def test_the_audit_log_shows_labels_and_beijing_time(e2e_app, browser):
         s.commit()
     with serving(e2e_app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page.goto(f"{base}/login")
-        page.fill("#username", "office1")
-        page.fill("#password", "secret123")
-        page.click("button[type=submit]")
+        sign_in(page, base, "office1")
         page.wait_for_load_state()
         page.goto(f"{base}/office/audit?entity=result_set")
         row = page.locator("tbody tr", has_text="审议").first

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -211,10 +211,7 @@ def test_slips_opened_on_this_computer_warn_that_phones_cannot_reach_them(served
     without a word; the page now warns and names KPI_PUBLIC_URL. With it set, no warning."""
     app, base = served["app"], served["base"]
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(f"{base}/login")
-    page.fill("#username", "office1")
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, "office1")
     page.wait_for_load_state()
     page.goto(f"{base}/voting/cycles/1/slips?batch=e2e")
     warning = page.locator("#local-address")

@@ -4,7 +4,7 @@ unit without the work; the office's result sheet shows the points and the rank p
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,10 +25,7 @@ def served(e2e_app):
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, username)
     page.wait_for_load_state()
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -40,10 +40,7 @@ def test_office_follows_the_cycle_on_the_overview(served, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     csp = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.fill("#username", "office")
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, "office")
     home = page.locator("#home-overview")
     expect(home.locator("[data-count=submitted]")).to_have_text("2")
     expect(home.locator("#overview-behind")).to_contain_text("自查报告未提交（4）")

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -47,10 +47,7 @@ def test_office_downloads_the_archive_pdf(served, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
     page = ctx.new_page()
     csp = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.fill("#username", "office")
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, "office")
     page.goto(f"{base}/report/office/cycles/{served['cycle']}")
     with page.expect_download() as dl:
         page.locator("a", has_text="全部公示报告（PDF）").click()

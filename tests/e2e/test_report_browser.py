@@ -7,7 +7,7 @@ unsaved text is closed."""
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +24,6 @@ def site(e2e_app):
         ids = {"cycle": w.cycle.id, "c1": w.c1.id}
     with serving(e2e_app) as base:
         yield {"base": base, "app": e2e_app, **ids}
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def draft(app, cycle_id, unit_id):

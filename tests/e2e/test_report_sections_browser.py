@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -38,10 +38,7 @@ def test_section_list_tracks_progress_and_filters(served, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     csp = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.fill("#username", "tb1")
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, "tb1")
     page.goto(f"{base}/report/cycles/{served['cycle']}/units/{served['unit']}")
     nav = page.locator("#section-nav")
     links = nav.locator("a[data-section-link]")

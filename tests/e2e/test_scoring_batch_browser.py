@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -40,10 +40,7 @@ def test_scorer_scores_a_column_on_one_page(served, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     csp = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.fill("#username", "pf_jwc")
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, "pf_jwc")
     page.goto(f"{base}/scoring/cycles/{served['cycle']}/owners/{served['jwc']}")
     page.locator("table.grid thead th.ind a", has_text="B1 社会培训").click()
     expect(page.locator("h1")).to_have_text("B1 社会培训 · 全部单位")

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -46,10 +46,7 @@ def served(e2e_app):
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
+    sign_in(page, base, username)
     page.wait_for_load_state()
 
 

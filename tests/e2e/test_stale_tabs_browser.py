@@ -8,17 +8,9 @@ acts on is refused with a message, and nothing changes.
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def in_session(app, fn):

@@ -4,7 +4,7 @@ keyboard. Every other role keeps a flat bar."""
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +24,6 @@ def site(e2e_app):
         s.commit()
     with serving(e2e_app) as base:
         yield base
-
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def bar_lines(page) -> int:

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -48,10 +48,7 @@ def test_office_opens_the_heaviest_pages_at_university_size(served, browser):
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     csp = watch_csp(page)
-    page.goto(f"{base}/login")
-    page.fill("#username", "office")
-    page.fill("#password", "demo1234")
-    page.click("button[type=submit]")
+    sign_in(page, base, "office", "demo1234")
     expect(page.locator(".mainnav")).to_be_visible()
 
     def visit(path: str, shot: str) -> None:

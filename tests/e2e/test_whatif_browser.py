@@ -10,7 +10,7 @@ import shutil
 import openpyxl
 import pytest
 
-from tests.builders.browser import serving
+from tests.builders.browser import serving, sign_in
 from tests.e2e.test_ballot_browser import watch_csp
 
 pytestmark = pytest.mark.e2e
@@ -53,10 +53,7 @@ def shot(page, tmp_path, name):
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo1234")
-    page.click("button[type=submit]")
+    sign_in(page, base, username, "demo1234")
     page.wait_for_load_state()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.models import Unit
 from app.models.targets import TargetTableRecord
-from app.web.targets.kept import code_fingerprint
+from app.services.files import code_fingerprint
 from tests.builders import factories as f
 from tests.builders.targets import small_workbook
 from tests.web.test_targets_web import _checkpoint, _fill, _import, _login, _text

@@ -132,11 +132,8 @@ def cached_file(name: str, build: Callable[[], bytes], *, large: bool = False):
                         data = build()
                 else:
                     data = build()
-                tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-                with open(tmp, "wb") as fh:
-                    fh.write(data)
+                files.write_atomic(path, data)
                 del data
-                os.replace(tmp, path)
                 _remove_older(folder, name)
             store.done(name)
         if large:

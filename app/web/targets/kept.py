@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import threading
 from collections.abc import Callable
 
@@ -25,7 +24,6 @@ from flask import current_app, request
 from markupsafe import Markup
 
 from app.services import files
-from app.services.files import code_fingerprint  # noqa: F401  (the folder's name; tests)
 from app.services.target_overview import Entry
 
 BATCH = 50  # tables read, judged and rendered together when their parts are made again
@@ -46,16 +44,10 @@ def _read(path: str, key: str) -> bytes | None:
 
 
 def _write(path: str, key: str, data: bytes) -> None:
-    tmp = f"{path}.{secrets.token_hex(6)}.tmp"
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(key.encode() + b"\n" + data)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
+        files.write_atomic(path, key.encode() + b"\n" + data)
+    except OSError:  # not kept: made again next time
+        pass
 
 
 def _part_key(table_key: str, name: str) -> str:
