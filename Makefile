@@ -15,12 +15,12 @@ WORKERS ?=
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	bash scripts/pip_install.sh $(PIP) -q --upgrade pip || echo "pip not upgraded; going on with $$($(PIP) --version)"
+	bash scripts/pip_install.sh $(PIP) -q -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PIP) install -q -r requirements-dev.txt
+	bash scripts/pip_install.sh $(PIP) -q -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed

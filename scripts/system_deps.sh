@@ -19,5 +19,14 @@ echo "installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # slapd: no default database and no daemon of its own (the tests start theirs)
 echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# a broken download is retried (Acquire::Retries) and the whole step once more after a pause, so one
+# dropped connection on a fresh machine does not fail the set-up
+apt=($SUDO apt-get -o Acquire::Retries=5 -qq)
+for attempt in 1 2 3; do
+    if "${apt[@]}" update && "${apt[@]}" install -y --no-install-recommends "${need[@]}" >/dev/null; then
+        exit 0
+    fi
+    echo "apt-get failed (attempt $attempt of 3)" >&2
+    sleep $((attempt * 10))
+done
+exit 1
