@@ -8,6 +8,7 @@
 """
 
 import dataclasses
+import json
 import os
 from collections import Counter
 from decimal import Decimal
@@ -165,17 +166,16 @@ def sheet(cycle_id: int):
         if rs is None:
             return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
-    tables = results_read.category_tables(dbs, rs, full=False)
     overrides, users = _overrides_by_unit(rs)
+    tables_html, choices, provisional = _sheet_tables(dbs, cycle, rs, overrides)
     form = OverrideForm(version=rs.version)
-    form.unit_id.choices = [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for t in tables for r in t["rows"]]
+    form.unit_id.choices = [tuple(c) for c in choices]
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
     open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
     return render_template(
         "results/sheet.html",
         cycle=cycle,
         rs=rs,
-        tables=tables,
         outcome=outcome,
         overrides=overrides,
         users=users,
@@ -184,9 +184,37 @@ def sheet(cycle_id: int):
         unfix_form=UnfixForm(version=rs.version),
         empty=EmptyForm(),
         states=states,
-        charts=_charts(rs, tables),
+        tables_html=tables_html,
+        provisional=provisional,
         open_objections=open_objections,
     )
+
+
+def _sheet_tables(dbs, cycle: Cycle, rs: ResultSet, overrides: dict) -> tuple[Markup, list, bool]:
+    """The sheet's result tables and charts (HTML), the override form's unit choices and whether
+    any row is provisional: the same for everybody who opens the sheet, so built once per state
+    of the set (as the public page's tables: ``cache.state`` with the overrides and objections)."""
+    name = f"{rs.id}-{cache.state(rs, cycle, *results_read.export_stamp(dbs, rs))}"
+    built = {}
+
+    def tables():
+        if "tables" not in built:
+            built["tables"] = results_read.category_tables(dbs, rs, full=False)
+        return built["tables"]
+
+    def body():
+        t = tables()
+        return render_template("results/_sheet_tables.html", cycle=cycle, tables=t, overrides=overrides,
+                               charts=_charts(rs, t))
+
+    def meta():
+        rows = [r for t in tables() for r in t["rows"]]
+        return json.dumps({"choices": [(r.unit_id, f"{r.unit_name}（{r.grade}，{r.total}分）") for r in rows],
+                           "provisional": any(r.provisional for r in rows)}, ensure_ascii=False)
+
+    html = cache.fragment(f"{name}-sheet", body)
+    info = json.loads(cache.fragment(f"{name}-sheetmeta", meta))
+    return Markup(html), info["choices"], info["provisional"]
 
 
 @bp.route("/cycles/<id:cycle_id>/results/recompute", methods=["POST"])
