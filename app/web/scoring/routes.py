@@ -17,7 +17,7 @@ from app.sheets.safety import UnsafeWorkbook
 from app.web.common import cycle_or_404, fail, posted_version, stage_state, to_current_cycle, url_maker
 from app.web.templating import add_nav
 
-from . import bp
+from . import bp, grid_cells
 from .forms import ImportForm
 
 add_nav("scorer", "目标考核评分", "scoring.index")
@@ -92,7 +92,12 @@ def grid(cycle_id: int, key: str):
     by_owner, _ = scoring.progress(dbs, cyc, ctx, only=key)
     cell_url = {leaf.code: url_maker("scoring.cell", "unit_id", cycle_id=cyc.id, key=key, code=leaf.code)
                 for leaf in owner.leaves}
-    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, ctx=ctx, cell_url=cell_url,
+    labels = grid_cells.leaf_labels(owner.leaves)
+
+    def row_cells(unit_id: int):
+        return grid_cells.row_cells(ctx, owner.leaves, unit_id, cell_url, labels)
+
+    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, row_cells=row_cells,
                            submitted=submitted, progress=by_owner.get(key), state=stage_state(cyc, "scoring"),
                            can_edit=key in scoring.owner_keys_for(current_user), import_form=ImportForm())
 
