@@ -8,6 +8,9 @@ Who sees what: a unit's *draft* is seen by its own reporters only; the *submitte
 the office, scorers and leaders; a *published* report by anyone on the intranet.
 """
 
+from dataclasses import dataclass
+
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from app.models import Cycle, Unit
@@ -70,8 +73,13 @@ def evidence_of(db: Session, report: SelfReport | None, *, submitted_only: bool 
     return list(db.exec(q.order_by(Evidence.id)))
 
 
-def reports_of_cycle(db: Session, cycle_id: int) -> dict[int, SelfReport]:
-    return {r.unit_id: r for r in db.exec(select(SelfReport).where(SelfReport.cycle_id == cycle_id))}
+def reports_of_cycle(db: Session, cycle_id: int, *, without_texts: bool = False) -> dict[int, SelfReport]:
+    """The cycle's reports by unit id. ``without_texts``: the overall texts (draft and submitted)
+    are not read, for a list of the reports' states (reading them would load them one by one)."""
+    q = select(SelfReport).where(SelfReport.cycle_id == cycle_id)
+    if without_texts:
+        q = q.options(defer(SelfReport.texts), defer(SelfReport.submitted_texts))
+    return {r.unit_id: r for r in db.exec(q)}
 
 
 def submitted_units(db: Session, cycle_id: int) -> set[int]:
@@ -227,34 +235,63 @@ def completeness(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | Non
     return sum(1 for leaf in leaves if entry_complete(leaf, entries.get(leaf.code))), len(leaves)
 
 
+_UNIT_LEAVES: dict[tuple, tuple] = {}  # (id(leaves), category, sub-type, name) → (leaves, the unit's, blank count)
+_UNIT_LEAVES_MAX = 8192
+
+
+def _unit_leaves(leaves: tuple[Leaf, ...], unit: Unit) -> tuple[tuple, int]:
+    """The leaves of ``leaves`` (a scheme's, :func:`cycle_leaves`) that apply to ``unit``, each with
+    its fact fields and whether it counts as filled in before anything is written, and how many
+    do; kept per worker for the leaves and the unit's category, sub-type and name (all the rule reads)."""
+    key = (id(leaves), unit.category, unit.subtype, unit.name)
+    hit = _UNIT_LEAVES.get(key)
+    if hit is None or hit[0] is not leaves:
+        mine = []
+        for leaf in leaves:
+            if leaf.category == unit.category and leaf.applies(unit.subtype, unit.name):
+                fields = leaf.fact_fields
+                mine.append((leaf, fields, entry_complete(leaf, None, fields)))
+        # the leaves are kept with the result, so their id is not reused by other leaves meanwhile
+        hit = (leaves, tuple(mine), sum(blank for _leaf, _fields, blank in mine))
+        if len(_UNIT_LEAVES) >= _UNIT_LEAVES_MAX:
+            _UNIT_LEAVES.clear()
+        _UNIT_LEAVES[key] = hit
+    return hit[1], hit[2]
+
+
 def completeness_of_units(db: Session, cycle: Cycle, units: list[Unit],
                           reports: dict[int, SelfReport]) -> dict[int, tuple[int, int]]:
     """:func:`completeness` of every unit in ``units`` (``reports`` by unit id), with one query for
-    all their drafts' entries and the cycle's indicators read once."""
-    by_report: dict[int, dict[str, ReportEntry]] = {}
+    all their drafts' entries (the two columns it reads) and the cycle's indicators read once."""
+    by_report: dict[int, dict[str, _Entry]] = {}
     ids = [r.id for r in reports.values() if r.id is not None]
     if ids:
-        for e in db.exec(select(ReportEntry).where(ReportEntry.report_id.in_(ids))):
-            by_report.setdefault(e.report_id, {})[e.indicator_code] = e
+        q = select(ReportEntry.report_id, ReportEntry.indicator_code, ReportEntry.facts, ReportEntry.narrative)
+        for report_id, code, facts, narrative in db.exec(q.where(ReportEntry.report_id.in_(ids))):
+            by_report.setdefault(report_id, {})[code] = _Entry(facts, narrative)
     leaves = cycle_leaves(cycle)
-    fields = {id(leaf): leaf.fact_fields for leaf in leaves}  # computed from the rule: once per leaf
-    by_name = {id(leaf) for leaf in leaves if any(n.applies_to_units is not None for n in leaf.chain)}
-    # per (category, sub-type): each leaf of the category with whether it applies, None when that
-    # depends on the unit's name as well (the few leaves limited to named units)
-    kinds: dict[tuple, list[tuple[Leaf, bool | None]]] = {}
     out = {}
     for unit in units:
-        kind = kinds.get((unit.category, unit.subtype))
-        if kind is None:
-            kind = kinds[(unit.category, unit.subtype)] = [
-                (leaf, None if id(leaf) in by_name else leaf.applies(unit.subtype, unit.name))
-                for leaf in leaves if leaf.category == unit.category]
-        mine = [leaf for leaf, ok in kind if ok or (ok is None and leaf.applies(unit.subtype, unit.name))]
+        mine, blank_done = _unit_leaves(leaves, unit)
         report = reports.get(unit.id)
-        entries = by_report.get(report.id, {}) if report is not None else {}
-        done = sum(1 for leaf in mine if entry_complete(leaf, entries.get(leaf.code), fields[id(leaf)]))
+        entries = by_report.get(report.id) if report is not None else None
+        if entries:
+            done = 0
+            for leaf, fields, blank in mine:
+                entry = entries.get(leaf.code)
+                done += blank if entry is None else entry_complete(leaf, entry, fields)
+        else:
+            done = blank_done
         out[unit.id] = (done, len(mine))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What :func:`entry_complete` reads of a report entry."""
+
+    facts: dict
+    narrative: str
 
 
 def section_of(leaf: Leaf) -> str:

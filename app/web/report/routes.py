@@ -336,7 +336,7 @@ def office_list(cycle_id: int):
     from app.services.org import active_units
 
     units = active_units(dbs)
-    rs = reports.reports_of_cycle(dbs, cycle.id)
+    rs = reports.reports_of_cycle(dbs, cycle.id, without_texts=True)
     counts = {"submitted": sum(1 for r in rs.values() if r.status == "submitted"),
               "published": sum(1 for r in rs.values() if r.published_at)}
     filled = reports.completeness_of_units(dbs, cycle, units, rs)
