@@ -269,19 +269,27 @@ def progress(
     """(per owner key, per unit id): cells confirmed by the owner with a complete score / cells.
     ``only``: the progress of that owner alone (its cells only in the units' figures)."""
     ctx = ctx or CycleScoring(db, cycle)
-    by_owner: dict[str, Progress] = defaultdict(Progress)
-    by_unit: dict[int, Progress] = defaultdict(Progress)
+    by_owner: dict[str, Progress] = {}
+    unit_total: dict[int, int] = {}  # in the order the units are first met
+    unit_done: dict[int, int] = defaultdict(int)
+    # only a cell with a confirmed entry can be done (is_done): the others are counted, not asked
+    confirmed = {k for k, e in ctx.entries.items() if e.confirmed}
+    get = unit_total.get
     for key, owner in owners(db, cycle).items():
         if only is not None and key != only:
             continue
-        by_owner[key]
+        p = by_owner[key] = Progress()
         for leaf in owner.leaves:
-            for u in ctx.population.get(leaf.code, []):
-                done = ctx.is_done(u.id, leaf.code)
-                for p in (by_owner[key], by_unit[u.id]):
-                    p.total += 1
-                    p.done += int(done)
-    return dict(by_owner), dict(by_unit)
+            code = leaf.code
+            pop = ctx.population.get(code, [])
+            p.total += len(pop)
+            for u in pop:
+                uid = u.id
+                unit_total[uid] = get(uid, 0) + 1
+                if (uid, code) in confirmed and ctx.is_done(uid, code):
+                    p.done += 1
+                    unit_done[uid] += 1
+    return by_owner, {uid: Progress(done=unit_done.get(uid, 0), total=n) for uid, n in unit_total.items()}
 
 
 def pending_scorers(db: Session, cycle: Cycle) -> set[int]:
