@@ -20,7 +20,7 @@ scores it; 目标办, no owner, or a name matching no active department means th
 A scorer (role ``scorer`` bound to a department) reaches only the indicators of that department.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,9 +109,10 @@ _POPULATIONS: dict[tuple, tuple] = {}  # (scheme id, units as the rule sees them
 _POPULATIONS_MAX = 32
 
 
-def _populations(cycle: Cycle, units: list[Unit], leaves) -> dict[str, list[Unit]]:
-    """leaf code → the units of the leaf's category it applies to (the engine's rule). Kept per
-    worker for the scheme and the units' ids, categories, sub-types and names (all the rule reads)."""
+def _population_ids(cycle: Cycle, units: list[Unit]) -> dict[str, list[int]]:
+    """leaf code → the ids of the units of the leaf's category it applies to (the engine's rule).
+    Kept per worker for the scheme and the units' ids, categories, sub-types and names (all the
+    rule reads): read it, never change it."""
     if not has_scheme(cycle):
         return {}
     scheme = cycle_scheme(cycle)
@@ -126,8 +127,7 @@ def _populations(cycle: Cycle, units: list[Unit], leaves) -> dict[str, list[Unit
         if len(_POPULATIONS) >= _POPULATIONS_MAX:
             _POPULATIONS.clear()
         _POPULATIONS[key] = hit
-    by_id = {u.id: u for u in units}
-    return {leaf.code: [by_id[i] for i in hit[1].get(leaf.code, [])] for leaf in leaves}
+    return hit[1]
 
 
 class CycleScoring:
@@ -140,7 +140,10 @@ class CycleScoring:
         self.unit_by_id = {u.id: u for u in self.units}
         self.leaves = cycle_leaves(cycle)
         self.leaf_by_code = {leaf.code: leaf for leaf in self.leaves}
-        self.population = _populations(cycle, self.units, self.leaves)
+        self.population_ids = _population_ids(cycle, self.units)  # shared: read, never change
+        by_id = self.unit_by_id
+        self.population = {leaf.code: [by_id[i] for i in self.population_ids.get(leaf.code, [])]
+                           for leaf in self.leaves}
         self.reported = submitted_facts(db, cycle.id)
         self.entries: dict[tuple[int, str], ScoreEntry] = {
             (e.unit_id, e.indicator_code): e
@@ -270,26 +273,27 @@ def progress(
     ``only``: the progress of that owner alone (its cells only in the units' figures)."""
     ctx = ctx or CycleScoring(db, cycle)
     by_owner: dict[str, Progress] = {}
-    unit_total: dict[int, int] = {}  # in the order the units are first met
-    unit_done: dict[int, int] = defaultdict(int)
+    unit_total: Counter[int] = Counter()  # in the order the units are first met
+    unit_done: Counter[int] = Counter()
     # only a cell with a confirmed entry can be done (is_done): the others are counted, not asked
-    confirmed = {k for k, e in ctx.entries.items() if e.confirmed}
-    get = unit_total.get
+    confirmed: dict[str, list[int]] = defaultdict(list)
+    for (uid, code), e in ctx.entries.items():
+        if e.confirmed:
+            confirmed[code].append(uid)
     for key, owner in owners(db, cycle).items():
         if only is not None and key != only:
             continue
         p = by_owner[key] = Progress()
         for leaf in owner.leaves:
             code = leaf.code
-            pop = ctx.population.get(code, [])
-            p.total += len(pop)
-            for u in pop:
-                uid = u.id
-                unit_total[uid] = get(uid, 0) + 1
-                if (uid, code) in confirmed and ctx.is_done(uid, code):
+            ids = ctx.population_ids.get(code, []) if code in ctx.population else []
+            p.total += len(ids)
+            unit_total.update(ids)
+            for uid in confirmed.get(code, ()):
+                if ctx.applies(uid, code) and ctx.is_done(uid, code):
                     p.done += 1
                     unit_done[uid] += 1
-    return by_owner, {uid: Progress(done=unit_done.get(uid, 0), total=n) for uid, n in unit_total.items()}
+    return by_owner, {uid: Progress(done=unit_done[uid], total=n) for uid, n in unit_total.items()}
 
 
 def pending_scorers(db: Session, cycle: Cycle) -> set[int]:
