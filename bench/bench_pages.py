@@ -276,7 +276,7 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=8, help="concurrent signed-in browsers per role")
     ap.add_argument("--repeat", type=int, default=2, help="requests of each page per browser")
     ap.add_argument("--roles", default="office,group,leader,reporter,scorer,voter,public")
-    ap.add_argument("--only", default="", help="only endpoints containing this text")
+    ap.add_argument("--only", default="", help="only endpoints containing this text (several: comma-separated)")
     ap.add_argument("--pages-only", action="store_true", help="skip the results and engine benchmarks")
     ap.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 0) or None)
     args = ap.parse_args()
@@ -308,7 +308,8 @@ def main() -> int:
         for role in args.roles.split(","):
             spec = plan[role]
             if args.only:
-                spec = dict(spec, pages=[p for p in spec["pages"] if args.only in p["endpoint"]])
+                wanted = [w for w in args.only.split(",") if w]
+                spec = dict(spec, pages=[p for p in spec["pages"] if any(w in p["endpoint"] for w in wanted)])
             t = time.perf_counter()
             got = survey_role(port, role, spec, args.users, args.repeat)
             rows += got

@@ -57,6 +57,12 @@ def group_members(db: Session) -> list[User]:
     return out
 
 
+def group_member_ids(db: Session) -> set[int]:
+    """The ids of :func:`group_members` (without loading the accounts)."""
+    return set(db.exec(select(User.id).join(RoleMembership, RoleMembership.user_id == User.id)
+                       .where(RoleMembership.role == "group", User.active == True)))  # noqa: E712
+
+
 def stage_closed(db: Session, cycle_id: int) -> bool:
     try:
         return state_of(db, cycle_id, "award").status == "closed"
@@ -216,7 +222,7 @@ def award_decisions(db: Session, cycle: Cycle) -> list[dict]:
     ``{"application_id", "unit_id", "unit_name", "title", "level", "approvals", "rejections",
     "members", "decided": "awarded" | "not_awarded" | "pending", "explanation"}``."""
     share, rule_text = award_rule(cycle)
-    members = {m.id for m in group_members(db)}
+    members = group_member_ids(db)
     n = len(members)
     need = share * n
     closed = stage_closed(db, cycle.id)

@@ -32,19 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import String, cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, func, select
 
 from app.models import Cycle, Unit
 from app.models.base import utcnow
-from app.models.result import (
-    OVERRIDE_KINDS,
-    Objection,
-    ResultOverride,
-    ResultRow,
-    ResultSet,
-)
+from app.models.result import OVERRIDE_KINDS, Objection, ResultOverride, ResultRow, ResultSet
 from app.rubric import engine
 from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import Scheme
@@ -145,8 +140,9 @@ def _previous_last(db: Session, cycle: Cycle) -> list[str]:
     prev = (select(ResultSet.id).join(Cycle, Cycle.id == ResultSet.cycle_id)
             .where(Cycle.period_start < cycle.period_start, ResultSet.status != "proposed")
             .order_by(Cycle.period_start.desc()).limit(1).scalar_subquery())
-    # one query, and only the flags of the rows (not their details)
-    rows = db.exec(select(ResultRow.unit_id, ResultRow.flags).where(ResultRow.result_set_id == prev))
+    # one query, only the flags (not the details) of the rows whose JSON text has the flag (checked again below)
+    has = cast(ResultRow.__table__.c.flags, String).contains('"last_place"')
+    rows = db.exec(select(ResultRow.unit_id, ResultRow.flags).where(ResultRow.result_set_id == prev, has))
     return sorted(str(uid) for uid, flags in rows if "last_place" in (flags or []))
 
 
