@@ -236,26 +236,40 @@ def completeness(db: Session, cycle: Cycle, unit: Unit, report: SelfReport | Non
 
 
 _UNIT_LEAVES: dict[tuple, tuple] = {}  # (id(leaves), category, sub-type, name) → (leaves, the unit's, blank count)
-_UNIT_LEAVES_MAX = 8192
+_KINDS: dict[tuple, tuple] = {}  # (id(leaves), category, sub-type) → (leaves, those that apply, those by name)
+_CACHED_MAX = 8192
+
+
+def _cached(cache: dict, key: tuple, leaves, build):
+    """``cache[key]``, built by ``build()`` if missing. The leaves are kept with what is computed
+    from them (the value's first item), so their id is not reused by other leaves meanwhile."""
+    hit = cache.get(key)
+    if hit is None or hit[0] is not leaves:
+        if len(cache) >= _CACHED_MAX:
+            cache.clear()
+        hit = cache[key] = (leaves, *build())
+    return hit
 
 
 def _unit_leaves(leaves: tuple[Leaf, ...], unit: Unit) -> tuple[tuple, int]:
     """The leaves of ``leaves`` (a scheme's, :func:`cycle_leaves`) that apply to ``unit``, each with
     its fact fields and whether it counts as filled in before anything is written, and how many
     do; kept per worker for the leaves and the unit's category, sub-type and name (all the rule reads)."""
-    key = (id(leaves), unit.category, unit.subtype, unit.name)
-    hit = _UNIT_LEAVES.get(key)
-    if hit is None or hit[0] is not leaves:
-        mine = []
-        for leaf in leaves:
-            if leaf.category == unit.category and leaf.applies(unit.subtype, unit.name):
-                fields = leaf.fact_fields
-                mine.append((leaf, fields, entry_complete(leaf, None, fields)))
-        # the leaves are kept with the result, so their id is not reused by other leaves meanwhile
-        hit = (leaves, tuple(mine), sum(blank for _leaf, _fields, blank in mine))
-        if len(_UNIT_LEAVES) >= _UNIT_LEAVES_MAX:
-            _UNIT_LEAVES.clear()
-        _UNIT_LEAVES[key] = hit
+
+    def kind():  # per category and sub-type: the leaves that apply, and those that depend on the name too
+        mine = [leaf for leaf in leaves if leaf.category == unit.category]
+        named = [leaf for leaf in mine if any(n.applies_to_units is not None for n in leaf.chain)]
+        by_name = {id(leaf) for leaf in named}
+        fixed = [leaf for leaf in mine if id(leaf) not in by_name and leaf.applies(unit.subtype, unit.name)]
+        return [(leaf, f, entry_complete(leaf, None, f)) for leaf in fixed for f in (leaf.fact_fields,)], named
+
+    def of_unit():
+        _leaves, fixed, named = _cached(_KINDS, (id(leaves), unit.category, unit.subtype), leaves, kind)
+        mine = fixed + [(leaf, f, entry_complete(leaf, None, f)) for leaf in named
+                        if leaf.applies(unit.subtype, unit.name) for f in (leaf.fact_fields,)]
+        return tuple(mine), sum(blank for _leaf, _fields, blank in mine)
+
+    hit = _cached(_UNIT_LEAVES, (id(leaves), unit.category, unit.subtype, unit.name), leaves, of_unit)
     return hit[1], hit[2]
 
 
