@@ -129,25 +129,30 @@ def init_templating(app) -> None:
 
 def warm(app) -> str:
     """Get a fresh worker ready (gunicorn.conf.py calls this after a worker starts): compile every
-    template and load the scheme snapshot of every cycle that is not archived, so that the first
-    request of each page does not pay for it (compiling the templates takes about a second, a
-    scheme about 30 ms; at the size of a large university the first requests after a restart
-    were several times slower than the rest)."""
+    template and load the scheme snapshot of every cycle that is not archived (and which units each
+    of its indicators applies to), so that the first request of each page does not pay for it
+    (compiling the templates takes about a second, a scheme about 30 ms; at the size of a large
+    university the first requests after a restart were several times slower than the rest)."""
     from sqlmodel import Session, select
 
     from app.extensions import db
     from app.models import Cycle
-    from app.services import schemes
+    from app.services import reports, schemes, scoring
+    from app.services.org import active_units
 
     names = [n for n in app.jinja_env.list_templates() if n.endswith(".html")]
     for name in names:
         app.jinja_env.get_template(name)
     loaded = 0
     with app.app_context(), Session(db.engine) as s:
+        units = active_units(s)
         for cycle in s.exec(select(Cycle).where(Cycle.archived == False)):  # noqa: E712
             if schemes.has_scheme(cycle):
                 try:
                     schemes.cycle_scheme(cycle)
+                    # what the scoring and self-report pages keep per scheme: which units each indicator applies to
+                    scoring.CycleScoring(s, cycle)
+                    reports.completeness_of_units(s, cycle, units, {})
                     loaded += 1
                 except schemes.SchemeUnavailable:
                     pass
