@@ -2,8 +2,8 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
-from sqlalchemy.orm import deferred
+from sqlalchemy import Column, Text, UniqueConstraint, cast
+from sqlalchemy.orm import column_property, deferred
 from sqlmodel import Field, SQLModel
 
 from .base import JSONType, UTCDateTime, utcnow
@@ -31,10 +31,12 @@ class Cycle(SQLModel, table=True):
     """One assessment year (学年度). ``scheme_data`` is the snapshot taken at creation: editing
     a scheme later never changes a past cycle. It is loaded only when read (deferred): most
     pages list or look up cycles without their scheme, and ten cycles' snapshots are most of
-    what a cycle query would otherwise decode."""
+    what a cycle query would otherwise decode. ``scheme_text`` is the same snapshot as stored (its
+    JSON text, not decoded; read only), by which app.services.schemes finds the scheme it loaded before."""
 
     __tablename__ = "cycle"
-    __mapper_args__ = {"properties": {"scheme_data": deferred(_SCHEME_DATA)}}
+    __mapper_args__ = {"properties": {"scheme_data": deferred(_SCHEME_DATA),
+                                      "scheme_text": column_property(cast(_SCHEME_DATA, Text), deferred=True)}}
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)

@@ -59,7 +59,7 @@ from .accounts import require_role
 from .audit import record
 from .org import active_units
 from .results_payload import Prepared, _s, fingerprint, fingerprinted, input_fingerprint, turnout_rows  # noqa: F401
-from .schemes import _content_key, cycle_scheme
+from .schemes import cycle_scheme, snapshot_key
 from .stages import require_open, state_of
 
 # ----------------------------------------------------------------------------- inputs
@@ -156,7 +156,7 @@ def _prepare(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> Prepare
 
     return Prepared(
         scheme=dataclasses.replace(scheme, ballot=cycle_policy(db, cycle)),
-        snapshot_key=_content_key(cycle.scheme_data or {}),
+        snapshot_key=snapshot_key(cycle),
         units=_units(db, scheme),
         facts={(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()},
         ballots={str(k): v for k, v in (inputs.ballots or {}).items()},

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -75,7 +76,42 @@ def scheme_names(db: Session) -> dict[int, str]:
 
 def has_scheme(cycle: Cycle) -> bool:
     """Whether the cycle has a scheme snapshot at all (it may still fail to load)."""
+    known = _stored_snapshot(cycle)
+    if known is not None:
+        return known[1]
     return bool((cycle.scheme_data or {}).get("categories"))
+
+
+_TEXTS: dict[str, tuple[str, bool]] = {}  # a stored snapshot's text → (its content key, whether it has categories)
+_TEXTS_MAX = 16
+
+
+def _stored_snapshot(cycle: Cycle) -> tuple[str, bool] | None:
+    """(content key, has categories) of the cycle's snapshot as stored, found by its text
+    (``Cycle.scheme_text``) and kept per worker: a page looks up the scheme it loaded before
+    without decoding and hashing 200 KB of JSON. None when the object's ``scheme_data`` is in
+    memory (read or assigned, maybe not yet stored) or the object is not a stored row: that
+    snapshot is the one to use."""
+    st = sa_inspect(cycle)
+    if st.key is None or "scheme_data" in st.dict or (st.session is None and "scheme_text" not in st.dict):
+        return None
+    text = cycle.scheme_text
+    if text is None:
+        return None
+    hit = _TEXTS.get(text)
+    if hit is None:
+        data = json.loads(text) or {}  # what reading scheme_data gives (the JSON type's json.loads)
+        hit = (_content_key(data), bool(data.get("categories")))
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[text] = hit
+    return hit
+
+
+def snapshot_key(cycle: Cycle) -> str:
+    """The content hash of the cycle's scheme snapshot (:func:`_content_key` of ``scheme_data``)."""
+    known = _stored_snapshot(cycle)
+    return known[0] if known is not None else _content_key(cycle.scheme_data or {})
 
 
 # The key a snapshot's veto condition with the reserved key "other" is read under (the seed
@@ -129,12 +165,13 @@ def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
 
     Raises :class:`SchemeUnavailable` (a :class:`ServiceError` with a Chinese message) when the
     cycle has no snapshot or when the snapshot is invalid; never falls back to defaults."""
-    data = cycle.scheme_data or {}
-    if not has_scheme(cycle):
+    known = _stored_snapshot(cycle)
+    if not (known[1] if known is not None else has_scheme(cycle)):
         raise SchemeUnavailable(f"周期「{cycle.name}」尚未指定考核方案。")
-    key = _content_key(data)
+    key = known[0] if known is not None else _content_key(cycle.scheme_data or {})
     hit = _LOADED.get(key)
     if hit is None:
+        data = cycle.scheme_data or {}
         try:
             hit = rubric_scheme.load_scheme(_upgraded(data))
         except rubric_scheme.SchemeInvalid as exc:
