@@ -28,6 +28,7 @@ from app.web.templating import add_nav
 
 from . import bp
 from .forms import EvidenceForm, ReturnForm, UnpublishForm
+from .office_rows import office_rows
 
 add_nav("reporter", "自查自评", "report.index")
 add_nav("office", "自查报告", "report.index")
@@ -346,7 +347,7 @@ def office_list(cycle_id: int):
         units=units,
         reports=rs,
         counts=counts,
-        filled=filled,
+        rows=office_rows(cycle.id, units, rs, filled),
         state=stage_state(cycle, "self_report"),
         return_form=ReturnForm(),
         unpublish_form=UnpublishForm(),
