@@ -20,3 +20,25 @@ def test_warm_compiles_every_template_and_loads_open_cycles_schemes(app, session
     assert len(app.jinja_env.cache) >= n
     assert len(schemes._LOADED) == 1
     assert schemes.cycle_scheme(cycle) is next(iter(schemes._LOADED.values()))
+
+
+def test_warm_keeps_which_units_the_indicators_apply_to_and_writes_nothing(app, session):
+    from sqlmodel import func, select
+
+    from app.models.audit import AuditEntry
+    from app.models.result import ResultSet
+    from app.services import reports, scoring
+
+    scheme = f.voting_scheme(session)
+    f.cycle(session, scheme=scheme)
+    f.unit(session, "机电工程学院")
+    f.unit(session, "教务处", category="department")
+    session.commit()
+    scoring._POPULATIONS.clear()
+    reports._UNIT_LEAVES.clear()
+    audits = session.exec(select(func.count(AuditEntry.id))).one()
+    warm(app)
+    assert scoring._POPULATIONS and len(reports._UNIT_LEAVES) == 2
+    session.rollback()
+    assert session.exec(select(func.count(ResultSet.id))).one() == 0  # the sheet's inputs read, no set made
+    assert session.exec(select(func.count(AuditEntry.id))).one() == audits
