@@ -167,11 +167,12 @@ def sheet(cycle_id: int):
             return render_template("results/sheet.html", cycle=cycle, rs=None, tables=[])
     rs = outcome.result_set if outcome else results.get_set(dbs, cycle.id)
     overrides, users = _overrides_by_unit(rs)
-    tables_html, choices, provisional = _sheet_tables(dbs, cycle, rs, overrides)
+    stamp = results_read.export_stamp(dbs, rs)  # the overrides and the objections per status
+    tables_html, choices, provisional = _sheet_tables(cycle, rs, overrides, stamp)
     form = OverrideForm(version=rs.version)
     form.unit_id.choices = [tuple(c) for c in choices]
     states = {k: stages.state_of(dbs, cycle.id, k) for k in ("deliberation", "publication")}
-    open_objections = sum(1 for o in results.objections_of(dbs, rs) if o.status == "open")
+    open_objections = dict(stamp[2]).get("open", 0)
     return render_template(
         "results/sheet.html",
         cycle=cycle,
@@ -190,11 +191,12 @@ def sheet(cycle_id: int):
     )
 
 
-def _sheet_tables(dbs, cycle: Cycle, rs: ResultSet, overrides: dict) -> tuple[Markup, list, bool]:
+def _sheet_tables(cycle: Cycle, rs: ResultSet, overrides: dict, stamp: tuple) -> tuple[Markup, list, bool]:
     """The sheet's result tables and charts (HTML), the override form's unit choices and whether
     any row is provisional: the same for everybody who opens the sheet, so built once per state
-    of the set (as the public page's tables: ``cache.state`` with the overrides and objections)."""
-    name = f"{rs.id}-{cache.state(rs, cycle, *results_read.export_stamp(dbs, rs))}"
+    of the set (as the public page's tables: ``cache.state`` with ``stamp``, results_read.export_stamp)."""
+    dbs = get_db()
+    name = f"{rs.id}-{cache.state(rs, cycle, *stamp)}"
     built = {}
 
     def tables():
