@@ -94,3 +94,29 @@ def test_history_counts_the_units_of_the_category_on_every_view(client, session,
         html = client.get(f"/units/{case.units['图书馆'].id}/history").get_data(as_text=True)
         assert f"{row.rank}/{n}</td>" in html
     assert app.extensions["results_counts"]
+
+
+def test_the_sheet_counts_open_objections_and_shows_an_upheld_total(client, session, case, app):  # noqa: F811
+    """The sheet's tables are kept per state of the set: an objection lodged, then upheld with a
+    corrected total, shows on the next opening (the count of open ones beside 异议, the new total)."""
+    cid, unit = case.cycle.id, case.units["图书馆"].id
+    _as(client, "office1")
+    client.get(f"/cycles/{cid}/results")
+    client.post(f"/cycles/{cid}/results/fix")
+    client.post(f"/cycles/{cid}/results/publish")
+    page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
+    assert "条待答复" not in page and "179.67" not in page
+    _as(client, "someone")
+    client.post(f"/cycles/{cid}/results/units/{unit}/objection", data={"text": "年度主要工作评分有误"})
+    _as(client, "office1")
+    assert "异议（1 条待答复）" in client.get(f"/cycles/{cid}/results").get_data(as_text=True)
+    session.commit()
+    obj = session.exec(select(Objection)).one()
+    p = f"o{obj.id}-"
+    client.post(f"/objections/{obj.id}/answer",
+                data={p + "decision": "upheld", p + "answer": "经核实总分更正", p + "new_total": "179.67",
+                      p + "version": "1"})
+    page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
+    assert "条待答复" not in page
+    row = page.split(f'<tr data-unit="{unit}">')[1].split("</tr>")[0]
+    assert '<strong class="total">179.67</strong>' in row
