@@ -155,10 +155,14 @@ class CycleScoring:
         self._members: dict[str, set[int]] = {}  # leaf code → ids of its population
 
     def applies(self, unit_id: int, code: str) -> bool:
+        return unit_id in self.members(code)
+
+    def members(self, code: str) -> set[int]:
+        """The ids of the units indicator ``code`` applies to (read it, never change it)."""
         members = self._members.get(code)
         if members is None:
             members = self._members[code] = {u.id for u in self.population.get(code, [])}
-        return unit_id in members
+        return members
 
     def reported_facts(self, unit_id: int, code: str) -> dict:
         rep = self.reported.get((unit_id, code))

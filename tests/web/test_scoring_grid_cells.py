@@ -36,9 +36,23 @@ class Result:
     explanation: str = ""
 
 
+@dataclass
+class Entry:
+    confirmed: bool
+
+
 class Ctx:
+    """A scoring context (app.services.scoring.CycleScoring) as the grid asks it."""
+
     def __init__(self, cells):
         self.cells = cells  # (unit id, code) → (result or None, done); missing: not applicable
+        self.entries = {k: Entry(confirmed=done) for k, (_r, done) in cells.items()}
+
+    def members(self, code):
+        return {uid for uid, c in self.cells if c == code}
+
+    def leaf_results(self, code):
+        return {uid: r for (uid, c), (r, _done) in self.cells.items() if c == code and r is not None}
 
     def applies(self, unit_id, code):
         return (unit_id, code) in self.cells

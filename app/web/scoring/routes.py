@@ -87,17 +87,14 @@ def grid(cycle_id: int, key: str):
     cyc = cycle_or_404(cycle_id)
     owner = _owner_or_404(cyc, key)
     ctx = CycleScoring(dbs, cyc)
-    units = [u for u in ctx.units if any(ctx.applies(u.id, leaf.code) for leaf in owner.leaves)]
+    members = set().union(*(ctx.members(leaf.code) for leaf in owner.leaves))
+    units = [u for u in ctx.units if u.id in members]
     submitted = reports.submitted_units(dbs, cyc.id)
     by_owner, _ = scoring.progress(dbs, cyc, ctx, only=key)
     cell_url = {leaf.code: url_maker("scoring.cell", "unit_id", cycle_id=cyc.id, key=key, code=leaf.code)
                 for leaf in owner.leaves}
-    labels = grid_cells.leaf_labels(owner.leaves)
-
-    def row_cells(unit_id: int):
-        return grid_cells.row_cells(ctx, owner.leaves, unit_id, cell_url, labels)
-
-    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units, row_cells=row_cells,
+    return render_template("scoring/grid.html", cycle=cyc, owner=owner, units=units,
+                           row_cells=grid_cells.Grid(ctx, owner.leaves, cell_url),
                            submitted=submitted, progress=by_owner.get(key), state=stage_state(cyc, "scoring"),
                            can_edit=key in scoring.owner_keys_for(current_user), import_form=ImportForm())
 
