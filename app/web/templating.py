@@ -165,13 +165,18 @@ def warm(app) -> str:
 
 def _warm_statements(s, cycle) -> None:
     """Read what the office's largest pages read (the work overview, the self-report list, the
-    results sheet's check of its inputs), so that their SQL statements are compiled before the
-    first request (SQLAlchemy compiles each kind of statement once per worker: 10-20 ms a page
-    the first time). Nothing is written: the session is closed without a commit."""
-    from app.services import ServiceError, reports, results
+    results sheet and its check of its inputs), so that their SQL statements are compiled before
+    the first request (SQLAlchemy compiles each kind of statement once per worker: 10-20 ms a page
+    the first time), and hash the code the kept pages are filed under (files.code_fingerprint).
+    Nothing is written: the session is closed without a commit."""
+    from sqlmodel import select
+
+    from app.models.result import ResultSet
+    from app.services import ServiceError, files, reports, results, results_read
     from app.services.org import active_units
     from app.services.overview import cycle_overview
 
+    files.code_fingerprint()
     try:
         cycle_overview(s, cycle)
         found = reports.reports_of_cycle(s, cycle.id, without_texts=True)
@@ -179,6 +184,10 @@ def _warm_statements(s, cycle) -> None:
         rs = results.get_set(s, cycle.id)
         if rs is not None and rs.status == "proposed":
             results.refresh_read_only(s, cycle)
+        rs = rs or s.exec(select(ResultSet).order_by(ResultSet.id.desc())).first()
+        if rs is not None:
+            results_read.export_stamp(s, rs)
+            results.overrides_of(s, rs)
     except ServiceError:  # a cycle that cannot be scored yet: its pages say why
         pass
     s.rollback()
