@@ -20,7 +20,6 @@ from app.services import target_overview as ov
 from app.services import target_projects as psvc
 from app.services import target_reports as ysvc
 from app.services import targets as svc
-from app.sheets.target_report_docx import report_docx as report_docx_bytes
 from app.sheets.target_report_pdf import report_pdf as report_pdf_bytes
 from app.timefmt import to_local
 from app.web import heavy
@@ -153,6 +152,13 @@ def report(table_id: int):
     """The printable year-end report (部门整体支出绩效自评报告) in the Jiangmen document's structure."""
     rec = _table_or_404(table_id)
     return render_template("targets/report.html", **_report_context(rec))
+
+
+def report_docx_bytes(context: dict) -> bytes:
+    """The Word document; python-docx is loaded only in a worker that makes one (issue #17)."""
+    from app.sheets.target_report_docx import report_docx as build
+
+    return build(context)
 
 
 @bp.route("/tables/<id:table_id>/report.docx")
