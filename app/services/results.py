@@ -111,9 +111,14 @@ def get_set(db: Session, cycle_id: int) -> ResultSet | None:
     return db.exec(select(ResultSet).where(ResultSet.cycle_id == cycle_id)).first()
 
 
-def rows_of(db: Session, rs: ResultSet) -> list[ResultRow]:
-    """Rows in display order: category order of the scheme, then rank, then position."""
-    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+def rows_of(db: Session, rs: ResultSet, *, with_detail: bool = True) -> list[ResultRow]:
+    """Rows in display order: category order of the scheme, then rank, then position.
+    ``with_detail=False``: without the explanations (``detail``, 40 KB of JSON a row: 250 rows
+    took a worker ~30 MB while a list of grades was built, issue #17)."""
+    query = select(ResultRow).where(ResultRow.result_set_id == rs.id)
+    if not with_detail:
+        query = query.options(defer(ResultRow.detail))
+    rows = list(db.exec(query))
     rows.sort(key=display_order(rs))
     return rows
 
@@ -160,7 +165,7 @@ def _prepare(db: Session, cycle: Cycle, inputs: Inputs | None = None) -> Prepare
 
     return Prepared(
         scheme=dataclasses.replace(scheme, ballot=cycle_policy(db, cycle)),
-        snapshot_key=_content_key(cycle.scheme_data or {}),
+        snapshot_key=_content_key(cycle.scheme_data or {}, cycle),
         units=_units(db, scheme),
         facts={(str(uid), code): v for (uid, code), v in (inputs.facts or {}).items()},
         ballots={str(k): v for k, v in (inputs.ballots or {}).items()},

@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError, NoInspectionAvailable
 from sqlmodel import Session, func, select
 
 from app.models import Cycle, Scheme, Stage, StageOverride
@@ -106,21 +107,26 @@ def _upgraded(data: dict) -> dict:
     return {**data, "grading": {**data["grading"], "vetoes": fixed}}
 
 
-_KEYS: dict[int, tuple[dict, str]] = {}  # id(snapshot) -> (the snapshot, its content key)
-
-
-def _content_key(data: dict) -> str:
-    """The snapshot's content hash, remembered for the dict it was computed from (a request
+def _content_key(data: dict, owner: object = None) -> str:
+    """The snapshot's content hash, remembered with the cycle ``owner`` that holds it (a request
     asks for its cycle's scheme several times; hashing 200 KB of JSON costs 1 ms each time).
-    Snapshots are replaced, never edited in place, so the same dict has the same content."""
-    hit = _KEYS.get(id(data))
+    Snapshots are replaced, never edited in place, so the same dict has the same content. Kept in
+    the cycle object's SQLAlchemy state, it goes with the object: a worker-wide table of the
+    decoded snapshots kept up to 256 of them alive (~0.3 MB each, issue #17)."""
+    try:
+        info = sa_inspect(owner).info if owner is not None else None
+    except NoInspectionAvailable:
+        info = None
+    hit = info.get(_KEY_INFO) if info is not None else None
     if hit is not None and hit[0] is data:
         return hit[1]
     key = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-    if len(_KEYS) >= 256:
-        _KEYS.clear()
-    _KEYS[id(data)] = (data, key)
+    if info is not None:
+        info[_KEY_INFO] = (data, key)
     return key
+
+
+_KEY_INFO = "kpi_scheme_content_key"
 
 
 def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
@@ -132,7 +138,7 @@ def cycle_scheme(cycle: Cycle) -> rubric_scheme.Scheme:
     data = cycle.scheme_data or {}
     if not has_scheme(cycle):
         raise SchemeUnavailable(f"周期「{cycle.name}」尚未指定考核方案。")
-    key = _content_key(data)
+    key = _content_key(data, cycle)
     hit = _LOADED.get(key)
     if hit is None:
         try:
