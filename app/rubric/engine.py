@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .gcpause import collector_held
 from .leaves import applicable_units, score_population
 from .numbers import ZERO, D, fmt, fmt_plain, q2
 from .rules import ScoreResult, democratic_score, leader_score, normalise
@@ -284,6 +285,7 @@ def democratic_component(ballot: BallotPolicy, counts: Mapping | None, points: D
                             group_names={"all": ALL_BALLOTS})
 
 
+@collector_held
 def compute(scheme: Scheme, units: Sequence[Unit], facts: Mapping[tuple[str, str], Mapping[str, Any]],
             ballots: Mapping[str, Mapping] | None = None,
             leader_ratings: Mapping[str, Mapping[str, Sequence]] | None = None, *,

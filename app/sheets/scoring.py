@@ -13,9 +13,7 @@ column or row is named instead of misread; a cell changed by someone else since 
 refused as stale. Any error refuses the whole import (see ``app.services.scoring.import_cells``).
 """
 
-import io
 import json
-from copy import copy
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -25,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from app.rubric.numbers import D, NumberError, fmt_plain
 from app.services.scoring import CellInput, CycleScoring, LocatedCell, Owner
 
-from .cells import append_row, put, restore_text, text_cell
+from .cells import FastRows, append_row, restore_text, save, text_cell
 from .safety import UnsafeWorkbook, check_worksheet_size, load_workbook_safely
 
 FORMAT = "kpi-scoring-template/1"
@@ -75,25 +73,6 @@ def _cell_value(value):
     return int(d) if d == d.to_integral_value() and abs(d) < 10**15 else float(d)
 
 
-class _Styler:
-    """Gives cells one of a few styles: the first cell of each kind gets the attributes (which
-    registers them with the workbook, in the order they are first used), the others a copy of its
-    style ids (openpyxl hashes every style object on each assignment, most of the template's time)."""
-
-    def __init__(self):
-        self._styles = {}
-
-    def __call__(self, cell, kind: str, **attrs):
-        style = self._styles.get(kind)
-        if style is None:
-            for k, v in attrs.items():
-                setattr(cell, k, v)
-            self._styles[kind] = copy(cell._style)
-        else:
-            cell._style = copy(style)
-        return cell
-
-
 def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     cycle = ctx.cycle
     wb = Workbook()
@@ -129,7 +108,7 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
         ws.column_dimensions[get_column_letter(i)].width = 14
     ws.row_dimensions[2].height = 36
     ws.row_dimensions[3].height = 32
-    ws.freeze_panes = ws.cell(FIRST_ROW, 2)
+    ws.freeze_panes = f"B{FIRST_ROW}"  # a string: ws.cell() would create a cell in the first unit row
 
     meta = wb.create_sheet(META)
     append_row(meta, ["format", FORMAT])
@@ -139,34 +118,37 @@ def build_template(ctx: CycleScoring, owner: Owner) -> bytes:
     append_row(meta, ["columns", len(cols)])
     for i, (code, name, label) in enumerate(cols, start=2):
         append_row(meta, ["col", i, code, name, label])
-    styled = _Styler()
+    # the unit rows (and their map in _meta) as sheet XML: the cells put() and the styles would give
+    rows, meta_rows = FastRows(ws), FastRows(meta)
+    name_s = rows.style(border=border)
+    na_s = rows.style(border=border, fill=na_fill)
+    input_s = rows.style(border=border, fill=input_fill)
+    meta_styles = ("",) * 5
     for r, u in enumerate(units, start=FIRST_ROW):
         versions = {}
         effective: dict[str, dict] = {}
-        styled(text_cell(ws, r, 1, u.name), "name", border=border)
-        for i, (code, name, _label) in enumerate(cols, start=2):
-            cell = ws.cell(r, i)
+        values, styles = [u.name], [name_s]
+        for code, name, _label in cols:
             if not ctx.applies(u.id, code):
-                put(cell, NA)
-                styled(cell, "na", border=border, fill=na_fill)
+                values.append(NA)
+                styles.append(na_s)
                 continue
             entry = ctx.entries.get((u.id, code))
             versions[code] = entry.version if entry else 0
-            styled(cell, "input", border=border, fill=input_fill)
+            styles.append(input_s)
             if name == CONFIRM:
-                put(cell, "是" if entry and entry.confirmed else "否")
+                values.append("是" if entry and entry.confirmed else "否")
             elif name == REASON:
                 reasons = (entry.correction_reasons if entry else {}) or {}
-                put(cell, "；".join(dict.fromkeys(reasons.values())) or None)
+                values.append("；".join(dict.fromkeys(reasons.values())) or None)
             else:
                 if code not in effective:
                     effective[code] = ctx.effective(u.id, code)
-                put(cell, _cell_value(effective[code].get(name)))
-        append_row(meta, ["row", r, u.id, u.name, json.dumps(versions)])
+                values.append(_cell_value(effective[code].get(name)))
+        rows.append(values, styles, styles)
+        meta_rows.append(["row", r, u.id, u.name, json.dumps(versions)], meta_styles, meta_styles)
     meta.sheet_state = "veryHidden"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb, (rows, meta_rows))
 
 
 def _text(value) -> str:

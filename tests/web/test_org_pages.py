@@ -113,3 +113,46 @@ def test_first_run_page_leads_from_an_empty_organisation(client, session):
     f.unit(session, "机电工程学院")
     session.commit()
     assert "开始使用向导" not in client.get("/").get_data(as_text=True)
+
+
+def test_export_is_kept_until_the_organisation_changes(client, session, monkeypatch):
+    """The export is written once per state of the organisation: asked again, it is read back; a
+    renamed unit is in the next download at once."""
+    from app.web.office import orgimport
+
+    _office(client, session)
+    f.unit(session, "数学学院")
+    session.commit()
+    builds = []
+    real = orgimport.org_workbook
+
+    def counting(units, people):
+        builds.append(len(units))
+        return real(units, people)
+
+    monkeypatch.setattr(orgimport, "org_workbook", counting)
+    first = client.get("/office/org/export.xlsx")
+    again = client.get("/office/org/export.xlsx")
+    assert first.status_code == again.status_code == 200 and len(builds) == 1
+    assert first.data == again.data
+    unit = session.exec(select(Unit).where(Unit.name == "数学学院")).one()
+    unit.name = "数学与统计学院"
+    session.add(unit)
+    session.commit()
+    changed = client.get("/office/org/export.xlsx")
+    assert len(builds) == 2
+    names = [r[0] for r in openpyxl.load_workbook(io.BytesIO(changed.data))["单位"].iter_rows(values_only=True)]
+    assert "数学与统计学院" in names and "数学学院" not in names
+
+
+def test_kept_files_are_bounded(app, monkeypatch):
+    import os
+
+    from app.services import files
+
+    monkeypatch.setattr(files, "KEPT_PER_KIND", 3)
+    with app.app_context():
+        for i in range(6):
+            assert files.kept("t", ("rows", i), lambda i=i: f"data {i}".encode()) == f"data {i}".encode()
+        assert files.kept("t", ("rows", 5), lambda: b"not built again") == b"data 5"
+        assert len(os.listdir(files.cache_folder("t"))) == 3

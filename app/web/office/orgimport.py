@@ -4,6 +4,7 @@ passwords (also for a bulk reset from the users page). The uploaded file waits u
 UPLOAD_FOLDER/org/pending keyed by a random token kept in the session; the confirmation carries
 the preview's fingerprint of the organisation and is refused when the organisation has changed."""
 
+import io
 from urllib.parse import quote
 
 from flask import current_app, flash, make_response, redirect, render_template, request, send_file, session, url_for
@@ -47,7 +48,8 @@ def org_template():
 @heavy.heavy  # 8 at once took a worker from 134 to 218 MB, and it kept ~50 MB of that (issue #17)
 def org_export():
     units, people = org_import.export_rows(get_db())
-    return _xlsx(org_workbook(units, people), f"组织机构-{utcnow():%Y%m%d}.xlsx")
+    data = files.kept("org-export", (units, people), lambda: org_workbook(units, people).getvalue())
+    return _xlsx(io.BytesIO(data), f"组织机构-{utcnow():%Y%m%d}.xlsx")
 
 
 @bp.route("/org/preview", methods=["POST"])

@@ -24,7 +24,7 @@ from app.extensions import db, get_db, own_transactions
 from app.models import Cycle, Unit, User
 from app.models.result import OBJECTION_STATUSES, Objection, ResultRow, ResultSet
 from app.security import PUBLIC, SIGNED_IN, allow
-from app.services import ServiceError, objections, results, results_read, stages
+from app.services import ServiceError, files, objections, results, results_read, stages
 from app.web import heavy
 from app.web.common import attempt, cycle_or_404, fail, flash_form_errors, get_or_404, parse_int
 from app.web.public.routes import PUBLIC_LINKS
@@ -426,7 +426,7 @@ def reward_pay(cycle_id: int):
     except ServiceError as exc:
         fail(exc)
         return redirect(url_for("results.sheet", cycle_id=cycle.id))
-    data = build_reward_workbook(cycle.name, rows)
+    data = files.kept("reward-pay", (cycle.name, rows), lambda: build_reward_workbook(cycle.name, rows))
     return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{cycle.name}奖励性绩效工资名单.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -2,6 +2,7 @@
 download, upload of an edited workbook as a new version, and the scheme of a cycle not started."""
 
 import io
+import json
 from urllib.parse import quote
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -13,7 +14,7 @@ from app.models import Cycle, Scheme
 from app.rubric.rules import RULES, describe_safely, rule_catalogue
 from app.rubric.scheme_checks import COMPONENT_KIND_TEXT
 from app.security import allow
-from app.services import ServiceError, StaleData, schemes
+from app.services import ServiceError, StaleData, files, schemes
 from app.web.common import EXPIRED, attempt, fail, get_or_404, int_arg, posted_version
 from app.web.templating import add_nav
 
@@ -91,7 +92,8 @@ def download(scheme_id: int):
     from app.sheets.scheme import export_scheme
 
     scheme = get_or_404(Scheme, scheme_id)
-    data = export_scheme(scheme.data)
+    data = files.kept("scheme-excel", (scheme.code, scheme.version, json.dumps(scheme.data, sort_keys=True)),
+                      lambda: export_scheme(scheme.data))
     name = f"考核方案_{scheme.code}_第{scheme.version}版.xlsx"
     resp = send_file(io.BytesIO(data), as_attachment=True, download_name=name,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
