@@ -45,7 +45,7 @@ def org_template():
 
 @bp.route("/org/export.xlsx")
 @allow("office")
-@heavy.heavy  # 8 at once took a worker from 134 to 218 MB, and it kept ~50 MB of that (issue #17)
+@heavy.heavy  # 8 first builds at once left a worker 40 MB bigger, one at a time 11 MB (issue #17)
 def org_export():
     units, people = org_import.export_rows(get_db())
     data = files.kept("org-export", (units, people), lambda: org_workbook(units, people).getvalue())

@@ -273,7 +273,7 @@ def preview(cycle_id: int, key: str, unit_id: int, code: str):
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/template.xlsx")
 @allow("scorer", "office")
-@heavy.heavy  # 8 at once left a worker ~25 MB of fragmented heap (issue #17): one at a time, tidied after
+@heavy.heavy  # 8 at once left a worker ~8 MB of fragmented heap (issue #17): one at a time, tidied after
 def template(cycle_id: int, key: str):
     from app.sheets.scoring import build_template
 
