@@ -112,8 +112,7 @@ def get_set(db: Session, cycle_id: int) -> ResultSet | None:
 
 
 def rows_of(db: Session, rs: ResultSet, *, with_detail: bool = True) -> list[ResultRow]:
-    """Rows in display order: category order of the scheme, then rank, then position (without the
-    ``detail`` if not ``with_detail``: 40 KB of JSON a row, ~30 MB for 250 rows in a worker)."""
+    """Rows in display order (the scheme's categories, rank, position); ``with_detail=False``: no ``detail``."""
     q = select(ResultRow).where(ResultRow.result_set_id == rs.id)
     rows = list(db.exec(q if with_detail else q.options(defer(ResultRow.detail))))
     rows.sort(key=display_order(rs))
