@@ -14,7 +14,6 @@ from app.services import ServiceError, StaleData, reports, schemes, scoring
 from app.services.scoring import CellInput, CycleScoring, ImportRefused
 from app.services.tasks import Task, task_provider
 from app.sheets.safety import UnsafeWorkbook
-from app.web import heavy
 from app.web.common import cycle_or_404, fail, posted_version, stage_state, to_current_cycle, url_maker
 from app.web.templating import add_nav
 
@@ -273,7 +272,6 @@ def preview(cycle_id: int, key: str, unit_id: int, code: str):
 
 @bp.route("/cycles/<id:cycle_id>/owners/<key>/template.xlsx")
 @allow("scorer", "office")
-@heavy.heavy  # 8 at once left a worker ~8 MB of fragmented heap (issue #17): one at a time, tidied after
 def template(cycle_id: int, key: str):
     from app.sheets.scoring import build_template
 
