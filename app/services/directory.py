@@ -16,14 +16,19 @@ The directory only says who someone is; it never grants a role. Matching the 工
 account is :func:`app.services.accounts.authenticate`'s business.
 """
 
+from __future__ import annotations
+
 import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
-from ldap3 import BASE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPInvalidCredentialsResult
-from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import escape_rdn
+
+if TYPE_CHECKING:
+    from ldap3 import Connection, Server
+
+# ldap3 is imported where it is used: a worker of a site without a directory never loads it
+# (about 5 MB of each worker's memory, issue #17)
 
 
 class DirectoryUnavailable(Exception):
@@ -41,6 +46,8 @@ def configured() -> bool:
 
 
 def _server() -> Server:
+    from ldap3 import Server, Tls
+
     cfg = current_app.config
     url = cfg["LDAP_URL"]
     tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=cfg.get("LDAP_CA_FILE") or None)
@@ -50,6 +57,9 @@ def _server() -> Server:
 
 def _connect(user: str | None, password: str | None) -> Connection:
     """An opened (not yet bound) connection, with StartTLS done when configured."""
+    from ldap3 import Connection
+    from ldap3.core.exceptions import LDAPException
+
     cfg = current_app.config
     conn = Connection(_server(), user=user, password=password, auto_bind=False, raise_exceptions=False,
                       receive_timeout=cfg.get("LDAP_TIMEOUT", 5), read_only=True)
@@ -65,6 +75,8 @@ def _connect(user: str | None, password: str | None) -> Connection:
 
 
 def _close(conn: Connection) -> None:
+    from ldap3.core.exceptions import LDAPException
+
     try:
         conn.unbind()
     except (LDAPException, OSError):
@@ -73,6 +85,8 @@ def _close(conn: Connection) -> None:
 
 def _bind(conn: Connection) -> bool:
     """True if the bind succeeded, False for wrong credentials; anything else is an outage."""
+    from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPInvalidCredentialsResult
+
     try:
         if conn.bind():
             return True
@@ -97,6 +111,10 @@ def _attr(conn: Connection, name: str) -> str | None:
 
 def _find_dn(username: str, attr: str) -> str | None:
     """Search with the service account; the entry's DN, or None unless exactly one matches."""
+    from ldap3 import SUBTREE
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.conv import escape_filter_chars
+
     cfg = current_app.config
     conn = _connect(cfg.get("LDAP_BIND_DN"), cfg.get("LDAP_BIND_PASSWORD"))
     try:
@@ -119,6 +137,10 @@ def _find_dn(username: str, attr: str) -> str | None:
 def check_password(username: str, password: str) -> DirectoryPerson | None:
     """The person if ``username`` / ``password`` bind in the directory, None if not (unknown
     name, wrong password); :class:`DirectoryUnavailable` if the directory cannot say."""
+    from ldap3 import BASE
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.dn import escape_rdn
+
     cfg = current_app.config
     username = (username or "").strip()
     if not username or not password:

@@ -75,7 +75,7 @@ def open_tasks(
     failed = cycle_scheme(cycle).grading.failed
     have = {r.unit_id for r, _ in of_cycle(db, cycle.id)}
     new = []
-    for row in rows_of(db, rs):
+    for row in rows_of(db, rs, with_detail=False):
         if row.grade != failed or row.unit_id in have:
             continue
         rect = Rectification(cycle_id=cycle.id, unit_id=row.unit_id, grade=row.grade, plan_due=plan_due)

@@ -106,9 +106,10 @@ def get_set(db: Session, cycle_id: int) -> ResultSet | None:
     return db.exec(select(ResultSet).where(ResultSet.cycle_id == cycle_id)).first()
 
 
-def rows_of(db: Session, rs: ResultSet) -> list[ResultRow]:
-    """Rows in display order: category order of the scheme, then rank, then position."""
-    rows = list(db.exec(select(ResultRow).where(ResultRow.result_set_id == rs.id)))
+def rows_of(db: Session, rs: ResultSet, *, with_detail: bool = True) -> list[ResultRow]:
+    """Rows in display order (the scheme's categories, rank, position); ``with_detail=False``: no ``detail``."""
+    q = select(ResultRow).where(ResultRow.result_set_id == rs.id)
+    rows = list(db.exec(q if with_detail else q.options(defer(ResultRow.detail))))
     rows.sort(key=display_order(rs))
     return rows
 

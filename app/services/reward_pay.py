@@ -43,7 +43,7 @@ def reward_rows(db: Session, *, cycle: Cycle, actor_roles: set[str]) -> list[Rew
     grading = cycle_scheme(cycle).grading
     names = {c.key: c.name for c in cycle_scheme(cycle).categories}
     out = []
-    for r in rows_of(db, rs):
+    for r in rows_of(db, rs, with_detail=False):  # not their explanations: 40 KB of JSON a row
         eligible = bool(r.grade) and r.grade != grading.failed
         out.append(RewardRow(category=names.get(r.category, r.category), unit=r.unit_name, subtype=r.subtype,
                              rank=r.rank, grade=r.grade or "未评定", eligible=eligible,

@@ -109,6 +109,16 @@ def busy_response(*, as_json: bool = False):
     return resp
 
 
+def build(make):
+    """``make()`` in one of the worker's heavy slots, the heap handed back after it: for a
+    download kept once built (``files.kept``), so that reading the kept file never queues.
+    May raise :class:`Busy`."""
+    with slot():
+        data = make()
+    tidy()
+    return data
+
+
 def heavy(view=None, *, as_json: bool = False):
     """Decorator for a view that builds a large document: see the module docstring."""
     if view is None:

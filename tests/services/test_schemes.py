@@ -178,3 +178,24 @@ def test_cycle_scheme_is_the_one_loader_and_refuses_clearly(session):
     with pytest.raises(ServiceError, match="考核方案快照有误") as err:
         schemes.cycle_scheme(cycle)
     assert err.value.errors
+
+
+def test_the_content_key_of_a_snapshot_goes_with_its_cycle_object(session):
+    """The key is remembered per cycle object (a replaced snapshot gets its own key) and keeps no
+    decoded snapshot alive once the object is gone (issue #17: a worker-wide table held 256)."""
+    import gc
+    import sys
+
+    seed = schemes.seed_scheme(session)
+    data = copy.deepcopy(seed.data)
+    cycle = Cycle(name="x", scheme_data=data)
+    key = schemes._content_key(data, cycle)
+    assert schemes._content_key(data, cycle) == key
+    renamed = {**data, "name": "改名"}
+    cycle.scheme_data = renamed
+    assert schemes._content_key(renamed, cycle) not in (key, None)
+    assert schemes.cycle_scheme(cycle).name == "改名"
+    del cycle
+    gc.collect()
+    assert sys.getrefcount(renamed) == 2  # the name here and the call's argument: nothing else holds it
+    assert schemes._content_key(copy.deepcopy(data)) == key  # without a cycle: hashed each time

@@ -115,3 +115,36 @@ def test_a_slot_inside_a_slot_of_the_same_thread_does_not_wait(app):
         assert inner
         with heavy.slot():  # released: free again
             pass
+
+
+def test_org_export_is_built_in_a_slot_and_read_back_without_one(client, session, app):
+    """The first organisation export waits for a heavy slot (503 when none frees up); once kept,
+    the same export is read while another export holds the slot."""
+    f.user(session, "boss", roles=["office"])
+    f.unit(session, "数学学院")
+    session.commit()
+    assert f.login(client, "boss").status_code == 302
+    app.config["HEAVY_WAIT"] = 0.05
+    held, release = threading.Event(), threading.Event()
+    t = threading.Thread(target=_hold_slot, args=(app, held, release))
+    t.start()
+    try:
+        assert held.wait(10)
+        r = client.get("/office/org/export.xlsx")
+        assert r.status_code == 503 and "请稍候再试" in r.get_data(as_text=True)
+    finally:
+        release.set()
+        t.join()
+    first = client.get("/office/org/export.xlsx")
+    assert first.status_code == 200 and first.data[:2] == b"PK"
+    held.clear()
+    release.clear()
+    t = threading.Thread(target=_hold_slot, args=(app, held, release))
+    t.start()
+    try:
+        assert held.wait(10)
+        again = client.get("/office/org/export.xlsx")
+        assert again.status_code == 200 and again.data == first.data
+    finally:
+        release.set()
+        t.join()

@@ -246,7 +246,8 @@ def override(cycle_id: int):
     cycle = cycle_or_404(cycle_id)
     form = OverrideForm()
     rs = results.get_set(dbs, cycle.id)
-    form.unit_id.choices = [(r.unit_id, r.unit_name) for r in (results.rows_of(dbs, rs) if rs else [])]
+    rows = results.rows_of(dbs, rs, with_detail=False) if rs else []
+    form.unit_id.choices = [(r.unit_id, r.unit_name) for r in rows]
     if not form.validate_on_submit():
         flash_form_errors(form, "请检查填写内容。")
         return redirect(url_for("results.sheet", cycle_id=cycle_id))

@@ -29,7 +29,7 @@ from app.services.accounts import lock_minutes
 from app.web.common import parse_int
 from app.web.public.routes import PUBLIC_LINKS
 
-from . import bp
+from . import bp, pages
 
 if ("民主测评结果与回执码", "vote.results") not in PUBLIC_LINKS:
     PUBLIC_LINKS.append(("民主测评结果与回执码", "vote.results"))
@@ -70,14 +70,14 @@ def _page(template: str, status: int = 200, **kw):
 
 
 _entry_html: str | None = None
-_page_cache: dict[tuple, tuple[object, tuple[str, str]]] = {}
-TOKEN_SLOT = "\x00csrf\x00"
+_page_cache: dict[tuple, tuple[object, object]] = {}
 
 
 def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, status=200):
-    """The ballot page. Without errors or earlier choices the page is the same for everyone of a
-    cycle and unit except for the CSRF token, so it is rendered once per worker and content
-    (``ctx.fingerprint``: units, rules, cycle name) and the token is put in per request."""
+    """The ballot page. Without errors or earlier choices the page is the same for every voter of
+    a cycle except for the own unit and the CSRF token, so it is rendered once per worker and
+    content (``ctx.fingerprint``: units, rules, cycle name) and each voter's page is spliced from
+    it (``vote.pages``)."""
     from flask_wtf.csrf import generate_csrf
 
     token = generate_csrf()
@@ -85,14 +85,22 @@ def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, statu
     if errors or chosen:
         return _page("vote/ballot.html", status, **_ballot_vars(ctx, own_unit_id, action, published), token=token,
                      errors=list(errors), chosen=chosen or {})
+    key = (ctx.fingerprint, action, published)
+    hit = _page_cache.get(key)
+    if hit is None:
+        hit = (ctx, _build_page(ctx, action, published))
+        if len(_page_cache) > 100:
+            _page_cache.clear()
+        _page_cache[key] = hit
+    page = hit[1]
+    if page is not None:
+        return _no_store(make_response(page.html(own_unit_id, token), status))
+    # the page could not be spliced (see vote.pages.build): one rendered page per own unit
     key = (ctx.fingerprint, own_unit_id, action, published)
     hit = _page_cache.get(key)
     if hit is None:
-        html = render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action, published),
-                               token=TOKEN_SLOT,
-                               errors=[], chosen={})
-        head, _, tail = html.partition(TOKEN_SLOT)
-        hit = (ctx, (head, tail))
+        html = _render_ballot(ctx, own_unit_id, action, published, pages.TOKEN_SLOT)
+        hit = (ctx, html.partition(pages.TOKEN_SLOT)[::2])
         if len(_page_cache) > 1000:
             _page_cache.clear()
         _page_cache[key] = hit
@@ -100,13 +108,31 @@ def _ballot_page(ctx, own_unit_id, action: str, *, errors=(), chosen=None, statu
     return _no_store(make_response(head + token + tail, status))
 
 
-def _ballot_vars(ctx, own_unit_id, action, published: frozenset[int] = frozenset()):
+def _render_ballot(ctx, own_unit_id, action: str, published: frozenset[int], token: str, mark=pages.no_mark) -> str:
+    return render_template("vote/ballot.html", **_ballot_vars(ctx, own_unit_id, action, published, mark=mark),
+                           token=token, errors=[], chosen={})
+
+
+def _build_page(ctx, action: str, published: frozenset[int]):
+    def render(own, mark):
+        return _render_ballot(ctx, own, action, published, pages.TOKEN_SLOT, mark)
+
+    def excluded(unit_id):
+        return all(u.id != unit_id for rows in ctx.units_for(unit_id).values() for u in rows)
+
+    page = pages.build(render, {cat: [u.id for u in rows] for cat, rows in ctx.units_for(None).items()}, excluded)
+    if page is None:
+        current_app.logger.warning("ballot page of cycle %s could not be spliced: rendered per own unit", ctx.cycle_id)
+    return page
+
+
+def _ballot_vars(ctx, own_unit_id, action, published: frozenset[int] = frozenset(), mark=pages.no_mark):
     sections = []
     for cat, rows in ctx.units_for(own_unit_id).items():
         if rows:
             sections.append((cat, rows, ctx.policy.excellent_limit(len(rows))))
     return {"ctx": ctx, "sections": sections, "action": action, "links": _report_links(ctx, published),
-            "levels": ctx.policy.level_names, "categories": ctx.rules.categories}
+            "levels": ctx.policy.level_names, "categories": ctx.rules.categories, "mark": mark}
 
 
 def _ascii_ballot(form) -> tuple[dict[str, str], list[str]]:
@@ -154,8 +180,8 @@ def _done_page(ctx, receipt: str):
     key = ("done", ctx.fingerprint)
     hit = _page_cache.get(key)
     if hit is None:
-        head, _, tail = render_template("vote/done.html", receipt=TOKEN_SLOT, cycle_name=ctx.cycle_name) \
-            .partition(TOKEN_SLOT)
+        head, _, tail = render_template("vote/done.html", receipt=pages.TOKEN_SLOT, cycle_name=ctx.cycle_name) \
+            .partition(pages.TOKEN_SLOT)
         hit = (ctx, (head, tail))
         _page_cache[key] = hit
     return _no_store(make_response(hit[1][0] + receipt + hit[1][1]))
@@ -338,7 +364,6 @@ def warm(app, *, threads: int = 8) -> str:
             ctx = voting.ballot_context(engine, cycle_id)
             if ctx is None or not ctx.stage_open()[0]:
                 continue
-            for own in (None, *(u.id for u in ctx.units)):
-                _ballot_page(ctx, own, url_for("vote.ballot"))
+            _ballot_page(ctx, None, url_for("vote.ballot"))
             warmed += 1
     return f"{warmed} cycle(s)"
