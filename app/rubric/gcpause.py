@@ -7,6 +7,9 @@ the units, 10.6× with the collector held. Nothing the engine builds is a refere
 need the collector: reference counting frees it all as usual, and the collector runs again, from
 where it was, as soon as the outermost held call returns.
 
+The results service holds it the same way over a whole recomputation (the engine, the payload
+built from its scores and the JSON fingerprinted): 0.29-0.30 s became 0.28-0.29 s at 250 units.
+
 Thread-safe and nestable: the collector is re-enabled when the last holder leaves, and only if it
 was enabled when the first came in.
 """

@@ -41,6 +41,7 @@ from app.models import Cycle, Unit
 from app.models.base import utcnow
 from app.models.result import OVERRIDE_KINDS, Objection, ResultOverride, ResultRow, ResultSet
 from app.rubric import engine
+from app.rubric.gcpause import collector_held
 from app.rubric.numbers import D, fmt, q2
 from app.rubric.scheme import Scheme
 
@@ -400,6 +401,7 @@ def refresh_read_only(db: Session, cycle: Cycle) -> Refresh | None:
     return Refresh(rs) if _same_inputs(rs, input_fingerprint(_prepare(db, cycle, None))) else None
 
 
+@collector_held  # the payload and its JSON are as acyclic as the engine's scores (app/rubric/gcpause.py)
 def refresh(db: Session, *, cycle: Cycle, actor_id: int | None = None, inputs: Inputs | None = None,
             expected_version: int | None = None) -> Refresh:
     """Bring the proposed results up to date with the inputs (see the module docstring).

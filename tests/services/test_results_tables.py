@@ -33,3 +33,19 @@ def test_table_rows_follow_a_recomputation(case, session):  # noqa: F811  (the f
     after = {v.unit_id: v.detail["components"] for v in results_read.table_rows(session, out.result_set)}
     assert after[unit.id] != before[unit.id]
     assert after == {r.unit_id: r.detail["components"] for r in results.rows_of(session, out.result_set)}
+
+
+def test_a_recomputation_holds_the_collector_and_gives_it_back(case, session, monkeypatch):  # noqa: F811  (the fixture)
+    import gc
+
+    seen = []
+    real = results.fingerprinted
+
+    def spy(payload):
+        seen.append(gc.isenabled())
+        return real(payload)
+
+    monkeypatch.setattr(results, "fingerprinted", spy)
+    rs = results.refresh(session, cycle=case.cycle).result_set
+    assert rs.fingerprint and seen == [False]
+    assert gc.isenabled()
