@@ -3,6 +3,7 @@ within HEAVY_WAIT seconds gets a 503 with a Chinese message (JSON for the API), 
 works again once the slot is free."""
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -31,22 +32,29 @@ def _hold_slot(app, held, release):
         release.wait(10)
 
 
-def test_busy_exports_get_503_then_work(client, app, published):
-    cid = published.cycle.id
-    app.config["HEAVY_WAIT"] = 0.05
+@contextmanager
+def _slot_taken(app):
+    """Another thread holds the worker's heavy slot for the duration of the block."""
     held, release = threading.Event(), threading.Event()
     t = threading.Thread(target=_hold_slot, args=(app, held, release))
     t.start()
     try:
         assert held.wait(10)
+        yield
+    finally:
+        release.set()
+        t.join()
+
+
+def test_busy_exports_get_503_then_work(client, app, published):
+    cid = published.cycle.id
+    app.config["HEAVY_WAIT"] = 0.05
+    with _slot_taken(app):
         r = client.get(f"/cycles/{cid}/results.xlsx")
         assert r.status_code == 503 and r.headers["Retry-After"] == "10"
         assert "请稍候再试" in r.get_data(as_text=True)
         r = client.get(f"/api/cycles/{cid}/results.json")
         assert r.status_code == 503 and r.get_json()["error"] == "busy" and "请稍候再试" in r.get_json()["message"]
-    finally:
-        release.set()
-        t.join()
     r = client.get(f"/cycles/{cid}/results.xlsx")
     assert r.status_code == 200 and r.data[:2] == b"PK"
     assert client.get(f"/api/cycles/{cid}/results.json").get_json()["status"] == "published"
@@ -125,26 +133,11 @@ def test_org_export_is_built_in_a_slot_and_read_back_without_one(client, session
     session.commit()
     assert f.login(client, "boss").status_code == 302
     app.config["HEAVY_WAIT"] = 0.05
-    held, release = threading.Event(), threading.Event()
-    t = threading.Thread(target=_hold_slot, args=(app, held, release))
-    t.start()
-    try:
-        assert held.wait(10)
+    with _slot_taken(app):
         r = client.get("/office/org/export.xlsx")
         assert r.status_code == 503 and "请稍候再试" in r.get_data(as_text=True)
-    finally:
-        release.set()
-        t.join()
     first = client.get("/office/org/export.xlsx")
     assert first.status_code == 200 and first.data[:2] == b"PK"
-    held.clear()
-    release.clear()
-    t = threading.Thread(target=_hold_slot, args=(app, held, release))
-    t.start()
-    try:
-        assert held.wait(10)
+    with _slot_taken(app):
         again = client.get("/office/org/export.xlsx")
         assert again.status_code == 200 and again.data == first.data
-    finally:
-        release.set()
-        t.join()
