@@ -19,6 +19,16 @@ def _unit(payload, name):
     return next(u for c in payload["categories"] for u in c["units"] if u["unit"] == name)
 
 
+def _uphold(client, session, total: str) -> None:
+    """The office (signed in) upholds the one objection with a corrected total."""
+    session.commit()
+    obj = session.exec(select(Objection)).one()
+    p = f"o{obj.id}-"
+    client.post(f"/objections/{obj.id}/answer",
+                data={p + "decision": "upheld", p + "answer": "经核实总分更正", p + "new_total": total,
+                      p + "version": "1"})
+
+
 def test_cached_outputs_follow_every_change(client, session, case, app):  # noqa: F811  (the fixture)
     cid = case.cycle.id
     _as(client, "office1")
@@ -48,12 +58,7 @@ def test_cached_outputs_follow_every_change(client, session, case, app):  # noqa
     assert client.get(f"/api/cycles/{cid}/results.json").get_json()["objections"]["open"] == 1
 
     _as(client, "office1")
-    session.commit()
-    obj = session.exec(select(Objection)).one()
-    p = f"o{obj.id}-"
-    client.post(f"/objections/{obj.id}/answer",
-                data={p + "decision": "upheld", p + "answer": "经核实总分更正", p + "new_total": "179.67",
-                      p + "version": "1"})
+    _uphold(client, session, "179.67")
     client.post("/logout")
     data = client.get(f"/api/cycles/{cid}/results.json").get_json()
     assert old_total != "179.67" and _unit(data, "图书馆")["total"] == "179.67"
@@ -110,12 +115,7 @@ def test_the_sheet_counts_open_objections_and_shows_an_upheld_total(client, sess
     client.post(f"/cycles/{cid}/results/units/{unit}/objection", data={"text": "年度主要工作评分有误"})
     _as(client, "office1")
     assert "异议（1 条待答复）" in client.get(f"/cycles/{cid}/results").get_data(as_text=True)
-    session.commit()
-    obj = session.exec(select(Objection)).one()
-    p = f"o{obj.id}-"
-    client.post(f"/objections/{obj.id}/answer",
-                data={p + "decision": "upheld", p + "answer": "经核实总分更正", p + "new_total": "179.67",
-                      p + "version": "1"})
+    _uphold(client, session, "179.67")
     page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
     assert "条待答复" not in page
     row = page.split(f'<tr data-unit="{unit}">')[1].split("</tr>")[0]
